@@ -1,0 +1,1 @@
+//! Sign-up and sign-in flows: placeholder until the flow engine lands.

@@ -1,0 +1,1 @@
+//! Conditional Access: placeholder until the policy engine lands.
