@@ -12,9 +12,12 @@
 pub mod about;
 pub mod error;
 pub mod flow;
+pub mod hook;
+pub mod oidc;
 pub mod pii;
 pub mod policy;
 pub mod time;
+pub mod token;
 
 #[cfg(feature = "js")]
 mod ffi;

@@ -1,0 +1,1 @@
+//! Standard Webhooks signing for delivery hooks (work in progress).

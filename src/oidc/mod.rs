@@ -1,0 +1,1 @@
+//! Pure OpenID Connect pieces the Worker serves (work in progress).
