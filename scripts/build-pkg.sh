@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/ from the same crate and Cargo.lock as the Worker, with the
+# `js` feature only (the Worker entry point stays out: it shadows `fetch` and adds ~330 KB).
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+cargo build --quiet --lib --release --target wasm32-unknown-unknown --features js
+rm -rf pkg && mkdir -p pkg
+"$WASM_BINDGEN_BIN" target/wasm32-unknown-unknown/release/vestibule.wasm \
+  --target web --out-dir pkg --out-name vestibule
+"$WASM_OPT_BIN" pkg/vestibule_bg.wasm -Oz --strip-debug \
+  --enable-bulk-memory --enable-reference-types --enable-sign-ext \
+  --enable-nontrapping-float-to-int --enable-mutable-globals --enable-multivalue \
+  -o pkg/vestibule_bg.wasm
+cp js/*.js js/*.d.ts pkg/
+node scripts/write-pkg-manifest.mjs
+# Resolve `import "vestibule"` to pkg/ for the repo's own tests and the demo, as an installed
+# dependency would be.
+mkdir -p node_modules && ln -sfn ../pkg node_modules/vestibule

@@ -1,0 +1,31 @@
+//! The Cloudflare Worker adapter: HTTP in, core calls, HTTP out.
+//!
+//! This module and its children are the only code that touches `worker::*`. They translate
+//! requests into core inputs and core effects into KV writes and `fetch` calls; every
+//! decision is made by the core. Errors leave as JSON with a stable `code`, never as the
+//! opaque 500 the runtime would otherwise produce.
+
+mod dev;
+mod reply;
+
+use worker::{Context, Env, Request, Response, Result, Router, event};
+
+/// The single entry point the Workers runtime calls for every request.
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let router = Router::new()
+        .get("/healthz", |_, _| {
+            Response::from_json(&crate::about::build_info())
+        })
+        .get_async("/_dev/kv/:key", dev::kv_get)
+        .put_async("/_dev/kv/:key", dev::kv_put)
+        .post_async("/_dev/fetch", dev::fetch_probe)
+        .or_else_any_method("/", |_, _| reply::not_found())
+        .or_else_any_method("/*path", |_, _| reply::not_found());
+    match router.run(req, env).await {
+        // The router answers a known path with the wrong method in plain text; keep JSON.
+        Ok(resp) if resp.status_code() == 405 => reply::method_not_allowed(),
+        Ok(resp) => Ok(resp),
+        Err(err) => reply::internal(&err),
+    }
+}
