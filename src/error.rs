@@ -16,8 +16,12 @@ pub struct ErrorBody {
     /// Lowercase, no final period; user input in backticks.
     pub message: String,
     /// The JSON path at fault (e.g. `policies[2].conditions.users.includeUsers`), if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Every problem found, when there is more than one (Graph's `error.details`), so a
+    /// person can fix a document in one pass instead of one error per try.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorBody>,
 }
 
 impl ErrorBody {
@@ -27,7 +31,21 @@ impl ErrorBody {
             code: code.into(),
             message: message.into(),
             target: None,
+            details: Vec::new(),
         }
+    }
+
+    /// One error standing for several: the first problem's code, message and target, with
+    /// all of them in `details`. `None` when there are no problems.
+    pub fn from_problems(mut problems: Vec<ErrorBody>) -> Option<Self> {
+        if problems.len() == 1 {
+            return problems.pop();
+        }
+        let first = problems.first()?.clone();
+        Some(Self {
+            details: problems,
+            ..first
+        })
     }
 
     /// The same error, pointing at the JSON path at fault.

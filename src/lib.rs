@@ -10,6 +10,7 @@
 //!   `worker`, the Cloudflare Worker). An adapter translates; it does not decide.
 
 pub mod about;
+pub mod admin;
 pub mod error;
 pub mod flow;
 pub mod hook;

@@ -1,0 +1,273 @@
+//! A Graph collection (`/policies`, `/namedLocations`, …) as a document of JSON objects.
+//!
+//! Items are kept in Graph's own JSON shape, exactly as admins wrote them, so what they GET
+//! is what they PUT; the core validates every write before it is accepted, and a refused
+//! write leaves the collection unchanged.
+
+use crate::error::ErrorBody;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Largest collection accepted. Entra allows 195 Conditional Access policies per tenant; the
+/// engine is benchmarked at 1000, and this bound keeps one KV document well under its limit.
+pub const MAX_ITEMS: usize = 1000;
+
+/// Checks one complete item (after server fields are set) and lists every problem.
+pub type Validator = fn(&Value) -> Result<(), Vec<ErrorBody>>;
+
+/// The items of one collection, in creation order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Collection {
+    items: Vec<Value>,
+}
+
+/// Why a write was refused. Each maps to one HTTP status in the Worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteError {
+    /// No item has that id (404).
+    NotFound,
+    /// The body is not acceptable (400); every problem is listed.
+    Invalid(Vec<ErrorBody>),
+    /// The collection is full (409).
+    Full,
+}
+
+/// Fields the server owns; a client may not set them.
+const SERVER_FIELDS: &[&str] = &["id", "createdDateTime", "modifiedDateTime"];
+
+impl Collection {
+    /// All items, for `GET` on the collection.
+    pub fn items(&self) -> &[Value] {
+        &self.items
+    }
+
+    /// One item by id.
+    pub fn item(&self, id: &str) -> Option<&Value> {
+        self.items.iter().find(|item| item_id(item) == Some(id))
+    }
+
+    /// `POST`: adds `body` under the server-chosen `id`, stamped with `now`.
+    pub fn create(
+        &mut self,
+        body: Value,
+        id: String,
+        now: Timestamp,
+        validate: Validator,
+    ) -> Result<Value, WriteError> {
+        let Value::Object(mut map) = body else {
+            return Err(not_an_object());
+        };
+        refuse_server_fields(&map)?;
+        if self.items.len() >= MAX_ITEMS {
+            return Err(WriteError::Full);
+        }
+        let stamp = Value::String(super::rfc3339::format(now));
+        let mut item = Map::new();
+        item.insert("id".into(), Value::String(id));
+        item.append(&mut map);
+        item.insert("createdDateTime".into(), stamp.clone());
+        item.insert("modifiedDateTime".into(), stamp);
+        let item = Value::Object(item);
+        validate(&item).map_err(WriteError::Invalid)?;
+        self.items.push(item.clone());
+        Ok(item)
+    }
+
+    /// `PATCH`: replaces the top-level properties present in `patch`, as Graph does for
+    /// complex properties, then validates the whole result.
+    pub fn patch(
+        &mut self,
+        id: &str,
+        patch: Value,
+        now: Timestamp,
+        validate: Validator,
+    ) -> Result<Value, WriteError> {
+        let Value::Object(changes) = patch else {
+            return Err(not_an_object());
+        };
+        refuse_server_fields(&changes)?;
+        let slot = self
+            .items
+            .iter_mut()
+            .find(|item| item_id(item) == Some(id))
+            .ok_or(WriteError::NotFound)?;
+        let Value::Object(current) = slot.clone() else {
+            return Err(WriteError::NotFound);
+        };
+        let mut updated = current;
+        for (key, value) in changes {
+            updated.insert(key, value);
+        }
+        updated.insert(
+            "modifiedDateTime".into(),
+            Value::String(super::rfc3339::format(now)),
+        );
+        let updated = Value::Object(updated);
+        validate(&updated).map_err(WriteError::Invalid)?;
+        *slot = updated.clone();
+        Ok(updated)
+    }
+
+    /// `DELETE`.
+    pub fn delete(&mut self, id: &str) -> Result<(), WriteError> {
+        let before = self.items.len();
+        self.items.retain(|item| item_id(item) != Some(id));
+        if self.items.len() == before {
+            Err(WriteError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn item_id(item: &Value) -> Option<&str> {
+    item.get("id").and_then(Value::as_str)
+}
+
+fn not_an_object() -> WriteError {
+    WriteError::Invalid(vec![ErrorBody::new(
+        "admin.body_not_object",
+        "the request body must be a JSON object",
+    )])
+}
+
+fn refuse_server_fields(map: &Map<String, Value>) -> Result<(), WriteError> {
+    let problems: Vec<ErrorBody> = SERVER_FIELDS
+        .iter()
+        .filter(|f| map.contains_key(**f))
+        .map(|f| {
+            ErrorBody::new(
+                "admin.read_only_field",
+                format!("`{f}` is set by the service; leave it out of the request"),
+            )
+            .at(*f)
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(WriteError::Invalid(problems))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn needs_name(item: &Value) -> Result<(), Vec<ErrorBody>> {
+        match item.get("displayName").and_then(Value::as_str) {
+            Some(name) if !name.is_empty() => Ok(()),
+            _ => Err(vec![
+                ErrorBody::new("test.name", "name required").at("displayName"),
+            ]),
+        }
+    }
+
+    #[test]
+    fn create_sets_server_fields_and_patch_replaces_top_level_properties() {
+        let mut c = Collection::default();
+        let made = c
+            .create(
+                json!({"displayName": "a", "conditions": {"x": 1, "y": 2}}),
+                "id-1".into(),
+                Timestamp(0),
+                needs_name,
+            )
+            .unwrap();
+        assert_eq!(made["id"], "id-1");
+        assert_eq!(made["createdDateTime"], "1970-01-01T00:00:00Z");
+        let patched = c
+            .patch(
+                "id-1",
+                json!({"conditions": {"x": 3}}),
+                Timestamp(60),
+                needs_name,
+            )
+            .unwrap();
+        assert_eq!(patched["conditions"], json!({"x": 3}));
+        assert_eq!(patched["displayName"], "a");
+        assert_eq!(patched["createdDateTime"], "1970-01-01T00:00:00Z");
+        assert_eq!(patched["modifiedDateTime"], "1970-01-01T00:01:00Z");
+        assert_eq!(c.item("id-1"), Some(&patched));
+    }
+
+    #[test]
+    fn a_refused_write_leaves_the_collection_unchanged() {
+        let mut c = Collection::default();
+        c.create(
+            json!({"displayName": "a"}),
+            "id-1".into(),
+            Timestamp(0),
+            needs_name,
+        )
+        .unwrap();
+        let before = c.clone();
+        assert!(matches!(
+            c.patch("id-1", json!({"displayName": ""}), Timestamp(1), needs_name),
+            Err(WriteError::Invalid(_))
+        ));
+        assert!(matches!(
+            c.create(
+                json!({"displayName": ""}),
+                "id-2".into(),
+                Timestamp(1),
+                needs_name
+            ),
+            Err(WriteError::Invalid(_))
+        ));
+        assert!(matches!(
+            c.create(json!({"id": "mine", "displayName": "b"}), "id-3".into(), Timestamp(1), needs_name),
+            Err(WriteError::Invalid(ref p)) if p[0].code == "admin.read_only_field"
+        ));
+        assert!(matches!(
+            c.create(json!([1]), "id-4".into(), Timestamp(1), needs_name),
+            Err(WriteError::Invalid(_))
+        ));
+        assert_eq!(c, before);
+    }
+
+    #[test]
+    fn delete_and_missing_ids() {
+        let mut c = Collection::default();
+        c.create(
+            json!({"displayName": "a"}),
+            "id-1".into(),
+            Timestamp(0),
+            needs_name,
+        )
+        .unwrap();
+        assert_eq!(c.delete("nope"), Err(WriteError::NotFound));
+        assert_eq!(
+            c.patch("nope", json!({}), Timestamp(0), needs_name),
+            Err(WriteError::NotFound)
+        );
+        assert_eq!(c.delete("id-1"), Ok(()));
+        assert!(c.items().is_empty());
+    }
+
+    #[test]
+    fn the_collection_is_bounded() {
+        let mut c = Collection::default();
+        for i in 0..MAX_ITEMS {
+            c.create(
+                json!({"displayName": "a"}),
+                format!("id-{i}"),
+                Timestamp(0),
+                needs_name,
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            c.create(
+                json!({"displayName": "a"}),
+                "one-more".into(),
+                Timestamp(0),
+                needs_name
+            ),
+            Err(WriteError::Full)
+        );
+    }
+}
