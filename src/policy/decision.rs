@@ -58,6 +58,12 @@ pub struct PolicyResult {
     pub result: PolicyOutcome,
     /// Why a policy did not apply (Graph `analysisReasons` values), empty when it applied.
     pub reasons: Vec<String>,
+    /// For a policy that applied but is not satisfied, the controls still unmet, by their
+    /// Graph names (`block`, `mfa`, `authenticationStrength`, `passwordChange`,
+    /// `compliantDevice`, `domainJoinedDevice`, `approvedApplication`,
+    /// `compliantApplication`) plus `signInFrequency` when reauthentication is due.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmet_controls: Vec<String>,
 }
 
 /// The sign-in log vocabulary for a policy's result.

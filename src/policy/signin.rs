@@ -53,6 +53,18 @@ pub struct SignIn {
     /// Graph `authenticationFlow` transfer method (`deviceCodeFlow`, `authenticationTransfer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authentication_flow: Option<String>,
+    /// For a guest, its Graph `guestOrExternalUserType` (e.g. `b2bCollaborationGuest`), so
+    /// `include/excludeGuestsOrExternalUsers` can select by type. Setting it also marks the
+    /// user as a guest; a guest with no type is evaluated as `b2bCollaborationGuest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_user_type: Option<String>,
+    /// For a guest, the id of its home tenant (for `externalTenants` with `enumerated` members).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_tenant_id: Option<String>,
+    /// The user has changed their password in this session, which satisfies the grant
+    /// control `passwordChange` (the remediation of a risky user).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub password_changed: bool,
 }
 
 /// An authentication method, by its Graph `authenticationMethodModes` name where Graph has one.
