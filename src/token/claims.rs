@@ -11,6 +11,8 @@
 //!
 //! Unknown claims are ignored when reading (RFC 7519 §4), but each known claim may appear
 //! only once: a duplicated `aud` or `exp` makes the token unreadable rather than ambiguous.
+//! Reading is strict where it matters for our own tokens: `aud` must be a single string
+//! (the form we issue) and every `amr` value must be a registered one.
 
 use crate::pii::Pii;
 use crate::policy::{AuthMethod, SatisfiedMethod};

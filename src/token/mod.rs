@@ -11,7 +11,7 @@
 //! - [`new_handle`] / [`lookup_key`]: refresh tokens, continuation tokens and codes,
 //!   stored only as a hash.
 //! - [`verify_pkce_s256`]: the token endpoint's PKCE check.
-//! - [`client_info`]: the token-response field MSAL requires.
+//! - [`client_info()`]: the token-response field MSAL requires.
 
 pub mod claims;
 pub mod client_info;
