@@ -16,7 +16,11 @@ pub struct Enforcement {
 
 /// Allow, block, or the controls the user must still satisfy in this session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Decision {
     /// Every applicable enabled policy is satisfied.
     Allow,

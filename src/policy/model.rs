@@ -185,7 +185,7 @@ graph_enum! {
 /// One Conditional Access policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
-    /// The Graph id; required in a policy set, optional for a policy about to be created.
+    /// The Graph id (as given); required in a policy set, optional for a policy about to be created.
     pub id: Option<String>,
     /// The display name.
     pub display_name: String,

@@ -54,7 +54,9 @@ pub(crate) fn policy(value: &Value, path: &str, p: &mut Problems) -> Option<Poli
     ] {
         string(map, name, path, p);
     }
-    let policy_id = string(map, "id", path, p).and_then(|s| id(s, &err::key(path, "id"), p));
+    // Policy ids are only reported, never looked up, so they keep their spelling.
+    let policy_id = string(map, "id", path, p)
+        .and_then(|s| id(s, &err::key(path, "id"), p).map(|_| s.to_string()));
     let display_name = required_string(map, "displayName", path, p).unwrap_or_default();
     let state = required_string(map, "state", path, p)
         .and_then(|s| member::<PolicyState>(s, &err::key(path, "state"), p));
