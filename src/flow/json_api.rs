@@ -1,0 +1,145 @@
+//! The JSON entry point the JS `Flow` class, the demo and the Worker drive the engine
+//! through: one document in, one document out, never a panic or an exception.
+//!
+//! In: `{"config", "codeKey", "state" | null, "input", "now", "entropy", "user" | null}`.
+//! `codeKey` (at least 32 bytes) and `entropy` (64 bytes recommended) are hex, or
+//! base64 (standard or URL-safe, padded or not) when not valid hex. `now` is Unix
+//! seconds. Out: `{"state", "effects", "reply"}` or `{"error": {code, message, target}}`.
+//!
+//! With `mfaEnforcement: conditional`, the optional `conditionalAccess` member
+//! (`{"policies": [...], "namedLocations": [...]}`, Graph shapes) decides; without it
+//! nothing is required ([`NoPolicies`]). Compiling policies on every call costs time;
+//! native callers build a [`crate::policy::PolicySet`] once and call [`super::step`].
+
+use super::access::{AccessPolicy, NoPolicies};
+use super::codes::CodeKey;
+use super::config::FlowConfig;
+use super::effect::Effect;
+use super::entropy::Entropy;
+use super::err::FlowError;
+use super::hex;
+use super::input::FlowInput;
+use super::reply::Reply;
+use super::state::FlowState;
+use super::user::UserRecord;
+use super::{Step, StepContext, step};
+use crate::error::{ErrorBody, ErrorEnvelope};
+use crate::policy::PolicySet;
+use crate::time::Timestamp;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+
+/// One call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StepCall {
+    /// The flow configuration.
+    pub config: FlowConfig,
+    /// The HMAC key for code digests, hex or base64.
+    pub code_key: String,
+    /// The current state, or null before a start input.
+    #[serde(default)]
+    pub state: Option<FlowState>,
+    /// The input.
+    pub input: FlowInput,
+    /// Unix seconds.
+    pub now: Timestamp,
+    /// Random bytes, hex or base64.
+    pub entropy: String,
+    /// The user record, if found.
+    #[serde(default)]
+    pub user: Option<UserRecord>,
+    /// Conditional Access policies and named locations, in Graph shapes.
+    #[serde(default)]
+    pub conditional_access: Option<serde_json::Value>,
+}
+
+/// One answer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepAnswer {
+    /// The next state, or null when the flow is over.
+    pub state: Option<FlowState>,
+    /// Effects to apply in order.
+    pub effects: Vec<Effect>,
+    /// The reply.
+    pub reply: Reply,
+}
+
+impl From<Step> for StepAnswer {
+    fn from(s: Step) -> Self {
+        StepAnswer {
+            state: s.state,
+            effects: s.effects,
+            reply: s.reply,
+        }
+    }
+}
+
+/// Decodes hex, else base64 in any common dialect.
+fn bytes(text: &str, field: &str) -> Result<Vec<u8>, FlowError> {
+    let text = text.trim();
+    if let Some(b) = hex::decode(text) {
+        return Ok(b);
+    }
+    let unpadded = text.trim_end_matches('=');
+    STANDARD_NO_PAD
+        .decode(unpadded)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(unpadded))
+        .map_err(|_| FlowError::input(field, "neither hex nor base64"))
+}
+
+/// Runs one step from a parsed call.
+pub fn step_call(call: StepCall) -> Result<StepAnswer, FlowError> {
+    call.config.validate()?;
+    let key = CodeKey::new(bytes(&call.code_key, "codeKey")?)?;
+    let entropy = Entropy::new(bytes(&call.entropy, "entropy")?);
+    let policies = match &call.conditional_access {
+        None => None,
+        Some(value) => Some(PolicySet::from_json(value).map_err(|errors| {
+            let first = errors.into_iter().next();
+            FlowError::config(
+                format!(
+                    "conditionalAccess.{}",
+                    first
+                        .as_ref()
+                        .and_then(|e| e.target.clone())
+                        .unwrap_or_default()
+                ),
+                first.map_or_else(|| "invalid policies".to_string(), |e| e.message),
+            )
+        })?),
+    };
+    let access: &dyn AccessPolicy = match &policies {
+        Some(set) => set,
+        None => &NoPolicies,
+    };
+    let ctx = StepContext {
+        config: &call.config,
+        code_key: &key,
+        access_policy: access,
+        now: call.now,
+        entropy,
+        user: call.user,
+    };
+    step(call.state, call.input, ctx).map(StepAnswer::from)
+}
+
+/// Runs one step from JSON text; always returns JSON text.
+pub fn step_json(input: &str) -> String {
+    let result = serde_json::from_str::<StepCall>(input)
+        .map_err(|e| FlowError::Json {
+            target: format!("line {} column {}", e.line(), e.column()),
+            reason: e.to_string(),
+        })
+        .and_then(step_call);
+    let text = match result {
+        Ok(answer) => serde_json::to_string(&answer),
+        Err(e) => serde_json::to_string(&ErrorEnvelope::from(ErrorBody::from(e))),
+    };
+    text.unwrap_or_else(|_| {
+        r#"{"error":{"code":"flow.internal","message":"the answer could not be serialized"}}"#
+            .to_string()
+    })
+}
