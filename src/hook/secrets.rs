@@ -38,8 +38,8 @@ const LENIENT_STANDARD: GeneralPurpose = GeneralPurpose::new(
 pub(crate) enum SignKey {
     /// `whsec_`: HMAC-SHA256 key bytes.
     Hmac(Secret<Zeroizing<Vec<u8>>>),
-    /// `whsk_`: Ed25519 key pair.
-    Ed25519(Secret<ed25519_dalek::SigningKey>),
+    /// `whsk_`: Ed25519 key pair, boxed so the enum stays small on wasm32 too.
+    Ed25519(Box<Secret<ed25519_dalek::SigningKey>>),
 }
 
 /// A secret that can check a delivery.
@@ -64,7 +64,7 @@ impl SigningSecrets {
     pub fn parse(list: &str) -> Result<SigningSecrets, HookError> {
         let keys = parse_list(list, |index, secret| match parse_one(index, secret)? {
             Parsed::Hmac(bytes) => Ok(SignKey::Hmac(bytes)),
-            Parsed::Ed25519Secret(key) => Ok(SignKey::Ed25519(key)),
+            Parsed::Ed25519Secret(key) => Ok(SignKey::Ed25519(Box::new(key))),
             Parsed::Ed25519Public(_) => Err(HookError::SecretCannotSign { index }),
         })?;
         Ok(SigningSecrets(keys))
