@@ -5,8 +5,12 @@
 //! decision is made by the core. Errors leave as JSON with a stable `code`, never as the
 //! opaque 500 the runtime would otherwise produce.
 
+mod admin;
 mod dev;
 mod reply;
+mod request;
+mod store;
+mod tenant;
 
 use worker::{Context, Env, Request, Response, Result, Router, event};
 
@@ -20,6 +24,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/_dev/kv/:key", dev::kv_get)
         .put_async("/_dev/kv/:key", dev::kv_put)
         .post_async("/_dev/fetch", dev::fetch_probe)
+        .on_async("/v1.0/*rest", admin::handle)
+        .on_async("/:tenant/v1.0/*rest", admin::handle)
         .or_else_any_method("/", |_, _| reply::not_found())
         .or_else_any_method("/*path", |_, _| reply::not_found());
     match router.run(req, env).await {

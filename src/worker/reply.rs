@@ -9,6 +9,17 @@ pub fn error(status: u16, body: ErrorBody) -> Result<Response> {
     Ok(Response::from_json(&ErrorEnvelope::from(body))?.with_status(status))
 }
 
+/// A refused request body: the status follows the error code (415 for a wrong content
+/// type, 413 for an oversized body, 400 otherwise).
+pub fn bad_body(body: ErrorBody) -> Result<Response> {
+    let status = match body.code.as_str() {
+        "request.unsupported_media_type" => 415,
+        "request.too_large" => 413,
+        _ => 400,
+    };
+    error(status, body)
+}
+
 /// The reply for a path or method that does not exist.
 pub fn not_found() -> Result<Response> {
     error(404, ErrorBody::new("route.not_found", "no such route"))

@@ -1,0 +1,263 @@
+//! The admin API in Microsoft Graph paths and shapes, under `/v1.0/…` (default tenant) or
+//! `/{tenant}/v1.0/…`. Every request needs the admin credential; every write is validated
+//! by the core against the whole tenant configuration and a bad one is never stored.
+
+use super::{reply, request, store, store::CollectionName, tenant};
+use crate::admin::{collection::WriteError, credential};
+use crate::error::ErrorBody;
+use crate::pii::Secret;
+use serde_json::{Value, json};
+use worker::{Method, Request, Response, Result, RouteContext};
+
+/// Entry point for every `/v1.0/*rest` and `/:tenant/v1.0/*rest` request.
+pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let Some(tenant) = tenant::from_route(&ctx) else {
+        return reply::error(
+            404,
+            ErrorBody::new(
+                "tenant.invalid",
+                "the tenant segment is not a valid tenant name",
+            ),
+        );
+    };
+    let configured = ctx
+        .secret("ADMIN_TOKEN")
+        .ok()
+        .map(|s| Secret::new(s.to_string()));
+    let authorization = req.headers().get("authorization").ok().flatten();
+    if credential::check(configured.as_ref(), authorization.as_deref()).is_err() {
+        return reply::error(
+            401,
+            ErrorBody::new(
+                "admin.unauthorized",
+                "send the admin credential as `Authorization: Bearer <secret>`",
+            ),
+        );
+    }
+    let rest = ctx.param("rest").cloned().unwrap_or_default();
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let kv = ctx.kv("KV")?;
+    let method = req.method();
+
+    let (name, id) = match segments.as_slice() {
+        ["identity", "conditionalAccess", "evaluate"] => {
+            return match method {
+                Method::Post => evaluate(&mut req, &kv, &tenant).await,
+                _ => reply::method_not_allowed(),
+            };
+        }
+        ["identity", "conditionalAccess", "policies", rest @ ..] => {
+            (CollectionName::Policies, rest)
+        }
+        ["identity", "conditionalAccess", "namedLocations", rest @ ..] => {
+            (CollectionName::NamedLocations, rest)
+        }
+        _ => return reply::not_found(),
+    };
+    match (method, id) {
+        (Method::Get, []) => list(&kv, &tenant, name).await,
+        (Method::Post, []) => create(&mut req, &kv, &tenant, name).await,
+        (Method::Get, [id]) => read(&kv, &tenant, name, id).await,
+        (Method::Patch, [id]) => patch(&mut req, &kv, &tenant, name, id).await,
+        (Method::Delete, [id]) => delete(&kv, &tenant, name, id).await,
+        (_, [] | [_]) => reply::method_not_allowed(),
+        _ => reply::not_found(),
+    }
+}
+
+fn context_url(name: CollectionName) -> &'static str {
+    match name {
+        CollectionName::Policies => {
+            "https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/policies"
+        }
+        CollectionName::NamedLocations => {
+            "https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/namedLocations"
+        }
+    }
+}
+
+async fn list(kv: &worker::kv::KvStore, tenant: &str, name: CollectionName) -> Result<Response> {
+    let c = store::load(kv, tenant, name).await?;
+    Response::from_json(&json!({ "@odata.context": context_url(name), "value": c.items() }))
+}
+
+async fn read(
+    kv: &worker::kv::KvStore,
+    tenant: &str,
+    name: CollectionName,
+    id: &str,
+) -> Result<Response> {
+    let c = store::load(kv, tenant, name).await?;
+    match c.item(id) {
+        Some(item) => Response::from_json(item),
+        None => not_found_item(),
+    }
+}
+
+async fn create(
+    req: &mut Request,
+    kv: &worker::kv::KvStore,
+    tenant: &str,
+    name: CollectionName,
+) -> Result<Response> {
+    let body = match request::json_body(req).await? {
+        Ok(v) => v,
+        Err(e) => return reply::bad_body(e),
+    };
+    let mut c = store::load(kv, tenant, name).await?;
+    let id = request::new_id()?;
+    let now = request::now();
+    let created = match c.create(body, id, now, validator(name)) {
+        Ok(item) => item,
+        Err(e) => return write_error(e),
+    };
+    if let Err(problems) = validate_tenant(kv, tenant, name, &c).await? {
+        return write_error(WriteError::Invalid(problems));
+    }
+    store::save(kv, tenant, name, &c).await?;
+    Ok(Response::from_json(&created)?.with_status(201))
+}
+
+async fn patch(
+    req: &mut Request,
+    kv: &worker::kv::KvStore,
+    tenant: &str,
+    name: CollectionName,
+    id: &str,
+) -> Result<Response> {
+    let body = match request::json_body(req).await? {
+        Ok(v) => v,
+        Err(e) => return reply::bad_body(e),
+    };
+    let mut c = store::load(kv, tenant, name).await?;
+    let updated = match c.patch(id, body, request::now(), validator(name)) {
+        Ok(item) => item,
+        Err(e) => return write_error(e),
+    };
+    if let Err(problems) = validate_tenant(kv, tenant, name, &c).await? {
+        return write_error(WriteError::Invalid(problems));
+    }
+    store::save(kv, tenant, name, &c).await?;
+    Response::from_json(&updated)
+}
+
+async fn delete(
+    kv: &worker::kv::KvStore,
+    tenant: &str,
+    name: CollectionName,
+    id: &str,
+) -> Result<Response> {
+    let mut c = store::load(kv, tenant, name).await?;
+    if let Err(e) = c.delete(id) {
+        return write_error(e);
+    }
+    if let Err(problems) = validate_tenant(kv, tenant, name, &c).await? {
+        return write_error(WriteError::Invalid(problems));
+    }
+    store::save(kv, tenant, name, &c).await?;
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// `POST …/evaluate`: What If against the stored policies. Group and role ids are not yet
+/// resolved from a user directory, so the request may carry them in `directory`.
+async fn evaluate(req: &mut Request, kv: &worker::kv::KvStore, tenant: &str) -> Result<Response> {
+    let body = match request::json_body(req).await? {
+        Ok(v) => v,
+        Err(e) => return reply::bad_body(e),
+    };
+    let (request, directory) = match body {
+        Value::Object(mut map) => {
+            let directory = map.remove("directory").unwrap_or_else(|| json!({}));
+            (Value::Object(map), directory)
+        }
+        _ => {
+            return reply::error(
+                400,
+                ErrorBody::new(
+                    "admin.body_not_object",
+                    "the request body must be a JSON object",
+                ),
+            );
+        }
+    };
+    let policies = store::load(kv, tenant, CollectionName::Policies).await?;
+    let locations = store::load(kv, tenant, CollectionName::NamedLocations).await?;
+    let input = json!({
+        "policies": policies.items(),
+        "namedLocations": locations.items(),
+        "request": request,
+        "directory": directory,
+    });
+    let answer: Value = serde_json::from_str(&crate::policy::what_if_json(&input.to_string()))?;
+    if answer.get("error").is_some() {
+        return Ok(Response::from_json(&answer)?.with_status(400));
+    }
+    Response::from_json(&answer)
+}
+
+fn validator(name: CollectionName) -> crate::admin::Validator {
+    match name {
+        CollectionName::Policies => |v| crate::policy::parse_policy(v, "").map(|_| ()),
+        CollectionName::NamedLocations => {
+            |v| crate::policy::parse_named_location(v, "").map(|_| ())
+        }
+    }
+}
+
+/// The whole tenant must still make sense after a write: e.g. a policy may not name a
+/// location that does not exist, and a location in use may not be deleted.
+async fn validate_tenant(
+    kv: &worker::kv::KvStore,
+    tenant: &str,
+    changed: CollectionName,
+    updated: &crate::admin::Collection,
+) -> Result<std::result::Result<(), Vec<ErrorBody>>> {
+    let other = match changed {
+        CollectionName::Policies => CollectionName::NamedLocations,
+        CollectionName::NamedLocations => CollectionName::Policies,
+    };
+    let other = store::load(kv, tenant, other).await?;
+    let (policies, locations) = match changed {
+        CollectionName::Policies => (updated.items(), other.items()),
+        CollectionName::NamedLocations => (other.items(), updated.items()),
+    };
+    let input = json!({ "policies": policies, "namedLocations": locations });
+    let answer: Value =
+        serde_json::from_str(&crate::policy::validate_policies_json(&input.to_string()))?;
+    if answer.get("valid") == Some(&Value::Bool(true)) {
+        return Ok(Ok(()));
+    }
+    let problems = answer
+        .get("errors")
+        .cloned()
+        .and_then(|e| serde_json::from_value::<Vec<ErrorBody>>(e).ok())
+        .unwrap_or_default();
+    Ok(Err(problems))
+}
+
+fn not_found_item() -> Result<Response> {
+    reply::error(
+        404,
+        ErrorBody::new("admin.not_found", "no item with that id"),
+    )
+}
+
+fn write_error(e: WriteError) -> Result<Response> {
+    match e {
+        WriteError::NotFound => not_found_item(),
+        WriteError::Full => reply::error(
+            409,
+            ErrorBody::new(
+                "admin.collection_full",
+                "the collection already holds the maximum number of items",
+            ),
+        ),
+        WriteError::Invalid(problems) => match ErrorBody::from_problems(problems) {
+            Some(body) => reply::error(400, body),
+            None => reply::error(
+                400,
+                ErrorBody::new("admin.invalid", "the request was refused"),
+            ),
+        },
+    }
+}
