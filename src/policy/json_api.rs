@@ -117,7 +117,7 @@ pub fn parse_what_if_input(value: &Value) -> Result<WhatIfInput, Vec<ErrorBody>>
     }
 }
 
-fn directory(value: Option<&Value>, p: &mut Problems) -> (Vec<String>, Vec<String>) {
+pub(crate) fn directory(value: Option<&Value>, p: &mut Problems) -> (Vec<String>, Vec<String>) {
     let Some(map) = value
         .filter(|v| !v.is_null())
         .and_then(|v| parse::object(v, "directory", p))

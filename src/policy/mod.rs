@@ -17,6 +17,7 @@
 //! `docs/policy-semantics.md`.
 
 pub mod cidr;
+pub mod compiled_api;
 pub mod decision;
 pub mod device_filter;
 pub mod engine;

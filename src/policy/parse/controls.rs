@@ -300,6 +300,9 @@ fn sign_in_frequency(value: &Value, path: &str, p: &mut Problems) -> Option<Sign
             }
         }
         EVERY_TIME_WINDOW
+    } else if enabled != Some(true) && unit.is_none() && count.is_none() {
+        // A switched-off control as Graph echoes it: nothing to check.
+        Seconds(0)
     } else {
         time_window(unit, count, path, p).unwrap_or(Seconds(0))
     };
