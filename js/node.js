@@ -2,4 +2,4 @@
 import { readFileSync } from "node:fs";
 import { initSync } from "./vestibule.js";
 initSync({ module: readFileSync(new URL("./vestibule_bg.wasm", import.meta.url)) });
-export * from "./vestibule.js";
+export * from "./api.js";

@@ -2,4 +2,4 @@
 import wasmModule from "./vestibule_bg.wasm";
 import { initSync } from "./vestibule.js";
 initSync({ module: wasmModule });
-export * from "./vestibule.js";
+export * from "./api.js";

@@ -1,26 +1,65 @@
 //! The wasm-bindgen API of the npm package (feature `js`).
 //!
-//! Every function takes and returns plain JSON-compatible values and never throws: bad
-//! input comes back as `{"error": {code, message, target}}`. The JSON-string entry points
-//! of the core do the work, so the Worker, native tests and JS share one code path.
+//! JSON text crosses the boundary in both directions: the JS wrapper (`js/api.js`) calls
+//! `JSON.stringify` / `JSON.parse`, which V8 does faster than walking objects field by
+//! field through the boundary, and the core's JSON-string entry points do the rest, so the
+//! Worker, native tests and JS share one code path. Nothing here throws: bad input comes
+//! back as `{"error": {code, message, target}}`.
 
+use crate::policy::PolicySet;
+use crate::policy::compiled_api;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &str = r#"
-/** Which engine build answers, so apps can log it. */
-export interface BuildInfo { name: "vestibule"; version: string }
-"#;
-
-/// `{ name, version }` of this build, so apps can log which engine they run.
-#[wasm_bindgen(unchecked_return_type = "BuildInfo")]
-pub fn version() -> JsValue {
-    to_js(&crate::about::build_info())
+/// `{ name, version }` of this build, as JSON text.
+#[wasm_bindgen(js_name = versionJson)]
+pub fn version_json() -> String {
+    serde_json::to_string(&crate::about::build_info()).unwrap_or_default()
 }
 
-/// Serializes a core value for JS; plain objects rather than `Map`s, so results can be
-/// handed straight to `JSON.stringify` and compared with Graph's documents.
-fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&serializer).unwrap_or(JsValue::NULL)
+/// What If: `{policies, namedLocations, request, directory}` in, the Graph response out.
+#[wasm_bindgen(js_name = whatIfJson)]
+pub fn what_if_json(input: &str) -> String {
+    crate::policy::what_if_json(input)
+}
+
+/// Enforcement: `{policies, namedLocations, signIn, satisfied, now}` in, the decision out.
+#[wasm_bindgen(js_name = evaluateJson)]
+pub fn evaluate_json(input: &str) -> String {
+    crate::policy::evaluate_json(input)
+}
+
+/// Validation: `{policies, namedLocations}` in, `{valid, errors}` out with every problem.
+#[wasm_bindgen(js_name = validatePoliciesJson)]
+pub fn validate_policies_json(input: &str) -> String {
+    crate::policy::validate_policies_json(input)
+}
+
+/// A policy set compiled once, for deciding many sign-ins against one configuration.
+#[wasm_bindgen]
+pub struct CompiledPolicies {
+    set: PolicySet,
+}
+
+/// Compiles `{policies, namedLocations}`. Returns `undefined` and writes nothing on error;
+/// the wrapper then calls [`validate_policies_json`] to report why, so this never throws.
+#[wasm_bindgen(js_name = compilePoliciesJson)]
+pub fn compile_policies_json(input: &str) -> Option<CompiledPolicies> {
+    compiled_api::compile_json(input)
+        .ok()
+        .map(|set| CompiledPolicies { set })
+}
+
+#[wasm_bindgen]
+impl CompiledPolicies {
+    /// Enforcement for `{signIn, satisfied, now}`.
+    #[wasm_bindgen(js_name = evaluateJson)]
+    pub fn evaluate_json(&self, input: &str) -> String {
+        compiled_api::evaluate_compiled_json(&self.set, input)
+    }
+
+    /// What If for `{request, directory}`.
+    #[wasm_bindgen(js_name = whatIfJson)]
+    pub fn what_if_json(&self, input: &str) -> String {
+        compiled_api::what_if_compiled_json(&self.set, input)
+    }
 }

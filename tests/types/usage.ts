@@ -1,10 +1,46 @@
-// Compiled with `tsc --noEmit` against the generated declarations: if the package's types
-// drift from how an app uses them, the test command fails. The @ts-expect-error lines fail
-// the build if a type decays to `any`.
-import { version } from "vestibule";
+// Compiled with `tsc --noEmit` against the package's declarations: if the types drift from
+// how an app uses them, the test command fails. The @ts-expect-error lines fail the build
+// if a type decays to `any` or accepts what it must refuse.
+import { compilePolicies, evaluate, validatePolicies, version, whatIf } from "vestibule";
+import type { ConditionalAccessPolicy, Decision, Enforcement, ErrorEnvelope } from "vestibule";
 
 const info = version();
 const name: "vestibule" = info.name;
 // @ts-expect-error BuildInfo has no such field; an `any` return type would accept it.
 info.notAField;
-export default `${name}@${info.version}`;
+
+const policy: ConditionalAccessPolicy = {
+  displayName: "MFA for everyone",
+  state: "enabledForReportingButNotEnforced",
+  conditions: { users: { includeUsers: ["All"] }, applications: { includeApplications: ["All"] } },
+  grantControls: { operator: "OR", builtInControls: ["mfa"] },
+};
+// @ts-expect-error `state` only takes Graph's three values.
+const badState: ConditionalAccessPolicy = { ...policy, state: "on" };
+
+const answer = evaluate({ policies: [policy], signIn: { userId: "u", appId: "a" }, satisfied: [{ method: "password", at: 1 }], now: 2 });
+function describe(a: Enforcement | ErrorEnvelope): string {
+  if ("error" in a) return a.error.code;
+  const d: Decision = a.decision;
+  switch (d.type) {
+    case "allow": return "allow";
+    case "block": return d.policyIds.join(",");
+    case "require": return d.mfa ? "mfa" : "other";
+  }
+}
+// @ts-expect-error satisfied methods are password, email or sms.
+evaluate({ policies: [policy], signIn: { userId: "u", appId: "a" }, satisfied: [{ method: "fido", at: 1 }], now: 2 });
+
+const w = whatIf({
+  policies: [policy],
+  request: {
+    signInIdentity: { "@odata.type": "#microsoft.graph.userSignIn", userId: "u" },
+    signInContext: { "@odata.type": "#microsoft.graph.applicationContext", includeApplications: ["a"] },
+  },
+});
+const applies: boolean = "value" in w ? w.value.every((r) => r.policyApplies) : false;
+const valid: boolean = validatePolicies({ policies: [policy] }).valid;
+const compiled = compilePolicies({ policies: [policy] });
+if (compiled.engine) compiled.engine.free();
+
+export default [name, describe(answer), applies, valid, badState];
