@@ -1,6 +1,13 @@
 //! One-time codes and account throttling: expiry, resend cool-down and caps, a new
 //! code voiding the old, the 5-attempt cap, and per-account lockout with growing waits
 //! up to NIST's 100 consecutive failures.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] fns: a panic here is a failed test"
+)]
 
 mod common;
 
@@ -44,7 +51,12 @@ fn resend_has_a_cool_down_and_a_cap_and_voids_the_old_code() {
     h.start_sign_in("bea@example.com");
     h.challenge();
     let first = h.last_code("bea@example.com");
-    assert_eq!(h.challenge(), Reply::Rejected { rejection: Rejection::ResendTooSoon { retry_after: 60 } });
+    assert_eq!(
+        h.challenge(),
+        Reply::Rejected {
+            rejection: Rejection::ResendTooSoon { retry_after: 60 }
+        }
+    );
     assert_eq!(h.challenge().native().status, 429);
     h.advance(60);
     assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
@@ -54,10 +66,18 @@ fn resend_has_a_cool_down_and_a_cap_and_voids_the_old_code() {
         assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
     }
     h.advance(60);
-    assert_eq!(rejection_code(&h.challenge()), "too_many_codes", "5 sends per step");
+    assert_eq!(
+        rejection_code(&h.challenge()),
+        "too_many_codes",
+        "5 sends per step"
+    );
     assert_eq!(h.codes_sent_to("bea@example.com"), 5);
     if first != h.last_code("bea@example.com") {
-        assert_eq!(rejection_code(&h.code(&first)), "invalid_code", "a new code voids the old");
+        assert_eq!(
+            rejection_code(&h.code(&first)),
+            "invalid_code",
+            "a new code voids the old"
+        );
     }
     if second != h.last_code("bea@example.com") {
         assert_eq!(rejection_code(&h.code(&second)), "invalid_code");
@@ -73,9 +93,20 @@ fn five_wrong_tries_void_the_code_even_for_the_right_value() {
     h.start_sign_in("cal@example.com");
     h.challenge();
     let code = h.last_code("cal@example.com");
-    let wrong = if code == "00000000" { "11111111" } else { "00000000" };
+    let wrong = if code == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
     for left in (0..5).rev() {
-        assert_eq!(h.code(wrong), Reply::Rejected { rejection: Rejection::InvalidCode { attempts_left: left } });
+        assert_eq!(
+            h.code(wrong),
+            Reply::Rejected {
+                rejection: Rejection::InvalidCode {
+                    attempts_left: left
+                }
+            }
+        );
     }
     assert_eq!(rejection_code(&h.code(&code)), "code_attempts_exhausted");
 }
@@ -94,7 +125,11 @@ fn a_code_works_only_once() {
     let again = h.try_send(vestibule::flow::FlowInput::SubmitCode {
         code: vestibule::pii::Secret::new(code.clone()),
     });
-    assert_eq!(again.unwrap_err().code(), "flow.no_flow", "no flow to accept it");
+    assert_eq!(
+        again.unwrap_err().code(),
+        "flow.no_flow",
+        "no flow to accept it"
+    );
     // A new MFA step has a new code; the old one is worthless there.
     h.sign_in_with_password("dot@example.com", "Correct-Horse-42");
     h.advance(1);
@@ -118,11 +153,19 @@ fn repeated_failures_lock_the_account_with_growing_waits() {
     let until = h.users[&id].lockout.locked_until.unwrap();
     assert_eq!(until, Timestamp(h.now + 30));
     let locked = h.password("Correct-Horse-42");
-    assert_eq!(locked, Reply::Rejected { rejection: Rejection::AccountLocked { until: Some(until) } });
+    assert_eq!(
+        locked,
+        Reply::Rejected {
+            rejection: Rejection::AccountLocked { until: Some(until) }
+        }
+    );
     assert_eq!(locked.native().error_codes, [50053]);
     h.advance(30);
     h.password("Wrong-1");
-    assert_eq!(h.users[&id].lockout.locked_until, Some(Timestamp(h.now + 60)));
+    assert_eq!(
+        h.users[&id].lockout.locked_until,
+        Some(Timestamp(h.now + 60))
+    );
     h.advance(60);
     assert_signed_in(&h.password("Correct-Horse-42"), &["pwd"]);
     assert_eq!(h.users[&id].lockout.consecutive_failures, 0);
@@ -153,7 +196,13 @@ fn a_hundred_failures_disable_the_account() {
     assert_eq!(lockout.consecutive_failures, 100);
     h.advance(86_400);
     h.start_sign_in("fox@example.com");
-    assert_eq!(h.challenge(), Reply::Rejected { rejection: Rejection::AccountLocked { until: None } }, "no code is even sent");
+    assert_eq!(
+        h.challenge(),
+        Reply::Rejected {
+            rejection: Rejection::AccountLocked { until: None }
+        },
+        "no code is even sent"
+    );
 }
 
 /// The whole flow expires (continuation lifetime, default 30 minutes).

@@ -1,6 +1,13 @@
 //! The JSON entry point the JS `Flow` class and the demo use: a whole journey through
 //! `step_json`, errors as `{"error": {...}}`, and no panic on any input (a stable
 //! stand-in for the cargo-fuzz target).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] fns: a panic here is a failed test"
+)]
 
 mod common;
 
@@ -41,35 +48,96 @@ fn sent_code(answer: &Value) -> String {
 fn a_journey_through_step_json() {
     let config = otp_config();
     let now = 1_800_000_000u64;
-    let a = call(&config, &Value::Null,
+    let a = call(
+        &config,
+        &Value::Null,
         json!({"type": "startSignUp", "appId": APP, "email": "zoe@example.com",
-               "attributes": {"displayName": "Zoe"}}), now, &Value::Null, 1);
+               "attributes": {"displayName": "Zoe"}}),
+        now,
+        &Value::Null,
+        1,
+    );
     assert_eq!(a["reply"], json!({"type": "started"}));
-    let a = call(&config, &a["state"], json!({"type": "challenge"}), now, &Value::Null, 2);
+    let a = call(
+        &config,
+        &a["state"],
+        json!({"type": "challenge"}),
+        now,
+        &Value::Null,
+        2,
+    );
     assert_eq!(a["reply"]["type"], "codeSent");
     assert_eq!(a["reply"]["codeLength"], 8);
     let code = sent_code(&a);
-    assert!(!a["state"].to_string().contains(&code), "the state holds a digest, not the code");
-    let a = call(&config, &a["state"], json!({"type": "submitCode", "code": code}), now + 5, &Value::Null, 3);
+    assert!(
+        !a["state"].to_string().contains(&code),
+        "the state holds a digest, not the code"
+    );
+    let a = call(
+        &config,
+        &a["state"],
+        json!({"type": "submitCode", "code": code}),
+        now + 5,
+        &Value::Null,
+        3,
+    );
     assert_eq!(a["reply"], json!({"type": "verified"}));
-    let user = a["effects"].as_array().unwrap().iter().find(|e| e["type"] == "createUser").unwrap().clone();
+    let user = a["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "createUser")
+        .unwrap()
+        .clone();
     let mut user = user.as_object().unwrap().clone();
     user.remove("type");
     let user = Value::Object(user);
-    let a = call(&config, &a["state"], json!({"type": "redeemContinuation"}), now + 6, &user, 4);
+    let a = call(
+        &config,
+        &a["state"],
+        json!({"type": "redeemContinuation"}),
+        now + 6,
+        &user,
+        4,
+    );
     assert_eq!(a["reply"]["type"], "signedIn");
     assert_eq!(a["reply"]["amr"], json!(["otp"]));
     assert!(a["state"].is_null());
-    let tokens = a["effects"].as_array().unwrap().iter().find(|e| e["type"] == "issueTokens").unwrap();
+    let tokens = a["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "issueTokens")
+        .unwrap();
     assert_eq!(tokens["acr"], "1");
     assert_eq!(tokens["userId"], user["id"]);
 
     // The next sign-in.
-    let a = call(&config, &Value::Null,
-        json!({"type": "startSignIn", "appId": APP, "email": "ZOE@example.com"}), now + 60, &user, 5);
-    let a = call(&config, &a["state"], json!({"type": "challenge", "challengeTypes": {"password": false, "oob": true}}), now + 61, &user, 6);
+    let a = call(
+        &config,
+        &Value::Null,
+        json!({"type": "startSignIn", "appId": APP, "email": "ZOE@example.com"}),
+        now + 60,
+        &user,
+        5,
+    );
+    let a = call(
+        &config,
+        &a["state"],
+        json!({"type": "challenge", "challengeTypes": {"password": false, "oob": true}}),
+        now + 61,
+        &user,
+        6,
+    );
     let code = sent_code(&a);
-    let a = call(&config, &a["state"], json!({"type": "submitCode", "code": code}), now + 62, &user, 7);
+    let a = call(
+        &config,
+        &a["state"],
+        json!({"type": "submitCode", "code": code}),
+        now + 62,
+        &user,
+        7,
+    );
     assert_eq!(a["reply"]["type"], "signedIn");
 }
 
@@ -78,14 +146,35 @@ fn errors_come_back_as_an_error_envelope_with_a_code() {
     let parse: Value = serde_json::from_str(&step_json("{not json")).unwrap();
     assert_eq!(parse["error"]["code"], "flow.invalid_json");
     let config = otp_config();
-    let a = call(&config, &Value::Null, json!({"type": "challenge"}), 1, &Value::Null, 1);
+    let a = call(
+        &config,
+        &Value::Null,
+        json!({"type": "challenge"}),
+        1,
+        &Value::Null,
+        1,
+    );
     assert_eq!(a["error"]["code"], "flow.no_flow");
-    let a = call(&config, &Value::Null, json!({"type": "startSignIn", "appId": APP, "email": "not-an-email"}), 1, &Value::Null, 1);
+    let a = call(
+        &config,
+        &Value::Null,
+        json!({"type": "startSignIn", "appId": APP, "email": "not-an-email"}),
+        1,
+        &Value::Null,
+        1,
+    );
     assert_eq!(a["error"]["code"], "flow.invalid_input");
     assert_eq!(a["error"]["target"], "input.email");
     let mut bad = config.clone();
     bad["settings"]["codes"]["length"] = json!(4);
-    let a = call(&bad, &Value::Null, json!({"type": "startSignIn", "appId": APP, "email": "a@example.com"}), 1, &Value::Null, 1);
+    let a = call(
+        &bad,
+        &Value::Null,
+        json!({"type": "startSignIn", "appId": APP, "email": "a@example.com"}),
+        1,
+        &Value::Null,
+        1,
+    );
     assert_eq!(a["error"]["code"], "flow.invalid_config");
     assert_eq!(a["error"]["target"], "settings.codes.length");
     let short_key = json!({"config": config, "codeKey": "00", "state": null,
@@ -118,26 +207,41 @@ fn conditional_access_policies_in_the_call_decide() {
     config["settings"]["mfaEnforcement"] = json!("conditional");
     let user = json!({"id": "u1", "email": "amy@example.com", "createdAt": 0,
         "strongMethods": [{"id": "m1", "channel": "sms", "target": "+15550001234", "registeredAt": 0}]});
-    let doc = |state: &Value, input: Value, policies: &Value| json!({
+    let doc = |state: &Value, input: Value, policies: &Value| {
+        json!({
         "config": config, "codeKey": "5a".repeat(32), "state": state, "input": input, "now": 100,
-        "entropy": "07".repeat(64), "user": user, "conditionalAccess": {"policies": policies}});
+        "entropy": "07".repeat(64), "user": user, "conditionalAccess": {"policies": policies}})
+    };
     let policies = json!([{"id": "p1", "displayName": "MFA", "state": "enabled",
         "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}, "clientAppTypes": ["all"]},
         "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}]);
     let run = |d: Value| -> Value { serde_json::from_str(&step_json(&d.to_string())).unwrap() };
-    let a = run(doc(&Value::Null, json!({"type": "startSignIn", "appId": APP, "email": "amy@example.com"}), &policies));
+    let a = run(doc(
+        &Value::Null,
+        json!({"type": "startSignIn", "appId": APP, "email": "amy@example.com"}),
+        &policies,
+    ));
     let a = run(doc(&a["state"], json!({"type": "challenge"}), &policies));
     let code = sent_code(&a);
-    let a = run(doc(&a["state"], json!({"type": "submitCode", "code": code}), &policies));
+    let a = run(doc(
+        &a["state"],
+        json!({"type": "submitCode", "code": code}),
+        &policies,
+    ));
     assert_eq!(a["reply"]["type"], "mfaRequired", "{a}");
     assert_eq!(a["reply"]["methods"][0]["channel"], "sms");
     let broken = json!([{"id": "p1"}]);
-    let a = run(doc(&Value::Null, json!({"type": "startSignIn", "appId": APP, "email": "amy@example.com"}), &broken));
+    let a = run(doc(
+        &Value::Null,
+        json!({"type": "startSignIn", "appId": APP, "email": "amy@example.com"}),
+        &broken,
+    ));
     assert_eq!(a["error"]["code"], "flow.invalid_config");
 }
 
 fn valid_call() -> String {
-    let config = serde_json::to_value(config(LocalAccount::EmailPassword, MfaEnforcement::Always)).unwrap();
+    let config =
+        serde_json::to_value(config(LocalAccount::EmailPassword, MfaEnforcement::Always)).unwrap();
     json!({"config": config, "codeKey": "5a".repeat(32), "state": null,
         "input": {"type": "startSignUp", "appId": APP, "email": "amy@example.com", "password": "Correct-Horse-42",
                   "attributes": {"displayName": "Amy"}},
@@ -145,7 +249,8 @@ fn valid_call() -> String {
 }
 
 fn answer_is_json(out: &str) -> bool {
-    serde_json::from_str::<Value>(out).is_ok_and(|v| v.get("error").is_some() || v.get("reply").is_some())
+    serde_json::from_str::<Value>(out)
+        .is_ok_and(|v| v.get("error").is_some() || v.get("reply").is_some())
 }
 
 proptest! {

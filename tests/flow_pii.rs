@@ -2,6 +2,13 @@
 //! (steps, states, effects, replies, users) shows an email address, a phone number, a
 //! code or a password; the stored state never holds a code or a password; and audit
 //! events carry none of them even when serialized.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] fns: a panic here is a failed test"
+)]
 
 mod common;
 
@@ -68,7 +75,10 @@ fn debug_output_never_shows_personal_data() {
     }
     let users = format!("{:?}", h.users);
     for s in &secrets {
-        assert!(!users.contains(s.as_str()), "`{s}` leaked in the user record");
+        assert!(
+            !users.contains(s.as_str()),
+            "`{s}` leaked in the user record"
+        );
     }
 }
 
@@ -99,7 +109,9 @@ fn audit_events_carry_no_personal_data_even_serialized() {
     let effects: Vec<&Effect> = h.steps.iter().flat_map(|s| &s.effects).collect();
     let with_code = effects.iter().filter(|e| {
         let j = serde_json::to_string(e).unwrap();
-        h.outbox.iter().any(|d| j.contains(d.code.expose().as_str()))
+        h.outbox
+            .iter()
+            .any(|d| j.contains(d.code.expose().as_str()))
     });
     assert!(with_code.clone().all(|e| matches!(e, Effect::SendCode(_))));
     assert_eq!(with_code.count(), h.outbox.len());

@@ -1,6 +1,13 @@
 //! Sign-in journeys with a second factor: password + email OTP, email OTP + SMS, the
 //! documented rule that an email-OTP first factor can't be the second factor, just-in-
 //! time registration that a user cancels, and Conditional Access deciding.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] fns: a panic here is a failed test"
+)]
 
 mod common;
 
@@ -20,7 +27,9 @@ fn password_sign_in_then_email_code_as_second_factor() {
     h.add_method(&id, Channel::Email, "ann.backup@example.net");
 
     let reply = h.sign_in_with_password("ann@example.com", "Correct-Horse-42");
-    let Reply::MfaRequired { methods } = &reply else { panic!("{reply:?}") };
+    let Reply::MfaRequired { methods } = &reply else {
+        panic!("{reply:?}")
+    };
     assert_eq!(reply.native().suberror, Some("mfa_required"));
     assert_eq!(methods.len(), 1);
     assert!(h.tokens.is_empty());
@@ -41,11 +50,19 @@ fn a_wrong_second_factor_code_is_refused_and_counted() {
     h.sign_in_with_password("ben@example.com", "Correct-Horse-42");
     h.select(&phone);
     let reply = h.code("00000000");
-    assert_eq!(reply, Reply::Rejected { rejection: vestibule::flow::Rejection::InvalidCode { attempts_left: 4 } });
+    assert_eq!(
+        reply,
+        Reply::Rejected {
+            rejection: vestibule::flow::Rejection::InvalidCode { attempts_left: 4 }
+        }
+    );
     assert_eq!(h.users[&id].lockout.consecutive_failures, 1);
     let code = h.last_code("+15550001111");
     assert_signed_in(&h.code(&code), &["pwd", "sms", "mfa"]);
-    assert_eq!(h.users[&id].lockout.consecutive_failures, 0, "a complete sign-in clears the count");
+    assert_eq!(
+        h.users[&id].lockout.consecutive_failures, 0,
+        "a complete sign-in clears the count"
+    );
 }
 
 /// OTP first factor, SMS second: the user's registered email is never offered.
@@ -55,8 +72,13 @@ fn otp_first_factor_user_gets_sms_and_never_email_as_second_factor() {
     let id = h.add_otp_user("cai@example.com");
     h.add_method(&id, Channel::Email, "cai@example.com");
     h.add_method(&id, Channel::Sms, "+15550002222");
-    let Reply::MfaRequired { methods } = h.sign_in_with_email_code("cai@example.com") else { panic!() };
-    assert_eq!(methods.iter().map(|m| m.channel).collect::<Vec<_>>(), [Channel::Sms]);
+    let Reply::MfaRequired { methods } = h.sign_in_with_email_code("cai@example.com") else {
+        panic!()
+    };
+    assert_eq!(
+        methods.iter().map(|m| m.channel).collect::<Vec<_>>(),
+        [Channel::Sms]
+    );
     let email_method = h.users[&id].strong_methods[0].id.clone();
     assert_eq!(rejection_code(&h.select(&email_method)), "method_not_found");
     let done = h.complete_mfa_with(Channel::Sms, "+15550002222");
@@ -74,7 +96,13 @@ fn otp_first_factor_user_is_blocked_when_sms_is_disabled() {
     let id = h.add_otp_user("dan@example.com");
     h.add_method(&id, Channel::Sms, "+15550003333");
     let reply = h.sign_in_with_email_code("dan@example.com");
-    assert_eq!(reply, Reply::Blocked { reason: BlockReason::NoUsableSecondFactor, policy_ids: vec![] });
+    assert_eq!(
+        reply,
+        Reply::Blocked {
+            reason: BlockReason::NoUsableSecondFactor,
+            policy_ids: vec![]
+        }
+    );
     assert_eq!(reply.native().error, Some("access_denied"));
     assert!(h.tokens.is_empty());
     assert!(h.state.is_none());
@@ -95,7 +123,10 @@ fn cancelled_registration_is_asked_again_at_the_next_sign_in() {
     assert!(h.user("eli@example.com").strong_methods.is_empty());
 
     let reply = h.sign_in_with_password("eli@example.com", "Correct-Horse-42");
-    assert!(matches!(reply, Reply::RegistrationRequired { .. }), "asked again");
+    assert!(
+        matches!(reply, Reply::RegistrationRequired { .. }),
+        "asked again"
+    );
     h.register(Channel::Sms, "+15550004444");
     let code = h.last_code("+15550004444");
     h.code(&code);
@@ -126,7 +157,10 @@ fn a_client_without_mfa_capability_is_redirected() {
     h.send(FlowInput::StartSignIn(StartSignIn {
         app_id: APP.into(),
         email: Pii::new("gia@example.com".into()),
-        capabilities: Capabilities { mfa_required: false, registration_required: false },
+        capabilities: Capabilities {
+            mfa_required: false,
+            registration_required: false,
+        },
         challenge_types: Default::default(),
         facts: Default::default(),
         auth_contexts: vec![],
@@ -150,17 +184,32 @@ fn mfa_for_bank_app() -> vestibule::policy::PolicySet {
 /// Conditional: the Conditional Access engine decides; a policy on the app requires MFA.
 #[test]
 fn conditional_mfa_follows_conditional_access() {
-    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Conditional))
-        .with_policy(mfa_for_bank_app());
+    let mut h = Harness::new(config(
+        LocalAccount::EmailPassword,
+        MfaEnforcement::Conditional,
+    ))
+    .with_policy(mfa_for_bank_app());
     let id = h.add_password_user("hu@example.com", "Correct-Horse-42");
     h.add_method(&id, Channel::Sms, "+15550006666");
-    assert!(matches!(h.sign_in_with_password("hu@example.com", "Correct-Horse-42"), Reply::MfaRequired { .. }));
-    assert_signed_in(&h.complete_mfa_with(Channel::Sms, "+15550006666"), &["pwd", "sms", "mfa"]);
+    assert!(matches!(
+        h.sign_in_with_password("hu@example.com", "Correct-Horse-42"),
+        Reply::MfaRequired { .. }
+    ));
+    assert_signed_in(
+        &h.complete_mfa_with(Channel::Sms, "+15550006666"),
+        &["pwd", "sms", "mfa"],
+    );
 
     // With no applicable policy, conditional means no second factor.
-    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Conditional));
+    let mut h = Harness::new(config(
+        LocalAccount::EmailPassword,
+        MfaEnforcement::Conditional,
+    ));
     h.add_password_user("hu@example.com", "Correct-Horse-42");
-    assert_signed_in(&h.sign_in_with_password("hu@example.com", "Correct-Horse-42"), &["pwd"]);
+    assert_signed_in(
+        &h.sign_in_with_password("hu@example.com", "Correct-Horse-42"),
+        &["pwd"],
+    );
 }
 
 /// MFA off ignores Conditional Access entirely (B2C "Off").
@@ -169,7 +218,10 @@ fn mfa_off_never_asks_for_a_second_factor() {
     let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Off))
         .with_policy(mfa_for_bank_app());
     h.add_password_user("ike@example.com", "Correct-Horse-42");
-    assert_signed_in(&h.sign_in_with_password("ike@example.com", "Correct-Horse-42"), &["pwd"]);
+    assert_signed_in(
+        &h.sign_in_with_password("ike@example.com", "Correct-Horse-42"),
+        &["pwd"],
+    );
 }
 
 /// A policy block ends the flow with the policy id.
@@ -181,10 +233,20 @@ fn a_blocking_policy_ends_the_flow() {
                        "clientAppTypes": ["all"]},
         "grantControls": {"operator": "OR", "builtInControls": ["block"]}
     }]));
-    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Conditional)).with_policy(block);
+    let mut h = Harness::new(config(
+        LocalAccount::EmailPassword,
+        MfaEnforcement::Conditional,
+    ))
+    .with_policy(block);
     h.add_password_user("jo@example.com", "Correct-Horse-42");
     let reply = h.sign_in_with_password("jo@example.com", "Correct-Horse-42");
-    assert_eq!(reply, Reply::Blocked { reason: BlockReason::Policy, policy_ids: vec!["block-all".into()] });
+    assert_eq!(
+        reply,
+        Reply::Blocked {
+            reason: BlockReason::Policy,
+            policy_ids: vec!["block-all".into()]
+        }
+    );
     assert!(h.tokens.is_empty());
 }
 
@@ -192,11 +254,16 @@ fn a_blocking_policy_ends_the_flow() {
 /// registration (Entra AADSTS53004, B2C conditional).
 #[test]
 fn risky_sign_in_without_a_registered_method_is_blocked() {
-    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Conditional))
-        .with_policy(mfa_for_bank_app());
+    let mut h = Harness::new(config(
+        LocalAccount::EmailPassword,
+        MfaEnforcement::Conditional,
+    ))
+    .with_policy(mfa_for_bank_app());
     h.add_password_user("kim@example.com", "Correct-Horse-42");
-    let mut facts = vestibule::flow::ClientFacts::default();
-    facts.sign_in_risk = Some("high".into());
+    let facts = vestibule::flow::ClientFacts {
+        sign_in_risk: Some("high".into()),
+        ..Default::default()
+    };
     h.send(FlowInput::StartSignIn(StartSignIn {
         app_id: APP.into(),
         email: Pii::new("kim@example.com".into()),
@@ -207,5 +274,11 @@ fn risky_sign_in_without_a_registered_method_is_blocked() {
     }));
     h.challenge();
     let reply = h.password("Correct-Horse-42");
-    assert_eq!(reply, Reply::Blocked { reason: BlockReason::RiskWithoutRegisteredMethod, policy_ids: vec![] });
+    assert_eq!(
+        reply,
+        Reply::Blocked {
+            reason: BlockReason::RiskWithoutRegisteredMethod,
+            policy_ids: vec![]
+        }
+    );
 }

@@ -1,5 +1,12 @@
 //! Sign-up journeys: email code, password rules, attributes, the account created
 //! before the MFA step, and just-in-time registration of a strong method.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] fns: a panic here is a failed test"
+)]
 
 mod common;
 
@@ -19,17 +26,35 @@ fn sign_up_creates_the_account_then_registers_sms_and_signs_in() {
     let mut h = harness(MfaEnforcement::Always);
     h.keep_steps = true;
     assert_eq!(h.start_sign_up("Ada@Example.com", None), Reply::Started);
-    let Reply::CodeSent { channel, code_length, target_label, .. } = h.challenge() else {
+    let Reply::CodeSent {
+        channel,
+        code_length,
+        target_label,
+        ..
+    } = h.challenge()
+    else {
         panic!("no code sent")
     };
     assert_eq!((channel, code_length), (Channel::Email, 8));
     assert!(!target_label.contains("ada@"), "the label is masked");
     let code = h.last_code("ada@example.com");
     assert_eq!(h.code(&code), Reply::CredentialRequired);
-    assert_eq!(h.password("Correct-Horse-42"), Reply::AttributesRequired {
-        attributes: h.config.user_flow.attribute_specs().into_iter().filter(|a| a.required).collect()
-    });
-    assert_eq!(h.attributes(json!({"displayName": "Ada Lovelace"})), Reply::Verified { expires_in: None });
+    assert_eq!(
+        h.password("Correct-Horse-42"),
+        Reply::AttributesRequired {
+            attributes: h
+                .config
+                .user_flow
+                .attribute_specs()
+                .into_iter()
+                .filter(|a| a.required)
+                .collect()
+        }
+    );
+    assert_eq!(
+        h.attributes(json!({"displayName": "Ada Lovelace"})),
+        Reply::Verified { expires_in: None }
+    );
 
     // The account exists now, before any MFA step.
     let user = h.user("ada@example.com").clone();
@@ -37,9 +62,17 @@ fn sign_up_creates_the_account_then_registers_sms_and_signs_in() {
     assert!(user.strong_methods.is_empty());
     assert!(h.tokens.is_empty());
 
-    let Reply::RegistrationRequired { methods } = h.redeem() else { panic!("registration expected") };
+    let Reply::RegistrationRequired { methods } = h.redeem() else {
+        panic!("registration expected")
+    };
     assert!(methods.iter().any(|m| m.channel == Channel::Sms));
-    assert!(matches!(h.register(Channel::Sms, "+1 555 123 4567"), Reply::CodeSent { channel: Channel::Sms, .. }));
+    assert!(matches!(
+        h.register(Channel::Sms, "+1 555 123 4567"),
+        Reply::CodeSent {
+            channel: Channel::Sms,
+            ..
+        }
+    ));
     let sms = h.last_code("+15551234567");
     assert_eq!(h.code(&sms), Reply::Verified { expires_in: None });
     assert!(h.tokens.is_empty(), "no tokens before the token request");
@@ -49,12 +82,17 @@ fn sign_up_creates_the_account_then_registers_sms_and_signs_in() {
     assert_eq!(user.strong_methods.len(), 1);
     assert_eq!(user.strong_methods[0].target.expose(), "+15551234567");
     // CreateUser came before any registration effect.
-    let kinds: Vec<&str> = h.steps.iter().flat_map(|s| &s.effects).filter_map(|e| match e {
-        Effect::CreateUser(_) => Some("create"),
-        Effect::UpdateUser(_) => Some("update"),
-        Effect::IssueTokens(_) => Some("tokens"),
-        _ => None,
-    }).collect();
+    let kinds: Vec<&str> = h
+        .steps
+        .iter()
+        .flat_map(|s| &s.effects)
+        .filter_map(|e| match e {
+            Effect::CreateUser(_) => Some("create"),
+            Effect::UpdateUser(_) => Some("update"),
+            Effect::IssueTokens(_) => Some("tokens"),
+            _ => None,
+        })
+        .collect();
     assert_eq!(kinds, ["create", "update", "tokens"]);
 }
 
@@ -69,11 +107,20 @@ fn sign_up_email_registration_is_preverified() {
     assert!(matches!(h.code(&code), Reply::AttributesRequired { .. }));
     h.attributes(json!({"displayName": "Bo", "extension_b2c_Newsletter": "true"}));
     assert!(matches!(h.redeem(), Reply::RegistrationRequired { .. }));
-    assert_eq!(h.register(Channel::Email, "BO@example.com"), Reply::Preverified);
+    assert_eq!(
+        h.register(Channel::Email, "BO@example.com"),
+        Reply::Preverified
+    );
     assert_eq!(h.codes_sent_to("bo@example.com"), 1, "no second code");
-    assert_eq!(h.send(vestibule::flow::FlowInput::Continue), Reply::Verified { expires_in: None });
+    assert_eq!(
+        h.send(vestibule::flow::FlowInput::Continue),
+        Reply::Verified { expires_in: None }
+    );
     assert_signed_in(&h.redeem(), &["pwd", "otp", "mfa"]);
-    assert_eq!(h.user("bo@example.com").attributes["extension_b2c_Newsletter"].expose(), &json!(true));
+    assert_eq!(
+        h.user("bo@example.com").attributes["extension_b2c_Newsletter"].expose(),
+        &json!(true)
+    );
 }
 
 /// With MFA off, sign-up ends in tokens with the password alone.
@@ -105,14 +152,24 @@ fn sign_up_refuses_weak_passwords_with_clear_reasons() {
         ("Tab\there-99A", "password_is_invalid"),
     ] {
         let reply = h.password(password);
-        let Reply::Rejected { rejection: vestibule::flow::Rejection::PasswordRefused { problem } } = &reply else {
+        let Reply::Rejected {
+            rejection: vestibule::flow::Rejection::PasswordRefused { problem },
+        } = &reply
+        else {
             panic!("{password}: {reply:?}")
         };
         assert_eq!(problem.suberror(), reason, "{password}");
         assert_eq!(reply.native().suberror, Some(reason));
-        assert_eq!(h.step_name(), Some("signUpExpectPassword"), "the flow goes on");
+        assert_eq!(
+            h.step_name(),
+            Some("signUpExpectPassword"),
+            "the flow goes on"
+        );
     }
-    assert!(matches!(h.password("Correct-Horse-42"), Reply::AttributesRequired { .. }));
+    assert!(matches!(
+        h.password("Correct-Horse-42"),
+        Reply::AttributesRequired { .. }
+    ));
 }
 
 /// A password given up front is checked before any code is sent.
@@ -134,11 +191,17 @@ fn sign_up_validates_attributes() {
     let code = h.last_code("fay@example.com");
     h.code(&code);
     let reply = h.attributes(json!({"displayName": "!!", "extension_b2c_Newsletter": "maybe"}));
-    let Reply::Rejected { rejection: vestibule::flow::Rejection::AttributeValidationFailed { attributes } } = reply else {
+    let Reply::Rejected {
+        rejection: vestibule::flow::Rejection::AttributeValidationFailed { attributes },
+    } = reply
+    else {
         panic!("{reply:?}")
     };
     assert_eq!(attributes, ["displayName", "extension_b2c_Newsletter"]);
-    assert_eq!(h.attributes(json!({"displayName": "Fay"})), Reply::Verified { expires_in: None });
+    assert_eq!(
+        h.attributes(json!({"displayName": "Fay"})),
+        Reply::Verified { expires_in: None }
+    );
 }
 
 /// An email that already has an account is refused, at start and at creation.
@@ -171,9 +234,17 @@ fn otp_sign_up_must_register_sms_for_mfa() {
     let code = h.last_code("ivy@example.com");
     assert!(matches!(h.code(&code), Reply::AttributesRequired { .. }));
     h.attributes(json!({"displayName": "Ivy"}));
-    let Reply::RegistrationRequired { methods } = h.redeem() else { panic!() };
-    assert_eq!(methods.iter().map(|m| m.channel).collect::<Vec<_>>(), [Channel::Sms]);
-    assert_eq!(rejection_code(&h.register(Channel::Email, "ivy@example.com")), "channel_not_allowed");
+    let Reply::RegistrationRequired { methods } = h.redeem() else {
+        panic!()
+    };
+    assert_eq!(
+        methods.iter().map(|m| m.channel).collect::<Vec<_>>(),
+        [Channel::Sms]
+    );
+    assert_eq!(
+        rejection_code(&h.register(Channel::Email, "ivy@example.com")),
+        "channel_not_allowed"
+    );
     h.register(Channel::Sms, "+447700900123");
     let sms = h.last_code("+447700900123");
     h.code(&sms);

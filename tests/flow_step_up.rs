@@ -1,12 +1,21 @@
 //! Step-up and method changes for a signed-in user: an authentication context (the
 //! seeds' wire transfer) or a lapsed sign-in frequency asks only for what is missing,
 //! and changing a strong method needs a second factor first.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] fns: a panic here is a failed test"
+)]
 
 mod common;
 
 use common::*;
 use serde_json::json;
-use vestibule::flow::{BlockReason, Channel, LocalAccount, MethodChange, MfaEnforcement, Reply, Session};
+use vestibule::flow::{
+    BlockReason, Channel, LocalAccount, MethodChange, MfaEnforcement, Reply, Session,
+};
 use vestibule::policy::{AuthMethod, SatisfiedMethod};
 use vestibule::time::Timestamp;
 
@@ -28,7 +37,11 @@ fn bank_policies() -> vestibule::policy::PolicySet {
 }
 
 fn bank() -> Harness {
-    Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Conditional)).with_policy(bank_policies())
+    Harness::new(config(
+        LocalAccount::EmailPassword,
+        MfaEnforcement::Conditional,
+    ))
+    .with_policy(bank_policies())
 }
 
 /// Signed in with the password only; the transfer asks for SMS alone, not the password.
@@ -38,18 +51,35 @@ fn wire_transfer_asks_only_for_the_missing_second_factor() {
     let id = h.add_password_user("lia@example.com", "Correct-Horse-42");
     h.add_method(&id, Channel::Sms, "+15550007777");
     h.add_method(&id, Channel::Email, "lia.backup@example.net");
-    assert_signed_in(&h.sign_in_with_password("lia@example.com", "Correct-Horse-42"), &["pwd"]);
+    assert_signed_in(
+        &h.sign_in_with_password("lia@example.com", "Correct-Horse-42"),
+        &["pwd"],
+    );
     let session = h.session();
 
     h.advance(600);
-    let Reply::MfaRequired { methods } = h.start_step_up(session, &["c1"]) else { panic!() };
-    assert_eq!(methods.iter().map(|m| m.channel).collect::<Vec<_>>(), [Channel::Sms], "email does not meet the strength");
+    let Reply::MfaRequired { methods } = h.start_step_up(session, &["c1"]) else {
+        panic!()
+    };
+    assert_eq!(
+        methods.iter().map(|m| m.channel).collect::<Vec<_>>(),
+        [Channel::Sms],
+        "email does not meet the strength"
+    );
     let done = h.complete_mfa_with(Channel::Sms, "+15550007777");
     assert_signed_in(&done, &["pwd", "sms", "mfa"]);
     let grant = h.tokens.last().unwrap();
     assert_eq!(grant.acrs, ["c1"]);
-    assert_eq!(grant.auth_time, Timestamp(h.now), "the latest method performed");
-    assert_eq!(h.codes_sent_to("lia@example.com"), 0, "no first factor again");
+    assert_eq!(
+        grant.auth_time,
+        Timestamp(h.now),
+        "the latest method performed"
+    );
+    assert_eq!(
+        h.codes_sent_to("lia@example.com"),
+        0,
+        "no first factor again"
+    );
 }
 
 /// A session that already holds password + SMS gets the context at once.
@@ -61,8 +91,14 @@ fn step_up_with_a_sufficient_session_needs_nothing() {
     let session = Session {
         user_id: id,
         methods: vec![
-            SatisfiedMethod { method: AuthMethod::Password, at: Timestamp(now - 60) },
-            SatisfiedMethod { method: AuthMethod::Sms, at: Timestamp(now - 50) },
+            SatisfiedMethod {
+                method: AuthMethod::Password,
+                at: Timestamp(now - 60),
+            },
+            SatisfiedMethod {
+                method: AuthMethod::Sms,
+                at: Timestamp(now - 50),
+            },
         ],
     };
     assert_signed_in(&h.start_step_up(session, &["c1"]), &["pwd", "sms", "mfa"]);
@@ -76,12 +112,18 @@ fn lapsed_sign_in_frequency_asks_for_the_first_factor_again() {
     let mut h = bank();
     let id = h.add_password_user("ned@example.com", "Correct-Horse-42");
     h.users.get_mut(&id).unwrap().groups.push("g-4h".into());
-    assert_signed_in(&h.sign_in_with_password("ned@example.com", "Correct-Horse-42"), &["pwd"]);
+    assert_signed_in(
+        &h.sign_in_with_password("ned@example.com", "Correct-Horse-42"),
+        &["pwd"],
+    );
     let session = h.session();
     h.advance(5 * 3600);
     let reply = h.start_step_up(session, &[]);
     assert_eq!(reply, Reply::ReauthenticationRequired);
-    assert_eq!(reply.native().error, Some("insufficient_user_authentication"));
+    assert_eq!(
+        reply.native().error,
+        Some("insufficient_user_authentication")
+    );
     assert_eq!(h.challenge(), Reply::PasswordRequired);
     assert_signed_in(&h.password("Correct-Horse-42"), &["pwd"]);
     assert_eq!(h.tokens.last().unwrap().auth_time, Timestamp(h.now));
@@ -94,8 +136,13 @@ fn step_up_registers_a_phone_when_none_exists() {
     h.add_password_user("ola@example.com", "Correct-Horse-42");
     h.sign_in_with_password("ola@example.com", "Correct-Horse-42");
     let session = h.session();
-    let Reply::RegistrationRequired { methods } = h.start_step_up(session, &["c1"]) else { panic!() };
-    assert_eq!(methods.iter().map(|m| m.channel).collect::<Vec<_>>(), [Channel::Sms]);
+    let Reply::RegistrationRequired { methods } = h.start_step_up(session, &["c1"]) else {
+        panic!()
+    };
+    assert_eq!(
+        methods.iter().map(|m| m.channel).collect::<Vec<_>>(),
+        [Channel::Sms]
+    );
     h.register(Channel::Sms, "+15550008888");
     let code = h.last_code("+15550008888");
     h.code(&code);
@@ -114,14 +161,28 @@ fn changing_a_phone_requires_mfa_first() {
     h.sign_in_with_password("pia@example.com", "Correct-Horse-42");
     let session = h.session();
 
-    let reply = h.start_method_change(session, MethodChange::Replace { method_id: old.clone() });
+    let reply = h.start_method_change(
+        session,
+        MethodChange::Replace {
+            method_id: old.clone(),
+        },
+    );
     assert!(matches!(reply, Reply::MfaRequired { .. }), "{reply:?}");
-    assert!(h.complete_mfa_with(Channel::Sms, "+15550009999").eq(&Reply::RegistrationMethods {
-        methods: vec![vestibule::flow::RegistrationMethod { id: "sms".into(), channel: Channel::Sms, login_hint: None }]
-    }));
+    assert!(
+        h.complete_mfa_with(Channel::Sms, "+15550009999")
+            .eq(&Reply::RegistrationMethods {
+                methods: vec![vestibule::flow::RegistrationMethod {
+                    id: "sms".into(),
+                    channel: Channel::Sms,
+                    login_hint: None
+                }]
+            })
+    );
     h.register(Channel::Sms, "+15551110000");
     let code = h.last_code("+15551110000");
-    let Reply::MethodChanged { method_id } = h.code(&code) else { panic!() };
+    let Reply::MethodChanged { method_id } = h.code(&code) else {
+        panic!()
+    };
     let methods = &h.users[&id].strong_methods;
     assert_eq!(methods.len(), 1);
     assert_eq!(methods[0].id, method_id);
@@ -138,12 +199,28 @@ fn removing_a_method_without_mfa_is_impossible() {
     let phone = h.add_method(&id, Channel::Sms, "+15552220000");
     h.sign_in_with_password("quin@example.com", "Correct-Horse-42");
     let session = h.session();
-    assert!(matches!(h.start_method_change(session.clone(), MethodChange::Remove { method_id: phone.clone() }), Reply::MfaRequired { .. }));
+    assert!(matches!(
+        h.start_method_change(
+            session.clone(),
+            MethodChange::Remove {
+                method_id: phone.clone()
+            }
+        ),
+        Reply::MfaRequired { .. }
+    ));
     assert_eq!(h.cancel(), Reply::Cancelled);
     assert_eq!(h.users[&id].strong_methods.len(), 1);
 
-    h.start_method_change(session, MethodChange::Remove { method_id: phone.clone() });
-    assert_eq!(h.complete_mfa_with(Channel::Sms, "+15552220000"), Reply::MethodChanged { method_id: phone });
+    h.start_method_change(
+        session,
+        MethodChange::Remove {
+            method_id: phone.clone(),
+        },
+    );
+    assert_eq!(
+        h.complete_mfa_with(Channel::Sms, "+15552220000"),
+        Reply::MethodChanged { method_id: phone }
+    );
     assert!(h.users[&id].strong_methods.is_empty());
 }
 
@@ -154,7 +231,12 @@ fn an_otp_account_cannot_add_an_email_method() {
     h.add_otp_user("rae@example.com");
     h.sign_in_with_email_code("rae@example.com");
     let session = h.session();
-    let reply = h.start_method_change(session, MethodChange::Add { channel: Channel::Email });
+    let reply = h.start_method_change(
+        session,
+        MethodChange::Add {
+            channel: Channel::Email,
+        },
+    );
     assert_eq!(rejection_code(&reply), "channel_not_allowed");
 }
 
@@ -168,12 +250,25 @@ fn an_unmeetable_step_up_is_blocked() {
                        "clientAppTypes": ["all"]},
         "grantControls": {"operator": "OR", "authenticationStrength": {"id": "00000000-0000-0000-0000-000000000004"}}
     }]));
-    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Conditional)).with_policy(strict);
+    let mut h = Harness::new(config(
+        LocalAccount::EmailPassword,
+        MfaEnforcement::Conditional,
+    ))
+    .with_policy(strict);
     let id = h.add_password_user("sam@example.com", "Correct-Horse-42");
     h.add_method(&id, Channel::Sms, "+15553330000");
     h.sign_in_with_password("sam@example.com", "Correct-Horse-42");
     let session = h.session();
     let reply = h.start_step_up(session, &["c2"]);
-    assert!(matches!(reply, Reply::Blocked { reason: BlockReason::Policy | BlockReason::Unsatisfiable, .. }), "{reply:?}");
+    assert!(
+        matches!(
+            reply,
+            Reply::Blocked {
+                reason: BlockReason::Policy | BlockReason::Unsatisfiable,
+                ..
+            }
+        ),
+        "{reply:?}"
+    );
     assert_eq!(h.tokens.len(), 1);
 }

@@ -7,6 +7,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::indexing_slicing,
     reason = "a test harness: each test file uses part of it, and failures should panic"
 )]
 
@@ -16,9 +17,9 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use vestibule::flow::{
     AccessPolicy, AuditEvent, Channel, CodeDelivery, CodeKey, Effect, Entropy, FlowConfig,
-    FlowError, FlowInput, FlowState, LocalAccount, MethodChange, MfaEnforcement, NoPolicies,
-    Reply, Session, StartMethodChange, StartPasswordReset, StartSignIn, StartSignUp, StartStepUp,
-    Step, StepContext, StrongMethod, TokenGrant, UserLookup, UserRecord, step,
+    FlowError, FlowInput, FlowState, LocalAccount, MethodChange, MfaEnforcement, NoPolicies, Reply,
+    Session, StartMethodChange, StartPasswordReset, StartSignIn, StartSignUp, StartStepUp, Step,
+    StepContext, StrongMethod, TokenGrant, UserLookup, UserRecord, step,
 };
 use vestibule::pii::{Pii, Secret};
 use vestibule::policy::PolicySet;
@@ -145,7 +146,10 @@ impl Harness {
     fn lookup(&self, input: &FlowInput) -> Option<UserRecord> {
         let by_email = |e: &str| {
             let e = e.trim().to_lowercase();
-            self.users.values().find(|u| u.email.expose() == &e).cloned()
+            self.users
+                .values()
+                .find(|u| u.email.expose() == &e)
+                .cloned()
         };
         match &self.state {
             Some(state) => match state.user_lookup() {
@@ -378,7 +382,11 @@ impl Harness {
 
     pub fn add_method(&mut self, user_id: &str, channel: Channel, target: &str) -> String {
         let user = self.users.get_mut(user_id).unwrap();
-        let id = format!("method-{}-{}", channel.as_str(), user.strong_methods.len() + 1);
+        let id = format!(
+            "method-{}-{}",
+            channel.as_str(),
+            user.strong_methods.len() + 1
+        );
         user.strong_methods.push(StrongMethod {
             id: id.clone(),
             channel,
@@ -400,7 +408,13 @@ impl Harness {
     /// Email code first factor: start, challenge, code.
     pub fn sign_in_with_email_code(&mut self, email: &str) -> Reply {
         assert_eq!(self.start_sign_in(email), Reply::Started);
-        assert!(matches!(self.challenge(), Reply::CodeSent { channel: Channel::Email, .. }));
+        assert!(matches!(
+            self.challenge(),
+            Reply::CodeSent {
+                channel: Channel::Email,
+                ..
+            }
+        ));
         let code = self.last_code(email);
         self.code(&code)
     }
