@@ -21,7 +21,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use vestibule::policy::{
     Decision, Enforcement, PolicySet, Requirements, SatisfiedMethod, SignIn, WhatIfRequest,
-    enforce, evaluate_json, validate_policies_json, what_if_json,
+    enforce, enforce_into, evaluate_json, validate_policies_json, what_if_json,
 };
 use vestibule::time::Timestamp;
 
@@ -417,6 +417,16 @@ proptest! {
         let set = compile(&t);
         let a = enforce(&set, &s, &m, Timestamp(NOW));
         prop_assert_eq!(&a, &enforce(&set, &s, &m, Timestamp(NOW)));
+        // A reused, dirty buffer gives the same answer.
+        let mut reused = enforce(&compile(&json!({"policies": [], "namedLocations": []})), &s, &m, Timestamp(NOW));
+        reused.policies.push(vestibule::policy::PolicyResult {
+            id: "stale".into(), display_name: "stale".into(), result: vestibule::policy::PolicyOutcome::Success,
+            reasons: vec!["a".into(), "b".into()], unmet_controls: vec!["c".into()],
+        });
+        for _ in 0..2 {
+            enforce_into(&set, &s, &m, Timestamp(NOW), &mut reused);
+            prop_assert_eq!(&a, &reused);
+        }
         let mut shuffled = t.clone();
         let ps = shuffled["policies"].as_array_mut().unwrap();
         let n = ps.len();

@@ -24,20 +24,61 @@ pub fn enforce(
     satisfied: &[SatisfiedMethod],
     now: Timestamp,
 ) -> Enforcement {
-    let mut policies = Vec::with_capacity(set.policies.len());
-    let decision = judge(set, signin, satisfied, now, |i, result, reason, unmet| {
+    let mut out = Enforcement {
+        decision: Decision::Allow,
+        policies: Vec::with_capacity(set.policies.len()),
+    };
+    enforce_into(set, signin, satisfied, now, &mut out);
+    out
+}
+
+/// [`enforce`] writing into `out`, reusing its strings and vectors: a caller that keeps one
+/// [`Enforcement`] per worker thread evaluates without allocating per policy.
+pub fn enforce_into(
+    set: &PolicySet,
+    signin: &SignIn,
+    satisfied: &[SatisfiedMethod],
+    now: Timestamp,
+    out: &mut Enforcement,
+) {
+    let results = &mut out.policies;
+    let mut written = 0usize;
+    out.decision = judge(set, signin, satisfied, now, |i, result, reason, unmet| {
         let Some(p) = set.policies.get(i) else { return };
-        policies.push(PolicyResult {
-            id: p.id.clone().unwrap_or_default(),
-            display_name: p.display_name.clone(),
-            result,
-            reasons: reason
-                .map(|r| vec![r.as_str().to_string()])
-                .unwrap_or_default(),
-            unmet_controls: unmet.iter().map(|u| (*u).to_string()).collect(),
-        });
+        if results.len() <= written {
+            results.push(PolicyResult {
+                id: String::new(),
+                display_name: String::new(),
+                result,
+                reasons: Vec::new(),
+                unmet_controls: Vec::new(),
+            });
+        }
+        if let Some(r) = results.get_mut(written) {
+            replace(&mut r.id, p.id.as_deref().unwrap_or_default());
+            replace(&mut r.display_name, &p.display_name);
+            r.result = result;
+            replace_all(&mut r.reasons, reason.map(Reason::as_str).as_slice());
+            replace_all(&mut r.unmet_controls, unmet);
+        }
+        written = written.saturating_add(1);
     });
-    Enforcement { decision, policies }
+    results.truncate(written);
+}
+
+fn replace(dst: &mut String, src: &str) {
+    dst.clear();
+    dst.push_str(src);
+}
+
+fn replace_all(dst: &mut Vec<String>, src: &[&str]) {
+    dst.truncate(src.len());
+    for (i, s) in src.iter().enumerate() {
+        match dst.get_mut(i) {
+            Some(d) => replace(d, s),
+            None => dst.push((*s).to_string()),
+        }
+    }
 }
 
 /// The decision alone, without the per-policy record: the same judgement as [`enforce`]
