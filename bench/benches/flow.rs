@@ -10,15 +10,21 @@
 //! - `step_json/start_sign_in`: the JSON entry point, config parsing and validation included;
 //! - `password/*`: one argon2id verification with the default parameters (m = 19 MiB,
 //!   t = 2, p = 1), and a whole password step with them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "benchmark setup")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "benchmark setup"
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use std::hint::black_box;
 use vestibule::flow::password::{self, HashParams};
 use vestibule::flow::{
-    AccessPolicy, Channel, CodeKey, Effect, Entropy, FlowConfig, FlowInput, FlowState, MfaEnforcement,
-    NoPolicies, Reply, StartSignIn, Step, StepContext, StrongMethod, UserRecord, step, step_json,
+    AccessPolicy, Channel, CodeKey, Effect, Entropy, FlowConfig, FlowInput, FlowState,
+    MfaEnforcement, NoPolicies, Reply, StartSignIn, Step, StepContext, StrongMethod, UserRecord,
+    step, step_json,
 };
 use vestibule::pii::{Pii, Secret};
 use vestibule::policy::PolicySet;
@@ -47,7 +53,8 @@ fn user(hashing: &HashParams, with_password: bool) -> UserRecord {
     UserRecord {
         id: "user-1".into(),
         email: Pii::new("ada@example.com".into()),
-        password_hash: with_password.then(|| password::hash(PASSWORD, &[3u8; 16], hashing).unwrap()),
+        password_hash: with_password
+            .then(|| password::hash(PASSWORD, &[3u8; 16], hashing).unwrap()),
         display_name: None,
         attributes: Default::default(),
         groups: vec!["g-1".into()],
@@ -110,11 +117,17 @@ fn code_of(step: &Step) -> String {
 }
 
 fn submit(code: &str) -> FlowInput {
-    FlowInput::SubmitCode { code: Secret::new(code.to_string()) }
+    FlowInput::SubmitCode {
+        code: Secret::new(code.to_string()),
+    }
 }
 
 fn transitions(c: &mut Criterion) {
-    let cheap = HashParams { memory_kib: 8, iterations: 1, parallelism: 1 };
+    let cheap = HashParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    };
     let mfa_policy: PolicySet = PolicySet::from_json(&json!({"policies": [{
         "id": "mfa", "displayName": "MFA", "state": "enabled",
         "conditions": {"users": {"includeGroups": ["g-1"]}, "applications": {"includeApplications": ["All"]},
@@ -130,21 +143,44 @@ fn transitions(c: &mut Criterion) {
     // Walk one OTP sign-in with SMS MFA, keeping each state to replay it.
     let started = b.run(None, b.start(), 1);
     let s_challenge = started.state.clone().unwrap();
-    let sent = b.run(Some(s_challenge.clone()), FlowInput::Challenge { challenge_types: None }, 2);
+    let sent = b.run(
+        Some(s_challenge.clone()),
+        FlowInput::Challenge {
+            challenge_types: None,
+        },
+        2,
+    );
     let email_code = code_of(&sent);
     let s_code = sent.state.clone().unwrap();
     let mfa = b.run(Some(s_code.clone()), submit(&email_code), 3);
     assert!(matches!(mfa.reply, Reply::MfaRequired { .. }));
     let s_method = mfa.state.clone().unwrap();
-    let sms = b.run(Some(s_method.clone()), FlowInput::SelectMethod { id: "m-sms".into() }, 4);
+    let sms = b.run(
+        Some(s_method.clone()),
+        FlowInput::SelectMethod { id: "m-sms".into() },
+        4,
+    );
     let sms_code = code_of(&sms);
     let s_mfa_code = sms.state.clone().unwrap();
-    assert!(matches!(b.run(Some(s_mfa_code.clone()), submit(&sms_code), 5).reply, Reply::SignedIn { .. }));
+    assert!(matches!(
+        b.run(Some(s_mfa_code.clone()), submit(&sms_code), 5).reply,
+        Reply::SignedIn { .. }
+    ));
 
     let mut g = c.benchmark_group("step");
-    g.bench_function("start_sign_in", |x| x.iter(|| b.run(None, black_box(b.start()), 1)));
+    g.bench_function("start_sign_in", |x| {
+        x.iter(|| b.run(None, black_box(b.start()), 1))
+    });
     g.bench_function("challenge_sends_email_code", |x| {
-        x.iter(|| b.run(Some(s_challenge.clone()), FlowInput::Challenge { challenge_types: None }, 2))
+        x.iter(|| {
+            b.run(
+                Some(s_challenge.clone()),
+                FlowInput::Challenge {
+                    challenge_types: None,
+                },
+                2,
+            )
+        })
     });
     g.bench_function("email_code_then_ca_requires_mfa", |x| {
         x.iter(|| b.run(Some(s_code.clone()), submit(black_box(&email_code)), 3))
@@ -153,7 +189,13 @@ fn transitions(c: &mut Criterion) {
         x.iter(|| b.run(Some(s_code.clone()), submit(black_box("00000000")), 3))
     });
     g.bench_function("select_method_sends_sms", |x| {
-        x.iter(|| b.run(Some(s_method.clone()), FlowInput::SelectMethod { id: "m-sms".into() }, 4))
+        x.iter(|| {
+            b.run(
+                Some(s_method.clone()),
+                FlowInput::SelectMethod { id: "m-sms".into() },
+                4,
+            )
+        })
     });
     g.bench_function("sms_code_then_tokens", |x| {
         x.iter(|| b.run(Some(s_mfa_code.clone()), submit(black_box(&sms_code)), 5))
@@ -194,7 +236,13 @@ fn passwords(c: &mut Criterion) {
     };
     let started = b.run(None, b.start(), 1);
     let at_password = b
-        .run(started.state, FlowInput::Challenge { challenge_types: None }, 2)
+        .run(
+            started.state,
+            FlowInput::Challenge {
+                challenge_types: None,
+            },
+            2,
+        )
         .state
         .unwrap();
     let mut g = c.benchmark_group("password");
@@ -206,7 +254,9 @@ fn passwords(c: &mut Criterion) {
         x.iter(|| {
             b.run(
                 Some(at_password.clone()),
-                FlowInput::SubmitPassword { password: Secret::new(PASSWORD.into()) },
+                FlowInput::SubmitPassword {
+                    password: Secret::new(PASSWORD.into()),
+                },
                 3,
             )
         })
