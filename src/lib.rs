@@ -14,6 +14,7 @@ pub mod admin;
 pub mod error;
 pub mod flow;
 pub mod hook;
+pub mod native;
 pub mod oidc;
 pub mod pii;
 pub mod policy;

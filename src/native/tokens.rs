@@ -1,0 +1,197 @@
+//! What a successful `/oauth2/v2.0/token` answers: the claims of the ID and access
+//! tokens for a [`TokenGrant`], the response body MSAL validates (reference §9), and the
+//! session a refresh token stands for.
+//!
+//! MSAL refuses a response without `access_token`, `id_token`, `refresh_token` (even
+//! when `offline_access` was not asked for), `expires_in > 0`, `token_type: Bearer` and
+//! `client_info`, so all of them are always sent. The ID token carries what MSAL builds
+//! the account from (`oid`, `tid`, `sub`, `preferred_username`, `name`) plus `amr`,
+//! `acr` and `auth_time` for relying parties that enforce step-up.
+
+use crate::flow::TokenGrant;
+use crate::pii::Pii;
+use crate::policy::SatisfiedMethod;
+use crate::time::{Seconds, Timestamp};
+use crate::token::{Claims, ID_TOKEN_VERSION, amr_for, client_info};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Lifetimes and names the tokens are issued with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSettings {
+    /// `iss`: `{origin}/{tenant}/v2.0`.
+    pub issuer: String,
+    /// `tid` and `client_info.utid`: the tenant name.
+    pub tenant: String,
+    /// ID and access token lifetime (`expires_in`).
+    pub token_lifetime: Seconds,
+    /// Refresh token (session) lifetime, counted from the sign-in, not the last refresh.
+    pub refresh_lifetime: Seconds,
+}
+
+impl TokenSettings {
+    /// One hour tokens and a 24-hour session, as Entra gives single-page apps.
+    pub fn new(issuer: impl Into<String>, tenant: impl Into<String>) -> Self {
+        TokenSettings {
+            issuer: issuer.into(),
+            tenant: tenant.into(),
+            token_lifetime: Seconds(3600),
+            refresh_lifetime: Seconds(86_400),
+        }
+    }
+}
+
+/// The issuer of a tenant at `origin` (`https://id.example.com`): `{origin}/{tenant}/v2.0`,
+/// the shape Entra v2.0 tokens carry.
+pub fn issuer(origin: &str, tenant: &str) -> String {
+    format!("{}/{tenant}/v2.0", origin.trim_end_matches('/'))
+}
+
+fn base_claims(grant: &TokenGrant, s: &TokenSettings, aud: &str, now: Timestamp) -> Claims {
+    let mut c = Claims::new(
+        s.issuer.clone(),
+        grant.user_id.clone(),
+        aud,
+        now,
+        now.plus(s.token_lifetime),
+    );
+    c.nbf = Some(now);
+    // A method time after `now` (clock skew between isolates) would make the token
+    // inconsistent; never claim authentication later than issuance.
+    c.auth_time = Some(grant.auth_time.min(now));
+    let methods: Vec<_> = grant.methods.iter().map(|m| m.method).collect();
+    c.amr = amr_for(&methods);
+    c.acr = Some(grant.acr.clone());
+    c.oid = Some(grant.user_id.clone());
+    c.tid = Some(s.tenant.clone());
+    c
+}
+
+/// The ID token's claims (audience: the app).
+pub fn id_token_claims(grant: &TokenGrant, s: &TokenSettings, now: Timestamp) -> Claims {
+    let mut c = base_claims(grant, s, &grant.app_id, now);
+    c.preferred_username = Some(grant.email.clone());
+    c.email = Some(grant.email.clone());
+    c.name = grant.display_name.clone();
+    c.ver = Some(ID_TOKEN_VERSION.to_string());
+    c
+}
+
+/// The access token's claims. With only OpenID scopes asked for, the app itself is the
+/// audience (there is no other resource yet); `scp` lists the scopes granted.
+pub fn access_token_claims(
+    grant: &TokenGrant,
+    scope: &str,
+    s: &TokenSettings,
+    now: Timestamp,
+    jti: &str,
+) -> Claims {
+    let mut c = base_claims(grant, s, &grant.app_id, now);
+    c.scp = Some(scope.to_string());
+    c.azp = Some(grant.app_id.clone());
+    c.client_id = Some(grant.app_id.clone());
+    c.jti = Some(jti.to_string());
+    c.ver = Some(ID_TOKEN_VERSION.to_string());
+    c
+}
+
+/// The signed tokens of one response.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens<'a> {
+    /// The access token.
+    pub access_token: &'a str,
+    /// The ID token.
+    pub id_token: &'a str,
+    /// The refresh token handle.
+    pub refresh_token: &'a str,
+}
+
+/// The `/token` success body.
+pub fn token_response(
+    tokens: &IssuedTokens<'_>,
+    grant: &TokenGrant,
+    scope: &str,
+    s: &TokenSettings,
+    refresh_expires_in: u64,
+) -> Value {
+    json!({
+        "token_type": "Bearer",
+        "scope": scope,
+        "expires_in": s.token_lifetime.0,
+        "ext_expires_in": s.token_lifetime.0,
+        "refresh_token_expires_in": refresh_expires_in,
+        "access_token": tokens.access_token,
+        "id_token": tokens.id_token,
+        "refresh_token": tokens.refresh_token,
+        "client_info": client_info(&grant.user_id, &s.tenant),
+    })
+}
+
+/// What a refresh token stands for, stored under the handle's lookup key: the
+/// authentication it continues (so refreshed tokens keep `amr`, `acr` and
+/// `auth_time`), not a new one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefreshSession {
+    /// The user.
+    pub user_id: String,
+    /// The app it was issued to; only that app may redeem it.
+    pub app_id: String,
+    /// The scopes granted.
+    pub scope: String,
+    /// `amr` values as the grant gave them.
+    pub amr: Vec<String>,
+    /// `acr`.
+    pub acr: String,
+    /// Authentication contexts satisfied.
+    pub acrs: Vec<String>,
+    /// When the user last authenticated.
+    pub auth_time: Timestamp,
+    /// Methods with times.
+    pub methods: Vec<SatisfiedMethod>,
+    /// The session ends here; rotation does not extend it.
+    pub expires_at: Timestamp,
+}
+
+impl RefreshSession {
+    /// The session of a fresh sign-in.
+    pub fn new(grant: &TokenGrant, scope: &str, s: &TokenSettings, now: Timestamp) -> Self {
+        RefreshSession {
+            user_id: grant.user_id.clone(),
+            app_id: grant.app_id.clone(),
+            scope: scope.to_string(),
+            amr: grant.amr.clone(),
+            acr: grant.acr.clone(),
+            acrs: grant.acrs.clone(),
+            auth_time: grant.auth_time,
+            methods: grant.methods.clone(),
+            expires_at: now.plus(s.refresh_lifetime),
+        }
+    }
+
+    /// The grant for refreshed tokens, with the user's current email and name.
+    pub fn grant(&self, email: Pii<String>, display_name: Option<Pii<String>>) -> TokenGrant {
+        TokenGrant {
+            user_id: self.user_id.clone(),
+            app_id: self.app_id.clone(),
+            email,
+            display_name,
+            amr: self.amr.clone(),
+            acr: self.acr.clone(),
+            acrs: self.acrs.clone(),
+            auth_time: self.auth_time,
+            methods: self.methods.clone(),
+        }
+    }
+
+    /// Seconds left, at least the 60 KV needs as a TTL.
+    pub fn ttl(&self, now: Timestamp) -> u64 {
+        kv_ttl(self.expires_at, now)
+    }
+}
+
+/// A KV TTL for something that expires at `expires_at`: the time left, but at least 60
+/// seconds (the KV minimum); the value itself keeps the exact expiry, checked on read.
+pub fn kv_ttl(expires_at: Timestamp, now: Timestamp) -> u64 {
+    expires_at.since(now).0.max(60)
+}
