@@ -139,7 +139,7 @@ fn judge(
             (Outcome::Satisfied, false) => PolicyOutcome::ReportOnlySuccess,
             (Outcome::Interrupt(needs), true) => {
                 names.extend(needs.iter().map(|n| n.name()));
-                require(&mut required, needs, policy.id.as_deref());
+                require(&mut required, needs.iter(), policy.id.as_deref());
                 PolicyOutcome::Failure
             }
             (Outcome::Interrupt(needs), false) => {
@@ -147,12 +147,12 @@ fn judge(
                 PolicyOutcome::ReportOnlyInterrupted
             }
             (Outcome::Fail(unmet), true) => {
-                names.extend(unmet.iter().copied());
+                names.extend(unmet.iter());
                 blocked.push(policy.id.clone().unwrap_or_default());
                 PolicyOutcome::Failure
             }
             (Outcome::Fail(unmet), false) => {
-                names.extend(unmet.iter().copied());
+                names.extend(unmet.iter());
                 PolicyOutcome::ReportOnlyFailure
             }
         };
@@ -168,7 +168,7 @@ fn judge(
     }
 }
 
-fn require(r: &mut Requirements, needs: &[Need<'_>], id: Option<&str>) {
+fn require<'a>(r: &mut Requirements, needs: impl Iterator<Item = Need<'a>>, id: Option<&str>) {
     for need in needs {
         match need {
             Need::Mfa => r.mfa = true,

@@ -37,15 +37,53 @@ impl Need<'_> {
     }
 }
 
+/// A short list kept inline (no allocation on the decision path); pushes beyond `N` are
+/// dropped, and `N` is sized to the number of controls a policy can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Few<T: Copy, const N: usize> {
+    items: [Option<T>; N],
+    len: usize,
+}
+
+impl<T: Copy, const N: usize> Few<T, N> {
+    pub(crate) fn new() -> Self {
+        Few {
+            items: [None; N],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, item: T) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = Some(item);
+            self.len = self.len.saturating_add(1);
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = T> + '_ {
+        self.items.iter().flatten().copied()
+    }
+}
+
+/// Unmet controls the user can act on (at most mfa, strength, password change, reauth).
+pub(crate) type Needs<'a> = Few<Need<'a>, 4>;
+/// Names of unmet controls (at most strength, four device/app controls, mfa, password
+/// change and sign-in frequency).
+pub(crate) type Names = Few<&'static str, 8>;
+
 /// The result of one applying policy's controls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome<'a> {
     /// Every control is met.
     Satisfied,
     /// The user must act (report-only: `reportOnlyInterrupted`).
-    Interrupt(Vec<Need<'a>>),
+    Interrupt(Needs<'a>),
     /// Blocked, or a control can never be met here; all unmet control names.
-    Fail(Vec<&'static str>),
+    Fail(Names),
 }
 
 /// A policy's grant and session controls, prepared for evaluation.
@@ -92,7 +130,9 @@ impl CompiledGrant {
     /// Judges the controls of an applying policy.
     pub(crate) fn evaluate(&self, f: &Facts<'_>, s: &Session<'_>) -> Outcome<'_> {
         if self.block {
-            return Outcome::Fail(vec!["block"]);
+            let mut names = Names::new();
+            names.push("block");
+            return Outcome::Fail(names);
         }
         let (methods, reauthenticate) = match self.sif {
             None => (s.all, false),
@@ -103,8 +143,8 @@ impl CompiledGrant {
             }
         };
         let mut met = 0usize;
-        let mut needs = Vec::new();
-        let mut hard = Vec::new();
+        let mut needs = Needs::new();
+        let mut hard = Names::new();
         if self.mfa {
             if methods.count_ones() >= 2 {
                 met = met.saturating_add(1);
@@ -140,15 +180,19 @@ impl CompiledGrant {
                 hard.push(control_name(*control));
             }
         }
-        let controls = met.saturating_add(needs.len()).saturating_add(hard.len());
+        let controls = met.saturating_add(needs.len).saturating_add(hard.len);
         let mut needs = match (controls, self.any) {
-            (0, _) => Vec::new(),
+            (0, _) => Needs::new(),
             // OR: one met control grants; else ask for the first the user can do.
-            (_, true) if met > 0 => Vec::new(),
-            (_, true) if !needs.is_empty() => needs.into_iter().take(1).collect(),
+            (_, true) if met > 0 => Needs::new(),
+            (_, true) if !needs.is_empty() => {
+                let mut first = Needs::new();
+                needs.iter().take(1).for_each(|n| first.push(n));
+                first
+            }
             // AND: any unmeetable control fails the policy.
             (_, _) if !hard.is_empty() => {
-                hard.extend(needs.iter().map(|n| n.name()));
+                needs.iter().for_each(|n| hard.push(n.name()));
                 if reauthenticate {
                     hard.push(Need::Reauthenticate.name());
                 }

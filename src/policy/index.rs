@@ -404,13 +404,20 @@ impl Index {
                 set_all(excluded, &e.excl);
             }
         };
-        lookup(&self.users, &f.user_id, users, excluded);
-        f.groups
-            .iter()
-            .for_each(|g| lookup(&self.groups, g, users, excluded));
-        f.roles
-            .iter()
-            .for_each(|r| lookup(&self.roles, r, users, excluded));
+        // Skipping empty maps saves hashing every group of a user no policy names.
+        if !self.users.is_empty() {
+            lookup(&self.users, &f.user_id, users, excluded);
+        }
+        if !self.groups.is_empty() {
+            f.groups
+                .iter()
+                .for_each(|g| lookup(&self.groups, g, users, excluded));
+        }
+        if !self.roles.is_empty() {
+            f.roles
+                .iter()
+                .for_each(|r| lookup(&self.roles, r, users, excluded));
+        }
         if let Some(t) = f.guest {
             bits::or(users, self.user_guests.words());
             bits::or(excluded, self.excl_guests.words());
