@@ -76,8 +76,10 @@ function route(moveFocus) {
   const current = name in ROUTES ? name : "policies";
   for (const id of Object.keys(ROUTES)) $(`#${CSS.escape(id)}`).hidden = id !== current;
   for (const link of document.querySelectorAll("[data-route]")) {
-    if (link.dataset.route === current) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
+    if (link.dataset.route === current) {
+      link.setAttribute("aria-current", "page");
+      link.scrollIntoView({ block: "nearest", inline: "nearest" }); // the phone's nav scrolls sideways
+    } else link.removeAttribute("aria-current");
   }
   document.title = `${ROUTES[current]} · Vestibule admin console`;
   if (moveFocus) $(`#${CSS.escape(current)} h2`)?.focus();

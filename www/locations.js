@@ -54,7 +54,7 @@ export function locationsPage(root, app) {
       h("p", { class: "item-detail" }, describe(loc)))));
   }
 
-  function open(id) {
+  function open(id, focus = true) {
     const loc = locations().find((l) => l.id === id);
     if (loc) {
       selected = id;
@@ -63,7 +63,7 @@ export function locationsPage(root, app) {
     }
     renderList();
     renderEditor();
-    editor.querySelector("h3")?.focus();
+    if (focus) editor.querySelector("h3")?.focus();
   }
 
   function create(type) {
@@ -174,7 +174,7 @@ export function locationsPage(root, app) {
     tenant.conditionalAccess.namedLocations = namedLocations;
     app.commit(tenant);
     const name = entry.draft.displayName;
-    open(entry.draft.id);
+    open(entry.draft.id, false);
     status.className = "status status-ok";
     status.textContent = `Saved “${name}”.`;
   }
@@ -203,7 +203,11 @@ export function locationsPage(root, app) {
     renderEditor();
   }
 
-  renderList();
-  renderEditor();
+  const first = locations()[0];
+  if (first) open(first.id, false);
+  else {
+    renderList();
+    renderEditor();
+  }
   return { refresh };
 }

@@ -41,7 +41,9 @@ export function methodsPage(root, app) {
       h("div", { class: "page-head" },
         h("div", {},
           h("h2", { id: "methods-title", tabindex: "-1" }, "Authentication methods"),
-          h("p", { class: "lede" }, "How customers prove who they are. Conditional Access decides when a second factor is needed; these settings decide which factors exist."))),
+          h("p", { class: "lede" }, "How customers prove who they are. Conditional Access decides when a second factor is needed; these settings decide which factors exist."),
+          h("p", { class: "hint" }, "Changes are saved as soon as you make them."),
+          status)),
       h("div", { class: "cards" },
         h("section", { class: "card", "aria-labelledby": "methods-mfa" },
           h("h3", { id: "methods-mfa" }, "Second factors"),
@@ -83,7 +85,8 @@ export function methodsPage(root, app) {
               : overlap.length ? `+${overlap[0]} is also opted in; a code cannot be both` : "";
             excludeError.hidden = !problem;
             excludeError.textContent = problem.replaceAll("`", "");
-            excludeInput.toggleAttribute("aria-invalid", Boolean(problem));
+            if (problem) excludeInput.setAttribute("aria-invalid", "true");
+            else excludeInput.removeAttribute("aria-invalid");
             if (problem) return;
             update((t) => { t.smsRegions.excludeRegions = [...new Set(codes.map(Number))]; }, "Blocked calling codes saved.");
           } },
@@ -102,8 +105,7 @@ export function methodsPage(root, app) {
               "@odata.type": "#microsoft.graph.onPhoneMethodLoadStartListener",
               handler: { "@odata.type": "#microsoft.graph.onPhoneMethodLoadStartExternalUsersAuthHandler",
                 smsOptions: tenant.smsRegions, voiceOptions: { includeAdditionalRegions: [], excludeRegions: [] } },
-            }, null, 2))))),
-      status);
+            }, null, 2))))));
     if (focused) root.querySelector(`#${CSS.escape(focused)}`)?.focus();
   }
 

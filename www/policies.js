@@ -244,7 +244,8 @@ export function policiesPage(root, app) {
           h("code", { class: "path" }, e.target), " ", messageNodes(e.message), " ",
           span ? h("button", { type: "button", class: "link", onClick: () => select(textarea, span) }, "Show in JSON") : null);
       });
-    textarea.toggleAttribute("aria-invalid", rows.length > 0);
+    if (rows.length) textarea.setAttribute("aria-invalid", "true");
+    else textarea.removeAttribute("aria-invalid");
     replace(box, rows.length ? h("ul", { class: "errors", "aria-label": "Problems in this JSON" }, rows) : null);
     const bad = new Set(entry.syntax ? [entry.syntax.line]
       : entry.errors.map((e) => spans && findPath(spans, e.path)?.line));

@@ -36,7 +36,7 @@ export function seedTenant() {
         { id: USERS.bob, displayName: "Bob Jones", mail: "bob@example.net",
           description: "Customer", groupIds: [GROUPS.customers], roleIds: [] },
         { id: USERS.breakGlass, displayName: "Break-glass admin", mail: "emergency@contoso.example",
-          description: "Emergency access account, excluded from every policy", groupIds: [],
+          description: "Emergency access account", groupIds: [],
           roleIds: [GLOBAL_ADMIN_ROLE], breakGlass: true },
       ],
       groups: [

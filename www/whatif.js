@@ -51,7 +51,7 @@ export function whatIfPage(root, app) {
     const showGroups = () => {
       const u = findUser(tenant, user.value);
       const names = (u?.groupIds ?? []).map((g) => tenant.directory.groups.find((x) => x.id === g)?.displayName ?? g);
-      groupsHint.textContent = `Groups: ${names.length ? names.join(", ") : "none"}${u?.breakGlass ? " · emergency access account" : ""}`;
+      groupsHint.textContent = `Groups: ${names.length ? names.join(", ") : "none"}${u?.breakGlass ? " · break-glass account" : ""}`;
     };
     user.addEventListener("change", showGroups);
     user.setAttribute("aria-describedby", "wi-user-groups");
@@ -152,11 +152,6 @@ export function whatIfPage(root, app) {
         h("p", { class: "decision-kicker" }, `${ctx.user.displayName} signs in to ${tenant.applications.find((a) => a.appId === ctx.appId)?.displayName}`),
         h("h4", { class: "decision-title" }, h("span", { class: "visually-hidden" }, "Decision: "), decision.title),
         decision.lines.map((line) => h("p", {}, line))));
-    // On a phone the results sit under the form: bring the verdict into view.
-    const box = decisionBox.getBoundingClientRect();
-    if (box.top < 0 || box.top > window.innerHeight - 80) {
-      decisionBox.scrollIntoView({ block: "start", behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth" });
-    }
     replace(results,
       h("h4", { class: "section-title" }, `Policies: ${applying} of ${whatIf.value.length} apply`),
       h("ol", { class: "policy-results", "aria-label": "Policy by policy" },
@@ -184,6 +179,11 @@ export function whatIfPage(root, app) {
       h("details", { class: "raw" }, h("summary", {}, "Enforcement (evaluate) input and decision"),
         h("pre", { class: "code" }, JSON.stringify({ signIn: sent.signIn, satisfied: ["password"] }, null, 2)),
         h("pre", { class: "code" }, JSON.stringify(enforcement, null, 2))));
+    // On a phone the results sit under the form: bring the verdict into view.
+    const box = decisionBox.getBoundingClientRect();
+    if (!root.hidden && (box.top < 0 || box.top > window.innerHeight - 80)) {
+      root.querySelector("#whatif-results-title").scrollIntoView({ block: "start", behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth" });
+    }
   }
 
   render();

@@ -64,10 +64,14 @@ after(async () => {
 async function openConsole(route, viewport = DESKTOP) {
   const page = await context.newPage();
   await page.setViewportSize(viewport);
-  // Start from the seeded tenant: clear this origin's storage from a page that is not the
-  // app (a 404, so nothing loads and nothing is aborted).
-  await page.goto(new URL("/www/no-such-page", baseUrl).href);
-  await page.evaluate(() => localStorage.clear());
+  // Start from the seeded tenant: the first load in this tab clears the saved one; reloads
+  // in the same tab keep what was saved (sessionStorage is per tab).
+  await page.addInitScript(() => {
+    if (!sessionStorage.getItem("tenant-cleared")) {
+      localStorage.clear();
+      sessionStorage.setItem("tenant-cleared", "yes");
+    }
+  });
   const problems = [];
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
@@ -161,7 +165,7 @@ test("MFA required by the banking app, and which methods can satisfy it", async 
 
 test("a break-glass user is excluded from the MFA policy", async () => {
   const page = await openConsole("what-if");
-  await simulate(page, { user: "Break-glass admin (Emergency access account, excluded from every policy)",
+  await simulate(page, { user: "Break-glass admin (Emergency access account)",
     app: "Woodgrove Bank", ip: "198.51.100.23", country: "United Kingdom" });
   const card = await textOf(policyResult(page, "Require MFA for all users"), /Not applied: user excluded/);
   assert.match(card, /Break-glass admin is listed under the policy's excluded users/);
@@ -307,6 +311,19 @@ test("every page is labelled, has landmarks and fits a phone screen", async () =
     assert.ok(report.current, `no nav entry is marked current on ${route}`);
     await shot(page, `phone-${route}`);
   }
+  // On a phone the verdict is brought into view under the form.
+  await page.getByRole("navigation", { name: "Admin console" }).locator('a[href="#what-if"]').click();
+  await page.getByRole("button", { name: "Bob from a blocked country" }).click();
+  await expectDecision(page, "Blocked");
+  const decision = page.getByRole("heading", { name: "Decision: Blocked" });
+  await page.waitForFunction(() => {
+    const r = document.querySelector("#whatif-decision").getBoundingClientRect();
+    return r.top >= 0 && r.top < 120; // under the "Results" heading at the top of the screen
+  }, null, { timeout: 5_000 });
+  assert.ok(await decision.isVisible());
+  await page.screenshot({ path: join(shots, "phone-whatif-result.png") });
+  await page.evaluate(() => window.scrollTo(0, 0));
+
   // A keyboard user sees where focus is.
   await page.keyboard.press("Tab");
   const outline = await page.evaluate(() => {
