@@ -230,6 +230,30 @@ test("an invalid JSON edit shows its error and path and is not saved; the form a
   await page.done("policy-saved-report-only");
 });
 
+test("a new policy starts report-only without the break-glass account, and form choices reach the JSON", async () => {
+  const page = await openConsole("policies");
+  await page.getByRole("button", { name: "New policy" }).click();
+  const users = page.getByRole("region", { name: "Users" });
+  assert.equal(await page.getByRole("radio", { name: /^Report-only/ }).isChecked(), true);
+  assert.equal(await users.getByRole("checkbox", { name: "Break-glass admin (break-glass)" }).isChecked(), true);
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Require MFA for staff in the shop");
+  await users.getByRole("radio", { name: "Selected users and groups" }).check();
+  await users.getByRole("checkbox", { name: "Staff (group)" }).first().check();
+  await page.getByRole("region", { name: "Target apps" }).getByRole("radio", { name: "Selected apps" }).check();
+  await page.getByRole("checkbox", { name: /^Contoso Shop/ }).check();
+  await page.getByRole("tab", { name: "JSON" }).click();
+  const policy = JSON.parse(await page.getByLabel(/^Policy JSON/).inputValue());
+  assert.equal(policy.displayName, "Require MFA for staff in the shop");
+  assert.equal(policy.conditions.users.includeGroups.length, 1);
+  assert.deepEqual(policy.conditions.users.includeUsers, []);
+  assert.equal(policy.conditions.applications.includeApplications.length, 1);
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await textOf(page.getByRole("status").filter({ hasText: "Saved" }), /^Saved “Require MFA for staff in the shop”\.$/);
+  const item = page.getByRole("list", { name: "Policies" }).getByRole("listitem").last();
+  assert.match(await item.innerText(), /Require MFA for staff in the shop[\s\S]*Report-only[\s\S]*Staff \(group\) except Break-glass admin · Contoso Shop/);
+  await page.done("policy-new");
+});
+
 test("a JSON syntax error is pointed at and blocks saving", async () => {
   const page = await openConsole("policies");
   await page.getByRole("tab", { name: "JSON" }).click();
