@@ -282,3 +282,56 @@ fn risky_sign_in_without_a_registered_method_is_blocked() {
         }
     );
 }
+
+/// Conditional Access "require password change" (with MFA, for a risky user): the
+/// second factor first, then a new password under the usual rules, then tokens.
+#[test]
+fn a_risky_user_must_pass_mfa_and_change_the_password() {
+    let remediation = policies(json!([{
+        "id": "risky-users", "displayName": "Risky users change their password", "state": "enabled",
+        "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]},
+                       "userRiskLevels": ["high"], "clientAppTypes": ["all"]},
+        "grantControls": {"operator": "AND", "builtInControls": ["mfa", "passwordChange"]}
+    }]));
+    let mut h = Harness::new(config(
+        LocalAccount::EmailPassword,
+        MfaEnforcement::Conditional,
+    ))
+    .with_policy(remediation);
+    let id = h.add_password_user("lou@example.com", "Correct-Horse-42");
+    h.add_method(&id, Channel::Sms, "+15550007700");
+    let facts = vestibule::flow::ClientFacts {
+        user_risk: Some("high".into()),
+        ..Default::default()
+    };
+    h.send(FlowInput::StartSignIn(StartSignIn {
+        app_id: APP.into(),
+        email: Pii::new("lou@example.com".into()),
+        capabilities: Default::default(),
+        challenge_types: Default::default(),
+        facts,
+        auth_contexts: vec![],
+    }));
+    h.challenge();
+    assert!(matches!(
+        h.password("Correct-Horse-42"),
+        Reply::MfaRequired { .. }
+    ));
+    let reply = h.complete_mfa_with(Channel::Sms, "+15550007700");
+    assert_eq!(reply, Reply::PasswordChangeRequired);
+    assert_eq!(reply.native().error_codes, [50142]);
+    assert!(h.tokens.is_empty());
+    assert_eq!(
+        h.password("Correct-Horse-42").native().suberror,
+        Some("password_recently_used")
+    );
+    assert_signed_in(&h.password("Brand-New-Horse-7"), &["pwd", "sms", "mfa"]);
+    assert!(h.users[&id].password_changed_at.is_some());
+    assert!(
+        matches!(
+            h.sign_in_with_password("lou@example.com", "Brand-New-Horse-7"),
+            Reply::SignedIn { .. }
+        ),
+        "without risk, the new password alone is enough"
+    );
+}

@@ -16,6 +16,12 @@
 //! state under a new continuation token (delete it when `state` is `None`), answer
 //! with the reply. On `Err`, nothing happened: keep the old state and apply nothing.
 //!
+//! The state must stay server-side (KV or a Durable Object), keyed by an opaque
+//! continuation token that is replaced on every step, so an old token cannot bring back
+//! an old state (a code that was used, a counter before it was raised). KV is not
+//! atomic: two concurrent guesses against one state can both be judged against the same
+//! attempt count. A Durable Object per flow closes that gap.
+//!
 //! # States
 //!
 //! One struct per step (`*Expect*`), each holding only what that step needs:

@@ -10,6 +10,24 @@
 //! output, parameters from [`HashParams`] (default m = 19 MiB, t = 2, p = 1, OWASP's
 //! minimum). Stored as `$argon2id$v=19$m=..,t=..,p=..$salt$hash`, so parameters can be
 //! raised later and old hashes still verify with the parameters they were made with.
+//!
+//! # Cost, and what it means on a Worker
+//!
+//! Measured on this project's 2-core build machine (`bench/benches/flow.rs`, and the
+//! same `hash_password_into` built for `wasm32-unknown-unknown` and timed in Node 20):
+//!
+//! | m, t, p            | native (criterion) | wasm, opt-level 3 | wasm, opt-level z |
+//! |--------------------|--------------------|-------------------|-------------------|
+//! | 19456 KiB, 2, 1    | ~20–24 ms          | ~31–33 ms         | ~34–36 ms         |
+//! | 4096 KiB, 1, 1     |                    | ~2.6 ms           | ~2.8 ms           |
+//!
+//! A Workers Free plan request has 10 ms of CPU, so OWASP's minimum (or any of its
+//! equal-cost alternatives, e.g. m = 12 MiB, t = 3) does not fit: password steps
+//! (sign-in, sign-up, reset; a reset verifies the old password too, so two runs) need
+//! the Paid plan, whose CPU limit is far above this. On the Free plan, use
+//! email-one-time-passcode accounts (no argon2 at all), or lower the cost through
+//! `settings.passwords.hashing` knowingly: m = 4 MiB, t = 1 fits in ~3 ms but is about
+//! 10× cheaper to attack than OWASP's minimum. Every other step costs microseconds.
 
 use super::config::PasswordSettings;
 use super::err::FlowError;
