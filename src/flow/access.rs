@@ -1,10 +1,15 @@
 //! The question the flow asks after every factor: given this sign-in and what the
 //! session has proven, allow, block, or what is still missing?
 //!
-//! [`AccessPolicy`] is the seam to Conditional Access. The flow picks the policy from
-//! `settings.mfaEnforcement`, as B2C user flows do: `off` → [`MfaOff`], `always` →
-//! [`MfaAlways`], `conditional` → the policy the caller passes (the Conditional Access
-//! engine's [`crate::policy::PolicySet`], or [`NoPolicies`] when the tenant has none).
+//! [`AccessPolicy`] is the seam to Conditional Access. `settings.mfaEnforcement` picks how
+//! MFA is decided, as B2C user flows do: `off` → never, `always` → [`MfaAlways`],
+//! `conditional` → the policy the caller passes (the Conditional Access engine's
+//! [`crate::policy::PolicySet`], or [`NoPolicies`] when the tenant has none).
+//!
+//! One rule holds under every setting: a Conditional Access **block** always blocks. An
+//! admin who writes "block sign-ins from these countries" expects it to hold whatever the
+//! user flow's MFA switch says, so `off` and `always` only replace the MFA part of the
+//! decision, never a block.
 
 use super::config::MfaEnforcement;
 use crate::policy::{AuthMethod, Decision, Requirements, SatisfiedMethod, SignIn};
@@ -80,17 +85,33 @@ pub fn distinct_methods(satisfied: &[SatisfiedMethod]) -> usize {
         .len()
 }
 
+/// The policy a flow consults: the user flow's MFA setting over Conditional Access,
+/// where a Conditional Access block always wins.
+pub(crate) struct Effective<'a> {
+    enforcement: MfaEnforcement,
+    conditional: &'a dyn AccessPolicy,
+}
+
 /// The policy a flow consults under `enforcement`.
 pub(crate) fn effective(
     enforcement: MfaEnforcement,
     conditional: &dyn AccessPolicy,
-) -> &dyn AccessPolicy {
-    static OFF: MfaOff = MfaOff;
-    static ALWAYS: MfaAlways = MfaAlways;
-    match enforcement {
-        MfaEnforcement::Off => &OFF,
-        MfaEnforcement::Always => &ALWAYS,
-        MfaEnforcement::Conditional => conditional,
+) -> Effective<'_> {
+    Effective {
+        enforcement,
+        conditional,
+    }
+}
+
+impl AccessPolicy for Effective<'_> {
+    fn decide(&self, sign_in: &SignIn, satisfied: &[SatisfiedMethod], now: Timestamp) -> Decision {
+        let ca = self.conditional.decide(sign_in, satisfied, now);
+        match (self.enforcement, ca) {
+            (_, block @ Decision::Block { .. }) => block,
+            (MfaEnforcement::Conditional, decision) => decision,
+            (MfaEnforcement::Off, _) => MfaOff.decide(sign_in, satisfied, now),
+            (MfaEnforcement::Always, _) => MfaAlways.decide(sign_in, satisfied, now),
+        }
     }
 }
 
@@ -124,5 +145,37 @@ mod tests {
             Decision::Allow
         );
         assert_eq!(MfaOff.decide(&s, &[], now), Decision::Allow);
+    }
+
+    #[test]
+    fn a_conditional_access_block_holds_under_every_mfa_setting() {
+        let block = |_: &SignIn, _: &[SatisfiedMethod], _: Timestamp| Decision::Block {
+            policy_ids: vec!["block-countries".into()],
+        };
+        let allow = |_: &SignIn, _: &[SatisfiedMethod], _: Timestamp| Decision::Allow;
+        let s = SignIn::default();
+        let two = [at(AuthMethod::Password), at(AuthMethod::Sms)];
+        for enforcement in [
+            MfaEnforcement::Off,
+            MfaEnforcement::Always,
+            MfaEnforcement::Conditional,
+        ] {
+            assert!(
+                matches!(
+                    effective(enforcement, &block).decide(&s, &two, Timestamp(2)),
+                    Decision::Block { .. }
+                ),
+                "{enforcement:?}"
+            );
+        }
+        let one = [at(AuthMethod::Password)];
+        assert_eq!(
+            effective(MfaEnforcement::Off, &allow).decide(&s, &one, Timestamp(2)),
+            Decision::Allow
+        );
+        assert!(matches!(
+            effective(MfaEnforcement::Always, &allow).decide(&s, &one, Timestamp(2)),
+            Decision::Require(_)
+        ));
     }
 }

@@ -2,7 +2,6 @@
 //! entropy, user record) and the effects it emits, with the helpers every flow shares
 //! (sending codes under the limits, checking codes under the lockout, auditing).
 
-use super::access::AccessPolicy;
 use super::channel::Channel;
 use super::codes::{self, CodeCheck, CodeKey, CodePurpose, PendingCode, VerifiedCode};
 use super::config::{CodeSettings, FlowConfig};
@@ -46,7 +45,7 @@ impl Next {
 pub(crate) struct Cx<'a> {
     pub(crate) config: &'a FlowConfig,
     pub(crate) key: &'a CodeKey,
-    pub(crate) policy: &'a dyn AccessPolicy,
+    pub(crate) policy: super::access::Effective<'a>,
     pub(crate) now: Timestamp,
     pub(crate) entropy: Entropy,
     pub(crate) user: Option<UserRecord>,

@@ -6,6 +6,7 @@
 //! `Allow` for the methods satisfied. A `Require` the flow cannot meet ends in `Blocked`
 //! with a reason, never in tokens: MFA is never skipped silently.
 
+use super::access::AccessPolicy;
 use super::channel::{self, Channel};
 use super::contact;
 use super::cx::{Cx, Next};
