@@ -6,7 +6,7 @@ cd "$ROOT"
 start=$(date +%s)
 step() { log "$* ($(( $(date +%s) - start ))s)"; }
 
-bash scripts/setup.sh
+VESTIBULE_NEED_BROWSER=1 bash scripts/setup.sh
 
 step "format"
 cargo fmt --all -- --check
@@ -31,6 +31,9 @@ tsc --noEmit -p tests/types/tsconfig.json
 
 step "node tests (package)"
 node --test --test-reporter=spec tests/node/
+
+step "browser tests (demo in headless Chromium)"
+node --test --test-concurrency=1 --test-reporter=spec tests/browser/
 
 step "end-to-end tests (Worker in workerd)"
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
