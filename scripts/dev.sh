@@ -5,11 +5,16 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 bash scripts/setup.sh
-# Local secrets live in .dev.vars (git-ignored), made once with fresh random values.
-if [ ! -f .dev.vars ]; then
-  node -e 'const r=(n)=>require("crypto").randomBytes(n).toString("base64url");
-    console.log(`ADMIN_TOKEN="${r(32)}"`)' > .dev.vars
-  log "wrote local secrets to .dev.vars (ADMIN_TOKEN is the admin API bearer secret)"
-fi
+# Local secrets live in .dev.vars (git-ignored), made once with fresh random values; a
+# secret added later is appended to an existing file.
+touch .dev.vars
+node -e 'const fs=require("fs"), r=(n)=>require("crypto").randomBytes(n).toString("base64url");
+  const have=fs.readFileSync(".dev.vars","utf8"), add=[];
+  const want={ADMIN_TOKEN:()=>r(32), CODE_KEY:()=>r(32),
+    SIGNING_KEYS:()=>JSON.stringify([{kid:"dev-"+r(6),seed:r(32)}])};
+  // Single quotes: dotenv keeps the JSON of SIGNING_KEYS literally.
+  for (const [k,v] of Object.entries(want)) if (!new RegExp(`^${k}=`,"m").test(have)) add.push(`${k}='"'"'${v()}'"'"'`);
+  if (add.length) fs.appendFileSync(".dev.vars", (have && !have.endsWith("\n") ? "\n" : "")+add.join("\n")+"\n");
+  if (add.length) console.error("wrote "+add.map(a=>a.split("=")[0]).join(", ")+" to .dev.vars")'
 exec wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" --persist-to .wrangler/state \
   --var DEV_ROUTES:on --show-interactive-dev-session=false

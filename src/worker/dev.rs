@@ -99,3 +99,27 @@ pub async fn fetch_probe(req: Request, ctx: RouteContext<()>) -> Result<Response
     let body = upstream.text().await?;
     Response::from_json(&serde_json::json!({ "status": status, "body": body }))
 }
+
+/// `GET /_dev/outbox?to=<address>[&tenant=<tenant>]`: the latest one-time codes sent to
+/// an email address or phone number (newest first), which is how tests and the local
+/// demo read codes (see `native::delivery`).
+pub async fn outbox(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    if !enabled(&ctx) {
+        return not_found();
+    }
+    let url = req.url()?;
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let Some(to) = param("to") else {
+        return reply::error(
+            400,
+            ErrorBody::new("request.missing_to", "give a `to` query parameter"),
+        );
+    };
+    let tenant = param("tenant");
+    let messages = super::native::read_outbox(&ctx.kv(KV_BINDING)?, &to, tenant.as_deref()).await?;
+    Response::from_json(&serde_json::json!({ "messages": messages }))
+}

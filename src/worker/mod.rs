@@ -7,6 +7,7 @@
 
 mod admin;
 mod dev;
+mod native;
 mod reply;
 mod request;
 mod store;
@@ -26,6 +27,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/_dev/fetch", dev::fetch_probe)
         .on_async("/v1.0/*rest", admin::handle)
         .on_async("/:tenant/v1.0/*rest", admin::handle)
+        .get_async("/_dev/outbox", dev::outbox)
+        .put_async("/_dev/native/:tenant/flow-config", native::dev_flow_config)
+        .on_async("/:tenant/oauth2/v2.0/:op", native::handle)
+        .on_async("/:tenant/signup/v1.0/:op", native::handle)
+        .on_async("/:tenant/resetpassword/v1.0/:op", native::handle)
+        .on_async("/:tenant/register/v1.0/:op", native::handle)
         .or_else_any_method("/", |_, _| reply::not_found())
         .or_else_any_method("/*path", |_, _| reply::not_found());
     match router.run(req, env).await {

@@ -1,0 +1,48 @@
+//! `PUT /_dev/native/:tenant/flow-config` (only with `DEV_ROUTES=on`): stores a
+//! tenant's flow configuration, validated by the core, so local runs and tests can try
+//! other user flows (one-time-passcode accounts, short reset windows) before the admin
+//! API has a Graph path for it. Production tenants use the built-in flow until then.
+
+use super::setup::flow_config_key;
+use crate::error::ErrorBody;
+use crate::flow::FlowConfig;
+use crate::worker::{reply, request, tenant};
+use worker::{Request, Response, Result, RouteContext};
+
+/// Stores the body as the tenant's flow configuration if the core accepts it.
+pub async fn put(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let dev = ctx
+        .var("DEV_ROUTES")
+        .map(|v| v.to_string() == "on")
+        .unwrap_or(false);
+    if !dev {
+        return reply::not_found();
+    }
+    let Some(tenant) = tenant::from_route(&ctx) else {
+        return reply::not_found();
+    };
+    let body = match request::json_body(&mut req).await? {
+        Ok(v) => v,
+        Err(e) => return reply::bad_body(e),
+    };
+    let config: FlowConfig = match serde_json::from_value(body.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            return reply::error(
+                400,
+                ErrorBody::new(
+                    "flow.invalid_config",
+                    format!("not a flow configuration: {e}"),
+                ),
+            );
+        }
+    };
+    if let Err(e) = config.validate() {
+        return reply::error(400, ErrorBody::from(e));
+    }
+    ctx.kv("KV")?
+        .put(&flow_config_key(&tenant), body.to_string())?
+        .execute()
+        .await?;
+    Response::from_json(&serde_json::json!({"tenant": tenant, "stored": true}))
+}

@@ -1,0 +1,106 @@
+//! The HTTP edge of native auth: reading the form body and the request ids, and
+//! writing every answer as JSON with the headers MSAL and browsers need.
+
+use super::Fail;
+use crate::flow::ClientFacts;
+use crate::native::form::MAX_FORM_BODY;
+use crate::native::{Meta, NativeError, NativeResponse};
+use crate::pii::Pii;
+use crate::worker::request;
+use worker::{Headers, Request, Response, Result};
+
+/// Headers MSAL sends (reference §1), allowed in a CORS preflight.
+const ALLOW_HEADERS: &str = "content-type, x-client-sku, x-client-ver, x-client-os, x-client-cpu, \
+x-client-current-telemetry, x-client-last-telemetry, client-request-id, x-ms-lib-capability, \
+x-app-name, x-app-ver";
+
+/// The request ids and clock of one request. The correlation id is the client's
+/// `client-request-id` when it looks like an id (MSAL sends a UUID, and reuses the
+/// `correlation_id` of an error body), else a fresh one; the trace id is always fresh.
+pub fn meta(req: &Request) -> Result<Meta> {
+    let client = req
+        .headers()
+        .get("client-request-id")
+        .ok()
+        .flatten()
+        .filter(|v| {
+            (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    Ok(Meta {
+        now: request::now(),
+        trace_id: request::new_id()?,
+        correlation_id: match client {
+            Some(id) => id,
+            None => request::new_id()?,
+        },
+    })
+}
+
+/// The form body, refused unless it is `application/x-www-form-urlencoded` (MSAL's
+/// refresh adds `;charset=utf-8`) and small.
+pub async fn form_body(req: &mut Request) -> std::result::Result<Vec<u8>, Fail> {
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return Err(NativeError::invalid_request(
+            "send the body as `application/x-www-form-urlencoded`",
+        )
+        .into());
+    }
+    let bytes = req.bytes().await?;
+    if bytes.len() > MAX_FORM_BODY {
+        return Err(NativeError::invalid_request(format!(
+            "the request body is larger than {MAX_FORM_BODY} bytes"
+        ))
+        .into());
+    }
+    Ok(bytes)
+}
+
+/// What the edge knows about the caller, for Conditional Access: the client IP and
+/// country Cloudflare adds. Personal data: wrapped, never logged.
+pub fn facts(req: &Request) -> ClientFacts {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    ClientFacts {
+        ip_address: header("cf-connecting-ip").map(Pii::new),
+        country: header("cf-ipcountry")
+            .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
+            .map(|c| c.to_ascii_uppercase()),
+        ..ClientFacts::default()
+    }
+}
+
+fn cors(headers: &Headers) -> Result<()> {
+    headers.set("access-control-allow-origin", "*")?;
+    headers.set("access-control-expose-headers", "x-ms-request-id")?;
+    Ok(())
+}
+
+/// Writes an answer: JSON, never cached (it may hold tokens), with the trace id as
+/// `x-ms-request-id` (MSAL reads it as the correlation id) and CORS headers.
+pub fn respond(answer: &NativeResponse, meta: &Meta) -> Result<Response> {
+    let resp = Response::from_json(&answer.body)?.with_status(answer.status);
+    let headers = resp.headers();
+    headers.set("cache-control", "no-store")?;
+    headers.set("pragma", "no-cache")?;
+    headers.set("x-ms-request-id", &meta.trace_id)?;
+    headers.set("client-request-id", &meta.correlation_id)?;
+    cors(headers)?;
+    Ok(resp)
+}
+
+/// The CORS preflight answer for every native-auth path.
+pub fn preflight() -> Result<Response> {
+    let resp = Response::empty()?.with_status(204);
+    let headers = resp.headers();
+    cors(headers)?;
+    headers.set("access-control-allow-methods", "POST, OPTIONS")?;
+    headers.set("access-control-allow-headers", ALLOW_HEADERS)?;
+    headers.set("access-control-max-age", "86400")?;
+    Ok(resp)
+}

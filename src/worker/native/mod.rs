@@ -1,0 +1,136 @@
+//! The native authentication API (Entra External ID V1) in the Worker: the fifteen
+//! endpoints under `/{tenant}/oauth2/v2.0/…`, `/{tenant}/signup/v1.0/…`,
+//! `/{tenant}/resetpassword/v1.0/…` and `/{tenant}/register/v1.0/…`, plus their CORS
+//! preflight.
+//!
+//! The protocol rules are the pure [`crate::native`]; the flow is [`crate::flow`]. This
+//! module only does I/O: read the form, load the tenant's setup ([`setup`]), look up
+//! the flow and the user in KV ([`kv`]), run one step, apply its effects (users to KV,
+//! codes to [`delivery`], tokens from [`tokens`], audit to the log), rotate the
+//! continuation token and write the answer ([`http`]). Every answer is JSON; bad input
+//! is a `400`, never a `5xx`; a missing secret or a storage failure is a
+//! `server_error` (500 or 503) and nothing is stored.
+
+mod delivery;
+mod dev_config;
+mod http;
+mod kv;
+mod setup;
+mod step;
+mod tokens;
+
+pub use delivery::read as read_outbox;
+pub use dev_config::put as dev_flow_config;
+
+use crate::native::tokens::{TokenSettings, issuer};
+use crate::native::{
+    Endpoint, Form, Meta, NativeError, NativeRequest, NativeResponse, error_response,
+};
+use worker::{Method, Request, Response, Result, RouteContext};
+
+/// Why a request could not be answered normally: a protocol error for the client, or
+/// a failure of the runtime (KV, entropy).
+pub enum Fail {
+    /// Answer with this error.
+    Protocol(NativeError),
+    /// The runtime failed; answer `server_error` (503) and log the category.
+    Runtime(worker::Error),
+}
+
+impl From<NativeError> for Fail {
+    fn from(e: NativeError) -> Self {
+        Fail::Protocol(e)
+    }
+}
+
+impl From<worker::Error> for Fail {
+    fn from(e: worker::Error) -> Self {
+        Fail::Runtime(e)
+    }
+}
+
+impl From<worker::kv::KvError> for Fail {
+    fn from(e: worker::kv::KvError) -> Self {
+        Fail::Runtime(e.into())
+    }
+}
+
+/// Entry point for every native-auth path and method.
+pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let meta = http::meta(&req)?;
+    let answer = match req.method() {
+        Method::Options => return http::preflight(),
+        Method::Post => match run(&mut req, &ctx, &meta).await {
+            Ok(answer) => answer,
+            Err(Fail::Protocol(e)) => error_response(&e, &meta, None),
+            Err(Fail::Runtime(e)) => {
+                worker::console_error!("native: runtime failure ({})", category(&e));
+                let mut e = NativeError::server_error(
+                    "the service could not complete the request; try again shortly",
+                );
+                e.status = 503;
+                error_response(&e, &meta, None)
+            }
+        },
+        // As everywhere in the Worker: a JSON 405 (MSAL only ever POSTs here).
+        _ => return crate::worker::reply::method_not_allowed(),
+    };
+    http::respond(&answer, &meta)
+}
+
+fn category(err: &worker::Error) -> &'static str {
+    match err {
+        worker::Error::Json(_) | worker::Error::SerdeJsonError(_) => "json",
+        worker::Error::KvError(_) => "kv",
+        worker::Error::RustError(_) => "rust",
+        _ => "other",
+    }
+}
+
+/// The endpoint named by the path `/{tenant}/{family}/{version}/{operation}`.
+fn endpoint(req: &Request) -> Option<Endpoint> {
+    let path = req.path();
+    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match parts.as_slice() {
+        [_, family, version, operation] => Endpoint::from_parts(family, version, operation),
+        _ => None,
+    }
+}
+
+async fn run(
+    req: &mut Request,
+    ctx: &RouteContext<()>,
+    meta: &Meta,
+) -> std::result::Result<NativeResponse, Fail> {
+    let (Some(endpoint), Some(tenant)) = (endpoint(req), crate::worker::tenant::from_route(ctx))
+    else {
+        let mut e = NativeError::invalid_request("no such native authentication endpoint");
+        e.status = 404;
+        return Err(e.into());
+    };
+    let body = http::form_body(req).await?;
+    let form = Form::parse(&body)?;
+    let request = crate::native::parse(endpoint, &form, &http::facts(req))?;
+    let kv = ctx.kv("KV")?;
+    let setup = setup::load(ctx, &kv, &tenant).await?;
+    let origin = req.url()?.origin().ascii_serialization();
+    let settings = TokenSettings::new(issuer(&origin, &tenant), tenant.clone());
+    if let NativeRequest::Refresh {
+        client_id,
+        refresh_token,
+        ..
+    } = &request
+    {
+        let store = kv::Store::new(&kv, &tenant);
+        return tokens::refresh(&store, &setup, &settings, client_id, refresh_token, meta).await;
+    }
+    let call = step::Call {
+        kv: &kv,
+        tenant: &tenant,
+        setup: &setup,
+        delivery: delivery::Delivery::for_env(ctx),
+        tokens: &settings,
+        meta,
+    };
+    step::run(&call, request).await
+}

@@ -1,0 +1,101 @@
+//! Minting tokens for an `IssueTokens` effect, and the `refresh_token` grant.
+//!
+//! ID and access tokens are EdDSA JWTs signed with the first key of `SIGNING_KEYS`.
+//! The refresh token is an opaque `vrt_` handle; KV keeps the [`RefreshSession`] under
+//! its lookup key. Each use rotates it (the old key is deleted, a new handle issued)
+//! and the session keeps its original end, so refreshing never extends a sign-in.
+
+use super::Fail;
+use super::kv::Store;
+use super::setup::Setup;
+use crate::flow::TokenGrant;
+use crate::native::tokens::{self, IssuedTokens, RefreshSession, TokenSettings};
+use crate::native::{Meta, NativeError, NativeResponse};
+use crate::pii::Secret;
+use crate::time::Timestamp;
+use crate::token::{HandleKind, lookup_key, refresh_token_handle};
+use crate::worker::request;
+use serde_json::Value;
+
+/// Signs the tokens for `grant` and stores the refresh session; the token response body.
+pub async fn mint(
+    store: &Store<'_>,
+    setup: &Setup,
+    settings: &TokenSettings,
+    grant: &TokenGrant,
+    session: &RefreshSession,
+    now: Timestamp,
+) -> Result<Value, Fail> {
+    let sign = |claims: &crate::token::Claims| {
+        crate::token::issue(setup.keyring(), claims).map_err(|e| {
+            Fail::from(NativeError::server_error(format!(
+                "the tokens could not be signed ({})",
+                e.code()
+            )))
+        })
+    };
+    let id_token = sign(&tokens::id_token_claims(grant, settings, now))?;
+    let jti = request::new_id()?;
+    let access_token = sign(&tokens::access_token_claims(
+        grant,
+        &session.scope,
+        settings,
+        now,
+        &jti,
+    ))?;
+    let refresh = refresh_token_handle(&request::random::<32>()?);
+    store.put_refresh(&refresh.lookup_key, session, now).await?;
+    let issued = IssuedTokens {
+        access_token: access_token.expose(),
+        id_token: id_token.expose(),
+        refresh_token: refresh.token.expose(),
+    };
+    Ok(tokens::token_response(
+        &issued,
+        grant,
+        &session.scope,
+        settings,
+        session.expires_at.since(now).0,
+    ))
+}
+
+/// `grant_type=refresh_token`: new tokens for the same authentication, or
+/// `invalid_grant` for a token that is unknown, used, expired, another client's, or
+/// whose account is gone or disabled.
+pub async fn refresh(
+    store: &Store<'_>,
+    setup: &Setup,
+    settings: &TokenSettings,
+    client_id: &str,
+    presented: &Secret<String>,
+    meta: &Meta,
+) -> Result<NativeResponse, Fail> {
+    let now = meta.now;
+    if !setup.config.user_flow.serves(client_id) {
+        return Err(NativeError::unauthorized_client().into());
+    }
+    let invalid = || Fail::from(NativeError::invalid_token("refresh token"));
+    let key = lookup_key(HandleKind::RefreshToken, presented.expose()).map_err(|_| invalid())?;
+    let session = store.refresh(&key).await?.ok_or_else(invalid)?;
+    if session.app_id != client_id {
+        return Err(invalid());
+    }
+    // Used once: gone before anything else can fail.
+    store.delete_refresh(&key).await?;
+    if now >= session.expires_at {
+        return Err(NativeError::new(
+            "invalid_grant",
+            "AADSTS700082: the refresh token has expired; sign in again",
+        )
+        .code(700_082)
+        .into());
+    }
+    let user = store
+        .user(&session.user_id)
+        .await?
+        .filter(|u| !u.lockout.disabled)
+        .ok_or_else(invalid)?;
+    let grant = session.grant(user.email.clone(), user.display_name.clone());
+    let body = mint(store, setup, settings, &grant, &session, now).await?;
+    Ok(NativeResponse { status: 200, body })
+}

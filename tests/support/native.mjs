@@ -1,0 +1,94 @@
+// Helpers for the native-auth end-to-end tests: fresh secrets for the Worker, raw form
+// calls, the dev outbox, Conditional Access through the admin API, and the log check.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+
+export const APP = "vestibule-demo-app";
+export const TYPES = "password oob redirect";
+export const CAPS = "mfa_required registration_required";
+export const ADMIN = `e2e-admin-${randomBytes(16).toString("hex")}`;
+
+/** Worker vars: the admin credential, a code key and an Ed25519 keyring, all fresh. */
+export function nativeVars() {
+  return {
+    ADMIN_TOKEN: ADMIN,
+    CODE_KEY: randomBytes(32).toString("base64url"),
+    SIGNING_KEYS: JSON.stringify([{ kid: "e2e-1", seed: randomBytes(32).toString("base64url") }]),
+  };
+}
+
+/** POSTs a native-auth form; returns status, JSON body and headers. */
+export async function post(worker, tenant, path, params, { clientId = APP } = {}) {
+  const body = new URLSearchParams(clientId === null ? params : { client_id: clientId, ...params });
+  const res = await fetch(`${worker.url}/${tenant}/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body,
+  });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { assert.fail(`${path} answered non-JSON (${res.status}): ${text}`); }
+  return { status: res.status, body: json, headers: res.headers };
+}
+
+/** The latest code the outbox holds for `to` (email or phone). */
+export async function latestCode(worker, to) {
+  const res = await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent(to)}`);
+  assert.equal(res.status, 200);
+  const { messages } = await res.json();
+  assert.ok(messages.length > 0, `no code was sent to ${to}`);
+  return messages[0].code;
+}
+
+/** Creates a Conditional Access policy requiring MFA of every user for every app. */
+export async function requireMfa(worker, tenant) {
+  const res = await fetch(`${worker.url}/${tenant}/v1.0/identity/conditionalAccess/policies`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      displayName: "Require MFA for all users",
+      state: "enabled",
+      conditions: {
+        clientAppTypes: ["all"],
+        applications: { includeApplications: ["All"] },
+        users: { includeUsers: ["All"] },
+      },
+      grantControls: { operator: "OR", builtInControls: ["mfa"] },
+    }),
+  });
+  assert.equal(res.status, 201, await res.text());
+}
+
+/** Asserts that none of `secrets` (codes, passwords, tokens, phone numbers, emails)
+ * appears in the Worker's log. Lines of the dev outbox reader are left out: that route
+ * exists only with DEV_ROUTES=on, and its query string is the test harness's. */
+export function assertLogClean(output, secrets) {
+  const lines = output.split("\n").filter((l) => !l.includes("/_dev/outbox"));
+  const log = lines.join("\n");
+  assert.ok(/audit tenant=/.test(log), "the journeys wrote audit lines");
+  for (const s of new Set(secrets.filter((x) => typeof x === "string" && x.length >= 6))) {
+    const variants = [s, encodeURIComponent(s)];
+    for (const v of variants) {
+      assert.ok(!log.includes(v), `the log contains a secret or personal value (${s.slice(0, 3)}…):\n${lines.filter((l) => l.includes(v)).join("\n")}`);
+    }
+  }
+}
+
+/** A flow configuration like the built-in one (src/native/defaults.rs), with `settings`
+ * replaced, for `PUT /_dev/native/:tenant/flow-config`. */
+export function flowConfig({ settings }) {
+  const everyone = [{ targetType: "group", id: "all_users" }];
+  return {
+    authenticationMethodsPolicy: {
+      authenticationMethodConfigurations: [
+        { id: "Email", state: "enabled", includeTargets: everyone },
+        { id: "Sms", state: "enabled", includeTargets: everyone },
+      ],
+    },
+    userFlow: {
+      conditions: { applications: { includeApplications: [{ appId: APP }] } },
+      onAuthenticationMethodLoadStart: { identityProviders: [{ id: "EmailPassword-OAUTH" }] },
+    },
+    settings,
+  };
+}
