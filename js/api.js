@@ -66,3 +66,5 @@ export function compilePolicies(input) {
   const [first = { code: "policy.invalid", message: "the policies are not valid" }] = errors;
   return { error: errors.length > 1 ? { ...first, details: errors } : first };
 }
+
+export { Flow, memoryStorage, localStorageStorage, memoryUsers } from "./flow.js";

@@ -123,3 +123,93 @@ export interface PolicyEngine {
   free(): void;
 }
 export function compilePolicies(input: PolicyInput): { engine: PolicyEngine; error?: undefined } | { engine?: undefined; error: ErrorBody };
+
+// ---- Flows -------------------------------------------------------------------------
+
+/** The flow configuration: Graph `authenticationMethodsPolicy`, the user flow
+ * (`externalUsersSelfServiceSignUpEventsFlow` shape) and Vestibule's own settings. */
+export interface FlowConfig {
+  authenticationMethodsPolicy: Record<string, unknown>;
+  userFlow: Record<string, unknown>;
+  settings?: {
+    mfaEnforcement?: "off" | "always" | "conditional";
+    [setting: string]: unknown;
+  };
+}
+export type Channel = "email" | "sms";
+export interface Capabilities { mfaRequired?: boolean; registrationRequired?: boolean }
+/** A start input opens a flow; the others continue one. */
+export type FlowInput =
+  | { type: "startSignIn"; appId: string; email: string; capabilities?: Capabilities; challengeTypes?: unknown; facts?: Record<string, unknown>; authContexts?: string[] }
+  | { type: "startSignUp"; appId: string; email: string; password?: string; attributes?: Record<string, unknown>; capabilities?: Capabilities; challengeTypes?: unknown; facts?: Record<string, unknown> }
+  | { type: "startPasswordReset"; appId: string; email: string; capabilities?: Capabilities; facts?: Record<string, unknown> }
+  | { type: "startStepUp"; appId: string; session: { userId: string; methods: SatisfiedMethod[] }; authContexts?: string[]; capabilities?: Capabilities; challengeTypes?: unknown; facts?: Record<string, unknown> }
+  | { type: "startMethodChange"; appId: string; session: { userId: string; methods: SatisfiedMethod[] }; change: Record<string, unknown>; facts?: Record<string, unknown> }
+  | { type: "challenge"; challengeTypes?: unknown }
+  | { type: "submitPassword"; password: string }
+  | { type: "submitCode"; code: string }
+  | { type: "submitAttributes"; attributes: Record<string, unknown> }
+  | { type: "listMethods" }
+  | { type: "selectMethod"; id: string }
+  | { type: "registerMethod"; channel: Channel; target: string }
+  | { type: "continue" }
+  | { type: "pollCompletion" }
+  | { type: "redeemContinuation" }
+  | { type: "cancel" };
+export interface MfaMethod { id: string; channel: Channel; loginHint: string }
+export interface RegistrationMethod { id: string; channel: Channel; loginHint?: string }
+/** What a step answers; `type` tells which. */
+export type Reply =
+  | { type: "started" | "passwordRequired" | "preverified" | "credentialRequired" | "resetCompleted" | "reauthenticationRequired" | "passwordChangeRequired" | "cancelled" }
+  | { type: "codeSent"; channel: Channel; targetLabel: string; target?: string; codeLength: number; interval: number; expiresIn: number }
+  | { type: "attributesRequired"; attributes: Record<string, unknown>[] }
+  | { type: "verified"; expiresIn?: number }
+  | { type: "resetSubmitted"; pollInterval: number }
+  | { type: "mfaRequired" | "mfaMethods"; methods: MfaMethod[] }
+  | { type: "registrationRequired" | "registrationMethods"; methods: RegistrationMethod[] }
+  | { type: "signedIn"; userId: string; amr: string[]; acr: string }
+  | { type: "methodChanged"; methodId: string }
+  | { type: "redirect"; reason: string }
+  | { type: "blocked"; reason: string; policyIds: string[] }
+  | { type: "rejected"; rejection: { code: string; [detail: string]: unknown } };
+/** A code for the app to deliver (email or SMS). */
+export interface CodeDelivery { channel: Channel; to: string; code: string; purpose: string; expiresAt: number }
+/** What tokens should say: issued only when every required control was met in the flow. */
+export interface TokenGrant { userId: string; appId: string; email: string; displayName?: string; amr: string[]; acr: string; acrs: string[]; authTime: number; methods: SatisfiedMethod[] }
+export interface AuditEvent { at: number; flow: string; event: string; userId?: string; appId: string; channel?: Channel; reason?: string }
+/** A user record as the engine stores it; keep it wherever the app keeps users. */
+export interface UserRecord { id: string; email: string; [field: string]: unknown }
+export interface FlowStorage {
+  get(flowId: string): string | undefined | null | Promise<string | undefined | null>;
+  set(flowId: string, state: string): void | Promise<void>;
+  delete(flowId: string): void | Promise<void>;
+}
+export interface UserStore {
+  findById(id: string): UserRecord | undefined | Promise<UserRecord | undefined>;
+  findByEmail(email: string): UserRecord | undefined | Promise<UserRecord | undefined>;
+  save(user: UserRecord): void | Promise<void>;
+}
+export interface FlowOptions {
+  config: FlowConfig;
+  /** The key codes are hashed with: at least 32 bytes, hex or base64. Keep it secret. */
+  codeKey: string;
+  /** Conditional Access, used when `settings.mfaEnforcement` is `conditional`. */
+  conditionalAccess?: PolicyInput;
+  storage?: FlowStorage;
+  users?: UserStore;
+  /** Delivers a code; throw to report failure (the flow then stays where it was). */
+  deliver?: (delivery: CodeDelivery) => void | Promise<void>;
+  onTokens?: (grant: TokenGrant) => void | Promise<void>;
+  onAudit?: (event: AuditEvent) => void | Promise<void>;
+  /** Unix seconds; defaults to the system clock. */
+  now?: () => number;
+}
+export type StepResult = { flowId: string | null; reply: Reply; tokens?: TokenGrant; error?: undefined } | (ErrorEnvelope & { flowId?: undefined; reply?: undefined });
+export class Flow {
+  constructor(options: FlowOptions);
+  start(input: FlowInput): Promise<StepResult>;
+  next(flowId: string, input: FlowInput): Promise<StepResult>;
+}
+export function memoryStorage(): FlowStorage;
+export function localStorageStorage(prefix?: string, store?: Storage): FlowStorage;
+export function memoryUsers(initial?: UserRecord[]): UserStore & { all(): UserRecord[] };

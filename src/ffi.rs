@@ -63,3 +63,31 @@ impl CompiledPolicies {
         compiled_api::what_if_compiled_json(&self.set, input)
     }
 }
+
+/// One flow step: `{config, codeKey, state, input, now, entropy, user, conditionalAccess?}`
+/// in, `{state, effects, reply}` or the error envelope out.
+#[wasm_bindgen(js_name = stepJson)]
+pub fn step_json(input: &str) -> String {
+    crate::flow::step_json(input)
+}
+
+/// Which user record the next step of a stored state needs: `{"by": "id" | "email",
+/// "value"}`, or the error envelope when the state is not a flow state.
+#[wasm_bindgen(js_name = flowUserLookupJson)]
+pub fn flow_user_lookup_json(state: &str) -> String {
+    let answer = serde_json::from_str::<crate::flow::FlowState>(state)
+        .map(|s| serde_json::to_string(&s.user_lookup()))
+        .map_err(|_| {
+            crate::error::ErrorEnvelope::from(crate::error::ErrorBody::new(
+                "flow.state_invalid",
+                "the stored flow state is not valid; start a new flow",
+            ))
+        });
+    match answer {
+        Ok(Ok(text)) => text,
+        Ok(Err(_)) | Err(_) => {
+            r#"{"error":{"code":"flow.state_invalid","message":"the stored flow state is not valid; start a new flow"}}"#
+                .to_string()
+        }
+    }
+}

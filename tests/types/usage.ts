@@ -44,3 +44,15 @@ const compiled = compilePolicies({ policies: [policy] });
 if (compiled.engine) compiled.engine.free();
 
 export default [name, describe(answer), applies, valid, badState];
+
+import { Flow, memoryUsers } from "vestibule";
+import type { CodeDelivery, StepResult } from "vestibule";
+const sent: CodeDelivery[] = [];
+const flow = new Flow({ config: { authenticationMethodsPolicy: {}, userFlow: {} }, codeKey: "00".repeat(32), users: memoryUsers(), deliver: (d) => { sent.push(d); } });
+export async function journey(): Promise<string> {
+  const r: StepResult = await flow.start({ type: "startSignIn", appId: "a", email: "e@example.com" });
+  if (r.error) return r.error.code;
+  // @ts-expect-error a step input needs its fields: submitCode without a code is refused.
+  await flow.next(r.flowId ?? "", { type: "submitCode" });
+  return r.reply.type === "codeSent" ? r.reply.targetLabel : r.reply.type;
+}

@@ -1,0 +1,127 @@
+// The flow engine for JS apps: the app supplies where state and users live and how codes
+// reach people; the engine decides everything else. Each step runs the pure core once,
+// applies its effects (users saved, codes delivered), then stores the next state under a
+// fresh flow id, so a stale id is never accepted twice. If a delivery fails, nothing is
+// stored and the previous flow id stays valid, so the user can simply retry.
+import * as wasm from "./vestibule.js";
+
+const START_TYPES = new Set(["startSignIn", "startSignUp", "startPasswordReset", "startStepUp", "startMethodChange"]);
+
+/** State kept in a Map: for tests, servers with sticky sessions, and the demo. */
+export function memoryStorage() {
+  const map = new Map();
+  return { get: (k) => map.get(k), set: (k, v) => void map.set(k, v), delete: (k) => void map.delete(k) };
+}
+
+/** State kept in `localStorage` (browser), under a prefix. */
+export function localStorageStorage(prefix = "vestibule.flow.", store = globalThis.localStorage) {
+  return {
+    get: (k) => store.getItem(prefix + k) ?? undefined,
+    set: (k, v) => store.setItem(prefix + k, v),
+    delete: (k) => store.removeItem(prefix + k),
+  };
+}
+
+/** Users kept in memory, looked up by id or by normalized email. */
+export function memoryUsers(initial = []) {
+  const byId = new Map(initial.map((u) => [u.id, u]));
+  return {
+    findById: (id) => byId.get(id),
+    findByEmail: (email) => [...byId.values()].find((u) => u.email === String(email).trim().toLowerCase()),
+    save: (user) => void byId.set(user.id, user),
+    all: () => [...byId.values()],
+  };
+}
+
+function hex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function randomHex(n) {
+  const bytes = new Uint8Array(n);
+  globalThis.crypto.getRandomValues(bytes);
+  return hex(bytes);
+}
+
+function error(code, message, target) {
+  return { error: target ? { code, message, target } : { code, message } };
+}
+
+export class Flow {
+  #config; #codeKey; #conditionalAccess; #storage; #users; #deliver; #onTokens; #onAudit; #now;
+
+  /**
+   * @param {object} options see index.d.ts (FlowOptions)
+   */
+  constructor({ config, codeKey, conditionalAccess, storage = memoryStorage(), users = memoryUsers(), deliver, onTokens, onAudit, now } = {}) {
+    this.#config = config;
+    this.#codeKey = codeKey;
+    this.#conditionalAccess = conditionalAccess;
+    this.#storage = storage;
+    this.#users = users;
+    this.#deliver = deliver;
+    this.#onTokens = onTokens;
+    this.#onAudit = onAudit;
+    this.#now = now ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  /** Opens a flow (`startSignIn`, `startSignUp`, `startPasswordReset`, `startStepUp`, `startMethodChange`). */
+  async start(input) {
+    if (!input || !START_TYPES.has(input.type)) {
+      return error("flow.not_a_start", "start a flow with a start input such as {type: \"startSignIn\", ...}", "input.type");
+    }
+    const user = input.email !== undefined ? await this.#users.findByEmail(input.email)
+      : input.session?.userId !== undefined ? await this.#users.findById(input.session.userId) : undefined;
+    return this.#run(undefined, null, input, user);
+  }
+
+  /** Continues the flow stored under `flowId` with one step input. */
+  async next(flowId, input) {
+    const stateText = typeof flowId === "string" ? await this.#storage.get(flowId) : undefined;
+    if (stateText === undefined || stateText === null) {
+      return error("flow.not_found", "this flow has ended, expired or was already continued; start again", "flowId");
+    }
+    const lookup = JSON.parse(wasm.flowUserLookupJson(stateText));
+    if (lookup.error) return lookup;
+    const user = lookup.by === "id" ? await this.#users.findById(lookup.value) : await this.#users.findByEmail(lookup.value);
+    return this.#run(flowId, JSON.parse(stateText), input, user);
+  }
+
+  async #run(flowId, state, input, user) {
+    let callText;
+    try {
+      callText = JSON.stringify({
+        config: this.#config, codeKey: this.#codeKey, state, input, now: this.#now(),
+        entropy: randomHex(64), user: user ?? null,
+        ...(this.#conditionalAccess ? { conditionalAccess: this.#conditionalAccess } : {}),
+      });
+    } catch (e) {
+      return error("input.not_json", `the input cannot be serialized as json: ${e?.message ?? e}`);
+    }
+    const answer = JSON.parse(wasm.stepJson(callText));
+    if (answer.error) return answer;
+
+    let tokens;
+    for (const { type, ...effect } of answer.effects) {
+      if (type === "createUser" || type === "updateUser") await this.#users.save(effect);
+      else if (type === "sendCode") {
+        if (!this.#deliver) return error("delivery.not_configured", "no deliver callback was given, so the code cannot be sent");
+        try {
+          await this.#deliver(effect);
+        } catch {
+          return error("delivery.failed", "the code could not be delivered; try again in a moment");
+        }
+      } else if (type === "issueTokens") {
+        tokens = effect;
+        await this.#onTokens?.(effect);
+      } else if (type === "audit") await this.#onAudit?.(effect);
+    }
+    if (flowId !== undefined) await this.#storage.delete(flowId);
+    let nextId = null;
+    if (answer.state) {
+      nextId = randomHex(16);
+      await this.#storage.set(nextId, JSON.stringify(answer.state));
+    }
+    return tokens ? { flowId: nextId, reply: answer.reply, tokens } : { flowId: nextId, reply: answer.reply };
+  }
+}

@@ -1,0 +1,133 @@
+// The Flow class as a Node app uses it: codes reach a fake inbox and phone through the
+// deliver callback, users live in memory, and tokens come only after every factor.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Flow, memoryUsers } from "vestibule";
+
+const APP = "woodgrove";
+function config(provider = "EmailPassword-OAUTH", mfaEnforcement = "always", smsState = "enabled") {
+  return {
+    authenticationMethodsPolicy: {
+      id: "authenticationMethodsPolicy",
+      authenticationMethodConfigurations: [
+        { "@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration", id: "Email", state: "enabled",
+          includeTargets: [{ targetType: "group", id: "all_users", isRegistrationRequired: false }] },
+        { "@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration", id: "Sms", state: smsState,
+          includeTargets: [{ targetType: "group", id: "all_users", isRegistrationRequired: false, isUsableForSignIn: false }] },
+      ],
+    },
+    userFlow: {
+      "@odata.type": "#microsoft.graph.externalUsersSelfServiceSignUpEventsFlow",
+      displayName: "Woodgrove Bank",
+      conditions: { applications: { includeApplications: [{ appId: APP }] } },
+      onInteractiveAuthFlowStart: { isSignUpAllowed: true },
+      onAuthenticationMethodLoadStart: { identityProviders: [{ id: provider }] },
+      onAttributeCollection: {
+        attributes: [{ id: "email", dataType: "string" }, { id: "displayName", dataType: "string" }],
+        attributeCollectionPage: { views: [{ inputs: [
+          { attribute: "email", hidden: true, required: true },
+          { attribute: "displayName", label: "Display Name", inputType: "text", required: true },
+        ] }] },
+      },
+    },
+    settings: { mfaEnforcement, passwords: { hashing: { memoryKib: 8, iterations: 1, parallelism: 1 } } },
+  };
+}
+
+function harness(opts = {}) {
+  const outbox = [];
+  const users = memoryUsers();
+  const tokens = [];
+  const flow = new Flow({
+    config: opts.config ?? config(), codeKey: "5a".repeat(32), users,
+    deliver: opts.deliver ?? ((d) => { outbox.push(d); }),
+    onTokens: (t) => { tokens.push(t); },
+  });
+  const lastCode = (to) => outbox.filter((d) => d.to === to).at(-1)?.code;
+  return { flow, outbox, users, tokens, lastCode };
+}
+
+async function signUp(h, email, password) {
+  let r = await h.flow.start({ type: "startSignUp", appId: APP, email, password, attributes: { displayName: "Zoe" } });
+  assert.equal(r.reply.type, "started", JSON.stringify(r));
+  r = await h.flow.next(r.flowId, { type: "challenge" });
+  assert.equal(r.reply.type, "codeSent");
+  r = await h.flow.next(r.flowId, { type: "submitCode", code: h.lastCode(email) });
+  assert.equal(r.reply.type, "verified", JSON.stringify(r.reply));
+  return r;
+}
+
+test("sign-up with SMS registration: the account exists before MFA, tokens come after the phone is verified", async () => {
+  const h = harness();
+  let r = await signUp(h, "zoe@example.com", "Correct-Horse-9");
+  assert.equal(h.users.all().length, 1, "account created before the MFA step");
+  assert.equal(h.tokens.length, 0);
+  r = await h.flow.next(r.flowId, { type: "redeemContinuation" });
+  assert.equal(r.reply.type, "registrationRequired");
+  r = await h.flow.next(r.flowId, { type: "registerMethod", channel: "sms", target: "+15551234567" });
+  assert.equal(r.reply.type, "codeSent");
+  assert.equal(r.reply.channel, "sms");
+  assert.equal(h.tokens.length, 0);
+  r = await h.flow.next(r.flowId, { type: "submitCode", code: h.lastCode("+15551234567") });
+  if (r.reply.type === "verified") r = await h.flow.next(r.flowId, { type: "redeemContinuation" });
+  assert.equal(r.reply.type, "signedIn", JSON.stringify(r.reply));
+  assert.ok(r.tokens.amr.includes("mfa"));
+  assert.equal(r.flowId, null);
+  assert.equal(h.tokens.length, 1);
+});
+
+test("password sign-in with email MFA, and a flow id works only once", async () => {
+  const h = harness({ config: config("EmailPassword-OAUTH", "always") });
+  let r = await signUp(h, "amy@example.com", "Correct-Horse-9");
+  r = await h.flow.next(r.flowId, { type: "redeemContinuation" });
+  r = await h.flow.next(r.flowId, { type: "registerMethod", channel: "email", target: "amy@example.com" });
+  if (r.reply.type === "preverified") r = await h.flow.next(r.flowId, { type: "continue" });
+  else r = await h.flow.next(r.flowId, { type: "submitCode", code: h.lastCode("amy@example.com") });
+  if (r.reply.type === "verified") r = await h.flow.next(r.flowId, { type: "redeemContinuation" });
+  assert.equal(r.reply.type, "signedIn", JSON.stringify(r.reply));
+
+  r = await h.flow.start({ type: "startSignIn", appId: APP, email: "Amy@Example.com" });
+  const started = r.flowId;
+  r = await h.flow.next(r.flowId, { type: "challenge" });
+  assert.equal(r.reply.type, "passwordRequired");
+  const replay = await h.flow.next(started, { type: "challenge" });
+  assert.equal(replay.error.code, "flow.not_found", "a used flow id is refused");
+  r = await h.flow.next(r.flowId, { type: "submitPassword", password: "Correct-Horse-9" });
+  assert.equal(r.reply.type, "mfaRequired");
+  assert.equal(h.tokens.length, 1, "no new tokens after the password alone");
+  const [method] = r.reply.methods;
+  assert.equal(method.channel, "email");
+  r = await h.flow.next(r.flowId, { type: "selectMethod", id: method.id });
+  assert.equal(r.reply.type, "codeSent");
+  const wrong = await h.flow.next(r.flowId, { type: "submitCode", code: "00000000" });
+  assert.equal(wrong.reply.type, "rejected");
+  assert.equal(wrong.reply.rejection.code, "invalid_code");
+  r = await h.flow.next(wrong.flowId, { type: "submitCode", code: h.lastCode("amy@example.com") });
+  assert.equal(r.reply.type, "signedIn", JSON.stringify(r.reply));
+  assert.deepEqual([...r.tokens.amr].sort(), ["mfa", "otp", "pwd"]);
+});
+
+test("a failed delivery keeps the flow where it was, so the user can retry", async () => {
+  let failNext = true;
+  const outbox = [];
+  const h = harness({ deliver: (d) => { if (failNext) { failNext = false; throw new Error("provider down"); } outbox.push(d); } });
+  let r = await h.flow.start({ type: "startSignUp", appId: APP, email: "kai@example.com", password: "Correct-Horse-9" });
+  const failed = await h.flow.next(r.flowId, { type: "challenge" });
+  assert.equal(failed.error.code, "delivery.failed");
+  const retried = await h.flow.next(r.flowId, { type: "challenge" });
+  assert.equal(retried.reply.type, "codeSent");
+  assert.equal(outbox.length, 1);
+});
+
+test("bad input comes back as data, never an exception", async () => {
+  const h = harness();
+  for (const input of [undefined, null, {}, { type: "challenge" }, { type: "startSignIn" }, { type: "startSignIn", appId: 5, email: [] }]) {
+    const r = await h.flow.start(input);
+    assert.equal(typeof r.error?.code, "string", JSON.stringify(r));
+  }
+  assert.equal((await h.flow.next("nope", { type: "challenge" })).error.code, "flow.not_found");
+  assert.equal((await h.flow.next(undefined, { type: "challenge" })).error.code, "flow.not_found");
+  const cyclic = {}; cyclic.self = cyclic;
+  const r = await h.flow.start({ type: "startSignIn", appId: APP, email: "a@example.com", facts: cyclic });
+  assert.equal(r.error.code, "input.not_json");
+});
