@@ -134,6 +134,13 @@ fn errors_come_back_as_the_graph_error_envelope() {
                 .is_some_and(|m| !m.is_empty())
         );
     }
+    // Several problems: the first one, and all of them in `details`.
+    let two = json!({"policies": [{"id": "a"}], "signIn": {"userId": "u", "appId": "a", "x": 1}, "now": 1});
+    let out: Value = serde_json::from_str(&evaluate_json(&two.to_string())).unwrap();
+    let details = out["error"]["details"].as_array().unwrap();
+    assert!(details.len() >= 4, "{out}");
+    assert_eq!(out["error"]["code"], details[0]["code"]);
+    assert!(details.iter().any(|d| d["target"] == "signIn.x"), "{out}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! JSON string entry points, the exact code path of the JS package (`whatIf`,
 //! `evaluate`), the Worker admin API and native tests: text in, text out, never a panic
 //! and never an exception. Failures come back as `{"error": {"code", "message", "target"}}`
-//! (the first problem; [`validate_policies_json`] lists all of them).
+//! (the first problem, with all of them in `details` when there are several;
+//! [`validate_policies_json`] lists them as `errors`).
 //!
 //! The typed twins ([`parse_what_if_input`], [`what_if`], [`parse_evaluate_input`],
 //! [`evaluate`], [`validate_policies`]) let the Worker parse a policy set once and reuse it.
@@ -218,11 +219,10 @@ pub fn validate_policies(value: &Value) -> Validation {
 }
 
 fn envelope(errors: Vec<ErrorBody>) -> String {
-    let first = errors
-        .into_iter()
-        .next()
+    // The first problem, with every problem in `details` (Graph's `error.details`).
+    let body = ErrorBody::from_problems(errors)
         .unwrap_or_else(|| ErrorBody::new(err::INVALID_VALUE, "the input is not valid"));
-    to_text(&ErrorEnvelope::from(first))
+    to_text(&ErrorEnvelope::from(body))
 }
 
 fn to_text(value: &impl Serialize) -> String {
