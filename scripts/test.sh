@@ -30,13 +30,13 @@ step "tsc --noEmit on the package types"
 tsc --noEmit -p tests/types/tsconfig.json
 
 step "node tests (package)"
-node --test --test-reporter=spec tests/node/
+node --test --test-force-exit --test-reporter=spec tests/node/
 
 step "browser tests (demo in headless Chromium)"
-node --test --test-concurrency=1 --test-reporter=spec tests/browser/
+node --test --test-force-exit --test-concurrency=1 --test-reporter=spec tests/browser/
 
 step "end-to-end tests (Worker in workerd)"
-node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+node --test --test-force-exit --test-concurrency=1 --test-reporter=spec tests/e2e/
 
 step "wasm sizes"
 bash scripts/sizes.sh

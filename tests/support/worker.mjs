@@ -22,16 +22,16 @@ export function freePort() {
 }
 
 /**
- * @param {{vars?: Record<string,string>, timeoutMs?: number}} [opts]
+ * @param {{vars?: Record<string,string>, timeoutMs?: number, config?: string, healthPath?: string}} [opts]
  * @returns {Promise<{url: string, stop: () => Promise<void>, output: () => string}>}
  */
 export async function startWorker(opts = {}) {
   const port = await freePort();
   const inspector = await freePort();
   const state = mkdtempSync(join(tmpdir(), "vestibule-kv-"));
-  const vars = { DEV_ROUTES: "on", ...(opts.vars ?? {}) };
+  const vars = opts.config ? { ...(opts.vars ?? {}) } : { DEV_ROUTES: "on", ...(opts.vars ?? {}) };
   const args = [
-    "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+    "dev", ...(opts.config ? ["--config", opts.config] : []), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
     "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "info",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
@@ -70,7 +70,7 @@ export async function startWorker(opts = {}) {
     if (child.exitCode !== null) break;
     if (/Ready on/.test(output)) {
       try {
-        const res = await fetch(`${url}/healthz`);
+        const res = await fetch(`${url}${opts.healthPath ?? "/healthz"}`);
         if (res.ok) return { url, stop, output: () => output };
       } catch { /* not listening yet */ }
     }
