@@ -1,6 +1,7 @@
 // The admin console: loads the engine (the `vestibule` package, through the import map),
 // the tenant, and mounts one page per nav entry. Pages read the tenant through `app.tenant()`
 // and change it only through `app.commit()`, which saves it and refreshes every page.
+import { customerPage } from "./customer.js";
 import { locationsPage } from "./locations.js";
 import { methodsPage } from "./methods.js";
 import { policiesPage } from "./policies.js";
@@ -50,6 +51,7 @@ async function start() {
     locationsPage($("#locations"), app),
     methodsPage($("#methods"), app),
     whatIfPage($("#what-if"), app),
+    customerPage($("#customer"), app),
   ];
   onTenantChange((next) => {
     tenant = next;

@@ -135,6 +135,18 @@ export function seedTenant() {
           },
           grantControls: { operator: "OR", builtInControls: ["mfa"] },
         },
+        {
+          id: "3a5c7e9b-5b7d-4f9b-8c3e-6a8c0e2f4a66",
+          displayName: "Require MFA for high-value transfers",
+          description: "Woodgrove Bank asks for authentication context c1 (high-value transfer) before it moves money: that needs a second factor, even in a session that signed in without one.",
+          state: "enabled",
+          conditions: {
+            clientAppTypes: ["all"],
+            applications: { includeApplications: [], includeAuthenticationContextClassReferences: ["c1"] },
+            users: everyoneButBreakGlass(),
+          },
+          grantControls: { operator: "OR", builtInControls: ["mfa"] },
+        },
       ],
     },
     authenticationMethodsPolicy: {

@@ -1,0 +1,592 @@
+// The customer side of the demo: the Woodgrove Bank app signing customers up and in with
+// the package's `Flow`, the customer's inbox and phone receiving the codes, and a log of
+// what the engine decided at each step. The app follows the engine's replies and nothing
+// else: which factor comes next, whether MFA is needed, and when tokens exist are the
+// engine's answers, never the page's.
+import { browserEngine } from "./browser-engine.js";
+import { blockedText, methodsText, quoted, rejectionText } from "./customer-text.js";
+import { createDevices } from "./devices.js";
+import { localAccountLabel, smsRegionCheck, TRANSFER_CONTEXT } from "./flow-config.js";
+import { WORKER_CLIENT_ID, WORKER_URL, workerEngine } from "./native-client.js";
+import { APPS } from "./seed.js";
+import { policyInput } from "./tenant.js";
+import { badge, h, replace } from "./ui.js";
+
+/** Where the customer signs in from: Conditional Access sees these facts. */
+const NETWORKS = [
+  { id: "home", label: "Home broadband, United Kingdom (198.51.100.23)", facts: { ipAddress: "198.51.100.23", country: "GB" } },
+  { id: "office", label: "Head office network (203.0.113.7)", facts: { ipAddress: "203.0.113.7", country: "GB" } },
+  { id: "abroad", label: "Travelling, North Korea (175.45.176.10)", facts: { ipAddress: "175.45.176.10", country: "KP" } },
+];
+const PAYEES = ["Landlord (Fabrikam Lettings)", "Savings account", "Mum"];
+const money = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP" });
+
+/** Mounts the page into `root`; `app` is the console's `{ engine, tenant, commit }`. */
+export function customerPage(root, app) {
+  const vestibule = app.engine;
+  let mode = "browser";
+  let network = NETWORKS[0];
+  // One screen at a time; `flowId` is the engine's current flow (null between flows).
+  let s = { screen: "welcome" };
+  let session = null; // the TokenGrant of the signed-in customer
+  let balance = 2430.18;
+  let receipt = null;
+
+  const screen = h("div", { class: "bank-screen", id: "bank-screen" });
+  const inbox = h("section", { class: "device card", "aria-labelledby": "inbox-title", id: "inbox" });
+  const phone = h("section", { class: "device card device-phone", "aria-labelledby": "phone-title", id: "phone" });
+  const devices = createDevices(inbox, phone);
+  const outboxNote = h("p", { class: "callout callout-warning", id: "outbox-note", hidden: true });
+  const log = h("ol", { class: "decision-log", "aria-label": "Engine decisions, newest first" });
+  const logAnnouncer = h("p", { class: "visually-hidden", "aria-live": "polite", id: "decision-announcer" });
+  const modeNote = h("p", { class: "hint", id: "engine-mode-note" });
+
+  const onDelivery = (m) => devices.deliver(m);
+  const engines = {
+    browser: browserEngine({ vestibule, tenant: app.tenant, onDelivery }),
+    worker: workerEngine({ onDelivery, onOutboxError: (text) => { outboxNote.textContent = text; outboxNote.hidden = false; } }),
+  };
+  const engine = () => engines[mode];
+  const appId = () => (mode === "worker" ? WORKER_CLIENT_ID : APPS.bank);
+  const tenant = () => app.tenant();
+  const policyName = (id) => tenant().conditionalAccess.policies.find((p) => p.id === id)?.displayName ?? id;
+
+  // ---- Decisions, in plain words -------------------------------------------------------
+
+  function decide(title, detail, tone = "info") {
+    const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    log.querySelector(".decision-empty")?.remove();
+    log.prepend(h("li", { class: `decision decision-${tone}` },
+      h("p", { class: "decision-title" }, h("span", { class: "decision-time" }, time), " ", title),
+      detail ? h("p", { class: "decision-detail" }, detail) : null));
+    logAnnouncer.textContent = title;
+  }
+
+  /**
+   * Asks the engine (evaluate) which policies made this decision, for the sign-in the flow
+   * is running: the same user, app, network and methods. In-browser mode only: the Worker
+   * keeps its own policies.
+   */
+  async function policyReasons({ email, userId, satisfied, authContexts = [] }) {
+    if (mode !== "browser") return null;
+    const users = engine().users;
+    const user = userId ? await users.findById(userId) : await users.findByEmail(email);
+    if (!user) return null;
+    const result = vestibule.evaluate({
+      ...policyInput(tenant()),
+      signIn: { userId: user.id, appId: appId(), groupIds: user.groups ?? [], authContexts, ...network.facts },
+      satisfied, now: Math.floor(Date.now() / 1000),
+    });
+    if (result.error) return null;
+    const named = (outcomes) => result.policies.filter((p) => outcomes.includes(p.result)).map((p) => p.displayName);
+    return {
+      requiring: named(["failure"]),
+      satisfiedBy: named(["success"]),
+      reportOnly: named(["reportOnlyFailure", "reportOnlyInterrupted"]),
+    };
+  }
+
+  function reportOnlyNote(reasons) {
+    return reasons?.reportOnly.length
+      ? ` Report-only: ${quoted(reasons.reportOnly)} would also ask for a second factor (logged, not enforced).`
+      : "";
+  }
+
+  // ---- Running steps --------------------------------------------------------------------
+
+  let busy = false;
+  async function run(call, input) {
+    if (busy) return;
+    busy = true;
+    screen.setAttribute("aria-busy", "true");
+    for (const b of screen.querySelectorAll("button")) b.disabled = true;
+    let r;
+    try {
+      r = await call();
+    } finally {
+      busy = false;
+      screen.removeAttribute("aria-busy");
+      for (const b of screen.querySelectorAll("button")) b.disabled = false;
+    }
+    await handle(r, input);
+  }
+  const start = (input) => run(() => engine().start({ ...input, ...(mode === "browser" ? { facts: network.facts } : {}) }), input);
+  const next = (input) => run(() => engine().next(s.flowId, input), input);
+
+  async function handle(r, input) {
+    if (r.error) {
+      decide(`The engine refused the step: ${r.error.message}`, `Error code ${r.error.code}${r.error.target ? ` at ${r.error.target}` : ""}.`, "bad");
+      if (r.error.code === "flow.not_found") s.flowId = null;
+      showError(r.error.code === "flow.not_found" ? "This step has expired. Start again." : r.error.message);
+      return;
+    }
+    s.flowId = r.flowId;
+    const reply = r.reply;
+    switch (reply.type) {
+      case "started":
+        decide(s.kind === "signUp" ? "Sign-up started for a new account." : s.kind === "reset" ? "Password reset started." : "Account found; the engine chooses the first factor.");
+        return next({ type: "challenge" });
+      case "passwordRequired":
+        s.firstFactor = "password";
+        decide("First factor: password.", `The tenant's local accounts sign in with ${mode === "browser" ? localAccountLabel(tenant()) : "the Worker's user flow"}.`);
+        return show("password");
+      case "codeSent": {
+        const where = reply.channel === "sms" ? "by SMS" : "by email";
+        decide(`A ${reply.codeLength}-digit code was sent ${where} to ${reply.targetLabel}.`, `It is valid for ${Math.round(reply.expiresIn / 60)} minutes; a new one can be asked for after ${reply.interval} seconds.`);
+        if (s.kind === "signIn" && s.screen === "welcome") s.firstFactor = "email";
+        return show("code", { channel: reply.channel, label: reply.targetLabel, length: reply.codeLength, resend: s.resend ?? input });
+      }
+      case "credentialRequired":
+        return show("signUpPassword");
+      case "attributesRequired":
+        return show("attributes", { attributes: reply.attributes });
+      case "verified":
+        if (s.kind === "reset" && !s.passwordSet) {
+          decide("Email verified: the customer may now choose a new password.", reply.expiresIn ? `The new password must come within ${Math.round(reply.expiresIn / 60)} minutes.` : null);
+          return show("newPassword");
+        }
+        decide(s.kind === "signUp" && !s.registering ? "Email verified; the account is created. Signing in…" : "Verified. Asking the engine for tokens…",
+          s.kind === "signUp" && !s.registering ? "The account exists before any second factor, as in External ID and B2C: the second factor is part of signing in." : null, "ok");
+        return next({ type: "redeemContinuation" });
+      case "preverified":
+        decide("That email address was already verified in this flow, so no new code is needed.", null, "ok");
+        return next({ type: "continue" });
+      case "resetSubmitted":
+        s.passwordSet = true;
+        decide("New password accepted.", null, "ok");
+        await new Promise((done) => setTimeout(done, mode === "worker" ? (reply.pollInterval ?? 2) * 1000 : 0));
+        return next({ type: "pollCompletion" });
+      case "resetCompleted":
+        decide("Password reset complete. Signing the customer in…", null, "ok");
+        return next({ type: "redeemContinuation" });
+      case "mfaRequired":
+      case "registrationRequired": {
+        const satisfied = s.kind === "stepUp" ? session.methods : [{ method: s.firstFactor ?? "password", at: Math.floor(Date.now() / 1000) }];
+        const reasons = await policyReasons({ email: s.email, userId: session?.userId, satisfied, authContexts: s.kind === "stepUp" ? [TRANSFER_CONTEXT.id] : [] });
+        const by = reasons?.requiring.length ? ` by ${reasons.requiring.length > 1 ? "policies" : "policy"} ${quoted(reasons.requiring)}` : mode === "worker" ? " by the Worker's policies" : "";
+        const before = s.kind === "stepUp" ? "The session has no second factor yet." : `${s.firstFactor === "email" ? "Email code" : "Password"} accepted.`;
+        const what = reply.type === "mfaRequired"
+          ? `The customer picks one of ${reply.methods.length} registered ${reply.methods.length === 1 ? "method" : "methods"}.`
+          : "No second factor is registered yet, so the customer registers one now (just-in-time registration).";
+        decide(`${before} MFA required${by}.`, `${what} No tokens until it is verified.${reportOnlyNote(reasons)}`, "warn");
+        s.registering = reply.type === "registrationRequired";
+        return show(reply.type === "mfaRequired" ? "mfaChoose" : "register", { methods: reply.methods });
+      }
+      case "signedIn":
+        return signedIn(r.tokens);
+      case "blocked":
+        decide(`Blocked: ${blockedText(reply, policyName)}`, "No tokens were issued and the flow is over.", "bad");
+        return show("blocked", { text: blockedText(reply, policyName) });
+      case "redirect":
+        decide(`The engine asks for a web sign-in instead: ${reply.reason}.`, null, "warn");
+        return show("blocked", { text: "This sign-in needs to continue in the browser." });
+      case "reauthenticationRequired":
+        decide("The session is too old for this: the first factor is needed again.", null, "warn");
+        return next({ type: "challenge" });
+      case "passwordChangeRequired":
+        decide("A policy requires a new password before tokens are issued.", null, "warn");
+        s.kind = "passwordChange";
+        return show("newPassword");
+      case "rejected": {
+        const text = rejectionText(reply.rejection, { channel: s.data?.channel ?? input?.channel });
+        decide(`Refused: ${text}`, `Engine rejection \`${reply.rejection.code}\`${r.flowId ? "; the flow goes on." : "; the flow is over."}`, "bad");
+        if (!r.flowId && !["welcome", "signUp", "reset"].includes(s.screen)) {
+          return show("blocked", { text, title: "Let's start again" });
+        }
+        return showError(text, reply.rejection.code);
+      }
+      case "cancelled":
+        decide("Cancelled; nothing was issued.");
+        return show("welcome");
+      default:
+        decide(`Unexpected reply \`${reply.type}\`.`, null, "bad");
+    }
+  }
+
+  async function signedIn(tokens) {
+    const methods = tokens.methods?.map((m) => m.method) ?? [];
+    if (s.kind === "stepUp") {
+      const reasons = await policyReasons({ userId: tokens.userId, satisfied: tokens.methods, authContexts: [TRANSFER_CONTEXT.id] });
+      session = { ...tokens, acrs: tokens.acrs };
+      const { amount, payee } = s.transfer;
+      balance -= amount;
+      receipt = { amount, payee };
+      decide(`Step-up done: authentication context ${TRANSFER_CONTEXT.id} granted (amr ${tokens.amr.join(", ")}).`,
+        `${reasons?.satisfiedBy.length ? `${quoted(reasons.satisfiedBy)} ${reasons.satisfiedBy.length > 1 ? "are" : "is"} satisfied by the ${methodsText(methods)}. ` : ""}The bank moves the money only with tokens that carry acrs ${TRANSFER_CONTEXT.id}.`, "ok");
+      return show("home", { focus: "receipt" });
+    }
+    const reasons = await policyReasons({ userId: tokens.userId, satisfied: tokens.methods });
+    session = tokens;
+    receipt = null;
+    const why = reasons
+      ? reasons.satisfiedBy.length ? `Every policy that applies is satisfied: ${quoted(reasons.satisfiedBy)}.` : "No enforced policy asks for more than the first factor."
+      : "";
+    decide(`Tokens issued after ${methodsText(methods.length ? methods : tokens.amr)}: amr ${tokens.amr.join(", ")}, acr ${tokens.acr}.`, `${why}${reportOnlyNote(reasons)}`, "ok");
+    return show("home");
+  }
+
+  // ---- Screens --------------------------------------------------------------------------
+
+  /** Shows a screen and moves focus into it (first field, or its heading). */
+  function show(name, data = {}) {
+    s = { ...s, screen: name, data };
+    render();
+    const target = data.focus === "receipt" ? screen.querySelector("#transfer-receipt")
+      : name === "home" ? screen.querySelector("h3")
+      : screen.querySelector("input:not([type=radio]):not([type=checkbox]), select") ?? screen.querySelector("h3");
+    target?.focus();
+  }
+
+  /** Where an error belongs: next to the input the rejection is about, else the first one. */
+  const FIELD_OF = {
+    password_refused: "input[type=password]", invalid_password: "input[type=password]",
+    user_not_found: "input[type=email]", user_already_exists: "input[type=email]",
+    invalid_code: "#otp-code", code_expired: "#otp-code", code_attempts_exhausted: "#otp-code",
+    resend_too_soon: "#otp-code", attribute_validation_failed: "#signup-name",
+  };
+
+  function showError(text, code) {
+    const input = FIELD_OF[code] ? screen.querySelector(FIELD_OF[code]) : null;
+    const slot = (input && screen.querySelector(`#${input.id}-error`))
+      ?? [...screen.querySelectorAll(".field-error[data-for]")].find((el) => !el.closest("[hidden]"));
+    if (!slot) return;
+    slot.textContent = text;
+    slot.hidden = false;
+    const target = screen.querySelector(`#${slot.dataset.for}`);
+    target?.setAttribute("aria-invalid", "true");
+    target?.focus();
+  }
+
+  function begin(kind, email, extra = {}) {
+    s = { screen: s.screen, kind, email, flowId: null, data: s.data };
+    Object.assign(s, extra);
+  }
+
+  const errorSlot = (forId) => h("p", { class: "field-error", id: `${forId}-error`, "aria-live": "polite", dataset: { for: forId }, hidden: true });
+  const input = (id, label, attrs = {}, hint) => h("div", { class: "field" },
+    h("label", { for: id }, label),
+    hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
+    h("input", { id, name: id, class: "text-input", "aria-describedby": [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(" "), ...attrs }),
+    errorSlot(id));
+  const form = (onSubmit, ...children) => h("form", { class: "bank-form", novalidate: true, onSubmit: (e) => {
+    e.preventDefault();
+    for (const el of screen.querySelectorAll(".field-error")) el.hidden = true;
+    for (const el of screen.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    onSubmit(new FormData(e.target));
+  } }, ...children);
+  const value = (data, key) => String(data.get(key) ?? "").trim();
+  const linkButton = (label, onClick) => h("button", { type: "button", class: "link", onClick }, label);
+  const heading = (text) => h("h3", { tabindex: "-1", class: "screen-title" }, text);
+  const need = (id, text) => { showErrorFor(id, text); return false; };
+  function showErrorFor(id, text) {
+    const slot = screen.querySelector(`#${id}-error`);
+    slot.textContent = text;
+    slot.hidden = false;
+    screen.querySelector(`#${id}`).setAttribute("aria-invalid", "true");
+    screen.querySelector(`#${id}`).focus();
+  }
+  const emailOk = (email) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email);
+
+  const screens = {
+    welcome: () => {
+      const otp = mode === "browser" && tenant().localAccount.method === "emailOtp";
+      return [
+        heading("Sign in"),
+        h("p", { class: "screen-lede" }, otp ? "Enter your email address and we'll send you a one-time code." : "Enter your email address, then your password."),
+        form((d) => {
+          const email = value(d, "signin-email");
+          if (!emailOk(email)) return need("signin-email", "Enter your email address, like name@example.com.");
+          begin("signIn", email);
+          return start({ type: "startSignIn", appId: appId(), email });
+        }, input("signin-email", "Email address", { type: "email", autocomplete: "username", value: s.email ?? "" }),
+        h("button", { type: "submit", class: "button wide" }, "Continue")),
+        h("div", { class: "screen-links" },
+          h("p", {}, "New to Woodgrove Bank? ", linkButton("Create an account", () => show("signUp"))),
+          otp ? null : h("p", {}, linkButton("Forgot your password?", () => show("reset")))),
+      ];
+    },
+    signUp: () => {
+      const withPassword = mode === "worker" || tenant().localAccount.method === "emailPassword";
+      return [
+        heading("Create your account"),
+        h("p", { class: "screen-lede" }, withPassword ? "We'll email you a code to check the address is yours." : "No password needed: you'll sign in with a code sent to your email."),
+        form((d) => {
+          const email = value(d, "signup-email");
+          const displayName = value(d, "signup-name");
+          if (!emailOk(email)) return need("signup-email", "Enter your email address, like name@example.com.");
+          if (!displayName) return need("signup-name", "Enter the name we should call you.");
+          begin("signUp", email);
+          return start({ type: "startSignUp", appId: appId(), email, attributes: { displayName },
+            ...(withPassword ? { password: String(d.get("signup-password") ?? "") } : {}) });
+        },
+        input("signup-email", "Email address", { type: "email", autocomplete: "email" }),
+        input("signup-name", "Display name", { type: "text", autocomplete: "name" }),
+        withPassword ? input("signup-password", "Password", { type: "password", autocomplete: "new-password" },
+          "At least 8 characters, with three of: lowercase, capitals, numbers, symbols.") : null,
+        h("button", { type: "submit", class: "button wide" }, "Create account")),
+        h("div", { class: "screen-links" }, h("p", {}, "Already have an account? ", linkButton("Sign in", () => show("welcome")))),
+      ];
+    },
+    reset: () => [
+      heading("Reset your password"),
+      h("p", { class: "screen-lede" }, "We'll email you a code, then you choose a new password."),
+      form((d) => {
+        const email = value(d, "reset-email");
+        if (!emailOk(email)) return need("reset-email", "Enter your email address, like name@example.com.");
+        begin("reset", email, { firstFactor: "email" });
+        return start({ type: "startPasswordReset", appId: appId(), email });
+      }, input("reset-email", "Email address", { type: "email", autocomplete: "username", value: s.email ?? "" }),
+      h("button", { type: "submit", class: "button wide" }, "Send code")),
+      h("div", { class: "screen-links" }, h("p", {}, linkButton("Back to sign in", () => show("welcome")))),
+    ],
+    password: () => [
+      heading("Enter your password"),
+      h("p", { class: "screen-lede account-chip" }, s.email),
+      form((d) => {
+        const password = String(d.get("signin-password") ?? "");
+        if (!password) return need("signin-password", "Enter your password.");
+        return next({ type: "submitPassword", password });
+      }, input("signin-password", "Password", { type: "password", autocomplete: "current-password" }),
+      h("button", { type: "submit", class: "button wide" }, "Sign in")),
+      h("div", { class: "screen-links" },
+        h("p", {}, linkButton("Forgot your password?", () => show("reset"))),
+        h("p", {}, linkButton("Use another account", () => show("welcome")))),
+    ],
+    signUpPassword: () => [
+      heading("Create a password"),
+      form((d) => next({ type: "submitPassword", password: String(d.get("signup-password2") ?? "") }),
+        input("signup-password2", "Password", { type: "password", autocomplete: "new-password" },
+          "At least 8 characters, with three of: lowercase, capitals, numbers, symbols."),
+        h("button", { type: "submit", class: "button wide" }, "Continue")),
+    ],
+    attributes: ({ attributes }) => [
+      heading("A few details"),
+      form((d) => next({ type: "submitAttributes", attributes: Object.fromEntries(attributes.map((a) => [a.name, value(d, `attr-${a.name}`)])) }),
+        attributes.map((a) => input(`attr-${a.name}`, a.label ?? a.name, { type: "text" })),
+        h("button", { type: "submit", class: "button wide" }, "Continue")),
+    ],
+    newPassword: () => [
+      heading(s.kind === "passwordChange" ? "Choose a new password" : "Create a new password"),
+      h("p", { class: "screen-lede account-chip" }, s.email ?? session?.email),
+      form((d) => {
+        const password = String(d.get("new-password") ?? "");
+        if (!password) return need("new-password", "Enter a new password.");
+        return next({ type: "submitPassword", password });
+      }, input("new-password", "New password", { type: "password", autocomplete: "new-password" },
+        "At least 8 characters, with three of: lowercase, capitals, numbers, symbols."),
+      h("button", { type: "submit", class: "button wide" }, "Save password")),
+    ],
+    code: ({ channel, label, length, resend }) => [
+      heading(channel === "sms" ? "Check your phone" : "Check your email"),
+      h("p", { class: "screen-lede" }, `We sent a ${length}-digit code to `, h("strong", {}, label), "."),
+      form((d) => {
+        const code = value(d, "otp-code").replace(/\s+/g, "");
+        if (!/^\d+$/.test(code)) return need("otp-code", `Enter the ${length}-digit code.`);
+        return next({ type: "submitCode", code });
+      }, input("otp-code", "Verification code", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: String(length + 2), class: "text-input code-input" }),
+      h("button", { type: "submit", class: "button wide" }, "Verify")),
+      h("div", { class: "screen-links" },
+        resend ? h("p", {}, linkButton("Send a new code", () => { s.resend = resend; next(resend); })) : null,
+        h("p", {}, linkButton("Cancel", () => cancel()))),
+    ],
+    mfaChoose: ({ methods }) => [
+      heading("Verify it's you"),
+      h("p", { class: "screen-lede" }, "For your security, Woodgrove Bank needs a second step. Where should we send a code?"),
+      form((d) => {
+        const id = String(d.get("mfa-method") ?? "");
+        s.resend = { type: "selectMethod", id };
+        return next({ type: "selectMethod", id });
+      }, h("fieldset", { class: "choices method-choices" },
+        h("legend", {}, "Send a code to"),
+        methods.map((m, i) => h("div", { class: "choice" },
+          h("input", { type: "radio", name: "mfa-method", id: `mfa-${i}`, value: m.id, checked: i === 0 }),
+          h("label", { for: `mfa-${i}` }, `${m.channel === "sms" ? "Text message to" : "Email to"} ${m.loginHint}`)))),
+      h("button", { type: "submit", class: "button wide" }, "Send code")),
+      h("div", { class: "screen-links" }, h("p", {}, linkButton("Cancel", () => cancel()))),
+    ],
+    register: ({ methods }) => {
+      const sms = methods.find((m) => m.channel === "sms");
+      const email = methods.find((m) => m.channel === "email");
+      let choice = sms ? "sms" : "email";
+      const phoneField = input("register-phone", "Mobile phone number", { type: "tel", autocomplete: "tel", placeholder: "+44 7700 900123" },
+        "In international format, starting with + and the country code.");
+      const emailField = input("register-email", "Email address for codes", { type: "email", autocomplete: "email", value: email?.loginHint ?? "" });
+      const sync = () => { phoneField.hidden = choice !== "sms"; emailField.hidden = choice !== "email"; };
+      sync();
+      return [
+        heading("Add a second way to sign in"),
+        h("p", { class: "screen-lede" }, "Woodgrove Bank asks for a second step when you sign in. Add a phone or email to receive codes."),
+        form((d) => {
+          if (choice === "sms") {
+            const number = value(d, "register-phone").replace(/[\s\-().]/g, "");
+            if (!/^\+\d{6,15}$/.test(number)) return need("register-phone", "Enter the number in international format, starting with + and the country code, e.g. +44 7700 900123.");
+            if (mode === "browser") {
+              const region = smsRegionCheck(tenant(), number);
+              if (!region.allowed) {
+                decide(`Phone number refused before registration: SMS to +${region.callingCode} is off for this tenant.`,
+                  region.excluded ? "The admin blocked this calling code under Authentication methods › SMS regions." : "This calling code needs an opt-in under Authentication methods › SMS regions (telephony fraud protection).", "bad");
+                return need("register-phone", `We can't send text messages to +${region.callingCode} numbers. Use another number${email ? " or choose email" : ""}.`);
+              }
+            }
+            s.resend = { type: "registerMethod", channel: "sms", target: number };
+            return next({ type: "registerMethod", channel: "sms", target: number });
+          }
+          const target = value(d, "register-email");
+          if (!emailOk(target)) return need("register-email", "Enter a valid email address.");
+          s.resend = { type: "registerMethod", channel: "email", target };
+          return next({ type: "registerMethod", channel: "email", target });
+        },
+        h("fieldset", { class: "choices method-choices" },
+          h("legend", {}, "Receive codes by"),
+          [sms, email].filter(Boolean).map((m) => h("div", { class: "choice" },
+            h("input", { type: "radio", name: "register-channel", id: `register-channel-${m.channel}`, value: m.channel, checked: m.channel === choice,
+              onChange: () => { choice = m.channel; sync(); } }),
+            h("label", { for: `register-channel-${m.channel}` }, m.channel === "sms" ? "Text message (SMS)" : "Email")))),
+        phoneField, emailField,
+        h("button", { type: "submit", class: "button wide" }, "Send code")),
+        h("div", { class: "screen-links" }, h("p", {}, linkButton("Cancel", () => cancel()))),
+      ];
+    },
+    blocked: ({ text, title }) => [
+      heading(title ?? "You can't sign in right now"),
+      h("p", { class: "callout callout-danger", role: "status" }, text),
+      h("button", { type: "button", class: "button wide", onClick: () => show(session ? "home" : "welcome") }, session ? "Back to your accounts" : "Back to sign in"),
+    ],
+    home: () => homeScreen(),
+  };
+
+  function cancel() {
+    if (s.flowId) engine().next(s.flowId, { type: "cancel" });
+    decide("Cancelled by the customer; nothing was issued.");
+    s.flowId = null;
+    show(session && s.kind === "stepUp" ? "home" : "welcome");
+  }
+
+  function homeScreen() {
+    const t = session;
+    const name = t.displayName ?? t.email;
+    const stepUpNote = h("p", { class: "field-error", id: "transfer-amount-error", "aria-live": "polite", dataset: { for: "transfer-amount" }, hidden: true });
+    return [
+      heading(`Hello, ${name}`),
+      h("div", { class: "account-card" },
+        h("p", { class: "account-label" }, "Everyday account ·•••• 4821"),
+        h("p", { class: "account-balance" }, money.format(balance))),
+      receipt ? h("p", { class: "callout transfer-receipt", id: "transfer-receipt", role: "status", tabindex: "-1" },
+        `Sent ${money.format(receipt.amount)} to ${receipt.payee}.`) : null,
+      h("h4", {}, "Transfer money"),
+      form((d) => {
+        const amount = Number(value(d, "transfer-amount").replace(/[£,]/g, ""));
+        if (!(amount > 0)) return need("transfer-amount", "Enter an amount above £0.");
+        if (amount > balance) return need("transfer-amount", `You can send up to ${money.format(balance)}.`);
+        if (!engine().supportsStepUp) return need("transfer-amount", "Transfers need a step-up, which the native authentication API (V1) has no call for. Switch the engine to “In this browser”.");
+        s = { ...s, kind: "stepUp", flowId: null, transfer: { amount, payee: value(d, "transfer-payee") }, resend: null };
+        decide(`Transfer asks for authentication context ${TRANSFER_CONTEXT.id} (${TRANSFER_CONTEXT.displayName}).`,
+          `Step-up with the session's methods: ${methodsText(t.methods.map((m) => m.method))}. Only what is missing is asked for.`);
+        return start({ type: "startStepUp", appId: appId(), session: { userId: t.userId, methods: t.methods }, authContexts: [TRANSFER_CONTEXT.id] });
+      },
+      h("div", { class: "field" },
+        h("label", { for: "transfer-payee" }, "To"),
+        h("select", { id: "transfer-payee", name: "transfer-payee" }, PAYEES.map((p) => h("option", { value: p }, p)))),
+      h("div", { class: "field" },
+        h("label", { for: "transfer-amount" }, "Amount (£)"),
+        h("p", { class: "hint", id: "transfer-amount-hint" }, `Transfers need the “${TRANSFER_CONTEXT.displayName}” context (${TRANSFER_CONTEXT.id}).`),
+        h("input", { id: "transfer-amount", name: "transfer-amount", class: "text-input", type: "text", inputmode: "decimal", value: "250.00",
+          "aria-describedby": "transfer-amount-hint transfer-amount-error" }),
+        stepUpNote),
+      h("button", { type: "submit", class: "button wide" }, "Transfer money")),
+      claimsPanel(t),
+      h("button", { type: "button", class: "button secondary wide", onClick: signOut }, "Sign out"),
+    ];
+  }
+
+  function claimsPanel(t) {
+    const when = new Date(t.authTime * 1000);
+    const rows = [
+      ["sub", t.userId],
+      ["email", t.email],
+      ["name", t.displayName ?? "—"],
+      ["amr", JSON.stringify(t.amr)],
+      ["acr", JSON.stringify(t.acr)],
+      ["acrs", JSON.stringify(t.acrs ?? [])],
+      ["auth_time", `${t.authTime} (${when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })})`],
+    ];
+    return h("section", { class: "claims", "aria-labelledby": "claims-title" },
+      h("h4", { id: "claims-title" }, "Token claims"),
+      h("p", { class: "hint" }, mode === "browser"
+        ? "What the engine's token grant says. It exists only once every factor Conditional Access required was verified."
+        : "Read from the Worker's ID token."),
+      h("dl", { class: "claims-list" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", { dataset: { claim: k } }, v)])));
+  }
+
+  function signOut() {
+    session = null;
+    receipt = null;
+    s = { screen: "welcome" };
+    decide("Signed out: the app forgot the tokens.");
+    show("welcome");
+  }
+
+  function render() {
+    const build = screens[s.screen] ?? screens.welcome;
+    replace(screen, h("div", { class: "screen", dataset: { screen: s.screen } }, build(s.data ?? {})));
+  }
+
+  // ---- Page frame ------------------------------------------------------------------------
+
+  function setMode(next) {
+    mode = next;
+    session = null;
+    s = { screen: "welcome" };
+    outboxNote.hidden = true;
+    modeNote.textContent = mode === "worker"
+      ? `Experimental: every step is an HTTP call to ${WORKER_URL} (native authentication API, client ${WORKER_CLIENT_ID}), with its own users and policies. Start it with bash scripts/dev.sh. Codes are read from its dev outbox. Step-up is not available.`
+      : "The engine runs in this page on WebAssembly; it follows the policies and methods set in this console. Customer accounts stay in this browser.";
+    decide(mode === "worker" ? `Engine: local Worker at ${WORKER_URL} (experimental).` : "Engine: in this browser (WebAssembly).");
+    render();
+  }
+
+  replace(root,
+    h("div", { class: "page-head" },
+      h("div", {},
+        h("h2", { id: "customer-title", tabindex: "-1" }, "Customer app"),
+        h("p", { class: "lede" }, "Woodgrove Bank signing its customers up and in. Codes arrive in the customer's inbox and phone on the right; the engine's decisions are explained underneath."))),
+    h("section", { class: "card customer-controls", "aria-label": "Demo settings" },
+      h("fieldset", { class: "choices engine-choice" },
+        h("legend", {}, "Engine"),
+        h("div", { class: "choice" },
+          h("input", { type: "radio", name: "engine-mode", id: "engine-browser", value: "browser", checked: true, onChange: () => setMode("browser") }),
+          h("label", { for: "engine-browser" }, "In this browser")),
+        h("div", { class: "choice" },
+          h("input", { type: "radio", name: "engine-mode", id: "engine-worker", value: "worker", onChange: () => setMode("worker") }),
+          h("label", { for: "engine-worker" }, `Local Worker (${WORKER_URL}) `, badge("Experimental", "warning")))),
+      h("div", { class: "field network-field" },
+        h("label", { for: "customer-network" }, "Customer's network"),
+        h("select", { id: "customer-network", onChange: (e) => {
+          network = NETWORKS.find((n) => n.id === e.target.value) ?? NETWORKS[0];
+          decide(`The customer is now on: ${network.label}.`, "Conditional Access sees this IP address and country at the next sign-in.");
+        } }, NETWORKS.map((n) => h("option", { value: n.id }, n.label)))),
+      modeNote),
+    h("div", { class: "customer-layout" },
+      h("section", { class: "bank-app", "aria-labelledby": "bank-name" },
+        h("div", { class: "bank-bar" },
+          h("span", { class: "bank-logo", "aria-hidden": "true" }),
+          h("p", { class: "bank-name", id: "bank-name" }, "Woodgrove Bank")),
+        screen),
+      h("div", { class: "customer-side" },
+        h("div", { class: "devices" }, inbox, phone),
+        outboxNote,
+        h("section", { class: "card decisions", "aria-labelledby": "decisions-title" },
+          h("h3", { id: "decisions-title" }, "What the engine decided"),
+          log, logAnnouncer))));
+  root.querySelector(".bank-logo").innerHTML = '<svg viewBox="0 0 32 32" focusable="false"><rect width="32" height="32" rx="8" fill="#0b6e4f"/><path d="M7 11l4 11 5-9 5 9 4-11" fill="none" stroke="#fff" stroke-width="2.8" stroke-linecap="round" stroke-linejoin="round"/></svg>';
+  log.append(h("li", { class: "decision-empty" }, "Nothing yet: sign up or sign in to see each decision."));
+  setMode("browser");
+  log.replaceChildren(h("li", { class: "decision-empty" }, "Nothing yet: sign up or sign in to see each decision."));
+
+  return {
+    /** The tenant changed (the admin saved something): the next step follows it. */
+    refresh() {
+      if (["welcome", "signUp"].includes(s.screen) && !root.contains(document.activeElement)) render();
+    },
+  };
+}
