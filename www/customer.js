@@ -37,7 +37,7 @@ export function customerPage(root, app) {
   const phone = h("section", { class: "device card device-phone", "aria-labelledby": "phone-title", id: "phone" });
   const devices = createDevices(inbox, phone);
   const outboxNote = h("p", { class: "callout callout-warning", id: "outbox-note", hidden: true });
-  const log = h("ol", { class: "decision-log", "aria-label": "Engine decisions, newest first" });
+  const log = h("ol", { class: "engine-steps", "aria-label": "Engine decisions, newest first", tabindex: "0" });
   const logAnnouncer = h("p", { class: "visually-hidden", "aria-live": "polite", id: "decision-announcer" });
   const modeNote = h("p", { class: "hint", id: "engine-mode-note" });
 
@@ -55,10 +55,10 @@ export function customerPage(root, app) {
 
   function decide(title, detail, tone = "info") {
     const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-    log.querySelector(".decision-empty")?.remove();
-    log.prepend(h("li", { class: `decision decision-${tone}` },
-      h("p", { class: "decision-title" }, h("span", { class: "decision-time" }, time), " ", title),
-      detail ? h("p", { class: "decision-detail" }, detail) : null));
+    log.querySelector(".engine-step-empty")?.remove();
+    log.prepend(h("li", { class: `engine-step engine-step-${tone}` },
+      h("p", { class: "engine-step-title" }, h("span", { class: "engine-step-time" }, time), " ", title),
+      detail ? h("p", { class: "engine-step-detail" }, detail) : null));
     logAnnouncer.textContent = title;
   }
 
@@ -166,7 +166,7 @@ export function customerPage(root, app) {
         const by = reasons?.requiring.length ? ` by ${reasons.requiring.length > 1 ? "policies" : "policy"} ${quoted(reasons.requiring)}` : mode === "worker" ? " by the Worker's policies" : "";
         const before = s.kind === "stepUp" ? "The session has no second factor yet." : `${s.firstFactor === "email" ? "Email code" : "Password"} accepted.`;
         const what = reply.type === "mfaRequired"
-          ? `The customer picks one of ${reply.methods.length} registered ${reply.methods.length === 1 ? "method" : "methods"}.`
+          ? reply.methods.length === 1 ? "The customer has one registered method that can do it." : `The customer picks one of ${reply.methods.length} registered methods.`
           : "No second factor is registered yet, so the customer registers one now (just-in-time registration).";
         decide(`${before} MFA required${by}.`, `${what} No tokens until it is verified.${reportOnlyNote(reasons)}`, "warn");
         s.registering = reply.type === "registrationRequired";
@@ -469,7 +469,7 @@ export function customerPage(root, app) {
     return [
       heading(`Hello, ${name}`),
       h("div", { class: "account-card" },
-        h("p", { class: "account-label" }, "Everyday account ·•••• 4821"),
+        h("p", { class: "account-label" }, "Everyday account •••• 4821"),
         h("p", { class: "account-balance" }, money.format(balance))),
       receipt ? h("p", { class: "callout transfer-receipt", id: "transfer-receipt", role: "status", tabindex: "-1" },
         `Sent ${money.format(receipt.amount)} to ${receipt.payee}.`) : null,
@@ -549,7 +549,7 @@ export function customerPage(root, app) {
     h("div", { class: "page-head" },
       h("div", {},
         h("h2", { id: "customer-title", tabindex: "-1" }, "Customer app"),
-        h("p", { class: "lede" }, "Woodgrove Bank signing its customers up and in. Codes arrive in the customer's inbox and phone on the right; the engine's decisions are explained underneath."))),
+        h("p", { class: "lede" }, "Woodgrove Bank signing its customers up and in. Codes arrive in the customer's inbox and phone next to the app; what the engine decided at each step is explained underneath."))),
     h("section", { class: "card customer-controls", "aria-label": "Demo settings" },
       h("fieldset", { class: "choices engine-choice" },
         h("legend", {}, "Engine"),
@@ -575,13 +575,13 @@ export function customerPage(root, app) {
       h("div", { class: "customer-side" },
         h("div", { class: "devices" }, inbox, phone),
         outboxNote,
-        h("section", { class: "card decisions", "aria-labelledby": "decisions-title" },
+        h("section", { class: "card engine-decisions", "aria-labelledby": "decisions-title" },
           h("h3", { id: "decisions-title" }, "What the engine decided"),
           log, logAnnouncer))));
   root.querySelector(".bank-logo").innerHTML = '<svg viewBox="0 0 32 32" focusable="false"><rect width="32" height="32" rx="8" fill="#0b6e4f"/><path d="M7 11l4 11 5-9 5 9 4-11" fill="none" stroke="#fff" stroke-width="2.8" stroke-linecap="round" stroke-linejoin="round"/></svg>';
-  log.append(h("li", { class: "decision-empty" }, "Nothing yet: sign up or sign in to see each decision."));
+  log.append(h("li", { class: "engine-step-empty" }, "Nothing yet: sign up or sign in to see each decision."));
   setMode("browser");
-  log.replaceChildren(h("li", { class: "decision-empty" }, "Nothing yet: sign up or sign in to see each decision."));
+  log.replaceChildren(h("li", { class: "engine-step-empty" }, "Nothing yet: sign up or sign in to see each decision."));
 
   return {
     /** The tenant changed (the admin saved something): the next step follows it. */

@@ -14,6 +14,15 @@ export const PURPOSES = {
 };
 
 const SENDER = "Woodgrove Bank";
+const ICONS = {
+  inbox: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><rect x="3" y="5" width="18" height="14" rx="2"/><path d="M3 7l9 6 9-6"/></svg>',
+  phone: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><rect x="6" y="2" width="12" height="20" rx="2.5"/><path d="M10.5 18.5h3"/></svg>',
+};
+const icon = (name) => {
+  const el = h("span", { class: "device-icon", "aria-hidden": "true" });
+  el.innerHTML = ICONS[name];
+  return el;
+};
 
 /**
  * Mounts the inbox into `inboxRoot` and the phone into `phoneRoot`; returns
@@ -23,16 +32,16 @@ export function createDevices(inboxRoot, phoneRoot) {
   const messages = { email: [], sms: [] };
   const announcer = h("p", { class: "visually-hidden", role: "status", "aria-live": "polite", id: "devices-announcer" });
 
-  const inboxList = h("ol", { class: "device-list", "aria-label": "Emails, newest first", reversed: true });
-  const phoneList = h("ol", { class: "device-list", "aria-label": "Text messages, newest first", reversed: true });
+  const inboxList = h("ol", { class: "device-list", "aria-label": "Emails, newest first", reversed: true, tabindex: "0" });
+  const phoneList = h("ol", { class: "device-list", "aria-label": "Text messages, newest first", reversed: true, tabindex: "0" });
   replace(inboxRoot,
     h("div", { class: "device-head" },
-      h("h3", { id: "inbox-title" }, h("span", { class: "device-icon", "aria-hidden": "true" }, "✉"), " Inbox"),
+      h("h3", { id: "inbox-title" }, icon("inbox"), "Inbox"),
       h("p", { class: "hint" }, "The customer's email. Codes sent by email arrive here.")),
     inboxList, announcer);
   replace(phoneRoot,
     h("div", { class: "device-head" },
-      h("h3", { id: "phone-title" }, h("span", { class: "device-icon", "aria-hidden": "true" }, "📱"), " Phone"),
+      h("h3", { id: "phone-title" }, icon("phone"), "Phone"),
       h("p", { class: "hint" }, "The customer's phone. Codes sent by SMS arrive here.")),
     phoneList);
 
@@ -54,7 +63,7 @@ export function createDevices(inboxRoot, phoneRoot) {
       : `Use ${m.code} to continue. It expires in 10 minutes. If you didn't ask for it, ignore this email.`;
     return h("li", { class: `device-message${newest ? " is-new" : ""}`, dataset: { purpose: m.purpose, channel: m.channel } },
       h("p", { class: "device-meta" },
-        h("span", { class: "device-from" }, m.channel === "sms" ? SENDER : `${SENDER} <no-reply@woodgrove.example>`),
+        h("span", { class: "device-from" }, SENDER),
         h("span", { class: "device-time" }, time)),
       m.channel === "email" ? h("p", { class: "device-subject" }, title) : null,
       h("p", { class: "device-to" }, `To ${m.label}`),
