@@ -7,56 +7,21 @@
 //
 //   bash scripts/build-pkg.sh && node --test tests/browser/
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { shots, DESKTOP, PHONE, startDemo } from "../support/browser.mjs";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const shots = join(root, "test-output", "screenshots");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
-
-let server;
 let baseUrl;
 let context;
-let scratch;
+let demo;
 
 before(async () => {
-  assert.ok(existsSync(join(root, "pkg", "browser.js")),
-    "pkg/browser.js is missing: build the package first with `bash scripts/build-pkg.sh`");
-  mkdirSync(shots, { recursive: true });
-  scratch = mkdtempSync(join(tmpdir(), "vestibule-customer-"));
-  server = spawn(process.execPath, [join(root, "scripts", "serve-www.mjs"), "0"], { stdio: ["ignore", "pipe", "inherit"] });
-  baseUrl = await new Promise((resolve, reject) => {
-    let out = "";
-    server.stdout.on("data", (chunk) => {
-      out += chunk;
-      const line = out.split("\n").find((l) => l.startsWith("http://"));
-      if (line) resolve(line.trim());
-    });
-    server.once("exit", (code) => reject(new Error(`serve-www.mjs exited with ${code}`)));
-    setTimeout(() => reject(new Error("serve-www.mjs printed no URL in 10 s")), 10_000);
-  });
-  const xdg = join(scratch, "xdg");
-  context = await chromium.launchPersistentContext(join(scratch, "profile"), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: DESKTOP,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    env: { ...process.env, XDG_CONFIG_HOME: xdg, XDG_CACHE_HOME: xdg },
-  });
+  demo = await startDemo("vestibule-customer-");
+  ({ baseUrl, context } = demo);
 });
 
 after(async () => {
-  await context?.close();
-  server?.kill();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  await demo?.stop();
 });
 
 /** A fresh page on the seeded tenant, with no customer accounts; page errors fail the journey. */

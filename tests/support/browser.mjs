@@ -1,0 +1,56 @@
+// Serves the demo with scripts/serve-www.mjs on a free loopback port and opens Debian's
+// Chromium through playwright-core with a fresh profile, as every browser test needs.
+// Chromium's own config and cache go to the scratch dir, not $HOME.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const root = fileURLToPath(new URL("../..", import.meta.url));
+export const shots = join(root, "test-output", "screenshots");
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** @returns {Promise<{baseUrl: string, context: import("playwright-core").BrowserContext, stop: () => Promise<void>}>} */
+export async function startDemo(scratchPrefix) {
+  assert.ok(existsSync(join(root, "pkg", "browser.js")),
+    "pkg/browser.js is missing: build the package first with `bash scripts/build-pkg.sh`");
+  mkdirSync(shots, { recursive: true });
+  const scratch = mkdtempSync(join(tmpdir(), scratchPrefix));
+  const server = spawn(process.execPath, [join(root, "scripts", "serve-www.mjs"), "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  let context;
+  const stop = async () => {
+    await context?.close();
+    server.kill();
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  try {
+    const baseUrl = await new Promise((resolve, reject) => {
+      let out = "";
+      server.stdout.on("data", (chunk) => {
+        out += chunk;
+        const line = out.split("\n").find((l) => l.startsWith("http://"));
+        if (line) resolve(line.trim());
+      });
+      server.once("exit", (code) => reject(new Error(`serve-www.mjs exited with ${code}`)));
+      setTimeout(() => reject(new Error("serve-www.mjs printed no URL in 10 s")), 10_000);
+    });
+    const xdg = join(scratch, "xdg");
+    context = await chromium.launchPersistentContext(join(scratch, "profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: DESKTOP,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      env: { ...process.env, XDG_CONFIG_HOME: xdg, XDG_CACHE_HOME: xdg },
+    });
+    return { baseUrl, context, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
