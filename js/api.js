@@ -45,16 +45,43 @@ export function validatePolicies(input) {
 // FinalizationRegistry); `free()` releases one at once.
 class PolicyEngine {
   #compiled;
-  constructor(compiled) { this.#compiled = compiled; }
-  evaluate(input) { return this.#use((c, text) => c.evaluateJson(text), input); }
-  whatIf(input) { return this.#use((c, text) => c.whatIfJson(text), input); }
+  #names;
+  constructor(compiled) {
+    this.#compiled = compiled;
+    this.#names = JSON.parse(compiled.policyNamesJson());
+  }
+  evaluate(input) { return this.#use((c, text) => expand(c.evaluateCompact(text), this.#names), input); }
+  whatIf(input) { return this.#use((c, text) => JSON.parse(c.whatIfJson(text)), input); }
   free() { this.#compiled?.free(); this.#compiled = undefined; }
   #use(fn, input) {
     if (!this.#compiled) return { error: { code: "input.engine_freed", message: "this policy engine was freed; compile the policies again" } };
     const { text, error } = encode(input);
     if (error) return { error };
-    return JSON.parse(fn(this.#compiled, text));
+    return fn(this.#compiled, text);
   }
+}
+
+// Rebuilds the enforcement answer from the compact form of `evaluateCompact` (the Rust side,
+// src/policy/compiled_api.rs, documents it): an error envelope is one line of JSON; an answer
+// is the decision as JSON, a newline, then per policy `index\tresult\treason\tunmet,controls\n`.
+// The objects are the ones JSON.parse would build from the JSON answer, keys in the same order.
+function expand(text, names) {
+  const end = text.indexOf("\n");
+  if (end < 0) return JSON.parse(text);
+  const decision = JSON.parse(text.slice(0, end));
+  const policies = [];
+  for (let pos = end + 1; pos < text.length;) {
+    const t1 = text.indexOf("\t", pos);
+    const t2 = text.indexOf("\t", t1 + 1);
+    const t3 = text.indexOf("\t", t2 + 1);
+    const nl = text.indexOf("\n", t3 + 1);
+    const [id, displayName] = names[+text.slice(pos, t1)];
+    const record = { id, displayName, result: text.slice(t1 + 1, t2), reasons: t3 > t2 + 1 ? [text.slice(t2 + 1, t3)] : [] };
+    if (nl > t3 + 1) record.unmetControls = text.slice(t3 + 1, nl).split(",");
+    policies.push(record);
+    pos = nl + 1;
+  }
+  return { decision, policies };
 }
 
 export function compilePolicies(input) {

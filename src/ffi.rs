@@ -57,6 +57,21 @@ impl CompiledPolicies {
         compiled_api::evaluate_compiled_json(&self.set, input)
     }
 
+    /// Enforcement for `{signIn, satisfied, now}` in the compact form `js/api.js` expands
+    /// (see [`compiled_api::evaluate_compiled_compact`]): the per-policy record is neither
+    /// serialized nor parsed as JSON, which was most of a decision's cost in JS.
+    #[wasm_bindgen(js_name = evaluateCompact)]
+    pub fn evaluate_compact(&self, input: &str) -> String {
+        compiled_api::evaluate_compiled_compact(&self.set, input)
+    }
+
+    /// `[[id, displayName], ...]` of the compiled policies, which the compact records name
+    /// by index.
+    #[wasm_bindgen(js_name = policyNamesJson)]
+    pub fn policy_names_json(&self) -> String {
+        compiled_api::policy_names_json(&self.set)
+    }
+
     /// What If for `{request, directory}`.
     #[wasm_bindgen(js_name = whatIfJson)]
     pub fn what_if_json(&self, input: &str) -> String {

@@ -2,10 +2,12 @@
 //! against the same configuration (the JS package's `compilePolicies`, the Worker's
 //! per-isolate cache): only the small per-sign-in JSON crosses the boundary per decision.
 
+use super::decision::PolicyOutcome;
 use super::err;
 use super::json;
 use super::parse::{self, Problems};
 use super::set::PolicySet;
+use super::signin::{SatisfiedMethod, SignIn};
 use crate::error::{ErrorBody, ErrorEnvelope};
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -23,13 +25,105 @@ pub fn compile_json(input: &str) -> Result<PolicySet, String> {
 /// Enforcement for `{signIn, satisfied, now}` against `set`: the `Enforcement`, or the
 /// error envelope.
 pub fn evaluate_compiled_json(set: &PolicySet, input: &str) -> String {
+    match per_call(input) {
+        Ok((sign_in, satisfied, now)) => to_text(&super::enforce(set, &sign_in, &satisfied, now)),
+        Err(envelope) => envelope,
+    }
+}
+
+/// [`evaluate_compiled_json`] in the compact form the JS wrapper expands (`js/api.js`), so
+/// neither side serializes or parses the per-policy record as JSON: the same answer in
+/// about a quarter of the text. An error is the same envelope as [`evaluate_compiled_json`],
+/// on one line (JSON text holds no raw newline). Otherwise the first line is the `decision`
+/// as JSON and ends with a newline even when there are no policies, then one line
+/// per policy record: `index TAB result TAB reason TAB unmet,controls`, where `index` is the
+/// policy's position in [`policy_names_json`] (its `id` and `displayName`), `reason` is
+/// empty when the policy applied and the unmet controls are empty when none are unmet.
+pub fn evaluate_compiled_compact(set: &PolicySet, input: &str) -> String {
+    let (sign_in, satisfied, now) = match per_call(input) {
+        Ok(parsed) => parsed,
+        Err(envelope) => return envelope,
+    };
+    let mut lines = String::with_capacity(set.policies.len().saturating_mul(24));
+    let decision = super::enforce_each(
+        set,
+        &sign_in,
+        &satisfied,
+        now,
+        |i, result, reason, unmet| {
+            write_record(
+                &mut lines,
+                i,
+                result,
+                reason.map(super::index::Reason::as_str),
+                unmet,
+            );
+        },
+    );
+    let mut out = to_text(&decision);
+    out.push('\n');
+    out.push_str(&lines);
+    out
+}
+
+/// The `[id, displayName]` of every policy of `set`, in input order, as the records of
+/// [`evaluate_compiled_compact`] name them (a policy without an id has `""`, as in
+/// [`super::enforce`]).
+pub fn policy_names_json(set: &PolicySet) -> String {
+    let names: Vec<(&str, &str)> = set
+        .policies
+        .iter()
+        .map(|p| (p.id.as_deref().unwrap_or_default(), p.display_name.as_str()))
+        .collect();
+    to_text(&names)
+}
+
+fn write_record(
+    out: &mut String,
+    index: usize,
+    result: PolicyOutcome,
+    reason: Option<&str>,
+    unmet: &[&str],
+) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{index}");
+    out.push('\t');
+    out.push_str(outcome_name(result));
+    out.push('\t');
+    out.push_str(reason.unwrap_or_default());
+    out.push('\t');
+    for (k, name) in unmet.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        out.push_str(name);
+    }
+    out.push('\n');
+}
+
+/// The serde name of each outcome (a test checks they agree).
+fn outcome_name(outcome: PolicyOutcome) -> &'static str {
+    match outcome {
+        PolicyOutcome::Success => "success",
+        PolicyOutcome::Failure => "failure",
+        PolicyOutcome::NotApplied => "notApplied",
+        PolicyOutcome::NotEnabled => "notEnabled",
+        PolicyOutcome::ReportOnlySuccess => "reportOnlySuccess",
+        PolicyOutcome::ReportOnlyFailure => "reportOnlyFailure",
+        PolicyOutcome::ReportOnlyNotApplied => "reportOnlyNotApplied",
+        PolicyOutcome::ReportOnlyInterrupted => "reportOnlyInterrupted",
+    }
+}
+
+/// Reads `{signIn, satisfied, now}`, or returns the error envelope with every problem.
+fn per_call(input: &str) -> Result<(SignIn, Vec<SatisfiedMethod>, Timestamp), String> {
     let value = match json::parse(input) {
         Ok(v) => v,
-        Err(e) => return envelope(vec![e]),
+        Err(e) => return Err(envelope(vec![e])),
     };
     let mut p = Problems::default();
     let Some(map) = parse::object(&value, "", &mut p) else {
-        return envelope(p.0);
+        return Err(envelope(p.0));
     };
     parse::known_fields(map, "", &["signIn", "satisfied", "now"], &mut p);
     let sign_in = match parse::field(map, "signIn") {
@@ -68,9 +162,9 @@ pub fn evaluate_compiled_json(set: &PolicySet, input: &str) -> String {
     };
     match (sign_in, satisfied, now) {
         (Some(sign_in), Some(satisfied), Some(now)) if p.0.is_empty() => {
-            to_text(&super::enforce(set, &sign_in, &satisfied, now))
+            Ok((sign_in, satisfied, now))
         }
-        _ => envelope(p.0),
+        _ => Err(envelope(p.0)),
     }
 }
 
@@ -143,6 +237,79 @@ mod tests {
                 .unwrap();
         assert_eq!(compiled, one_shot);
         assert_eq!(compiled["decision"]["type"], "require");
+    }
+
+    /// Expands the compact answer the way `js/api.js` does, into the JSON answer's value.
+    fn expand(set: &PolicySet, compact: &str) -> Value {
+        if !compact.contains('\n') {
+            return serde_json::from_str(compact).unwrap();
+        }
+        let names: Vec<(String, String)> = serde_json::from_str(&policy_names_json(set)).unwrap();
+        let (decision, lines) = compact.split_once('\n').unwrap();
+        let mut policies = Vec::new();
+        for line in lines.lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            let (id, name) = &names[f[0].parse::<usize>().unwrap()];
+            let mut record = serde_json::json!({"id": id, "displayName": name, "result": f[1],
+                "reasons": if f[2].is_empty() { vec![] } else { vec![f[2]] }});
+            if !f[3].is_empty() {
+                record["unmetControls"] = serde_json::json!(f[3].split(',').collect::<Vec<_>>());
+            }
+            policies.push(record);
+        }
+        serde_json::json!({"decision": serde_json::from_str::<Value>(decision).unwrap(), "policies": policies})
+    }
+
+    #[test]
+    fn the_compact_answer_expands_to_the_json_answer() {
+        let set = compile_json(r#"{"policies":[
+            {"id":"p1","displayName":"MFA \"all\"\ttab","state":"enabled",
+             "conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]}},
+             "grantControls":{"operator":"OR","builtInControls":["mfa"]}},
+            {"id":"p2","displayName":"off","state":"disabled",
+             "conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]}},
+             "grantControls":{"operator":"OR","builtInControls":["block"]}},
+            {"id":"p3","displayName":"risky","state":"enabledForReportingButNotEnforced",
+             "conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"signInRiskLevels":["high"]},
+             "grantControls":{"operator":"OR","builtInControls":["block"]}},
+            {"id":"p4","displayName":"block app b","state":"enabled",
+             "conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":["b"]}},
+             "grantControls":{"operator":"AND","builtInControls":["block"]}}]}"#).unwrap();
+        for per_call in [
+            r#"{"signIn":{"userId":"u1","appId":"a1"},"satisfied":[{"method":"password","at":100}],"now":120}"#,
+            r#"{"signIn":{"userId":"u1","appId":"b","signInRisk":"high"},"now":120}"#,
+            r#"{"signIn":{"userId":"u1","appId":"a"},"satisfied":[{"method":"password","at":100},{"method":"sms","at":110}],"now":120}"#,
+            r#"{"signIn":{"userId":"u1"},"now":"x"}"#,
+            r#"{"signIn":{}, "signIn":{}}"#,
+        ] {
+            let json: Value =
+                serde_json::from_str(&evaluate_compiled_json(&set, per_call)).unwrap();
+            assert_eq!(
+                expand(&set, &evaluate_compiled_compact(&set, per_call)),
+                json,
+                "{per_call}"
+            );
+        }
+    }
+
+    #[test]
+    fn outcome_names_are_the_serde_names() {
+        use PolicyOutcome::*;
+        for o in [
+            Success,
+            Failure,
+            NotApplied,
+            NotEnabled,
+            ReportOnlySuccess,
+            ReportOnlyFailure,
+            ReportOnlyNotApplied,
+            ReportOnlyInterrupted,
+        ] {
+            assert_eq!(
+                serde_json::to_value(o).unwrap(),
+                Value::from(outcome_name(o))
+            );
+        }
     }
 
     #[test]

@@ -92,6 +92,20 @@ pub fn decide(
     judge(set, signin, satisfied, now, |_, _, _, _| {})
 }
 
+/// The judgement behind [`enforce`], without building records: each policy is reported to
+/// `record(index, result, reason, unmet controls)` in input order. For callers that write
+/// the record straight into their own format (the JS package's compact boundary), so no
+/// string is copied per policy.
+pub fn enforce_each(
+    set: &PolicySet,
+    signin: &SignIn,
+    satisfied: &[SatisfiedMethod],
+    now: Timestamp,
+    record: impl FnMut(usize, PolicyOutcome, Option<Reason>, &[&'static str]),
+) -> Decision {
+    judge(set, signin, satisfied, now, record)
+}
+
 /// Judges each policy, reports it to `record(index, result, reason, unmet controls)` in
 /// input order, and combines the enabled ones into the decision.
 fn judge(

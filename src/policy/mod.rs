@@ -37,7 +37,7 @@ mod bits;
 mod grant;
 
 pub use decision::{Decision, Enforcement, PolicyOutcome, PolicyResult, Requirements};
-pub use engine::{decide, enforce, enforce_into};
+pub use engine::{decide, enforce, enforce_each, enforce_into};
 pub use json_api::{evaluate_json, validate_policies_json, what_if_json};
 pub use model::{NamedLocation, Policy};
 pub use parse::{parse_named_location, parse_policy};
