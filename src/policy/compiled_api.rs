@@ -85,8 +85,7 @@ fn write_record(
     reason: Option<&str>,
     unmet: &[&str],
 ) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "{index}");
+    push_decimal(out, index);
     out.push('\t');
     out.push_str(outcome_name(result));
     out.push('\t');
@@ -99,6 +98,27 @@ fn write_record(
         out.push_str(name);
     }
     out.push('\n');
+}
+
+/// `n` in decimal, without the formatting machinery (this runs once per policy per call).
+fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut len = 0usize;
+    let mut rest = n;
+    loop {
+        if let Some(d) = digits.get_mut(len) {
+            // `rest % 10` is below 10, so the cast and the addition stay in ASCII digits.
+            *d = b'0'.saturating_add(u8::try_from(rest % 10).unwrap_or(0));
+        }
+        len = len.saturating_add(1);
+        rest /= 10;
+        if rest == 0 || len >= digits.len() {
+            break;
+        }
+    }
+    for d in digits.iter().take(len).rev() {
+        out.push(char::from(*d));
+    }
 }
 
 /// The serde name of each outcome (a test checks they agree).
@@ -289,6 +309,15 @@ mod tests {
                 json,
                 "{per_call}"
             );
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_like_display() {
+        for n in [0, 7, 10, 19, 20, 999, 1000, 123_456_789, usize::MAX] {
+            let mut out = String::from("x");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
         }
     }
 

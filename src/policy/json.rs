@@ -9,6 +9,7 @@
 use super::err;
 use crate::error::ErrorBody;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::fmt;
@@ -147,15 +148,20 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(name) = map.next_key::<String>()? {
-            if object.contains_key(&name) {
-                *self.duplicate.borrow_mut() = Some((self.path.render(), name));
-                return Err(de::Error::custom("duplicate key"));
+            // One hash per key: the entry both detects a duplicate and is where it goes.
+            match object.entry(name) {
+                Entry::Occupied(taken) => {
+                    *self.duplicate.borrow_mut() = Some((self.path.render(), taken.key().clone()));
+                    return Err(de::Error::custom("duplicate key"));
+                }
+                Entry::Vacant(slot) => {
+                    let value = map.next_value_seed(ValueSeed {
+                        path: Path::Key(&self.path, slot.key()),
+                        duplicate: self.duplicate,
+                    })?;
+                    slot.insert(value);
+                }
             }
-            let value = map.next_value_seed(ValueSeed {
-                path: Path::Key(&self.path, &name),
-                duplicate: self.duplicate,
-            })?;
-            object.insert(name, value);
         }
         Ok(Value::Object(object))
     }
