@@ -24,6 +24,12 @@ for (const [name, value] of Object.entries(globals)) {
 }
 Object.defineProperty(dom.window, "crypto", { value: webcrypto, configurable: true });
 dom.window.fetch = globalThis.fetch;
+// MSAL opens BroadcastChannels for cross-tab events; in Node they would keep the test
+// process alive after the last test, so they are unref'd.
+const NodeBroadcastChannel = globalThis.BroadcastChannel;
+globalThis.BroadcastChannel = class extends NodeBroadcastChannel {
+  constructor(name) { super(name); this.unref(); }
+};
 const { CustomAuthPublicClientApplication } = await import("@azure/msal-browser/custom-auth");
 
 let worker;
@@ -31,7 +37,11 @@ before(async () => {
   worker = await startWorker({ vars: nativeVars() });
   await requireMfa(worker, TENANT);
 });
-after(async () => { await worker?.stop(); });
+after(async () => {
+  await worker?.stop();
+  // jsdom's window keeps timers alive; close it so the test process can exit.
+  dom.window.close();
+});
 
 function config({ capabilities = ["mfa_required", "registration_required"] } = {}) {
   const port = new URL(worker.url).port;
