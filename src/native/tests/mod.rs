@@ -10,6 +10,7 @@
 )]
 
 mod journeys;
+mod props;
 mod replies;
 mod server;
 mod tables;
