@@ -5,12 +5,11 @@
 use super::decision::PolicyOutcome;
 use super::err;
 use super::json;
+use super::json_api::{envelope, to_text};
 use super::parse::{self, Problems};
 use super::set::PolicySet;
 use super::signin::{SatisfiedMethod, SignIn};
-use crate::error::{ErrorBody, ErrorEnvelope};
 use crate::time::Timestamp;
-use serde::Serialize;
 use serde_json::Value;
 
 /// Compiles `{"policies": [...], "namedLocations": [...]}`, or returns the error envelope
@@ -218,19 +217,6 @@ pub fn what_if_compiled_json(set: &PolicySet, input: &str) -> String {
         Some(request) if p.0.is_empty() => to_text(&set.what_if(&request)),
         _ => envelope(p.0),
     }
-}
-
-fn envelope(problems: Vec<ErrorBody>) -> String {
-    let body = ErrorBody::from_problems(problems)
-        .unwrap_or_else(|| ErrorBody::new(err::INVALID_VALUE, "the input is not valid"));
-    to_text(&ErrorEnvelope::from(body))
-}
-
-fn to_text(value: &impl Serialize) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| {
-        r#"{"error":{"code":"policy.internal","message":"the answer could not be serialized"}}"#
-            .to_string()
-    })
 }
 
 #[cfg(test)]

@@ -218,14 +218,17 @@ pub fn validate_policies(value: &Value) -> Validation {
     }
 }
 
-fn envelope(errors: Vec<ErrorBody>) -> String {
+/// The error envelope for `errors`, as every JSON entry point of this module answers it.
+pub(crate) fn envelope(errors: Vec<ErrorBody>) -> String {
     // The first problem, with every problem in `details` (Graph's `error.details`).
     let body = ErrorBody::from_problems(errors)
         .unwrap_or_else(|| ErrorBody::new(err::INVALID_VALUE, "the input is not valid"));
     to_text(&ErrorEnvelope::from(body))
 }
 
-fn to_text(value: &impl Serialize) -> String {
+/// Serializes an answer; serde_json cannot fail on these types, but if it did the caller
+/// still gets a JSON error rather than a panic.
+pub(crate) fn to_text(value: &impl Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| {
         r#"{"error":{"code":"policy.internal","message":"the answer could not be serialized"}}"#
             .to_string()
