@@ -121,5 +121,9 @@ pub async fn outbox(req: Request, ctx: RouteContext<()>) -> Result<Response> {
     };
     let tenant = param("tenant");
     let messages = super::native::read_outbox(&ctx.kv(KV_BINDING)?, &to, tenant.as_deref()).await?;
-    Response::from_json(&serde_json::json!({ "messages": messages }))
+    let mut resp = Response::from_json(&serde_json::json!({ "messages": messages }))?;
+    // The demo's "local Worker" mode reads codes from another origin (its own static
+    // server); this route exists only with DEV_ROUTES=on, so any origin may read it.
+    resp.headers_mut().set("access-control-allow-origin", "*")?;
+    Ok(resp)
 }

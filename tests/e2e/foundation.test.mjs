@@ -51,6 +51,15 @@ test("the Worker reaches an HTTP server on 127.0.0.1", async () => {
   }
 });
 
+test("the dev outbox answers cross-origin reads, so the demo can show codes", async () => {
+  const res = await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent("nobody@example.com")}`, {
+    headers: { origin: "http://127.0.0.1:8080" },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  assert.deepEqual(await res.json(), { messages: [] });
+});
+
 test("the fetch probe refuses anything but loopback, so it is no open proxy", async () => {
   const res = await fetch(`${worker.url}/_dev/fetch?url=${encodeURIComponent("http://example.com/")}`, { method: "POST" });
   assert.equal(res.status, 400);
