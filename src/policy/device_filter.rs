@@ -24,7 +24,9 @@ use serde_json::{Map, Value};
 pub const MAX_RULE_LEN: usize = 3072;
 const MAX_DEPTH: usize = 32;
 
-const ATTRIBUTES: &[&str] = &[
+/// The device properties the rule syntax may name; the sign-in's device facts use the same
+/// names (`parse::request`), so the two can never disagree.
+pub(crate) const ATTRIBUTES: &[&str] = &[
     "deviceId",
     "displayName",
     "deviceOwnership",

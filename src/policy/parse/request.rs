@@ -119,38 +119,9 @@ fn country(map: &Map<String, Value>, name: &str, path: &str, p: &mut Problems) -
     Some(s.to_ascii_uppercase())
 }
 
-const DEVICE_FIELDS: &[&str] = &[
-    "deviceId",
-    "displayName",
-    "deviceOwnership",
-    "ownership",
-    "enrollmentProfileName",
-    "isCompliant",
-    "manufacturer",
-    "mdmAppId",
-    "model",
-    "operatingSystem",
-    "operatingSystemVersion",
-    "physicalIds",
-    "profileType",
-    "systemLabels",
-    "trustType",
-    "extensionAttribute1",
-    "extensionAttribute2",
-    "extensionAttribute3",
-    "extensionAttribute4",
-    "extensionAttribute5",
-    "extensionAttribute6",
-    "extensionAttribute7",
-    "extensionAttribute8",
-    "extensionAttribute9",
-    "extensionAttribute10",
-    "extensionAttribute11",
-    "extensionAttribute12",
-    "extensionAttribute13",
-    "extensionAttribute14",
-    "extensionAttribute15",
-];
+/// Device facts: every device-filter attribute, plus `ownership`, Graph's `deviceInfo` name
+/// for what the rule syntax calls `deviceOwnership`.
+const EXTRA_DEVICE_FIELDS: &[&str] = &["ownership"];
 
 /// Device properties (SignIn `device` or Graph `deviceInfo`): known names, right types.
 fn device(
@@ -162,7 +133,11 @@ fn device(
 ) -> Option<Map<String, Value>> {
     let dev_path = err::key(path, name);
     let dev = object(field(map, name)?, &dev_path, p)?;
-    let mut known = DEVICE_FIELDS.to_vec();
+    let mut known: Vec<&str> = crate::policy::device_filter::ATTRIBUTES
+        .iter()
+        .chain(EXTRA_DEVICE_FIELDS)
+        .copied()
+        .collect();
     if graph {
         known.push("@odata.type");
         odata_type(dev, &dev_path, &["#microsoft.graph.deviceInfo"], p);
