@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { shots, DESKTOP, PHONE, startDemo } from "../support/browser.mjs";
+import { DESKTOP, PHONE, openPage, shot, shots, startDemo, textOf as waitText } from "../support/browser.mjs";
 
 let baseUrl;
 let context;
@@ -22,52 +22,13 @@ after(async () => {
   await demo?.stop();
 });
 
-/**
- * A fresh page on the seeded tenant at `#route`. Any page error or console error fails
- * the journey (checked by `done`).
- */
-async function openConsole(route, viewport = DESKTOP) {
-  const page = await context.newPage();
-  await page.setViewportSize(viewport);
-  // Start from the seeded tenant: the first load in this tab clears the saved one; reloads
-  // in the same tab keep what was saved (sessionStorage is per tab).
-  await page.addInitScript(() => {
-    if (!sessionStorage.getItem("tenant-cleared")) {
-      localStorage.clear();
-      sessionStorage.setItem("tenant-cleared", "yes");
-    }
-  });
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-  await page.goto(`${baseUrl}#${route}`);
-  await page.waitForSelector("body[data-ready]", { timeout: 15_000 });
-  page.done = async (name) => {
-    if (name) await shot(page, name);
-    await page.close();
-    assert.deepEqual(problems, [], "the page reported errors");
-  };
-  return page;
+/** A fresh console page at `#route` (see `openPage`). */
+function openConsole(route, viewport = DESKTOP) {
+  return openPage(context, `${baseUrl}#${route}`, { viewport });
 }
 
-/** A full-page screenshot, from the top (the side navigation is sticky). */
-async function shot(page, name) {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-/** Waits until the locator's visible text matches `pattern`, then returns that text. */
-async function textOf(locator, pattern, timeout = 5_000) {
-  const end = Date.now() + timeout;
-  let text = "";
-  for (;;) {
-    text = (await locator.count()) ? await locator.first().innerText() : "";
-    if (pattern.test(text)) return text;
-    if (Date.now() > end) assert.fail(`expected text matching ${pattern}, saw: ${JSON.stringify(text)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** `textOf` with this file's 5 s patience. */
+const textOf = (locator, pattern, timeout = 5_000) => waitText(locator, pattern, timeout);
 
 /** Fills the What If form and runs it. */
 async function simulate(page, { user, app, ip, country }) {

@@ -7,9 +7,8 @@
 //
 //   bash scripts/build-pkg.sh && node --test tests/browser/
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { shots, DESKTOP, PHONE, startDemo } from "../support/browser.mjs";
+import { DESKTOP, PHONE, openPage, startDemo, textOf as waitText } from "../support/browser.mjs";
 
 let baseUrl;
 let context;
@@ -24,47 +23,13 @@ after(async () => {
   await demo?.stop();
 });
 
-/** A fresh page on the seeded tenant, with no customer accounts; page errors fail the journey. */
-async function openDemo(route = "customer", viewport = DESKTOP) {
-  const page = await context.newPage();
-  await page.setViewportSize(viewport);
-  await page.addInitScript(() => {
-    if (!sessionStorage.getItem("tenant-cleared")) {
-      localStorage.clear();
-      sessionStorage.setItem("tenant-cleared", "yes");
-    }
-  });
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-  page.on("dialog", (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
-  await page.goto(`${baseUrl}#${route}`);
-  await page.waitForSelector("body[data-ready]", { timeout: 15_000 });
-  page.done = async (name) => {
-    if (name) await shot(page, name);
-    await page.close();
-    assert.deepEqual(problems, [], "the page reported errors");
-  };
-  return page;
+/** A fresh page on the seeded tenant, with no customer accounts; page errors and dialogs fail the journey. */
+function openDemo(route = "customer", viewport = DESKTOP) {
+  return openPage(context, `${baseUrl}#${route}`, { viewport, failOnDialog: true });
 }
 
-async function shot(page, name) {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-/** Waits until the locator's visible text matches `pattern`, then returns that text. */
-async function textOf(locator, pattern, timeout = 10_000) {
-  const end = Date.now() + timeout;
-  let text = "";
-  for (;;) {
-    text = (await locator.count()) ? await locator.first().innerText() : "";
-    if (pattern.test(text)) return text;
-    if (Date.now() > end) assert.fail(`expected text matching ${pattern}, saw: ${JSON.stringify(text)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** `textOf` with this file's 10 s patience (flows take a few steps). */
+const textOf = (locator, pattern, timeout = 10_000) => waitText(locator, pattern, timeout);
 
 const bank = (page) => page.getByRole("region", { name: "Woodgrove Bank" });
 const device = (page, name) => page.getByRole("region", { name }); // "Inbox" or "Phone"

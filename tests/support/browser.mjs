@@ -54,3 +54,51 @@ export async function startDemo(scratchPrefix) {
     throw e;
   }
 }
+
+/**
+ * A fresh page on the seeded tenant at `#route`: the first load in a tab clears saved state,
+ * reloads in the same tab keep it. Page errors, console errors, failed requests (and, with
+ * `failOnDialog`, any alert/confirm) are collected; `page.done(name)` takes a screenshot,
+ * closes the page and fails the journey if anything was collected.
+ */
+export async function openPage(context, url, { viewport = DESKTOP, failOnDialog = false } = {}) {
+  const page = await context.newPage();
+  await page.setViewportSize(viewport);
+  await page.addInitScript(() => {
+    if (!sessionStorage.getItem("tenant-cleared")) {
+      localStorage.clear();
+      sessionStorage.setItem("tenant-cleared", "yes");
+    }
+  });
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+  if (failOnDialog) page.on("dialog", (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready]", { timeout: 15_000 });
+  page.done = async (name) => {
+    if (name) await shot(page, name);
+    await page.close();
+    assert.deepEqual(problems, [], "the page reported errors");
+  };
+  return page;
+}
+
+/** A full-page screenshot, from the top (the side navigation is sticky). */
+export async function shot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+/** Waits until the locator's visible text matches `pattern`, then returns that text. */
+export async function textOf(locator, pattern, timeout) {
+  const end = Date.now() + timeout;
+  let text = "";
+  for (;;) {
+    text = (await locator.count()) ? await locator.first().innerText() : "";
+    if (pattern.test(text)) return text;
+    if (Date.now() > end) assert.fail(`expected text matching ${pattern}, saw: ${JSON.stringify(text)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
