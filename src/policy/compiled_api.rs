@@ -10,7 +10,6 @@ use super::parse::{self, Problems};
 use super::set::PolicySet;
 use super::signin::{SatisfiedMethod, SignIn};
 use crate::time::Timestamp;
-use serde_json::Value;
 
 /// Compiles `{"policies": [...], "namedLocations": [...]}`, or returns the error envelope
 /// (first problem, all of them in `details`).
@@ -145,40 +144,7 @@ fn per_call(input: &str) -> Result<(SignIn, Vec<SatisfiedMethod>, Timestamp), St
         return Err(envelope(p.0));
     };
     parse::known_fields(map, "", &["signIn", "satisfied", "now"], &mut p);
-    let sign_in = match parse::field(map, "signIn") {
-        Some(v) => parse::parse_sign_in(v, "signIn")
-            .map_err(|e| p.0.extend(e))
-            .ok(),
-        None => {
-            p.push(err::MISSING_FIELD, "signIn", "`signIn` is required");
-            None
-        }
-    };
-    let satisfied = match parse::field(map, "satisfied") {
-        Some(v) => parse::parse_satisfied(v, "satisfied")
-            .map_err(|e| p.0.extend(e))
-            .ok(),
-        None => Some(Vec::new()),
-    };
-    let now = match parse::field(map, "now").map(Value::as_u64) {
-        Some(Some(secs)) => Some(Timestamp(secs)),
-        Some(None) => {
-            p.push(
-                err::INVALID_TYPE,
-                "now",
-                "expected unix seconds (a whole number)",
-            );
-            None
-        }
-        None => {
-            p.push(
-                err::MISSING_FIELD,
-                "now",
-                "`now` (unix seconds) is required",
-            );
-            None
-        }
-    };
+    let (sign_in, satisfied, now) = super::json_api::sign_in_members(map, &mut p);
     match (sign_in, satisfied, now) {
         (Some(sign_in), Some(satisfied), Some(now)) if p.0.is_empty() => {
             Ok((sign_in, satisfied, now))
@@ -222,6 +188,7 @@ pub fn what_if_compiled_json(set: &PolicySet, input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     const SET: &str = r#"{"policies":[{"id":"p1","displayName":"MFA for all","state":"enabled",
         "conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]}},

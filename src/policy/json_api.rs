@@ -153,6 +153,30 @@ pub fn parse_evaluate_input(value: &Value) -> Result<EvaluateInput, Vec<ErrorBod
         &mut p,
     );
     let set = PolicySet::from_parts(map.get("policies"), map.get("namedLocations"), &mut p);
+    let (sign_in, satisfied, now) = sign_in_members(map, &mut p);
+    match (set, sign_in, satisfied, now) {
+        (Some(set), Some(sign_in), Some(satisfied), Some(now)) if p.0.is_empty() => {
+            Ok(EvaluateInput {
+                set,
+                sign_in,
+                satisfied,
+                now,
+            })
+        }
+        _ => Err(p.0),
+    }
+}
+
+/// The per-sign-in members `signIn`, `satisfied` (default: none) and `now` of an evaluate
+/// input, shared by the one-shot and the compiled entry points; problems go to `p`.
+pub(crate) fn sign_in_members(
+    map: &serde_json::Map<String, Value>,
+    p: &mut Problems,
+) -> (
+    Option<SignIn>,
+    Option<Vec<SatisfiedMethod>>,
+    Option<Timestamp>,
+) {
     let sign_in = match parse::field(map, "signIn") {
         None => {
             p.push(err::MISSING_FIELD, "signIn", "`signIn` is required");
@@ -186,17 +210,7 @@ pub fn parse_evaluate_input(value: &Value) -> Result<EvaluateInput, Vec<ErrorBod
             None
         }
     };
-    match (set, sign_in, satisfied, now) {
-        (Some(set), Some(sign_in), Some(satisfied), Some(now)) if p.0.is_empty() => {
-            Ok(EvaluateInput {
-                set,
-                sign_in,
-                satisfied,
-                now,
-            })
-        }
-        _ => Err(p.0),
-    }
+    (sign_in, satisfied, now)
 }
 
 /// The enforcement answer for a parsed input.
