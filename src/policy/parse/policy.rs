@@ -506,17 +506,31 @@ fn platforms(value: &Value, path: &str, p: &mut Problems) -> Option<Platforms> {
     known_fields(map, path, &["includePlatforms", "excludePlatforms"], p);
     let include = members::<Platform>(map, "includePlatforms", path, p);
     let exclude = members::<Platform>(map, "excludePlatforms", path, p);
-    if include.is_empty() {
-        if !exclude.is_empty() {
-            p.push(
-                err::MISSING_FIELD,
-                &err::key(path, "includePlatforms"),
-                "`includePlatforms` is required with `excludePlatforms`",
-            );
-        }
-        return None;
-    }
+    let (include, exclude) = included(include, exclude, path, "Platforms", p)?;
     Some(Platforms { include, exclude })
+}
+
+/// An include/exclude pair (`include{noun}` / `exclude{noun}`): with nothing included the
+/// condition is not configured (`None`), and an exclusion alone is an error, since it would
+/// silently exclude from nothing.
+fn included<T>(
+    include: Vec<T>,
+    exclude: Vec<T>,
+    path: &str,
+    noun: &str,
+    p: &mut Problems,
+) -> Option<(Vec<T>, Vec<T>)> {
+    if !include.is_empty() {
+        return Some((include, exclude));
+    }
+    if !exclude.is_empty() {
+        p.push(
+            err::MISSING_FIELD,
+            &err::key(path, &format!("include{noun}")),
+            format!("`include{noun}` is required with `exclude{noun}`"),
+        );
+    }
+    None
 }
 
 fn locations(value: &Value, path: &str, p: &mut Problems) -> Option<Locations> {
@@ -545,16 +559,7 @@ fn locations(value: &Value, path: &str, p: &mut Problems) -> Option<Locations> {
     };
     let include = refs("includeLocations", p);
     let exclude = refs("excludeLocations", p);
-    if include.is_empty() {
-        if !exclude.is_empty() {
-            p.push(
-                err::MISSING_FIELD,
-                &err::key(path, "includeLocations"),
-                "`includeLocations` is required with `excludeLocations`",
-            );
-        }
-        return None;
-    }
+    let (include, exclude) = included(include, exclude, path, "Locations", p)?;
     Some(Locations { include, exclude })
 }
 
