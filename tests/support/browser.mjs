@@ -39,20 +39,25 @@ export async function startDemo(scratchPrefix) {
       server.once("exit", (code) => reject(new Error(`serve-www.mjs exited with ${code}`)));
       setTimeout(() => reject(new Error("serve-www.mjs printed no URL in 10 s")), 10_000);
     });
-    const xdg = join(scratch, "xdg");
-    context = await chromium.launchPersistentContext(join(scratch, "profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: DESKTOP,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      env: { ...process.env, XDG_CONFIG_HOME: xdg, XDG_CACHE_HOME: xdg },
-    });
+    context = await launchChromium(scratch);
     return { baseUrl, context, stop };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/** Debian's Chromium, headless, with a fresh profile and its config and cache in `scratch`. */
+export function launchChromium(scratch) {
+  const xdg = join(scratch, "xdg");
+  return chromium.launchPersistentContext(join(scratch, "profile"), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: DESKTOP,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    env: { ...process.env, XDG_CONFIG_HOME: xdg, XDG_CACHE_HOME: xdg },
+  });
 }
 
 /**
