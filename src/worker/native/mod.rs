@@ -13,6 +13,7 @@
 
 mod delivery;
 mod dev_config;
+mod hook_send;
 mod http;
 mod kv;
 mod setup;
@@ -124,11 +125,12 @@ async fn run(
         let store = kv::Store::new(&kv, &tenant);
         return tokens::refresh(&store, &setup, &settings, client_id, refresh_token, meta).await;
     }
+    let delivery = delivery::Delivery::load(ctx, &kv, &tenant).await?;
     let call = step::Call {
         kv: &kv,
         tenant: &tenant,
         setup: &setup,
-        delivery: delivery::Delivery::for_env(ctx),
+        delivery: &delivery,
         tokens: &settings,
         meta,
     };
