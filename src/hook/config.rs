@@ -11,7 +11,9 @@
 //!   `{"email": {"url": "https://…", "secretName": "CONTOSO_EMAIL_HOOK_SECRETS"}, "sms":
 //!   …}`. It names a Worker secret and never holds one, so KV (readable by anyone with
 //!   the namespace) holds no signing key. The name must end in `_HOOK_SECRETS`, so a
-//!   tenant document cannot point at the Worker's other secrets (`CODE_KEY`, …).
+//!   tenant document cannot point at the Worker's other secrets (`CODE_KEY`, …). A
+//!   channel set to `null` is off for the tenant (e.g. its SMS subscription lapsed): no
+//!   hook, no outbox, so the flow stops offering it.
 //!
 //! A hook URL must be `https`; plain `http` only to the loopback host (local runs and
 //! tests). [`route`] then picks the sender: a configured hook always wins over the dev
@@ -171,12 +173,21 @@ fn missing(set: &str, name: &str) -> ConfigError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TenantHooks {
-    /// Where email codes go.
-    #[serde(default)]
-    pub email: Option<TenantHook>,
-    /// Where SMS codes go.
-    #[serde(default)]
-    pub sms: Option<TenantHook>,
+    /// Where email codes go: absent uses the deployment's, `null` turns email off.
+    #[serde(default, deserialize_with = "present")]
+    pub email: Option<Option<TenantHook>>,
+    /// Where SMS codes go: absent uses the deployment's, `null` turns SMS off.
+    #[serde(default, deserialize_with = "present")]
+    pub sms: Option<Option<TenantHook>>,
+}
+
+/// A member that is present (even as `null`) is `Some`; an absent one stays `None`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// One channel of a tenant document.
@@ -210,14 +221,15 @@ impl TenantHooks {
     fn channels(&self) -> impl Iterator<Item = (Channel, &TenantHook)> {
         [(Channel::Email, &self.email), (Channel::Sms, &self.sms)]
             .into_iter()
-            .filter_map(|(c, h)| h.as_ref().map(|h| (c, h)))
+            .filter_map(|(c, h)| h.as_ref().and_then(Option::as_ref).map(|h| (c, h)))
     }
 
-    /// The entry for `channel`, if the tenant has one.
-    pub fn get(&self, channel: Channel) -> Option<&TenantHook> {
+    /// The entry for `channel`: `None` if the tenant has none, `Some(None)` if it turned
+    /// the channel off.
+    pub fn get(&self, channel: Channel) -> Option<Option<&TenantHook>> {
         match channel {
-            Channel::Email => self.email.as_ref(),
-            Channel::Sms => self.sms.as_ref(),
+            Channel::Email => self.email.as_ref().map(Option::as_ref),
+            Channel::Sms => self.sms.as_ref().map(Option::as_ref),
         }
     }
 }
@@ -240,16 +252,27 @@ pub fn check_secret_name(name: &str) -> Result<(), HookError> {
     }
 }
 
-/// The hook for `channel`: the tenant's entry if it has one (its secrets read through
-/// `lookup` by name), else the deployment's, else none.
+/// How `channel`'s codes go for a tenant: its own entry if it has one (a hook whose
+/// secrets are read through `lookup` by name, or off), else the deployment's hook, else
+/// the outbox when `dev_outbox`, else nothing.
 pub fn resolve(
     channel: Channel,
     tenant: Option<&TenantHooks>,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<HookEndpoint>, ConfigError> {
-    let Some(hook) = tenant.and_then(|t| t.get(channel)) else {
-        return deployment_hook(channel, lookup);
-    };
+    dev_outbox: bool,
+) -> Result<Route, ConfigError> {
+    match tenant.and_then(|t| t.get(channel)) {
+        None => Ok(route(deployment_hook(channel, lookup)?, dev_outbox)),
+        Some(None) => Ok(Route::Unconfigured),
+        Some(Some(hook)) => tenant_hook(channel, hook, lookup).map(Route::Hook),
+    }
+}
+
+fn tenant_hook(
+    channel: Channel,
+    hook: &TenantHook,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<HookEndpoint, ConfigError> {
     let secrets = lookup(&hook.secret_name)
         .filter(|v| !v.trim().is_empty())
         .ok_or_else(|| ConfigError {
@@ -258,7 +281,7 @@ pub fn resolve(
                 name: hook.secret_name.clone(),
             },
         })?;
-    HookEndpoint::new(url_setting(channel), &hook.url, &hook.secret_name, &secrets).map(Some)
+    HookEndpoint::new(url_setting(channel), &hook.url, &hook.secret_name, &secrets)
 }
 
 /// How one channel's codes are sent.
@@ -397,14 +420,35 @@ mod tests {
             ("SMS_HOOK_URL", "https://sms.example.com/"),
             ("SMS_HOOK_SECRETS", SECRET),
         ]);
-        let sms = resolve(Channel::Sms, Some(&doc), &lookup).unwrap().unwrap();
-        assert_eq!(sms.url(), "https://sms.contoso.test/");
-        let email = resolve(Channel::Email, Some(&doc), &lookup)
-            .unwrap()
-            .unwrap();
-        assert_eq!(email.url(), "https://mail.example.com/");
+        let url = |route: Route| match route {
+            Route::Hook(hook) => hook.url().to_string(),
+            other => format!("{other:?}"),
+        };
+        let sms = resolve(Channel::Sms, Some(&doc), &lookup, true).unwrap();
+        assert_eq!(url(sms), "https://sms.contoso.test/");
+        let email = resolve(Channel::Email, Some(&doc), &lookup, true).unwrap();
+        assert_eq!(url(email), "https://mail.example.com/");
+        // Without a deployment hook: the outbox in development, else nothing.
+        assert!(matches!(
+            resolve(Channel::Email, Some(&doc), &env(&[]), true),
+            Ok(Route::Outbox)
+        ));
+        assert!(matches!(
+            resolve(Channel::Email, None, &env(&[]), false),
+            Ok(Route::Unconfigured)
+        ));
+        // `null` turns a channel off, whatever the deployment or the outbox offer.
+        let off = TenantHooks::parse(key, r#"{"sms": null}"#).unwrap();
+        assert!(matches!(
+            resolve(Channel::Sms, Some(&off), &lookup, true),
+            Ok(Route::Unconfigured)
+        ));
+        assert!(matches!(
+            resolve(Channel::Email, Some(&off), &lookup, true),
+            Ok(Route::Hook(_))
+        ));
         // A named secret that is not set is an error, not the deployment's hook.
-        let err = resolve(Channel::Sms, Some(&doc), &env(&[])).unwrap_err();
+        let err = resolve(Channel::Sms, Some(&doc), &env(&[]), true).unwrap_err();
         assert_eq!(
             (err.setting.as_str(), err.error.code()),
             ("CONTOSO_SMS_HOOK_SECRETS", "hook.setting_missing")

@@ -4,7 +4,8 @@
 //! - A **delivery hook** ([`super::hook_send`]): a signed JSON POST (Standard Webhooks)
 //!   to the URL configured for the channel, by the deployment (`EMAIL_HOOK_URL` +
 //!   `EMAIL_HOOK_SECRETS`, `SMS_HOOK_URL` + `SMS_HOOK_SECRETS`) or by the tenant (KV
-//!   `tenant/{t}/deliveryHooks`, naming a Worker secret). A configured hook always wins.
+//!   `tenant/{t}/deliveryHooks`, naming a Worker secret, or `null` to turn a channel
+//!   off). A configured hook always wins.
 //! - The **outbox**: a per-destination list in KV that the dev-only route
 //!   `GET /_dev/outbox?to=<address>` reads, which is how the end-to-end tests and the
 //!   local demo see codes. Chosen only when `DEV_ROUTES` is `on`, because it stores codes
@@ -70,11 +71,8 @@ impl Delivery {
                 .or_else(|_| ctx.var(name).map(|v| v.to_string()))
                 .ok()
         };
-        let route = |channel| {
-            config::resolve(channel, doc.as_ref(), &lookup)
-                .map(|hook| config::route(hook, dev))
-                .map_err(misconfigured)
-        };
+        let route =
+            |channel| config::resolve(channel, doc.as_ref(), &lookup, dev).map_err(misconfigured);
         Ok(Delivery {
             email: route(Channel::Email)?,
             sms: route(Channel::Sms)?,
@@ -131,6 +129,32 @@ fn misconfigured(e: config::ConfigError) -> Fail {
         e.setting
     ))
     .into()
+}
+
+/// `PUT /_dev/native/:tenant/delivery-hooks` (only with `DEV_ROUTES=on`): stores a
+/// tenant's delivery hooks document if the core accepts it, so local runs and tests can
+/// point a tenant at their own receivers. Secrets stay Worker secrets, named only.
+pub async fn dev_put_hooks(
+    mut req: worker::Request,
+    ctx: RouteContext<()>,
+) -> Result<worker::Response> {
+    use crate::error::ErrorBody;
+    use crate::worker::{reply, tenant};
+    let dev = ctx
+        .var("DEV_ROUTES")
+        .map(|v| v.to_string() == "on")
+        .unwrap_or(false);
+    let (true, Some(tenant)) = (dev, tenant::from_route(&ctx)) else {
+        return reply::not_found();
+    };
+    let key = hooks_key(&tenant);
+    let text = req.text().await?;
+    if let Err(e) = TenantHooks::parse(&key, &text) {
+        let body = ErrorBody::new(e.error.code(), e.to_string()).at(e.setting);
+        return reply::error(400, body);
+    }
+    ctx.kv("KV")?.put(&key, text)?.execute().await?;
+    worker::Response::from_json(&serde_json::json!({"tenant": tenant, "stored": true}))
 }
 
 /// One message in the outbox.

@@ -20,6 +20,7 @@ mod setup;
 mod step;
 mod tokens;
 
+pub use delivery::dev_put_hooks as dev_delivery_hooks;
 pub use delivery::read as read_outbox;
 pub use dev_config::put as dev_flow_config;
 
