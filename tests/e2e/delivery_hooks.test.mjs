@@ -210,7 +210,9 @@ test("a receiver slower than the budget: one attempt, abandoned after about 5 s"
   const started = Date.now();
   isDeliveryError(await challenge("slow", token), { codes: [1003005], advice: /did not answer in time/ });
   const took = Date.now() - started;
-  assert.ok(took >= 4500 && took < 6500, `answered after ${took} ms`);
+  // Not before the budget is spent, and before the receiver would have answered (7 s).
+  assert.ok(took >= 4500 && took < 7000, `answered after ${took} ms`);
+  console.log(`# slow receiver: the client had its answer after ${took} ms`);
   await new Promise((ok) => setTimeout(ok, 2500));
   assert.equal(slow.requests.length, 1, "a timeout is not retried");
 });
