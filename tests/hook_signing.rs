@@ -71,11 +71,13 @@ fn a_sealed_code_delivery_verifies_for_each_receiver_secret_and_retries_keep_the
     let payload = CodeDelivery {
         kind: CodeDeliveryType::Email,
         tenant: "contoso".into(),
+        app_id: "shop".into(),
         to: Pii::new("alice@example.com".into()),
         code: Secret::new("048213".into()),
         purpose: DeliveryPurpose::SignIn,
         expires_at: Timestamp(1_800_000_600),
         locale: Some("en-US".into()),
+        correlation_id: None,
     };
     let id = MessageId::from_random(&[8u8; 16]);
     let first = hook::seal(&secrets, &id, Timestamp(1_800_000_000), &payload);
@@ -88,8 +90,11 @@ fn a_sealed_code_delivery_verifies_for_each_receiver_secret_and_retries_keep_the
     assert_eq!(first.body.expose(), retry.body.expose());
 
     let body: serde_json::Value = serde_json::from_slice(first.body.expose()).unwrap();
-    assert_eq!(body["type"], "vestibule.code.email");
-    assert_eq!(body["code"], "048213");
+    assert_eq!(
+        body["type"],
+        "microsoft.graph.authenticationEvent.emailOtpSend"
+    );
+    assert_eq!(body["data"]["otpContext"]["oneTimeCode"], "048213");
 
     for receiver in [SPEC_SECRET.to_string(), secrets.public_keys().remove(0)] {
         let receiver = VerifyingSecrets::parse(&receiver).unwrap();

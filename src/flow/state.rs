@@ -261,6 +261,29 @@ impl FlowState {
         }
     }
 
+    /// The common part, mutable, for the native layer's bookkeeping (a failed send
+    /// counts against the code cap). Crate-only: `prior` could be forged through it.
+    pub(crate) fn common_mut(&mut self) -> &mut FlowCommon {
+        match self {
+            FlowState::SignInExpectChallenge(s) => &mut s.common,
+            FlowState::SignInExpectPassword(s) => &mut s.common,
+            FlowState::SignInExpectCode(s) => &mut s.common,
+            FlowState::SignUpExpectChallenge(s) => &mut s.common,
+            FlowState::SignUpExpectCode(s) => &mut s.common,
+            FlowState::SignUpExpectPassword(s) => &mut s.common,
+            FlowState::SignUpExpectAttributes(s) => &mut s.common,
+            FlowState::ResetExpectChallenge(s) => &mut s.common,
+            FlowState::ResetExpectCode(s) => &mut s.common,
+            FlowState::ResetExpectNewPassword(s) => &mut s.common,
+            FlowState::ExpectMfaMethod(s) => &mut s.common,
+            FlowState::ExpectMfaCode(s) => &mut s.common,
+            FlowState::ExpectRegistrationMethod(s) => &mut s.common,
+            FlowState::ExpectRegistrationCode(s) => &mut s.common,
+            FlowState::ExpectPasswordChange(s) => &mut s.common,
+            FlowState::ExpectTokenRequest(s) => &mut s.common,
+        }
+    }
+
     /// The step name, as serialized.
     pub fn step_name(&self) -> &'static str {
         match self {

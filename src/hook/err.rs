@@ -1,7 +1,8 @@
 //! Errors of the hook module, as data with stable codes.
 //!
-//! [`HookError`] covers both loading secrets (at Worker start) and checking a received
-//! delivery (in tests and receivers). Messages never contain secret material.
+//! [`HookError`] covers loading the configuration (endpoint URLs and secrets), and
+//! checking a received delivery (in tests and receivers). Messages never contain secret
+//! material.
 
 use crate::error::ErrorBody;
 use thiserror::Error;
@@ -49,6 +50,35 @@ pub enum HookError {
     /// No signature in `webhook-signature` matches any known secret.
     #[error("no signature in `webhook-signature` matches")]
     SignatureMismatch,
+    /// An endpoint URL that does not parse or has parts a hook URL must not have.
+    #[error("the hook url is not valid: {reason}")]
+    UrlInvalid {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// An endpoint URL that would send codes in clear over the network.
+    #[error("the hook url must be https (http only for 127.0.0.1, localhost or [::1])")]
+    UrlNotHttps,
+    /// One half of an endpoint (URL or secrets) is set and the other is not.
+    #[error("`{name}` is not set")]
+    SettingMissing {
+        /// The Worker variable or secret that is missing.
+        name: String,
+    },
+    /// A secret name in a tenant document that is not a hook secret's name.
+    #[error(
+        "`{name}` is not a hook secret name: use capitals, digits and `_`, ending in `_HOOK_SECRETS`"
+    )]
+    SecretNameInvalid {
+        /// The name given (a name, never a value).
+        name: String,
+    },
+    /// A tenant's delivery hooks document that does not parse.
+    #[error("the delivery hooks document is invalid: {reason}")]
+    DocumentInvalid {
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl HookError {
@@ -64,6 +94,11 @@ impl HookError {
             HookError::TimestampTooOld => "hook.timestamp_too_old",
             HookError::TimestampTooNew => "hook.timestamp_too_new",
             HookError::SignatureMismatch => "hook.signature_mismatch",
+            HookError::UrlInvalid { .. } => "hook.url_invalid",
+            HookError::UrlNotHttps => "hook.url_not_https",
+            HookError::SettingMissing { .. } => "hook.setting_missing",
+            HookError::SecretNameInvalid { .. } => "hook.secret_name_invalid",
+            HookError::DocumentInvalid { .. } => "hook.document_invalid",
         }
     }
 
@@ -78,7 +113,13 @@ impl HookError {
             | HookError::TimestampTooOld
             | HookError::TimestampTooNew => Some("webhook-timestamp".to_string()),
             HookError::SignatureMismatch => Some("webhook-signature".to_string()),
-            HookError::NoSecrets | HookError::TooManySecrets { .. } => None,
+            HookError::NoSecrets
+            | HookError::TooManySecrets { .. }
+            | HookError::UrlInvalid { .. }
+            | HookError::UrlNotHttps
+            | HookError::SettingMissing { .. }
+            | HookError::SecretNameInvalid { .. }
+            | HookError::DocumentInvalid { .. } => None,
         }
     }
 }

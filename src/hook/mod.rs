@@ -9,16 +9,25 @@
 //!   (Ed25519, `v1a`) secrets, several at once for rotation.
 //! - [`sign`] / [`verify`]: the headers over `msg_id.timestamp.payload`.
 //! - [`CodeDelivery`] / [`seal`]: the payload, serialized once to the bytes that are signed.
-//! - [`should_retry`] / [`is_success`]: what to do with the answer.
+//! - [`should_retry`] / [`is_success`]: what to do with the answer; [`Attempts`]: the
+//!   attempts of one delivery within its 5 s budget.
+//! - [`config`]: which URL and secrets each channel uses (Worker variables and secrets,
+//!   or a tenant's document), checked; [`request`]: the HTTP request for one attempt.
 
+pub mod budget;
+pub mod config;
 pub mod err;
 pub mod payload;
+pub mod request;
 pub mod retry;
 pub mod secrets;
 pub mod signature;
 
+pub use budget::{Attempts, Failure, Next};
+pub use config::{ConfigError, HookEndpoint, Route, TenantHooks};
 pub use err::HookError;
 pub use payload::{CodeDelivery, CodeDeliveryType, Delivery, DeliveryPurpose, seal};
+pub use request::HookRequest;
 pub use retry::{MAX_ATTEMPTS, Outcome, is_retryable, is_success, should_retry};
 pub use secrets::{SigningSecrets, VerifyingSecrets};
 pub use signature::{DEFAULT_TOLERANCE, MessageId, WebhookHeaders, sign, verify};

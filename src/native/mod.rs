@@ -17,6 +17,7 @@
 //! - [`tokens`]: the claims of ID and access tokens, the token response body, and the
 //!   session a refresh token stands for.
 //! - [`defaults`]: the built-in user flow every tenant gets until it stores its own.
+//! - [`delivery`]: what happens when a code cannot be sent (delivery hooks).
 //!
 //! Two rules the Worker relies on:
 //!
@@ -29,6 +30,7 @@
 
 pub mod continuation;
 pub mod defaults;
+pub mod delivery;
 pub mod endpoint;
 pub mod error;
 pub mod form;

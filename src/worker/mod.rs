@@ -29,6 +29,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .on_async("/:tenant/v1.0/*rest", admin::handle)
         .get_async("/_dev/outbox", dev::outbox)
         .put_async("/_dev/native/:tenant/flow-config", native::dev_flow_config)
+        .put_async(
+            "/_dev/native/:tenant/delivery-hooks",
+            native::dev_delivery_hooks,
+        )
         .on_async("/:tenant/oauth2/v2.0/:op", native::handle)
         .on_async("/:tenant/signup/v1.0/:op", native::handle)
         .on_async("/:tenant/resetpassword/v1.0/:op", native::handle)

@@ -1,17 +1,29 @@
 //! Where one-time codes go: the seam between the flow's `SendCode` effect and a
-//! sender.
+//! sender, per channel.
 //!
-//! [`Delivery::Outbox`] is the only implementation today: a per-destination list in KV
-//! that the dev-only route `GET /_dev/outbox?to=<address>` reads, which is how the
-//! end-to-end tests and the local demo see codes. It is chosen only when `DEV_ROUTES`
-//! is `on`, because it stores codes in clear. Signed HTTP delivery hooks (Standard
-//! Webhooks, `crate::hook`) are the planned production implementation and plug in as
-//! another variant of [`Delivery`]; without one a deployment cannot send codes and the
-//! step answers `server_error` (nothing is stored, the client may retry).
+//! - A **delivery hook** ([`super::hook_send`]): a signed JSON POST (Standard Webhooks)
+//!   to the URL configured for the channel, by the deployment (`EMAIL_HOOK_URL` +
+//!   `EMAIL_HOOK_SECRETS`, `SMS_HOOK_URL` + `SMS_HOOK_SECRETS`) or by the tenant (KV
+//!   `tenant/{t}/deliveryHooks`, naming a Worker secret, or `null` to turn a channel
+//!   off). A configured hook always wins.
+//! - The **outbox**: a per-destination list in KV that the dev-only route
+//!   `GET /_dev/outbox?to=<address>` reads, which is how the end-to-end tests and the
+//!   local demo see codes. Chosen only when `DEV_ROUTES` is `on`, because it stores codes
+//!   in clear.
+//! - Neither: the channel cannot send. The core then stops offering it
+//!   ([`crate::native::delivery::only_deliverable`]), and a code that must still go out
+//!   on it fails like a failed hook (state kept, `server_error`).
+//!
+//! What to configure and which sender wins is decided by [`crate::hook::config`]; what a
+//! failed send means for the client by [`crate::native::delivery`]. This file reads the
+//! bindings and KV, and writes the outbox.
 
 use super::Fail;
 use crate::flow::{Channel, CodeDelivery};
+use crate::hook::config::{self, Route, TenantHooks};
+use crate::hook::request::Context;
 use crate::native::NativeError;
+use crate::native::delivery::Undelivered;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -23,45 +35,126 @@ const OUTBOX_DEPTH: usize = 20;
 /// How long the outbox keeps a destination's messages.
 const OUTBOX_TTL: u64 = 3600;
 
-/// A way to deliver codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// The local outbox (development only).
-    Outbox,
-    /// No sender is configured.
-    Unconfigured,
+/// The KV key of a tenant's delivery hooks document.
+pub fn hooks_key(tenant: &str) -> String {
+    format!("tenant/{tenant}/deliveryHooks")
+}
+
+/// How each channel's codes are sent for one tenant.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    email: Route,
+    sms: Route,
 }
 
 impl Delivery {
-    /// The sender for this deployment.
-    pub fn for_env(ctx: &RouteContext<()>) -> Delivery {
+    /// The senders for `tenant`: its hooks document, the deployment's hook settings, the
+    /// outbox when `DEV_ROUTES` is `on`. A configuration error is a `server_error` that
+    /// names the setting (never a value), like an invalid flow configuration.
+    pub async fn load(
+        ctx: &RouteContext<()>,
+        kv: &KvStore,
+        tenant: &str,
+    ) -> std::result::Result<Delivery, Fail> {
         let dev = ctx
             .var("DEV_ROUTES")
             .map(|v| v.to_string() == "on")
             .unwrap_or(false);
-        if dev {
-            Delivery::Outbox
-        } else {
-            Delivery::Unconfigured
+        let key = hooks_key(tenant);
+        let doc = match kv.get(&key).text().await? {
+            Some(text) => Some(TenantHooks::parse(&key, &text).map_err(misconfigured)?),
+            None => None,
+        };
+        let lookup = |name: &str| {
+            ctx.secret(name)
+                .map(|s| s.to_string())
+                .or_else(|_| ctx.var(name).map(|v| v.to_string()))
+                .ok()
+        };
+        let route =
+            |channel| config::resolve(channel, doc.as_ref(), &lookup, dev).map_err(misconfigured);
+        Ok(Delivery {
+            email: route(Channel::Email)?,
+            sms: route(Channel::Sms)?,
+        })
+    }
+
+    fn route(&self, channel: Channel) -> &Route {
+        match channel {
+            Channel::Email => &self.email,
+            Channel::Sms => &self.sms,
         }
     }
 
-    /// Delivers one code for `tenant`.
+    /// Whether codes can go out on `channel` at all.
+    pub fn can_send(&self, channel: Channel) -> bool {
+        self.route(channel).can_send()
+    }
+
+    /// Delivers one code. The outer error is a runtime failure (KV, entropy); the inner
+    /// one says why the code did not go out, for the core to turn into the answer.
     pub async fn deliver(
-        self,
+        &self,
         kv: &KvStore,
-        tenant: &str,
+        cx: Context<'_>,
         code: &CodeDelivery,
         now: Timestamp,
-    ) -> std::result::Result<(), Fail> {
-        match self {
-            Delivery::Outbox => Ok(append(kv, tenant, code, now).await?),
-            Delivery::Unconfigured => Err(NativeError::server_error(
-                "no code delivery is configured for this deployment",
-            )
-            .into()),
+    ) -> std::result::Result<std::result::Result<(), Undelivered>, Fail> {
+        match self.route(code.channel) {
+            Route::Outbox => {
+                append(kv, cx.tenant, code, now).await?;
+                Ok(Ok(()))
+            }
+            Route::Unconfigured => Ok(Err(Undelivered::NoSender)),
+            Route::Hook(endpoint) => {
+                let payload = crate::hook::request::payload(code, cx);
+                let result = super::hook_send::send(endpoint, &payload).await?;
+                Ok(result.map_err(Undelivered::Hook))
+            }
         }
     }
+}
+
+fn misconfigured(e: config::ConfigError) -> Fail {
+    // The setting's name and the error code only: values (URLs, secrets) stay out of
+    // the log and the answer.
+    worker::console_error!(
+        "native: delivery hooks are misconfigured ({} in `{}`)",
+        e.error.code(),
+        e.setting
+    );
+    NativeError::server_error(format!(
+        "code delivery is misconfigured: {} in `{}`",
+        e.error.code(),
+        e.setting
+    ))
+    .into()
+}
+
+/// `PUT /_dev/native/:tenant/delivery-hooks` (only with `DEV_ROUTES=on`): stores a
+/// tenant's delivery hooks document if the core accepts it, so local runs and tests can
+/// point a tenant at their own receivers. Secrets stay Worker secrets, named only.
+pub async fn dev_put_hooks(
+    mut req: worker::Request,
+    ctx: RouteContext<()>,
+) -> Result<worker::Response> {
+    use crate::error::ErrorBody;
+    use crate::worker::{reply, tenant};
+    let dev = ctx
+        .var("DEV_ROUTES")
+        .map(|v| v.to_string() == "on")
+        .unwrap_or(false);
+    let (true, Some(tenant)) = (dev, tenant::from_route(&ctx)) else {
+        return reply::not_found();
+    };
+    let key = hooks_key(&tenant);
+    let text = req.text().await?;
+    if let Err(e) = TenantHooks::parse(&key, &text) {
+        let body = ErrorBody::new(e.error.code(), e.to_string()).at(e.setting);
+        return reply::error(400, body);
+    }
+    ctx.kv("KV")?.put(&key, text)?.execute().await?;
+    worker::Response::from_json(&serde_json::json!({"tenant": tenant, "stored": true}))
 }
 
 /// One message in the outbox.

@@ -13,12 +13,14 @@
 
 mod delivery;
 mod dev_config;
+mod hook_send;
 mod http;
 mod kv;
 mod setup;
 mod step;
 mod tokens;
 
+pub use delivery::dev_put_hooks as dev_delivery_hooks;
 pub use delivery::read as read_outbox;
 pub use dev_config::put as dev_flow_config;
 
@@ -124,11 +126,12 @@ async fn run(
         let store = kv::Store::new(&kv, &tenant);
         return tokens::refresh(&store, &setup, &settings, client_id, refresh_token, meta).await;
     }
+    let delivery = delivery::Delivery::load(ctx, &kv, &tenant).await?;
     let call = step::Call {
         kv: &kv,
         tenant: &tenant,
         setup: &setup,
-        delivery: delivery::Delivery::for_env(ctx),
+        delivery: &delivery,
         tokens: &settings,
         meta,
     };

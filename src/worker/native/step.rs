@@ -1,11 +1,16 @@
 //! One start or step request: look up the flow and the user, run the flow engine,
 //! apply its effects in order, rotate the continuation token, answer.
+//!
+//! A code that cannot be sent stops the effects there: the step's new state is dropped,
+//! the state behind the client's token is kept (counting the failed send), and the
+//! client gets the error [`crate::native::delivery`] chooses.
 
 use super::Fail;
 use super::delivery::Delivery;
 use super::kv::Store;
 use super::setup::Setup;
-use crate::flow::{AccessPolicy, Effect, Entropy, NoPolicies, StepContext, UserLookup};
+use crate::flow::{AccessPolicy, Channel, Effect, Entropy, NoPolicies, StepContext, UserLookup};
+use crate::native::delivery::{self as delivery_rules, Undelivered};
 use crate::native::tokens::{RefreshSession, TokenSettings};
 use crate::native::{
     Disposition, FlowRecord, Meta, NativeError, NativeRequest, NativeResponse, check_step,
@@ -25,7 +30,7 @@ pub struct Call<'a> {
     /// Its configuration and keys.
     pub setup: &'a Setup,
     /// How codes are delivered.
-    pub delivery: Delivery,
+    pub delivery: &'a Delivery,
     /// Token issuer and lifetimes.
     pub tokens: &'a TokenSettings,
     /// Time and ids.
@@ -40,7 +45,7 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         NativeRequest::Step { scope, .. } => scope.clone(),
         _ => crate::native::params::DEFAULT_SCOPE.to_string(),
     };
-    let (state, old_key, user) = match &req {
+    let (state, old_key, user): (Option<crate::flow::FlowState>, _, _) = match &req {
         NativeRequest::Start { .. } => {
             let email = req.start_username().map(|e| e.expose().clone());
             let user = match email {
@@ -78,16 +83,31 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         Some(set) => set.as_ref(),
         None => &NoPolicies,
     };
+    // A channel that cannot deliver is not offered (the core's decision).
+    let deliverable = crate::native::delivery::only_deliverable(&call.setup.config, |c| {
+        call.delivery.can_send(c)
+    });
     let ctx = StepContext {
-        config: &call.setup.config,
+        config: deliverable.as_ref().unwrap_or(&call.setup.config),
         code_key: call.setup.code_key(),
         access_policy: policy,
         now,
         entropy: Entropy::new(request::random::<{ Entropy::RECOMMENDED_LEN }>()?.to_vec()),
         user,
     };
+    let kept = state.clone();
     let step = crate::flow::step(state, input, ctx).map_err(|e| Fail::from(flow_error(&e)))?;
-    let tokens = apply(call, &store, step.effects, &scope).await?;
+    let app_id = step
+        .state
+        .as_ref()
+        .or(kept.as_ref())
+        .map(|s| s.common().app_id.clone())
+        .unwrap_or_default();
+    let applied = apply(call, &store, step.effects, &scope, &app_id).await?;
+    if let Some((channel, why)) = applied.undelivered {
+        return Err(undelivered(call, &store, kept, old_key.as_ref(), channel, why).await);
+    }
+    let tokens = applied.tokens;
     let token = match disposition(step.state.as_ref(), &step.reply) {
         Disposition::Rotate => match step.state.clone() {
             Some(state) => Some(rotate(&store, old_key.as_ref(), state, call.meta).await?),
@@ -131,13 +151,60 @@ async fn rotate(
     Ok(handle.token.into_inner())
 }
 
-/// Applies the effects in order; returns the token response if tokens were issued.
+/// What applying a step's effects gave.
+struct Applied {
+    /// The token response, if tokens were issued.
+    tokens: Option<Value>,
+    /// A code that did not go out; the effects after it were not applied.
+    undelivered: Option<(Channel, Undelivered)>,
+}
+
+/// Keeps the state the client's token points at (counting the failed send), logs the
+/// failure, and returns the client's error.
+async fn undelivered(
+    call: &Call<'_>,
+    store: &Store<'_>,
+    kept: Option<crate::flow::FlowState>,
+    old_key: Option<&LookupKey>,
+    channel: Channel,
+    why: Undelivered,
+) -> Fail {
+    let others = kept
+        .as_ref()
+        .map(|s| delivery_rules::other_channels(s, channel))
+        .unwrap_or_default();
+    if let Some(state) = &kept {
+        let common = state.common();
+        audit(
+            call.tenant,
+            &crate::flow::AuditEvent {
+                at: call.meta.now,
+                flow: common.kind,
+                event: "code.delivery_failed".to_string(),
+                user_id: common.user_id.clone(),
+                app_id: common.app_id.clone(),
+                channel: Some(channel),
+                reason: Some(why.reason()),
+            },
+        );
+    }
+    if let (Some(state), Some(key)) = (kept, old_key) {
+        let record = FlowRecord::new(delivery_rules::after_failed_send(state));
+        if let Err(e) = store.put_flow(key, &record, call.meta.now).await {
+            return e.into();
+        }
+    }
+    delivery_rules::failure_error(channel, why, &others).into()
+}
+
+/// Applies the effects in order, stopping at a code that could not be sent.
 async fn apply(
     call: &Call<'_>,
     store: &Store<'_>,
     effects: Vec<Effect>,
     scope: &str,
-) -> Result<Option<Value>, Fail> {
+    app_id: &str,
+) -> Result<Applied, Fail> {
     let now = call.meta.now;
     let mut tokens = None;
     for effect in effects {
@@ -145,9 +212,17 @@ async fn apply(
             Effect::CreateUser(user) => store.put_user(&user, true).await?,
             Effect::UpdateUser(user) => store.put_user(&user, false).await?,
             Effect::SendCode(code) => {
-                call.delivery
-                    .deliver(call.kv, call.tenant, &code, now)
-                    .await?
+                let cx = crate::hook::request::Context {
+                    tenant: call.tenant,
+                    app_id,
+                    correlation_id: Some(&call.meta.correlation_id),
+                };
+                if let Err(why) = call.delivery.deliver(call.kv, cx, &code, now).await? {
+                    return Ok(Applied {
+                        tokens,
+                        undelivered: Some((code.channel, why)),
+                    });
+                }
             }
             Effect::IssueTokens(grant) => {
                 let session = RefreshSession::new(&grant, scope, call.tokens, now);
@@ -159,7 +234,10 @@ async fn apply(
             Effect::Audit(event) => audit(call.tenant, &event),
         }
     }
-    Ok(tokens)
+    Ok(Applied {
+        tokens,
+        undelivered: None,
+    })
 }
 
 /// Writes an audit event to the log. [`crate::flow::AuditEvent`] holds ids and codes

@@ -1,0 +1,86 @@
+//! A channel with no sender (no delivery hook, no outbox, or turned off for the tenant)
+//! through the real flow engine: the configuration the Worker passes is filtered by
+//! `native::delivery::only_deliverable`, and the flow then offers the user's other
+//! method, offers to register a deliverable one, or blocks. MFA is never skipped.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] fns: a panic here is a failed test"
+)]
+
+mod common;
+
+use common::*;
+use vestibule::flow::{BlockReason, Channel, LocalAccount, MfaEnforcement, Reply};
+use vestibule::native::delivery::only_deliverable;
+
+/// The MFA-always password flow as the Worker runs it when only email can be sent.
+fn email_only(mut config: vestibule::flow::FlowConfig) -> Harness {
+    config = only_deliverable(&config, |c| c == Channel::Email).expect("sms was enabled");
+    Harness::new(config)
+}
+
+#[test]
+fn sms_without_sender_leaves_the_users_email_method() {
+    let mut h = email_only(config(LocalAccount::EmailPassword, MfaEnforcement::Always));
+    let id = h.add_password_user("amy@example.com", "Correct-Horse-42");
+    h.add_method(&id, Channel::Sms, "+15550001234");
+    h.add_method(&id, Channel::Email, "amy.backup@example.net");
+    let Reply::MfaRequired { methods } =
+        h.sign_in_with_password("amy@example.com", "Correct-Horse-42")
+    else {
+        panic!("mfa is required")
+    };
+    assert_eq!(
+        methods.iter().map(|m| m.channel).collect::<Vec<_>>(),
+        [Channel::Email]
+    );
+    let sms = h.users[&id].strong_methods[0].id.clone();
+    assert_eq!(rejection_code(&h.select(&sms)), "method_not_found");
+    assert_eq!(h.codes_sent_to("+15550001234"), 0);
+    let done = h.complete_mfa_with(Channel::Email, "amy.backup@example.net");
+    assert_signed_in(&done, &["pwd", "otp", "mfa"]);
+}
+
+#[test]
+fn a_user_with_only_sms_is_offered_to_register_email() {
+    let mut h = email_only(config(LocalAccount::EmailPassword, MfaEnforcement::Always));
+    let id = h.add_password_user("bob@example.com", "Correct-Horse-42");
+    h.add_method(&id, Channel::Sms, "+15550005678");
+    let Reply::RegistrationRequired { methods } =
+        h.sign_in_with_password("bob@example.com", "Correct-Horse-42")
+    else {
+        panic!("registration is offered")
+    };
+    assert_eq!(
+        methods.iter().map(|m| m.channel).collect::<Vec<_>>(),
+        [Channel::Email]
+    );
+}
+
+#[test]
+fn a_user_with_only_sms_and_no_other_allowed_method_is_blocked() {
+    let mut c = config(LocalAccount::EmailPassword, MfaEnforcement::Always);
+    disable(&mut c, "Email");
+    let mut h = email_only(c);
+    let id = h.add_password_user("cy@example.com", "Correct-Horse-42");
+    h.add_method(&id, Channel::Sms, "+15550009012");
+    let reply = h.sign_in_with_password("cy@example.com", "Correct-Horse-42");
+    assert_eq!(
+        reply,
+        Reply::Blocked {
+            reason: BlockReason::NoUsableSecondFactor,
+            policy_ids: vec![]
+        }
+    );
+    assert!(h.tokens.is_empty());
+    assert!(h.outbox.is_empty(), "no code was sent");
+}
+
+#[test]
+fn with_every_channel_deliverable_the_configuration_is_unchanged() {
+    let c = config(LocalAccount::EmailPassword, MfaEnforcement::Always);
+    assert!(only_deliverable(&c, |_| true).is_none());
+}
