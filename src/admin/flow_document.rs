@@ -195,7 +195,10 @@ mod tests {
 
     #[test]
     fn relative_paths() {
-        assert_eq!(relative("settings.codes.length", "settings"), "codes.length");
+        assert_eq!(
+            relative("settings.codes.length", "settings"),
+            "codes.length"
+        );
         assert_eq!(relative("settingsX.a", "settings"), "settingsX.a");
         assert_eq!(relative("userFlow", "userFlow"), "$");
         assert_eq!(relative("a.b[2].c", "a.b"), "[2].c");

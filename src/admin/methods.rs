@@ -32,8 +32,14 @@ const KNOWN: &[(&str, &str)] = &[
         "TemporaryAccessPass",
         "temporaryAccessPassAuthenticationMethodConfiguration",
     ),
-    ("SoftwareOath", "softwareOathAuthenticationMethodConfiguration"),
-    ("HardwareOath", "hardwareOathAuthenticationMethodConfiguration"),
+    (
+        "SoftwareOath",
+        "softwareOathAuthenticationMethodConfiguration",
+    ),
+    (
+        "HardwareOath",
+        "hardwareOathAuthenticationMethodConfiguration",
+    ),
     (
         "X509Certificate",
         "x509CertificateAuthenticationMethodConfiguration",
@@ -409,7 +415,10 @@ mod tests {
         let next = patch_config(&doc, "sms", json!({"@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration", "state": "disabled"})).unwrap();
         assert!(!allows(&next, Channel::Sms));
         assert!(allows(&next, Channel::Email));
-        assert_eq!(configs(&next)[1]["includeTargets"], configs(&doc)[1]["includeTargets"]);
+        assert_eq!(
+            configs(&next)[1]["includeTargets"],
+            configs(&doc)[1]["includeTargets"]
+        );
     }
 
     #[test]
@@ -440,24 +449,47 @@ mod tests {
             other => panic!("expected a refusal, got {other:?}"),
         };
         assert_eq!(
-            target(patch_policy(&doc, json!({CONFIGS: [{"id": "Email", "state": "enabled"}, {"id": "Carrier", "state": "enabled"}]}))),
-            ("admin.unknown_method".into(), "authenticationMethodConfigurations[1].id".into())
+            target(patch_policy(
+                &doc,
+                json!({CONFIGS: [{"id": "Email", "state": "enabled"}, {"id": "Carrier", "state": "enabled"}]})
+            )),
+            (
+                "admin.unknown_method".into(),
+                "authenticationMethodConfigurations[1].id".into()
+            )
         );
         assert_eq!(
-            target(patch_policy(&doc, json!({CONFIGS: [{"id": "Fido2", "state": "on"}]}))),
-            ("admin.invalid_value".into(), "authenticationMethodConfigurations[0].state".into())
+            target(patch_policy(
+                &doc,
+                json!({CONFIGS: [{"id": "Fido2", "state": "on"}]})
+            )),
+            (
+                "admin.invalid_value".into(),
+                "authenticationMethodConfigurations[0].state".into()
+            )
         );
         assert_eq!(
             target(patch_config(&doc, "Sms", json!({"state": "maybe"}))),
             ("admin.invalid_value".into(), "state".into())
         );
         assert_eq!(
-            target(patch_config(&doc, "Sms", json!({"@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration"}))),
+            target(patch_config(
+                &doc,
+                "Sms",
+                json!({"@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration"})
+            )),
             ("admin.odata_type_mismatch".into(), "@odata.type".into())
         );
         assert_eq!(
-            target(patch_config(&doc, "Sms", json!({"includeTargets": [{"targetType": "device", "id": "x"}]}))),
-            ("admin.invalid_value".into(), "includeTargets[0].targetType".into())
+            target(patch_config(
+                &doc,
+                "Sms",
+                json!({"includeTargets": [{"targetType": "device", "id": "x"}]})
+            )),
+            (
+                "admin.invalid_value".into(),
+                "includeTargets[0].targetType".into()
+            )
         );
         assert_eq!(
             patch_config(&doc, "Carrier", json!({})),
@@ -474,6 +506,9 @@ mod tests {
         };
         let codes: Vec<&str> = p.iter().map(|e| e.code.as_str()).collect();
         assert_eq!(codes, ["admin.duplicate_method", "admin.unknown_method"]);
-        assert_eq!(p[1].target.as_deref(), Some("authenticationMethodConfigurations[2].id"));
+        assert_eq!(
+            p[1].target.as_deref(),
+            Some("authenticationMethodConfigurations[2].id")
+        );
     }
 }

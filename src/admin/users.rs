@@ -9,7 +9,7 @@
 
 use super::flow_document::{Refusal, body_object};
 use crate::error::ErrorBody;
-use crate::flow::user::Lockout;
+use crate::flow::user::{Lockout, StrongMethod};
 use crate::flow::{Channel, UserRecord};
 use crate::pii::Pii;
 use serde_json::{Value, json};
@@ -93,12 +93,13 @@ pub fn patch(user: &UserRecord, body: Value) -> Result<UserRecord, Refusal> {
                 }
             }
             ("displayName", _) => problems.push(
-                ErrorBody::new("admin.invalid_value", "must be a string or null")
-                    .at("displayName"),
+                ErrorBody::new("admin.invalid_value", "must be a string or null").at("displayName"),
             ),
             (other, _) => {
                 let message = if NOT_SETTABLE.contains(&other) {
-                    format!("`{other}` cannot be changed here; only `accountEnabled` and `displayName` can")
+                    format!(
+                        "`{other}` cannot be changed here; only `accountEnabled` and `displayName` can"
+                    )
                 } else {
                     format!("`{other}` is not a user property this service stores")
                 };
@@ -119,19 +120,54 @@ pub fn methods_view(user: &UserRecord, channel: Channel) -> Value {
         .strong_methods
         .iter()
         .filter(|m| m.channel == channel)
-        .map(|m| match channel {
-            Channel::Sms => json!({
-                "id": m.id,
-                "phoneNumber": m.target.expose(),
-                "phoneType": "mobile",
-                // SMS is never a first factor in this engine.
-                "smsSignInState": "notSupported",
-            }),
-            Channel::Email => json!({"id": m.id, "emailAddress": m.target.expose()}),
-        })
+        .map(method_json)
         .collect();
     json!({ "value": value })
 }
+
+/// One registered method in Graph's shape for its channel.
+fn method_json(m: &StrongMethod) -> Value {
+    match m.channel {
+        Channel::Sms => json!({
+            "id": m.id,
+            "phoneNumber": m.target.expose(),
+            "phoneType": "mobile",
+            // SMS is never a first factor in this engine.
+            "smsSignInState": "notSupported",
+        }),
+        Channel::Email => json!({"id": m.id, "emailAddress": m.target.expose()}),
+    }
+}
+
+/// `GET /users/{id}/authentication/methods`: every method, typed as Graph types them
+/// (the password first, for accounts that have one; Graph's fixed id for it).
+pub fn all_methods_view(user: &UserRecord) -> Value {
+    let mut value = Vec::new();
+    if user.password_hash.is_some() {
+        value.push(json!({
+            "@odata.type": "#microsoft.graph.passwordAuthenticationMethod",
+            "id": PASSWORD_METHOD_ID,
+            "createdDateTime": user.password_changed_at.map(super::rfc3339::format),
+        }));
+    }
+    for channel in [Channel::Email, Channel::Sms] {
+        let odata_type = match channel {
+            Channel::Email => "#microsoft.graph.emailAuthenticationMethod",
+            Channel::Sms => "#microsoft.graph.phoneAuthenticationMethod",
+        };
+        for m in user.strong_methods.iter().filter(|m| m.channel == channel) {
+            let mut item = method_json(m);
+            if let Some(map) = item.as_object_mut() {
+                map.insert("@odata.type".into(), json!(odata_type));
+            }
+            value.push(item);
+        }
+    }
+    json!({ "value": value })
+}
+
+/// The id Graph gives every user's password method.
+pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
 
 /// One method of `methods_view`.
 pub fn method_view(user: &UserRecord, channel: Channel, id: &str) -> Option<Value> {
@@ -221,7 +257,6 @@ pub fn list_view(users: Vec<Value>, next: Option<String>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::user::StrongMethod;
     use crate::time::Timestamp;
 
     fn user() -> UserRecord {
@@ -272,9 +307,16 @@ mod tests {
 
     #[test]
     fn disabling_and_enabling() {
-        let off = patch(&user(), json!({"accountEnabled": false, "displayName": "  Ada L  "})).unwrap();
+        let off = patch(
+            &user(),
+            json!({"accountEnabled": false, "displayName": "  Ada L  "}),
+        )
+        .unwrap();
         assert!(off.lockout.disabled);
-        assert_eq!(off.lockout.consecutive_failures, 3, "disabling keeps the count");
+        assert_eq!(
+            off.lockout.consecutive_failures, 3,
+            "disabling keeps the count"
+        );
         assert_eq!(to_graph(&off, "t")["accountEnabled"], false);
         assert_eq!(to_graph(&off, "t")["displayName"], "Ada L");
         let on = patch(&off, json!({"accountEnabled": true, "displayName": null})).unwrap();
@@ -317,12 +359,32 @@ mod tests {
         assert_eq!(phones["value"][0]["phoneNumber"], "+15550001111");
         assert_eq!(methods_view(&u, Channel::Email)["value"][0]["id"], "m-mail");
         assert!(method_view(&u, Channel::Sms, "m-mail").is_none());
+        let all = all_methods_view(&u);
+        let types: Vec<&str> = all["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["@odata.type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "#microsoft.graph.emailAuthenticationMethod",
+                "#microsoft.graph.phoneAuthenticationMethod"
+            ],
+            "no password method for an account without a password"
+        );
         assert_eq!(
             remove_method(&u, Channel::Sms, "m-mail").unwrap_err(),
             Refusal::NotFound
         );
         let left = remove_method(&u, Channel::Sms, "m-sms").unwrap();
-        assert!(methods_view(&left, Channel::Sms)["value"].as_array().unwrap().is_empty());
+        assert!(
+            methods_view(&left, Channel::Sms)["value"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(left.strong_methods.len(), 1);
     }
 
@@ -335,10 +397,29 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(page(&q(&[])).unwrap().top, MAX_PAGE);
-        let p = page(&q(&[("$top", "2"), ("$skiptoken", "abc"), ("$select", "id")])).unwrap();
-        assert_eq!(p, Page { top: 2, skip_token: Some("abc".into()) });
-        for bad in [("$top", "0"), ("$top", "101"), ("$top", "x"), ("$filter", "a eq 'b'")] {
-            assert!(matches!(page(&q(&[bad])), Err(Refusal::Invalid(_))), "{bad:?}");
+        let p = page(&q(&[
+            ("$top", "2"),
+            ("$skiptoken", "abc"),
+            ("$select", "id"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            p,
+            Page {
+                top: 2,
+                skip_token: Some("abc".into())
+            }
+        );
+        for bad in [
+            ("$top", "0"),
+            ("$top", "101"),
+            ("$top", "x"),
+            ("$filter", "a eq 'b'"),
+        ] {
+            assert!(
+                matches!(page(&q(&[bad])), Err(Refusal::Invalid(_))),
+                "{bad:?}"
+            );
         }
         assert_eq!(
             next_link("https://id.example/v1.0/users", 2, "a+b/c="),

@@ -41,6 +41,10 @@ pub async fn handle(req: &mut Request, at: &Admin<'_>, rest: &[&str]) -> Result<
             };
             match tail {
                 [] => one(req, at, &store, user).await,
+                ["authentication", "methods"] => match method {
+                    Method::Get => Response::from_json(&users::all_methods_view(&user)),
+                    _ => reply::method_not_allowed(),
+                },
                 ["authentication", kind, rest @ ..] => {
                     let channel = match *kind {
                         "phoneMethods" => Channel::Sms,

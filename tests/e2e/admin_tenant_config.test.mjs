@@ -305,6 +305,8 @@ test("deleting a phone method makes the next sign-in ask to register again", asy
   assert.equal(phones.value.length, 1);
   assert.equal(phones.value[0].phoneNumber, phone);
   assert.equal(phones.value[0].phoneType, "mobile");
+  const all = await ok(admin("GET", tenant, `v1.0/users/${user.id}/authentication/methods`));
+  assert.deepEqual(all.value.map((m) => m["@odata.type"]), ["#microsoft.graph.passwordAuthenticationMethod", "#microsoft.graph.phoneAuthenticationMethod"]);
   let r = await signIn(tenant, email);
   isError(r, "invalid_grant", { suberror: "mfa_required" });
 
