@@ -1,8 +1,13 @@
 //! The admin API in Microsoft Graph paths and shapes, under `/v1.0/…` (default tenant) or
 //! `/{tenant}/v1.0/…`. Every request needs the admin credential; every write is validated
 //! by the core against the whole tenant configuration and a bad one is never stored.
+//!
+//! This file authenticates and dispatches (one `match` arm per area) and serves Conditional
+//! Access; the other areas live in their own files: [`super::admin_flow_config`] (methods
+//! policy, user flow, Vestibule settings) and [`super::admin_users`].
 
-use super::{reply, request, store, store::CollectionName, tenant};
+use super::{admin_flow_config, admin_users, reply, request, store, store::CollectionName, tenant};
+use crate::admin::flow_document::Refusal;
 use crate::admin::{collection::WriteError, credential};
 use crate::error::ErrorBody;
 use crate::pii::Secret;
@@ -37,29 +42,74 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
     let rest = ctx.param("rest").cloned().unwrap_or_default();
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let kv = ctx.kv("KV")?;
-    let method = req.method();
+    let at = Admin {
+        kv: &kv,
+        tenant: &tenant,
+    };
+    // One arm per area; each area's file does its own method and sub-path dispatch.
+    match segments.as_slice() {
+        ["identity", "conditionalAccess", rest @ ..] => {
+            conditional_access(&mut req, &kv, &tenant, rest).await
+        }
+        ["policies", "authenticationMethodsPolicy", rest @ ..] => {
+            admin_flow_config::methods(&mut req, &at, rest).await
+        }
+        ["identity", "authenticationEventsFlows", rest @ ..] => {
+            admin_flow_config::user_flows(&mut req, &at, rest).await
+        }
+        ["vestibule", "flowSettings"] => admin_flow_config::settings(&mut req, &at).await,
+        ["users", rest @ ..] => admin_users::handle(&mut req, &at, rest).await,
+        _ => reply::not_found(),
+    }
+}
 
-    let (name, id) = match segments.as_slice() {
-        ["identity", "conditionalAccess", "evaluate"] => {
+/// What every admin area works with: the tenant's KV namespace and name.
+pub struct Admin<'a> {
+    /// The `KV` binding.
+    pub kv: &'a worker::kv::KvStore,
+    /// The tenant of the request.
+    pub tenant: &'a str,
+}
+
+/// The JSON body of a write, or the error reply for it.
+pub async fn body(req: &mut Request) -> Result<std::result::Result<Value, Response>> {
+    Ok(match request::json_body(req).await? {
+        Ok(v) => Ok(v),
+        Err(e) => Err(reply::bad_body(e)?),
+    })
+}
+
+/// The reply for a write the core refused.
+pub fn refused(r: Refusal) -> Result<Response> {
+    let status = r.status();
+    reply::error(status, r.body())
+}
+
+/// `/identity/conditionalAccess/…`: policies, named locations and What If.
+async fn conditional_access(
+    req: &mut Request,
+    kv: &worker::kv::KvStore,
+    tenant: &str,
+    segments: &[&str],
+) -> Result<Response> {
+    let method = req.method();
+    let (name, id) = match segments {
+        ["evaluate"] => {
             return match method {
-                Method::Post => evaluate(&mut req, &kv, &tenant).await,
+                Method::Post => evaluate(req, kv, tenant).await,
                 _ => reply::method_not_allowed(),
             };
         }
-        ["identity", "conditionalAccess", "policies", rest @ ..] => {
-            (CollectionName::Policies, rest)
-        }
-        ["identity", "conditionalAccess", "namedLocations", rest @ ..] => {
-            (CollectionName::NamedLocations, rest)
-        }
+        ["policies", rest @ ..] => (CollectionName::Policies, rest),
+        ["namedLocations", rest @ ..] => (CollectionName::NamedLocations, rest),
         _ => return reply::not_found(),
     };
     match (method, id) {
-        (Method::Get, []) => list(&kv, &tenant, name).await,
-        (Method::Post, []) => create(&mut req, &kv, &tenant, name).await,
-        (Method::Get, [id]) => read(&kv, &tenant, name, id).await,
-        (Method::Patch, [id]) => patch(&mut req, &kv, &tenant, name, id).await,
-        (Method::Delete, [id]) => delete(&kv, &tenant, name, id).await,
+        (Method::Get, []) => list(kv, tenant, name).await,
+        (Method::Post, []) => create(req, kv, tenant, name).await,
+        (Method::Get, [id]) => read(kv, tenant, name, id).await,
+        (Method::Patch, [id]) => patch(req, kv, tenant, name, id).await,
+        (Method::Delete, [id]) => delete(kv, tenant, name, id).await,
         (_, [] | [_]) => reply::method_not_allowed(),
         _ => reply::not_found(),
     }

@@ -6,6 +6,8 @@
 //! opaque 500 the runtime would otherwise produce.
 
 mod admin;
+mod admin_flow_config;
+mod admin_users;
 mod dev;
 mod native;
 mod reply;

@@ -1,7 +1,8 @@
 //! `PUT /_dev/native/:tenant/flow-config` (only with `DEV_ROUTES=on`): stores a
-//! tenant's flow configuration, validated by the core, so local runs and tests can try
-//! other user flows (one-time-passcode accounts, short reset windows) before the admin
-//! API has a Graph path for it. Production tenants use the built-in flow until then.
+//! tenant's whole flow configuration in one request, validated by the core, for local
+//! runs and tests. Deployed tenants use the admin API's Graph paths instead
+//! (`/policies/authenticationMethodsPolicy`, `/identity/authenticationEventsFlows`,
+//! `/vestibule/flowSettings`), which write the same KV document.
 
 use super::setup::flow_config_key;
 use crate::error::ErrorBody;

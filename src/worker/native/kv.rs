@@ -153,4 +153,44 @@ impl<'a> Store<'a> {
         }
         Ok(())
     }
+
+    /// One page of user ids for the admin API, in key order, and the cursor of the next
+    /// page. KV `list` is eventually consistent: a user created or deleted in the last
+    /// minute may be missing from, or still in, the listing.
+    pub async fn user_ids(
+        &self,
+        limit: usize,
+        cursor: Option<String>,
+    ) -> Result<(Vec<String>, Option<String>)> {
+        let prefix = format!("native/{}/user/", self.tenant);
+        let mut list = self
+            .kv
+            .list()
+            .prefix(prefix.clone())
+            .limit(u64::try_from(limit).unwrap_or(1));
+        if let Some(c) = cursor {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await?;
+        let ids = page
+            .keys
+            .iter()
+            .filter_map(|k| k.name.strip_prefix(&prefix).map(str::to_string))
+            .collect();
+        let next = if page.list_complete {
+            None
+        } else {
+            page.cursor.filter(|c| !c.is_empty())
+        };
+        Ok((ids, next))
+    }
+
+    /// Removes a user and, if it still points at this user, its email index entry.
+    pub async fn delete_user(&self, user: &UserRecord) -> Result<()> {
+        let index = self.key("email", &hex_sha256(user.email.expose()));
+        if self.kv.get(&index).text().await?.as_deref() == Some(user.id.as_str()) {
+            self.kv.delete(&index).await?;
+        }
+        Ok(self.kv.delete(&self.key("user", &user.id)).await?)
+    }
 }

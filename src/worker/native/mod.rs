@@ -23,6 +23,8 @@ mod tokens;
 pub use delivery::dev_put_hooks as dev_delivery_hooks;
 pub use delivery::read as read_outbox;
 pub use dev_config::put as dev_flow_config;
+pub(crate) use kv::Store as UserStore;
+pub(crate) use setup::flow_config_key;
 
 use crate::native::tokens::{TokenSettings, issuer};
 use crate::native::{
