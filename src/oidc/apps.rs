@@ -13,6 +13,8 @@
 use super::redirect::validate_redirect_uri;
 use super::uri;
 use crate::error::ErrorBody;
+use crate::flow::FlowConfig;
+use crate::flow::config::ApplicationRef;
 use serde_json::Value;
 
 /// Most redirect URIs one registration may hold (Entra allows 256 in total).
@@ -91,6 +93,29 @@ pub fn find_client(applications: &[Value], client_id: &str) -> Option<Client> {
         .filter_map(Client::from_application)
         .find(|c| c.app_id == client_id)
         .or_else(|| (client_id == crate::native::defaults::DEMO_CLIENT_ID).then(Client::demo))
+}
+
+/// The tenant's user flow as it serves a registered app. Registering an app in a tenant
+/// is what assigns it to the tenant's user flow here (Entra adds apps to a user flow in
+/// a separate step; with one flow per tenant that step would only be a second place to
+/// forget). `None` when the flow serves the app already.
+pub fn flow_serving(config: &FlowConfig, app_id: &str) -> Option<FlowConfig> {
+    if config.user_flow.serves(app_id) {
+        return None;
+    }
+    let mut config = config.clone();
+    let conditions = config
+        .user_flow
+        .conditions
+        .get_or_insert_with(Default::default);
+    conditions
+        .applications
+        .get_or_insert_with(Default::default)
+        .include_applications
+        .push(ApplicationRef {
+            app_id: app_id.to_string(),
+        });
+    Some(config)
 }
 
 /// Every redirect URI of a registration, across the three platforms.
@@ -344,6 +369,16 @@ mod tests {
             validate_application(&reserved).unwrap_err()[0].code,
             "app.app_id_reserved"
         );
+    }
+
+    #[test]
+    fn a_registered_app_is_served_by_the_tenant_flow() {
+        let builtin = crate::native::defaults::builtin_flow_config().unwrap();
+        assert!(flow_serving(&builtin, "vestibule-demo-app").is_none());
+        let served = flow_serving(&builtin, "shop").unwrap();
+        assert!(served.user_flow.serves("shop"));
+        assert!(served.user_flow.serves("vestibule-demo-app"));
+        assert!(!builtin.user_flow.serves("shop"));
     }
 
     #[test]

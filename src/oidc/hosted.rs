@@ -75,7 +75,7 @@ pub enum Page {
 #[derive(Debug, Clone)]
 pub enum Next {
     /// Step again with this input, without asking the person.
-    Auto(FlowInput),
+    Auto(Box<FlowInput>),
     /// Show this page.
     Show(Page),
     /// The input was refused and the flow stays where it was: show the same page again
@@ -98,9 +98,11 @@ pub enum Next {
 /// The page or action after a step's `reply`, given the flow's `state` after it.
 pub fn after_step(state: Option<&FlowState>, reply: &Reply) -> Next {
     match reply {
-        Reply::Started | Reply::ReauthenticationRequired => Next::Auto(FlowInput::Challenge {
-            challenge_types: None,
-        }),
+        Reply::Started | Reply::ReauthenticationRequired => {
+            Next::Auto(Box::new(FlowInput::Challenge {
+                challenge_types: None,
+            }))
+        }
         Reply::PasswordRequired => match state {
             Some(FlowState::SignUpExpectPassword(_)) => {
                 Next::Show(Page::NewPassword { sign_up: true })
@@ -120,9 +122,11 @@ pub fn after_step(state: Option<&FlowState>, reply: &Reply) -> Next {
             code_length: *code_length,
             resend: !matches!(state, Some(FlowState::ExpectRegistrationCode(_))),
         }),
-        Reply::Preverified => Next::Auto(FlowInput::Continue),
+        Reply::Preverified => Next::Auto(Box::new(FlowInput::Continue)),
         Reply::Verified { .. } => match state {
-            Some(FlowState::ExpectTokenRequest(_)) => Next::Auto(FlowInput::RedeemContinuation),
+            Some(FlowState::ExpectTokenRequest(_)) => {
+                Next::Auto(Box::new(FlowInput::RedeemContinuation))
+            }
             _ => Next::Restart("this step is not available on these pages; start again".into()),
         },
         Reply::AttributesRequired { attributes } => Next::Show(Page::Attributes {
@@ -130,9 +134,9 @@ pub fn after_step(state: Option<&FlowState>, reply: &Reply) -> Next {
         }),
         Reply::MfaRequired { methods } | Reply::MfaMethods { methods } => {
             match methods.as_slice() {
-                [only] => Next::Auto(FlowInput::SelectMethod {
+                [only] => Next::Auto(Box::new(FlowInput::SelectMethod {
                     id: only.id.clone(),
-                }),
+                })),
                 _ => Next::Show(Page::ChooseMethod {
                     methods: methods.clone(),
                 }),
@@ -231,7 +235,7 @@ pub fn rejection_message(r: &Rejection) -> String {
 #[derive(Debug, Clone)]
 pub enum Action {
     /// Step the flow with this input.
-    Flow(FlowInput),
+    Flow(Box<FlowInput>),
     /// Start a sign-in or sign-up for this email.
     Start {
         /// Sign-up rather than sign-in.
@@ -272,30 +276,32 @@ pub fn action(
         }
         ("password", Page::Password | Page::NewPassword { .. }) => {
             let password = required("password", "a password")?;
-            Ok(Action::Flow(FlowInput::SubmitPassword {
+            Ok(Action::Flow(Box::new(FlowInput::SubmitPassword {
                 password: Secret::new(password),
-            }))
+            })))
         }
         ("code", Page::Code { .. }) => {
             let code = required("code", "the code")?;
-            Ok(Action::Flow(FlowInput::SubmitCode {
+            Ok(Action::Flow(Box::new(FlowInput::SubmitCode {
                 code: Secret::new(code.trim().to_string()),
-            }))
+            })))
         }
         ("resend", Page::Code { resend: true, .. }) => match state {
-            Some(FlowState::ExpectMfaCode(s)) => Ok(Action::Flow(FlowInput::SelectMethod {
-                id: s.method_id.clone(),
-            })),
-            _ => Ok(Action::Flow(FlowInput::Challenge {
+            Some(FlowState::ExpectMfaCode(s)) => {
+                Ok(Action::Flow(Box::new(FlowInput::SelectMethod {
+                    id: s.method_id.clone(),
+                })))
+            }
+            _ => Ok(Action::Flow(Box::new(FlowInput::Challenge {
                 challenge_types: None,
-            })),
+            }))),
         },
         ("method", Page::ChooseMethod { methods }) => {
             let id = required("method", "where to send the code")?;
             if !methods.iter().any(|m| m.id == id) {
                 return Err("choose one of the methods listed".into());
             }
-            Ok(Action::Flow(FlowInput::SelectMethod { id }))
+            Ok(Action::Flow(Box::new(FlowInput::SelectMethod { id })))
         }
         ("register", Page::Register { methods }) => {
             let channel = match field("channel").as_deref() {
@@ -311,10 +317,10 @@ pub fn action(
                 Channel::Email => "email",
             };
             let target = required(target_field, "where to send the code")?;
-            Ok(Action::Flow(FlowInput::RegisterMethod {
+            Ok(Action::Flow(Box::new(FlowInput::RegisterMethod {
                 channel,
                 target: Pii::new(target.trim().to_string()),
-            }))
+            })))
         }
         ("attributes", Page::Attributes { attributes }) => {
             let mut values = Map::new();
@@ -340,9 +346,9 @@ pub fn action(
                     values.insert(spec.name.clone(), v);
                 }
             }
-            Ok(Action::Flow(FlowInput::SubmitAttributes {
+            Ok(Action::Flow(Box::new(FlowInput::SubmitAttributes {
                 attributes: values,
-            }))
+            })))
         }
         _ => Err("this page does not offer that; use the form below".into()),
     }
@@ -380,11 +386,11 @@ mod tests {
     fn replies_that_need_nobody_step_on_by_themselves() {
         assert!(matches!(
             after_step(None, &Reply::Started),
-            Next::Auto(FlowInput::Challenge { .. })
+            Next::Auto(b) if matches!(*b, FlowInput::Challenge { .. })
         ));
         assert!(matches!(
             after_step(None, &Reply::Preverified),
-            Next::Auto(FlowInput::Continue)
+            Next::Auto(b) if matches!(*b, FlowInput::Continue)
         ));
         let one = MfaMethod {
             id: "m1".into(),
@@ -393,7 +399,7 @@ mod tests {
         };
         assert!(matches!(
             after_step(None, &Reply::MfaRequired { methods: vec![one.clone()] }),
-            Next::Auto(FlowInput::SelectMethod { id }) if id == "m1"
+            Next::Auto(b) if matches!(&*b, FlowInput::SelectMethod { id } if id == "m1")
         ));
         let two = vec![
             one.clone(),
@@ -482,7 +488,7 @@ mod tests {
                 None,
                 &fields(&[("action", "password"), ("password", "pw")])
             ),
-            Ok(Action::Flow(FlowInput::SubmitPassword { .. }))
+            Ok(Action::Flow(b)) if matches!(*b, FlowInput::SubmitPassword { .. })
         ));
         let choose = Page::ChooseMethod {
             methods: vec![MfaMethod {
@@ -520,10 +526,10 @@ mod tests {
                     ("phone", " +15551234567 ")
                 ])
             ),
-            Ok(Action::Flow(FlowInput::RegisterMethod {
+            Ok(Action::Flow(b)) if matches!(*b, FlowInput::RegisterMethod {
                 channel: Channel::Sms,
                 ..
-            }))
+            })
         ));
         assert!(
             action(

@@ -40,6 +40,9 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
     let method = req.method();
 
     let (name, id) = match segments.as_slice() {
+        ["applications", rest @ ..] => {
+            return super::admin_apps::handle(&mut req, &kv, &tenant, method, rest).await;
+        }
         ["identity", "conditionalAccess", "evaluate"] => {
             return match method {
                 Method::Post => evaluate(&mut req, &kv, &tenant).await,

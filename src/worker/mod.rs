@@ -6,8 +6,10 @@
 //! opaque 500 the runtime would otherwise produce.
 
 mod admin;
+mod admin_apps;
 mod dev;
 mod native;
+mod oidc;
 mod reply;
 mod request;
 mod store;
@@ -29,6 +31,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .on_async("/:tenant/v1.0/*rest", admin::handle)
         .get_async("/_dev/outbox", dev::outbox)
         .put_async("/_dev/native/:tenant/flow-config", native::dev_flow_config)
+        .get_async(
+            "/:tenant/v2.0/.well-known/openid-configuration",
+            oidc::discovery,
+        )
+        .get_async("/:tenant/discovery/v2.0/keys", oidc::jwks)
+        .on_async("/:tenant/oauth2/v2.0/authorize", oidc::authorize)
+        .post_async("/:tenant/oidc/interaction", oidc::interaction)
+        .on_async("/:tenant/oidc/userinfo", oidc::userinfo)
         .on_async("/:tenant/oauth2/v2.0/:op", native::handle)
         .on_async("/:tenant/signup/v1.0/:op", native::handle)
         .on_async("/:tenant/resetpassword/v1.0/:op", native::handle)

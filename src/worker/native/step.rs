@@ -151,9 +151,16 @@ async fn apply(
             }
             Effect::IssueTokens(grant) => {
                 let session = RefreshSession::new(&grant, scope, call.tokens, now);
-                let body =
-                    super::tokens::mint(store, call.setup, call.tokens, &grant, &session, now)
-                        .await?;
+                let body = super::tokens::mint(
+                    store,
+                    call.setup,
+                    call.tokens,
+                    &grant,
+                    &session,
+                    now,
+                    None,
+                )
+                .await?;
                 tokens = Some(body);
             }
             Effect::Audit(event) => audit(call.tenant, &event),

@@ -1,0 +1,451 @@
+//! `GET|POST /{tenant}/oauth2/v2.0/authorize` and the hosted pages' form posts at
+//! `POST /{tenant}/oidc/interaction`.
+//!
+//! The authorization request is checked by [`crate::oidc::authorize`]; a good one opens
+//! an [`Interaction`] and shows the first page. Each form post runs the flow engine
+//! exactly as a native-auth step does (same KV users, same code delivery, same access
+//! policy), with [`crate::oidc::hosted`] choosing the next page. When the flow issues
+//! tokens, an authorization code is stored instead and the browser is sent to the
+//! client's redirect URI.
+
+use super::super::native::delivery::Delivery;
+use super::super::native::kv::Store;
+use super::super::native::setup::{self, Setup};
+use super::super::native::{Fail, http};
+use super::super::{request, tenant};
+use super::pages;
+use crate::flow::{
+    AccessPolicy, Effect, Entropy, FlowConfig, FlowInput, FlowState, NoPolicies, StartSignIn,
+    StartSignUp, StepContext, TokenGrant, UserLookup,
+};
+use crate::native::Form;
+use crate::oidc::acr::RequireMfa;
+use crate::oidc::authorize::{self, AuthorizeError, AuthorizeRequest, response_url};
+use crate::oidc::code::CodeRecord;
+use crate::oidc::hosted::{self, Action, Next, Page};
+use crate::oidc::html::{View, render};
+use crate::oidc::interaction::Interaction;
+use crate::pii::Pii;
+use crate::time::Timestamp;
+use crate::token::{HandleKind, lookup_key, new_handle};
+use worker::kv::KvStore;
+use worker::{Method, Request, Response, Result, RouteContext};
+
+fn interaction_key(tenant: &str, lookup: &str) -> String {
+    format!("oidc/{tenant}/interaction/{lookup}")
+}
+
+/// The KV key of an authorization code's record.
+pub fn code_key(tenant: &str, lookup: &str) -> String {
+    format!("oidc/{tenant}/code/{lookup}")
+}
+
+/// The authorization endpoint (GET, or POST with a form body, OIDC Core §3.1.2.1).
+pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let Some(tenant) = tenant::from_route(&ctx) else {
+        return pages::error(404, "this sign-in address names no valid tenant");
+    };
+    let query = match req.method() {
+        Method::Get => req.url()?.query().unwrap_or_default().to_string(),
+        Method::Post => match http::form_body(&mut req).await {
+            Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+            Err(_) => return pages::error(400, "the authorization request could not be read"),
+        },
+        _ => return super::super::reply::method_not_allowed(),
+    };
+    let (_, issuer) = super::issuer_of(&req, &tenant)?;
+    let client_id = match authorize::client_id(&query) {
+        Ok(id) => id,
+        Err(e) => return refuse(&e, &issuer),
+    };
+    let kv = ctx.kv("KV")?;
+    let client = super::apps::client(&kv, &tenant, &client_id).await?;
+    let checked = match authorize::validate(&query, client.as_ref()) {
+        Ok(r) => r,
+        Err(e) => return refuse(&e, &issuer),
+    };
+    let now = request::now();
+    let interaction = Interaction::new(checked, now);
+    show(&kv, &tenant, &interaction, None, now).await
+}
+
+/// An invalid authorization request: a page, or the error sent to the client.
+fn refuse(e: &AuthorizeError, issuer: &str) -> Result<Response> {
+    match e {
+        AuthorizeError::Page { code, message } => {
+            worker::console_warn!("authorize: refused without redirect ({code})");
+            pages::error(400, message)
+        }
+        AuthorizeError::Redirect(r) => pages::redirect(&r.url(issuer)),
+    }
+}
+
+/// Stores the interaction under a fresh handle and renders its page.
+async fn show(
+    kv: &KvStore,
+    tenant: &str,
+    interaction: &Interaction,
+    error: Option<&str>,
+    now: Timestamp,
+) -> Result<Response> {
+    let handle = new_handle(HandleKind::ContinuationToken, &request::random::<32>()?);
+    kv.put(
+        &interaction_key(tenant, handle.lookup_key.as_str()),
+        serde_json::to_string(interaction)?,
+    )?
+    .expiration_ttl(interaction.ttl(now))
+    .execute()
+    .await?;
+    let form_action = format!("/{tenant}/oidc/interaction");
+    let html = render(&View {
+        page: &interaction.page,
+        client_name: &interaction.request.client_name,
+        form_action: &form_action,
+        handle: handle.token.expose(),
+        error,
+    });
+    pages::html(if error.is_some() { 400 } else { 200 }, html)
+}
+
+const EXPIRED: &str = "this sign-in page has expired or was already used; go back to the application and sign in again";
+
+/// A form post from a hosted page.
+pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let Some(tenant) = tenant::from_route(&ctx) else {
+        return pages::error(404, "this sign-in address names no valid tenant");
+    };
+    let Ok(body) = http::form_body(&mut req).await else {
+        return pages::error(400, "the form could not be read");
+    };
+    let Ok(form) = Form::parse(&body) else {
+        return pages::error(400, "the form could not be read");
+    };
+    let kv = ctx.kv("KV")?;
+    let now = request::now();
+    let Some(lookup) = form
+        .get("interaction")
+        .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok())
+    else {
+        return pages::error(400, EXPIRED);
+    };
+    let key = interaction_key(&tenant, lookup.as_str());
+    let Some(mut interaction) = kv.get(&key).json::<Interaction>().await? else {
+        return pages::error(400, EXPIRED);
+    };
+    // One post per handle: the next page gets a new one.
+    kv.delete(&key).await?;
+    if interaction.expired(now) {
+        return pages::error(400, EXPIRED);
+    }
+    let (_, issuer) = super::issuer_of(&req, &tenant)?;
+    let field = |name: &str| form.get(name).map(str::to_string);
+    let action = match hosted::action(&interaction.page, interaction.flow.as_ref(), &field) {
+        Ok(a) => a,
+        Err(message) => return show(&kv, &tenant, &interaction, Some(&message), now).await,
+    };
+    let (state, input) = match action {
+        Action::Cancel => {
+            return deny(
+                &interaction.request,
+                &issuer,
+                "access_denied",
+                "the user cancelled the sign-in",
+            );
+        }
+        Action::Switch { sign_up } => {
+            interaction.page = Page::Email {
+                sign_up,
+                email: None,
+            };
+            interaction.flow = None;
+            return show(&kv, &tenant, &interaction, None, now).await;
+        }
+        Action::Start { sign_up, email } => {
+            interaction.page = Page::Email {
+                sign_up,
+                email: Some(email.clone()),
+            };
+            (
+                None,
+                start_input(&interaction.request, sign_up, email, &req),
+            )
+        }
+        Action::Flow(input) => match interaction.flow.take() {
+            Some(state) => (Some(state), *input),
+            None => return pages::error(400, EXPIRED),
+        },
+    };
+    let setup = match setup::load(&ctx, &kv, &tenant).await {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let run = Run {
+        kv: &kv,
+        tenant: &tenant,
+        setup: &setup,
+        delivery: Delivery::for_env(&ctx),
+        now,
+    };
+    match run.drive(&mut interaction, state, input).await {
+        Ok(Outcome::Page(error)) => show(&kv, &tenant, &interaction, error.as_deref(), now).await,
+        Ok(Outcome::SignedIn(grant)) => {
+            issue_code(&kv, &tenant, &issuer, &interaction.request, grant, now).await
+        }
+        Ok(Outcome::Deny { error, description }) => {
+            deny(&interaction.request, &issuer, error, &description)
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// The start input for the email page.
+fn start_input(
+    r: &AuthorizeRequest,
+    sign_up: bool,
+    email: Pii<String>,
+    req: &Request,
+) -> FlowInput {
+    let facts = http::facts(req);
+    if sign_up {
+        FlowInput::StartSignUp(StartSignUp {
+            app_id: r.client_id.clone(),
+            email,
+            password: None,
+            attributes: Default::default(),
+            capabilities: Default::default(),
+            challenge_types: Default::default(),
+            facts,
+        })
+    } else {
+        FlowInput::StartSignIn(StartSignIn {
+            app_id: r.client_id.clone(),
+            email,
+            capabilities: Default::default(),
+            challenge_types: Default::default(),
+            facts,
+            auth_contexts: r.acr().auth_contexts,
+        })
+    }
+}
+
+/// Sends an error to the client's redirect URI (RFC 6749 §4.1.2.1).
+fn deny(r: &AuthorizeRequest, issuer: &str, error: &str, description: &str) -> Result<Response> {
+    let mut params = vec![("error", error), ("error_description", description)];
+    if let Some(state) = &r.state {
+        params.push(("state", state));
+    }
+    params.push(("iss", issuer));
+    pages::redirect(&response_url(&r.redirect_uri, r.response_mode, &params))
+}
+
+fn failed(e: Fail) -> Result<Response> {
+    match e {
+        Fail::Protocol(e) => {
+            worker::console_error!("interaction: {} ({})", e.error, e.status);
+            pages::error(
+                500,
+                "the sign-in service is not configured correctly; try again later",
+            )
+        }
+        Fail::Runtime(_) => {
+            worker::console_error!("interaction: runtime failure");
+            pages::error(
+                503,
+                "the sign-in service could not complete the request; try again shortly",
+            )
+        }
+    }
+}
+
+/// Stores an authorization code for the finished sign-in and sends the browser back.
+async fn issue_code(
+    kv: &KvStore,
+    tenant: &str,
+    issuer: &str,
+    r: &AuthorizeRequest,
+    grant: TokenGrant,
+    now: Timestamp,
+) -> Result<Response> {
+    let family: String = request::random::<16>()?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let record = CodeRecord::new(r, grant, family, now);
+    let handle = new_handle(HandleKind::AuthorizationCode, &request::random::<32>()?);
+    kv.put(
+        &code_key(tenant, handle.lookup_key.as_str()),
+        serde_json::to_string(&record)?,
+    )?
+    .expiration_ttl(crate::native::tokens::kv_ttl(record.expires_at, now))
+    .execute()
+    .await?;
+    let mut params = vec![("code", handle.token.expose().as_str())];
+    if let Some(state) = &r.state {
+        params.push(("state", state));
+    }
+    params.push(("iss", issuer));
+    pages::redirect(&response_url(&r.redirect_uri, r.response_mode, &params))
+}
+
+/// How one form post ended.
+enum Outcome {
+    /// Show the interaction's page (with this error).
+    Page(Option<String>),
+    /// Tokens were granted: issue a code.
+    SignedIn(TokenGrant),
+    /// Send this error to the client.
+    Deny {
+        error: &'static str,
+        description: String,
+    },
+}
+
+struct Run<'a> {
+    kv: &'a KvStore,
+    tenant: &'a str,
+    setup: &'a Setup,
+    delivery: Delivery,
+    now: Timestamp,
+}
+
+impl Run<'_> {
+    /// Steps the flow with `input`, then with the automatic inputs that follow, and
+    /// leaves the next page (or the end) in `interaction`.
+    async fn drive(
+        &self,
+        interaction: &mut Interaction,
+        mut state: Option<FlowState>,
+        mut input: FlowInput,
+    ) -> std::result::Result<Outcome, Fail> {
+        let store = Store::new(self.kv, self.tenant);
+        let config: FlowConfig = match crate::oidc::apps::flow_serving(
+            &self.setup.config,
+            &interaction.request.client_id,
+        ) {
+            Some(c)
+                if super::apps::is_registered(
+                    self.kv,
+                    self.tenant,
+                    &interaction.request.client_id,
+                )
+                .await? =>
+            {
+                c
+            }
+            _ => (*self.setup.config).clone(),
+        };
+        let tenant_policy: &dyn AccessPolicy = match &self.setup.policies {
+            Some(set) => set.as_ref(),
+            None => &NoPolicies,
+        };
+        let policy = RequireMfa {
+            inner: tenant_policy,
+            mfa: interaction.request.acr().mfa,
+        };
+        for _ in 0..hosted::MAX_AUTO_STEPS {
+            let user = match (&state, &input) {
+                (None, FlowInput::StartSignIn(s)) => store.user_by_email(s.email.expose()).await?,
+                (None, FlowInput::StartSignUp(s)) => store.user_by_email(s.email.expose()).await?,
+                (Some(st), _) => match st.user_lookup() {
+                    UserLookup::Id(id) => store.user(&id).await?,
+                    UserLookup::Email(e) => store.user_by_email(e.expose()).await?,
+                },
+                (None, _) => None,
+            };
+            let ctx = StepContext {
+                config: &config,
+                code_key: self.setup.code_key(),
+                access_policy: &policy,
+                now: self.now,
+                entropy: Entropy::new(request::random::<{ Entropy::RECOMMENDED_LEN }>()?.to_vec()),
+                user,
+            };
+            let step = match crate::flow::step(state.clone(), input, ctx) {
+                Ok(step) => step,
+                Err(e) => {
+                    worker::console_warn!("interaction: flow refused the input ({})", e.code());
+                    interaction.flow = state;
+                    return Ok(Outcome::Page(Some(
+                        "that did not work; try again or start over".to_string(),
+                    )));
+                }
+            };
+            let grant = self.apply(&store, step.effects).await?;
+            match hosted::after_step(step.state.as_ref(), &step.reply) {
+                Next::Auto(next) => {
+                    state = step.state;
+                    input = *next;
+                }
+                Next::Show(page) => {
+                    interaction.page = page;
+                    interaction.flow = step.state;
+                    return Ok(Outcome::Page(None));
+                }
+                Next::Again(message) => {
+                    interaction.flow = step.state;
+                    return Ok(Outcome::Page(Some(message)));
+                }
+                Next::Restart(message) => {
+                    let sign_up = matches!(interaction.page, Page::Email { sign_up: true, .. })
+                        || hosted::is_sign_up(state.as_ref());
+                    let email = match &interaction.page {
+                        Page::Email { email, .. } => email.clone(),
+                        _ => None,
+                    };
+                    interaction.page = Page::Email { sign_up, email };
+                    interaction.flow = None;
+                    return Ok(Outcome::Page(Some(message)));
+                }
+                Next::SignedIn => {
+                    return match grant {
+                        Some(grant) => Ok(Outcome::SignedIn(grant)),
+                        None => Err(crate::native::NativeError::server_error(
+                            "the flow signed in without a grant",
+                        )
+                        .into()),
+                    };
+                }
+                Next::Deny { error, description } => {
+                    return Ok(Outcome::Deny { error, description });
+                }
+            }
+        }
+        worker::console_error!("interaction: too many automatic steps");
+        interaction.flow = None;
+        interaction.page = Page::Email {
+            sign_up: false,
+            email: None,
+        };
+        Ok(Outcome::Page(Some(
+            "something went wrong; start again".to_string(),
+        )))
+    }
+
+    /// Applies a step's effects in order (as native auth does); returns the token grant
+    /// instead of minting tokens, which wait for the code exchange.
+    async fn apply(
+        &self,
+        store: &Store<'_>,
+        effects: Vec<Effect>,
+    ) -> std::result::Result<Option<TokenGrant>, Fail> {
+        let mut grant = None;
+        for effect in effects {
+            match effect {
+                Effect::CreateUser(user) => store.put_user(&user, true).await?,
+                Effect::UpdateUser(user) => store.put_user(&user, false).await?,
+                Effect::SendCode(code) => {
+                    self.delivery
+                        .deliver(self.kv, self.tenant, &code, self.now)
+                        .await?
+                }
+                Effect::IssueTokens(g) => grant = Some(g),
+                Effect::Audit(event) => {
+                    // Ids and codes only (see crate::flow::AuditEvent).
+                    let line = serde_json::to_string(&event).unwrap_or_default();
+                    worker::console_log!("audit tenant={} via=oidc {line}", self.tenant);
+                }
+            }
+        }
+        Ok(grant)
+    }
+}
