@@ -442,10 +442,27 @@ impl Run<'_> {
                 Effect::Audit(event) => {
                     // Ids and codes only (see crate::flow::AuditEvent).
                     let line = serde_json::to_string(&event).unwrap_or_default();
-                    worker::console_log!("audit tenant={} via=oidc {line}", self.tenant);
+                    console_info(&format!("audit tenant={} via=oidc {line}", self.tenant));
                 }
             }
         }
         Ok(grant)
+    }
+}
+
+/// `console.info`, as native auth writes audit lines (`wrangler dev --log-level info`
+/// shows them).
+fn console_info(line: &str) {
+    use wasm_bindgen::JsCast as _;
+    let global = js_sys::global();
+    let Ok(console) = js_sys::Reflect::get(&global, &"console".into()) else {
+        return;
+    };
+    let Ok(info) = js_sys::Reflect::get(&console, &"info".into()) else {
+        return;
+    };
+    if let Some(f) = info.dyn_ref::<js_sys::Function>() {
+        // Logging must never fail a request.
+        let _ = f.call1(&console, &line.into());
     }
 }
