@@ -10,9 +10,9 @@
 //!
 //! Only the code flow with PKCE `S256` is served (OAuth 2.1): `response_type=code`, a
 //! `code_challenge` is required and `plain` is refused; `scope` must include `openid`.
-//! `prompt=none` answers `login_required` because no single sign-on session is kept:
-//! every authorization authenticates afresh, which also meets `prompt=login` and any
-//! `max_age` by construction (the tokens' `auth_time` is this sign-in's).
+//! `prompt` and `max_age` are kept for the adapter, which decides with
+//! [`super::sso::may_resume`] whether the browser's single sign-on session may be used
+//! (`prompt=none` without one answers `login_required`).
 
 use super::acr::{self, AcrRequest};
 use super::apps::{Client, client_id_ok};
@@ -65,6 +65,9 @@ pub struct AuthorizeRequest {
     /// `prompt=login` was asked for.
     #[serde(default)]
     pub prompt_login: bool,
+    /// `prompt=none`: no page may be shown (`login_required` / `interaction_required`).
+    #[serde(default)]
+    pub prompt_none: bool,
     /// `prompt=create`: open on the sign-up page.
     #[serde(default)]
     pub prompt_create: bool,
@@ -287,19 +290,27 @@ pub fn validate(query: &str, client: Option<&Client>) -> Result<AuthorizeRequest
     };
     let mut prompt_login = false;
     let mut prompt_create = false;
-    for p in params.get("prompt").unwrap_or_default().split(' ') {
-        match p {
-            "" | "consent" | "select_account" => {}
+    let mut prompt_none = false;
+    let prompts: Vec<&str> = params
+        .get("prompt")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .collect();
+    for p in &prompts {
+        match *p {
+            "consent" | "select_account" => {}
             "login" => prompt_login = true,
             "create" => prompt_create = true,
-            "none" => {
-                return Err(fail(
-                    "login_required",
-                    "no sign-in session is kept here, so the user must sign in",
-                ));
-            }
+            "none" => prompt_none = true,
             _ => return Err(fail("invalid_request", "`prompt` has an unknown value")),
         }
+    }
+    if prompt_none && prompts.len() > 1 {
+        return Err(fail(
+            "invalid_request",
+            "`prompt=none` cannot be combined with other values",
+        ));
     }
     let acr_values = params.get("acr_values").map(str::to_string);
     if acr_values.as_ref().is_some_and(|a| a.len() > 512) {
@@ -321,6 +332,7 @@ pub fn validate(query: &str, client: Option<&Client>) -> Result<AuthorizeRequest
         acr_values,
         max_age,
         prompt_login,
+        prompt_none,
         prompt_create,
         login_hint,
     })
@@ -451,7 +463,12 @@ mod tests {
         assert_eq!(redirect_error(&token).0, "unsupported_response_type");
         let no_openid = q("").replace("scope=openid%20profile", "scope=profile");
         assert_eq!(redirect_error(&no_openid).0, "invalid_scope");
-        assert_eq!(redirect_error(&q("&prompt=none")).0, "login_required");
+        assert!(run(&q("&prompt=none")).unwrap().prompt_none);
+        assert_eq!(
+            redirect_error(&q("&prompt=none%20login")).0,
+            "invalid_request"
+        );
+        assert_eq!(redirect_error(&q("&prompt=bogus")).0, "invalid_request");
         assert_eq!(redirect_error(&q("&max_age=-1")).0, "invalid_request");
         assert_eq!(redirect_error(&q("&request=x")).0, "request_not_supported");
         assert_eq!(

@@ -2,8 +2,9 @@
 //! the page on screen, and the flow state. It is stored server-side under the lookup key
 //! of an opaque handle (`vct_`-style, 256 bits) that the page carries in a hidden form
 //! field; the handle is replaced at every post, so a page left in the browser history or
-//! a copied form cannot replay an old state. No cookie and no browser storage is used,
-//! so the pages behave the same in a private window.
+//! a copied form cannot replay an old state. The pages need no cookie and no browser
+//! storage, so they behave the same in a private window; the one cookie set after a
+//! sign-in is the optional single sign-on session ([`super::sso`]).
 
 use super::authorize::AuthorizeRequest;
 use super::hosted::Page;

@@ -10,6 +10,7 @@
 //!   [`acr`]: what `acr_values` asks of the sign-in.
 //! - [`hosted`] / [`html`] / [`interaction`]: the sign-up, sign-in and MFA pages, driving
 //!   the flow engine ([`crate::flow::step`]).
+//! - [`sso`]: the browser's single sign-on session (`prompt`, `max_age`).
 //! - [`code`]: authorization codes and the token endpoint's checks.
 //! - [`userinfo`] and [`step_up_needed`] / [`www_authenticate`]: whether a token's `acr` /
 //!   `auth_time` meet a resource's requirements, and the challenge if not.
@@ -24,6 +25,7 @@ pub mod hosted;
 pub mod html;
 pub mod interaction;
 pub mod redirect;
+pub mod sso;
 pub mod step_up;
 mod uri;
 pub mod userinfo;

@@ -332,6 +332,59 @@ test("step-up: acr_values=2 forces a second factor, and userinfo challenges a we
   assert.match(page.html, /text message/);
 });
 
+test("single sign-on: the session cookie resumes; prompt=login and max_age sign in afresh; acr_values=2 steps up", async () => {
+  const a = await authorization(config);
+  let res = await signIn(a.url, USER);
+  const cookieOf = (r) => {
+    const c = r.headers.get("set-cookie");
+    assert.match(c, /^vestibule_session=vct_[A-Za-z0-9_-]{43}; Path=\/oidc\/; HttpOnly; SameSite=Lax$/, "a session cookie (no Expires), not Secure over http");
+    return c.split(";")[0];
+  };
+  let cookie = cookieOf(res);
+  const id1 = await verified((await exchange(config, a, back(res))).id_token);
+  const get = (url) => fetch(url, { redirect: "manual", headers: { cookie } });
+
+  // The session is resumed without a page; the authentication is the same one.
+  const b = await authorization(config);
+  res = await get(b.url);
+  const id2 = await verified((await exchange(config, b, back(res))).id_token);
+  cookie = cookieOf(res);
+  assert.equal(id2.auth_time, id1.auth_time);
+  assert.deepEqual(id2.amr, ["pwd"]);
+  assert.equal(id2.sub, id1.sub);
+  assert.notEqual(id2.sid, id1.sid, "each authorization starts its own token family");
+  const none = await authorization(config, { prompt: "none" });
+  res = await get(none.url);
+  assert.ok(back(res).searchParams.get("code"), "prompt=none resumes a session");
+  cookie = cookieOf(res);
+
+  // prompt=login and an exceeded max_age show the sign-in page again.
+  assert.equal((await read(await get((await authorization(config, { prompt: "login" })).url))).h1, "Sign in");
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal((await read(await get((await authorization(config, { max_age: "0" })).url))).h1, "Sign in");
+  const fresh = await authorization(config, { max_age: "3600" });
+  res = await get(fresh.url);
+  assert.equal(res.status, 303, "a recent enough session is resumed");
+  cookie = cookieOf(res);
+
+  // acr_values=2 asks only for the missing second factor (the phone registered earlier).
+  const up = await authorization(config, { acr_values: "2" });
+  const page = await read(await get(up.url));
+  assert.equal(page.h1, "Enter the code", page.html);
+  const code = await latestCode(worker, PHONE);
+  seen.push(code);
+  const form = page.doc.querySelector("form");
+  res = await fetch(new URL(form.getAttribute("action"), worker.url), {
+    method: "POST", redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+    body: new URLSearchParams({ interaction: form.querySelector("[name=interaction]").value, action: "code", code }),
+  });
+  const id3 = await verified((await exchange(config, up, back(res))).id_token);
+  assert.equal(id3.acr, "2");
+  assert.deepEqual(id3.amr, ["pwd", "sms", "mfa"]);
+  assert.ok(id3.auth_time > id1.auth_time);
+});
+
 test("app registrations: bad config refused and never stored, registered apps sign in", async () => {
   const base = `${worker.url}/${T}/v1.0/applications`;
   const call = (method, url, body, token = ADMIN) => fetch(url, {

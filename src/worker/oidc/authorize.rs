@@ -15,8 +15,8 @@ use super::super::native::{Fail, http};
 use super::super::{request, tenant};
 use super::pages;
 use crate::flow::{
-    AccessPolicy, Effect, Entropy, FlowConfig, FlowInput, FlowState, NoPolicies, StartSignIn,
-    StartSignUp, StepContext, TokenGrant, UserLookup,
+    AccessPolicy, Effect, Entropy, FlowConfig, FlowInput, FlowState, NoPolicies, Session,
+    StartSignIn, StartSignUp, StartStepUp, StepContext, TokenGrant, UserLookup,
 };
 use crate::native::Form;
 use crate::oidc::acr::RequireMfa;
@@ -25,6 +25,7 @@ use crate::oidc::code::CodeRecord;
 use crate::oidc::hosted::{self, Action, Next, Page};
 use crate::oidc::html::{View, render};
 use crate::oidc::interaction::Interaction;
+use crate::oidc::sso::{self, SsoSession};
 use crate::pii::Pii;
 use crate::time::Timestamp;
 use crate::token::{HandleKind, lookup_key, new_handle};
@@ -65,8 +66,84 @@ pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> Result<Respon
         Err(e) => return refuse(&e, &issuer),
     };
     let now = request::now();
-    let interaction = Interaction::new(checked, now);
-    show(&kv, &tenant, &interaction, None, now).await
+    let mut interaction = Interaction::new(checked, now);
+    let secure = req.url()?.scheme() == "https";
+    let cookie = req.headers().get("cookie").ok().flatten();
+    let sso_lookup = sso::read_cookie(cookie.as_deref())
+        .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok());
+    let session = match &sso_lookup {
+        Some(k) => {
+            kv.get(&sso_key(&tenant, k.as_str()))
+                .json::<SsoSession>()
+                .await?
+        }
+        None => None,
+    };
+    let Some(session) = session.filter(|s| sso::may_resume(s, &interaction.request, now)) else {
+        if interaction.request.prompt_none {
+            return deny(
+                &interaction.request,
+                &issuer,
+                "login_required",
+                "the user must sign in",
+            );
+        }
+        return show(&kv, &tenant, &interaction, None, now).await;
+    };
+    // Resume the browser's session through the flow engine's step-up: the access policy
+    // and acr_values are judged again, and only what is missing is asked for.
+    let setup = match setup::load(&ctx, &kv, &tenant).await {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let input = FlowInput::StartStepUp(StartStepUp {
+        app_id: interaction.request.client_id.clone(),
+        session: Session {
+            user_id: session.user_id.clone(),
+            methods: session.methods.clone(),
+        },
+        auth_contexts: interaction.request.acr().auth_contexts,
+        capabilities: Default::default(),
+        challenge_types: Default::default(),
+        facts: http::facts(&req),
+    });
+    let run = Run {
+        kv: &kv,
+        tenant: &tenant,
+        setup: &setup,
+        delivery: Delivery::for_env(&ctx),
+        now,
+    };
+    let outcome = match run.drive(&mut interaction, None, input).await {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
+    let finish = Finish {
+        kv: &kv,
+        tenant: &tenant,
+        issuer: &issuer,
+        secure,
+        old_session: sso_lookup,
+        now,
+    };
+    match outcome {
+        Outcome::Page(_) if interaction.request.prompt_none => deny(
+            &interaction.request,
+            &issuer,
+            "interaction_required",
+            "the sign-in needs the user",
+        ),
+        Outcome::Page(error) => show(&kv, &tenant, &interaction, error.as_deref(), now).await,
+        Outcome::SignedIn(grant) => finish.signed_in(&interaction.request, grant).await,
+        Outcome::Deny { error, description } => {
+            deny(&interaction.request, &issuer, error, &description)
+        }
+    }
+}
+
+/// The KV key of a single sign-on session.
+fn sso_key(tenant: &str, lookup: &str) -> String {
+    format!("oidc/{tenant}/sso/{lookup}")
 }
 
 /// An invalid authorization request: a page, or the error sent to the client.
@@ -138,6 +215,10 @@ pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Resp
         return pages::error(400, EXPIRED);
     }
     let (_, issuer) = super::issuer_of(&req, &tenant)?;
+    let secure = req.url()?.scheme() == "https";
+    let cookie = req.headers().get("cookie").ok().flatten();
+    let old_session = sso::read_cookie(cookie.as_deref())
+        .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok());
     let field = |name: &str| form.get(name).map(str::to_string);
     let action = match hosted::action(&interaction.page, interaction.flow.as_ref(), &field) {
         Ok(a) => a,
@@ -189,7 +270,15 @@ pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Resp
     match run.drive(&mut interaction, state, input).await {
         Ok(Outcome::Page(error)) => show(&kv, &tenant, &interaction, error.as_deref(), now).await,
         Ok(Outcome::SignedIn(grant)) => {
-            issue_code(&kv, &tenant, &issuer, &interaction.request, grant, now).await
+            let finish = Finish {
+                kv: &kv,
+                tenant: &tenant,
+                issuer: &issuer,
+                secure,
+                old_session,
+                now,
+            };
+            finish.signed_in(&interaction.request, grant).await
         }
         Ok(Outcome::Deny { error, description }) => {
             deny(&interaction.request, &issuer, error, &description)
@@ -257,34 +346,58 @@ fn failed(e: Fail) -> Result<Response> {
     }
 }
 
-/// Stores an authorization code for the finished sign-in and sends the browser back.
-async fn issue_code(
-    kv: &KvStore,
-    tenant: &str,
-    issuer: &str,
-    r: &AuthorizeRequest,
-    grant: TokenGrant,
+/// What a finished sign-in needs to answer.
+struct Finish<'a> {
+    kv: &'a KvStore,
+    tenant: &'a str,
+    issuer: &'a str,
+    secure: bool,
+    old_session: Option<crate::token::LookupKey>,
     now: Timestamp,
-) -> Result<Response> {
-    let family: String = request::random::<16>()?
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let record = CodeRecord::new(r, grant, family, now);
-    let handle = new_handle(HandleKind::AuthorizationCode, &request::random::<32>()?);
-    kv.put(
-        &code_key(tenant, handle.lookup_key.as_str()),
-        serde_json::to_string(&record)?,
-    )?
-    .expiration_ttl(crate::native::tokens::kv_ttl(record.expires_at, now))
-    .execute()
-    .await?;
-    let mut params = vec![("code", handle.token.expose().as_str())];
-    if let Some(state) = &r.state {
-        params.push(("state", state));
+}
+
+impl Finish<'_> {
+    /// Stores an authorization code and the browser's single sign-on session, and sends
+    /// the browser back to the client with the code.
+    async fn signed_in(&self, r: &AuthorizeRequest, grant: TokenGrant) -> Result<Response> {
+        let (kv, tenant, now) = (self.kv, self.tenant, self.now);
+        let session = SsoSession::new(grant.user_id.clone(), grant.methods.clone(), now);
+        let sso = new_handle(HandleKind::ContinuationToken, &request::random::<32>()?);
+        kv.put(
+            &sso_key(tenant, sso.lookup_key.as_str()),
+            serde_json::to_string(&session)?,
+        )?
+        .expiration_ttl(session.ttl(now))
+        .execute()
+        .await?;
+        if let Some(old) = &self.old_session {
+            kv.delete(&sso_key(tenant, old.as_str())).await?;
+        }
+        let family: String = request::random::<16>()?
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let record = CodeRecord::new(r, grant, family, now);
+        let handle = new_handle(HandleKind::AuthorizationCode, &request::random::<32>()?);
+        kv.put(
+            &code_key(tenant, handle.lookup_key.as_str()),
+            serde_json::to_string(&record)?,
+        )?
+        .expiration_ttl(crate::native::tokens::kv_ttl(record.expires_at, now))
+        .execute()
+        .await?;
+        let mut params = vec![("code", handle.token.expose().as_str())];
+        if let Some(state) = &r.state {
+            params.push(("state", state));
+        }
+        params.push(("iss", self.issuer));
+        let resp = pages::redirect(&response_url(&r.redirect_uri, r.response_mode, &params))?;
+        resp.headers().set(
+            "set-cookie",
+            &sso::set_cookie(sso.token.expose(), tenant, self.secure),
+        )?;
+        Ok(resp)
     }
-    params.push(("iss", issuer));
-    pages::redirect(&response_url(&r.redirect_uri, r.response_mode, &params))
 }
 
 /// How one form post ended.
@@ -346,6 +459,7 @@ impl Run<'_> {
             let user = match (&state, &input) {
                 (None, FlowInput::StartSignIn(s)) => store.user_by_email(s.email.expose()).await?,
                 (None, FlowInput::StartSignUp(s)) => store.user_by_email(s.email.expose()).await?,
+                (None, FlowInput::StartStepUp(s)) => store.user(&s.session.user_id).await?,
                 (Some(st), _) => match st.user_lookup() {
                     UserLookup::Id(id) => store.user(&id).await?,
                     UserLookup::Email(e) => store.user_by_email(e.expose()).await?,

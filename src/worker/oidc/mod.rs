@@ -7,7 +7,8 @@
 //! native auth runs). This module reads requests, KV and secrets and writes responses.
 //!
 //! KV keys, by tenant: `oidc/{tenant}/interaction/{lookup}` (a page's state behind its
-//! hidden-field handle), `oidc/{tenant}/code/{lookup}` (an authorization code);
+//! hidden-field handle), `oidc/{tenant}/code/{lookup}` (an authorization code),
+//! `oidc/{tenant}/sso/{lookup}` (a browser's single sign-on session, behind its cookie);
 //! `tenant/{tenant}/applications` holds the app registrations. Users, refresh sessions
 //! and revoked session families are native auth's (`native/{tenant}/…`).
 
