@@ -11,7 +11,7 @@ import { JSDOM } from "jsdom";
 import * as client from "openid-client";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, assertLogClean, latestCode, nativeVars } from "../support/native.mjs";
+import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post } from "../support/native.mjs";
 
 const T = "oidc";
 const PASSWORD = "Correct-Horse-Battery-9";
@@ -429,6 +429,25 @@ test("app registrations: bad config refused and never stored, registered apps si
   assert.equal((await call("DELETE", `${base}/${app.id}`)).status, 204);
   res = await fetch((await authorization(shop, { redirect_uri: "http://127.0.0.1:9/shop" })).url, { redirect: "manual" });
   assert.equal(res.status, 400, "a deleted app is unknown");
+});
+
+test("native auth shares the refresh code: a reused rotated refresh token revokes its family", async () => {
+  let r = await post(worker, T, "oauth2/v2.0/initiate", { username: USER, challenge_type: TYPES, capabilities: CAPS });
+  r = await post(worker, T, "oauth2/v2.0/challenge", { continuation_token: r.body.continuation_token, challenge_type: TYPES });
+  assert.equal(r.body.challenge_type, "password", JSON.stringify(r.body));
+  r = await post(worker, T, "oauth2/v2.0/token", { continuation_token: r.body.continuation_token, grant_type: "password", password: PASSWORD, scope: "openid offline_access" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const first = r.body.refresh_token;
+  const sid = (await verified(r.body.id_token)).sid;
+  r = await post(worker, T, "oauth2/v2.0/token", { grant_type: "refresh_token", refresh_token: first, scope: "openid offline_access" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const second = r.body.refresh_token;
+  assert.equal((await verified(r.body.id_token)).sid, sid);
+  seen.push(first, second);
+  r = await post(worker, T, "oauth2/v2.0/token", { grant_type: "refresh_token", refresh_token: first, scope: "openid offline_access" });
+  assert.equal(r.body.error, "invalid_grant");
+  r = await post(worker, T, "oauth2/v2.0/token", { grant_type: "refresh_token", refresh_token: second, scope: "openid offline_access" });
+  assert.equal(r.body.error, "invalid_grant", "the family was revoked");
 });
 
 test("no secret or personal value reaches the log", () => {
