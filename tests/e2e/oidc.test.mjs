@@ -7,9 +7,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { JSDOM } from "jsdom";
+import { chromium } from "playwright-core";
 import * as client from "openid-client";
 import { createRemoteJWKSet, jwtVerify } from "jose";
+import { DESKTOP, shots } from "../support/browser.mjs";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post } from "../support/native.mjs";
 
@@ -448,6 +452,42 @@ test("native auth shares the refresh code: a reused rotated refresh token revoke
   assert.equal(r.body.error, "invalid_grant");
   r = await post(worker, T, "oauth2/v2.0/token", { grant_type: "refresh_token", refresh_token: second, scope: "openid offline_access" });
   assert.equal(r.body.error, "invalid_grant", "the family was revoked");
+});
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+test("headless Chromium with JavaScript off, in a fresh (private) context, signs in on the hosted pages", { skip: !existsSync(CHROMIUM) && "no Chromium" }, async () => {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  try {
+    // A new context keeps no storage between runs, like a private window; no script runs.
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP });
+    await context.route("http://127.0.0.1:9/**", (route) => route.fulfill({ status: 200, contentType: "text/plain", body: "app callback" }));
+    const page = await context.newPage();
+    const a = await authorization(config);
+    await page.goto(a.url.href);
+    assert.equal(await page.title(), "Sign in");
+    await page.getByLabel("Email address").fill(USER);
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Password").fill("not-the-password-0");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    assert.equal(await page.getByRole("alert").innerText(), "that password is not correct");
+    assert.equal(await page.getByLabel("Password").getAttribute("aria-describedby"), "error");
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, "oidc-password-error.png"), fullPage: true });
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/^http:\/\/127\.0\.0\.1:9\/callback\?/);
+    const cookies = await context.cookies(`${worker.url}/${T}/`);
+    assert.equal(cookies.length, 1);
+    assert.equal(cookies[0].httpOnly, true);
+    assert.equal(cookies[0].sameSite, "Lax");
+    assert.equal(cookies[0].expires, -1, "a session cookie");
+    const tokens = await exchange(config, a, new URL(page.url()));
+    seen.push(tokens.access_token, tokens.refresh_token);
+    assert.deepEqual((await verified(tokens.id_token)).amr, ["pwd"]);
+    await context.close();
+  } finally {
+    await browser.close();
+  }
 });
 
 test("no secret or personal value reaches the log", () => {
