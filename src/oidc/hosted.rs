@@ -123,6 +123,13 @@ pub fn after_step(state: Option<&FlowState>, reply: &Reply) -> Next {
             resend: !matches!(state, Some(FlowState::ExpectRegistrationCode(_))),
         }),
         Reply::Preverified => Next::Auto(Box::new(FlowInput::Continue)),
+        Reply::Verified { .. } if matches!(state, Some(FlowState::ResetExpectNewPassword(_))) => {
+            Next::Show(Page::NewPassword { sign_up: false })
+        }
+        Reply::ResetSubmitted { .. } => Next::Auto(Box::new(FlowInput::PollCompletion)),
+        Reply::ResetCompleted if matches!(state, Some(FlowState::ExpectTokenRequest(_))) => {
+            Next::Auto(Box::new(FlowInput::RedeemContinuation))
+        }
         Reply::Verified { .. } => match state {
             Some(FlowState::ExpectTokenRequest(_)) => {
                 Next::Auto(Box::new(FlowInput::RedeemContinuation))
@@ -164,7 +171,7 @@ pub fn after_step(state: Option<&FlowState>, reply: &Reply) -> Next {
             Some(_) => Next::Again(rejection_message(rejection)),
             None => Next::Restart(rejection_message(rejection)),
         },
-        Reply::ResetSubmitted { .. } | Reply::ResetCompleted | Reply::MethodChanged { .. } => {
+        Reply::ResetCompleted | Reply::MethodChanged { .. } => {
             Next::Restart("this step is not available on these pages; start again".into())
         }
     }
@@ -231,15 +238,26 @@ pub fn rejection_message(r: &Rejection) -> String {
     }
 }
 
+/// The flow the email page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartKind {
+    /// Sign in.
+    SignIn,
+    /// Create an account.
+    SignUp,
+    /// Reset a forgotten password (then sign in).
+    ResetPassword,
+}
+
 /// What a submitted form asks for.
 #[derive(Debug, Clone)]
 pub enum Action {
     /// Step the flow with this input.
     Flow(Box<FlowInput>),
-    /// Start a sign-in or sign-up for this email.
+    /// Start a sign-in, sign-up or password reset for this email.
     Start {
-        /// Sign-up rather than sign-in.
-        sign_up: bool,
+        /// Which flow.
+        kind: StartKind,
         /// The address as typed.
         email: Pii<String>,
     },
@@ -264,13 +282,21 @@ pub fn action(
     match (name.as_str(), page) {
         ("cancel", _) => Ok(Action::Cancel),
         ("switch", Page::Email { sign_up, .. }) => Ok(Action::Switch { sign_up: !sign_up }),
-        ("email", Page::Email { sign_up, .. }) => {
+        ("email" | "reset", Page::Email { sign_up, .. }) => {
             let email = required("email", "your email address")?;
             if crate::flow::contact::normalize_email(&email).is_none() {
                 return Err("enter a valid email address, like name@example.com".into());
             }
+            let kind = match (name.as_str(), sign_up) {
+                ("reset", false) => StartKind::ResetPassword,
+                ("reset", true) => {
+                    return Err("this page does not offer that; use the form below".into());
+                }
+                (_, true) => StartKind::SignUp,
+                (_, false) => StartKind::SignIn,
+            };
             Ok(Action::Start {
-                sign_up: *sign_up,
+                kind,
                 email: Pii::new(email),
             })
         }
@@ -415,6 +441,24 @@ mod tests {
     }
 
     #[test]
+    fn a_password_reset_asks_for_the_new_password_then_signs_in() {
+        assert!(matches!(
+            after_step(None, &Reply::ResetSubmitted { poll_interval: 2 }),
+            Next::Auto(b) if matches!(*b, FlowInput::PollCompletion)
+        ));
+        // Without the flow's state, a verified reset code cannot be told from others.
+        assert!(matches!(
+            after_step(
+                None,
+                &Reply::Verified {
+                    expires_in: Some(600)
+                }
+            ),
+            Next::Restart(_)
+        ));
+    }
+
+    #[test]
     fn refusals_stay_on_the_page_or_restart_and_blocks_go_to_the_client() {
         let wrong = Reply::Rejected {
             rejection: Rejection::InvalidCode { attempts_left: 2 },
@@ -458,7 +502,10 @@ mod tests {
                 None,
                 &fields(&[("action", "email"), ("email", "a@example.com")])
             ),
-            Ok(Action::Start { sign_up: false, .. })
+            Ok(Action::Start {
+                kind: StartKind::SignIn,
+                ..
+            })
         ));
         assert!(
             action(
@@ -469,6 +516,29 @@ mod tests {
             .is_err()
         );
         assert!(action(&email_page, None, &fields(&[("action", "email")])).is_err());
+        assert!(matches!(
+            action(
+                &email_page,
+                None,
+                &fields(&[("action", "reset"), ("email", "a@example.com")])
+            ),
+            Ok(Action::Start {
+                kind: StartKind::ResetPassword,
+                ..
+            })
+        ));
+        let sign_up_page = Page::Email {
+            sign_up: true,
+            email: None,
+        };
+        assert!(
+            action(
+                &sign_up_page,
+                None,
+                &fields(&[("action", "reset"), ("email", "a@example.com")])
+            )
+            .is_err()
+        );
         assert!(matches!(
             action(&email_page, None, &fields(&[("action", "switch")])),
             Ok(Action::Switch { sign_up: true })

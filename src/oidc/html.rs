@@ -158,6 +158,9 @@ pub fn render(view: &View<'_>) -> String {
                 err,
             );
             button(&mut out, "email", "Next", false);
+            if !*sign_up {
+                button(&mut out, "reset", "Forgot your password?", true);
+            }
             button(
                 &mut out,
                 "switch",

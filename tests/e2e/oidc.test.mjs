@@ -454,6 +454,31 @@ test("native auth shares the refresh code: a reused rotated refresh token revoke
   assert.equal(r.body.error, "invalid_grant", "the family was revoked");
 });
 
+test("forgot password: a code by email, a new password, then signed in", async () => {
+  const email = "reset.user@example.com";
+  const NEW_PASSWORD = "Brand-New-Passphrase-7";
+  seen.push(email, NEW_PASSWORD);
+  const a = await authorization(config);
+  await exchange(config, a, await signUp(a.url, email));
+  const b = await authorization(config);
+  let page = await open(b.url);
+  assert.ok(page.doc.querySelector('button[value="reset"]'), "the sign-in page offers a reset");
+  page = await next(page, { action: "reset", email }, "Enter the code");
+  const code = await latestCode(worker, email);
+  seen.push(code);
+  page = await next(page, { action: "code", code }, "Choose a new password");
+  assert.equal(page.doc.querySelector("#password").getAttribute("autocomplete"), "new-password");
+  const weak = await next(page, { action: "password", password: "short" }, "Choose a new password");
+  assert.match(weak.doc.querySelector('[role="alert"]').textContent, /choose another password/);
+  const tokens = await exchange(config, b, back(await submit(weak, { action: "password", password: NEW_PASSWORD })));
+  seen.push(tokens.access_token, tokens.refresh_token);
+  assert.ok((await verified(tokens.id_token)).amr.includes("otp"), "the reset code counts as a method");
+  // The new password works on the sign-in page.
+  const c = await authorization(config);
+  page = await next(await open(c.url), { action: "email", email }, "Enter your password");
+  await exchange(config, c, back(await submit(page, { action: "password", password: NEW_PASSWORD })));
+});
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 test("headless Chromium with JavaScript off, in a fresh (private) context, signs in on the hosted pages", { skip: !existsSync(CHROMIUM) && "no Chromium" }, async () => {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });

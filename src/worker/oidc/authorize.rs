@@ -16,13 +16,13 @@ use super::super::{request, tenant};
 use super::pages;
 use crate::flow::{
     AccessPolicy, Effect, Entropy, FlowConfig, FlowInput, FlowState, NoPolicies, Session,
-    StartSignIn, StartSignUp, StartStepUp, StepContext, TokenGrant, UserLookup,
+    StartPasswordReset, StartSignIn, StartSignUp, StartStepUp, StepContext, TokenGrant, UserLookup,
 };
 use crate::native::Form;
 use crate::oidc::acr::RequireMfa;
 use crate::oidc::authorize::{self, AuthorizeError, AuthorizeRequest, response_url};
 use crate::oidc::code::CodeRecord;
-use crate::oidc::hosted::{self, Action, Next, Page};
+use crate::oidc::hosted::{self, Action, Next, Page, StartKind};
 use crate::oidc::html::{View, render};
 use crate::oidc::interaction::Interaction;
 use crate::oidc::sso::{self, SsoSession};
@@ -241,15 +241,12 @@ pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Resp
             interaction.flow = None;
             return show(&kv, &tenant, &interaction, None, now).await;
         }
-        Action::Start { sign_up, email } => {
+        Action::Start { kind, email } => {
             interaction.page = Page::Email {
-                sign_up,
+                sign_up: kind == StartKind::SignUp,
                 email: Some(email.clone()),
             };
-            (
-                None,
-                start_input(&interaction.request, sign_up, email, &req),
-            )
+            (None, start_input(&interaction.request, kind, email, &req))
         }
         Action::Flow(input) => match interaction.flow.take() {
             Some(state) => (Some(state), *input),
@@ -290,30 +287,36 @@ pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Resp
 /// The start input for the email page.
 fn start_input(
     r: &AuthorizeRequest,
-    sign_up: bool,
+    kind: StartKind,
     email: Pii<String>,
     req: &Request,
 ) -> FlowInput {
     let facts = http::facts(req);
-    if sign_up {
-        FlowInput::StartSignUp(StartSignUp {
-            app_id: r.client_id.clone(),
+    let app_id = r.client_id.clone();
+    match kind {
+        StartKind::SignUp => FlowInput::StartSignUp(StartSignUp {
+            app_id,
             email,
             password: None,
             attributes: Default::default(),
             capabilities: Default::default(),
             challenge_types: Default::default(),
             facts,
-        })
-    } else {
-        FlowInput::StartSignIn(StartSignIn {
-            app_id: r.client_id.clone(),
+        }),
+        StartKind::SignIn => FlowInput::StartSignIn(StartSignIn {
+            app_id,
             email,
             capabilities: Default::default(),
             challenge_types: Default::default(),
             facts,
             auth_contexts: r.acr().auth_contexts,
-        })
+        }),
+        StartKind::ResetPassword => FlowInput::StartPasswordReset(StartPasswordReset {
+            app_id,
+            email,
+            capabilities: Default::default(),
+            facts,
+        }),
     }
 }
 
@@ -460,6 +463,9 @@ impl Run<'_> {
                 (None, FlowInput::StartSignIn(s)) => store.user_by_email(s.email.expose()).await?,
                 (None, FlowInput::StartSignUp(s)) => store.user_by_email(s.email.expose()).await?,
                 (None, FlowInput::StartStepUp(s)) => store.user(&s.session.user_id).await?,
+                (None, FlowInput::StartPasswordReset(s)) => {
+                    store.user_by_email(s.email.expose()).await?
+                }
                 (Some(st), _) => match st.user_lookup() {
                     UserLookup::Id(id) => store.user(&id).await?,
                     UserLookup::Email(e) => store.user_by_email(e.expose()).await?,
