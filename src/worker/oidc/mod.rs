@@ -15,6 +15,7 @@
 pub mod apps;
 mod authorize;
 mod discovery;
+mod drive;
 mod pages;
 pub mod token;
 mod userinfo;
