@@ -67,6 +67,13 @@ fn base_claims(grant: &TokenGrant, s: &TokenSettings, aud: &str, now: Timestamp)
     c
 }
 
+/// The session family of a new sign-in: the first refresh token's lookup key, cut to
+/// 32 hex characters (128 bits). Derived, not drawn, so minting needs no extra entropy;
+/// the lookup key is a hash of a secret and reveals nothing about the token.
+pub fn family_of(first_lookup_key: &str) -> String {
+    first_lookup_key.chars().take(32).collect()
+}
+
 /// The ID token's claims (audience: the app).
 pub fn id_token_claims(grant: &TokenGrant, s: &TokenSettings, now: Timestamp) -> Claims {
     let mut c = base_claims(grant, s, &grant.app_id, now);
@@ -151,6 +158,15 @@ pub struct RefreshSession {
     pub methods: Vec<SatisfiedMethod>,
     /// The session ends here; rotation does not extend it.
     pub expires_at: Timestamp,
+    /// The session family: every refresh token rotated from one sign-in shares it, and
+    /// the tokens carry it as `sid`. Empty in records written before families existed.
+    #[serde(default)]
+    pub family: String,
+    /// This refresh token was rotated already. The record is kept as a marker until the
+    /// session ends: presenting it again means it was copied, and the whole family is
+    /// revoked (RFC 9700 §4.14.2).
+    #[serde(default)]
+    pub used: bool,
 }
 
 impl RefreshSession {
@@ -166,6 +182,8 @@ impl RefreshSession {
             auth_time: grant.auth_time,
             methods: grant.methods.clone(),
             expires_at: now.plus(s.refresh_lifetime),
+            family: String::new(),
+            used: false,
         }
     }
 
@@ -190,8 +208,102 @@ impl RefreshSession {
     }
 }
 
+/// What the refresh grant does with a presented refresh token's session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshUse {
+    /// Rotate it and issue tokens.
+    Rotate,
+    /// Refuse: unknown to this client, or its family was revoked.
+    Refuse,
+    /// Refuse, and revoke the family: a rotated token came back (it was copied).
+    RevokeFamily(String),
+}
+
+/// The refresh grant's decision, before expiry and account checks: `family_revoked` is
+/// whether the store holds a revocation for the session's family.
+pub fn refresh_use(session: &RefreshSession, client_id: &str, family_revoked: bool) -> RefreshUse {
+    if session.app_id != client_id {
+        return RefreshUse::Refuse;
+    }
+    if session.used {
+        return if session.family.is_empty() {
+            RefreshUse::Refuse
+        } else {
+            RefreshUse::RevokeFamily(session.family.clone())
+        };
+    }
+    if family_revoked {
+        return RefreshUse::Refuse;
+    }
+    RefreshUse::Rotate
+}
+
 /// A KV TTL for something that expires at `expires_at`: the time left, but at least 60
 /// seconds (the KV minimum); the value itself keeps the exact expiry, checked on read.
 pub fn kv_ttl(expires_at: Timestamp, now: Timestamp) -> u64 {
     expires_at.since(now).0.max(60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pii::Pii;
+
+    fn session(used: bool, family: &str) -> RefreshSession {
+        let grant = TokenGrant {
+            user_id: "u".into(),
+            app_id: "app".into(),
+            email: Pii::new("a@example.com".into()),
+            display_name: None,
+            amr: vec!["pwd".into()],
+            acr: "1".into(),
+            acrs: vec![],
+            auth_time: Timestamp(10),
+            methods: vec![],
+        };
+        let mut s = RefreshSession::new(
+            &grant,
+            "openid",
+            &TokenSettings::new("i", "t"),
+            Timestamp(10),
+        );
+        s.used = used;
+        s.family = family.into();
+        s
+    }
+
+    #[test]
+    fn a_rotated_token_presented_again_revokes_its_family() {
+        assert_eq!(
+            refresh_use(&session(false, "f"), "app", false),
+            RefreshUse::Rotate
+        );
+        assert_eq!(
+            refresh_use(&session(true, "f"), "app", false),
+            RefreshUse::RevokeFamily("f".into())
+        );
+        assert_eq!(
+            refresh_use(&session(true, ""), "app", false),
+            RefreshUse::Refuse
+        );
+        assert_eq!(
+            refresh_use(&session(false, "f"), "app", true),
+            RefreshUse::Refuse
+        );
+        assert_eq!(
+            refresh_use(&session(false, "f"), "other", false),
+            RefreshUse::Refuse
+        );
+        // Another client's marker does not let it revoke the owner's family.
+        assert_eq!(
+            refresh_use(&session(true, "f"), "other", false),
+            RefreshUse::Refuse
+        );
+    }
+
+    #[test]
+    fn the_family_is_a_prefix_of_the_first_lookup_key() {
+        let key = "ab".repeat(32);
+        assert_eq!(family_of(&key), "ab".repeat(16));
+    }
 }

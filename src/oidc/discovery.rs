@@ -65,6 +65,8 @@ pub struct DiscoveryDocument {
     pub scopes_supported: Vec<&'static str>,
     /// Every claim the tokens can carry.
     pub claims_supported: Vec<&'static str>,
+    /// `true`: authorization responses carry `iss` (RFC 9207), against mix-up attacks.
+    pub authorization_response_iss_parameter_supported: bool,
     /// The `acr` values this issuer can satisfy (RFC 9470), if any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub acr_values_supported: Vec<String>,
@@ -127,6 +129,7 @@ pub fn discovery_document(
         code_challenge_methods_supported: vec!["S256"],
         scopes_supported: vec!["openid", "profile", "email", "offline_access"],
         claims_supported: CLAIMS_SUPPORTED.to_vec(),
+        authorization_response_iss_parameter_supported: true,
         acr_values_supported: acr_values_supported.to_vec(),
     })
 }

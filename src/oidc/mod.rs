@@ -1,17 +1,34 @@
-//! Pure OpenID Connect pieces the Worker serves: the discovery document, redirect URI
-//! checks, and the RFC 9470 step-up decision with its `WWW-Authenticate` challenge.
+//! Pure OpenID Connect pieces the Worker serves: discovery, app registrations and
+//! redirect URI checks, the authorization request, the hosted pages, authorization codes,
+//! userinfo, and the RFC 9470 step-up decision with its `WWW-Authenticate` challenge.
 //!
 //! - [`discovery_document`] builds the `/.well-known/openid-configuration` body.
-//! - [`validate_redirect_uri`] / [`redirect_uri_allowed`]: what may be registered, and
+//! - [`apps`]: Graph `application` registrations and the client they define;
+//!   [`validate_redirect_uri`] / [`redirect_uri_allowed`]: what may be registered, and
 //!   the exact-match check at the authorization endpoint.
-//! - [`step_up_needed`] / [`www_authenticate`]: whether a token's `acr` / `auth_time`
-//!   meet a resource's requirements, and the challenge if not.
+//! - [`authorize`]: the authorization request, checked in RFC 6749 §4.1.2.1 order;
+//!   [`acr`]: what `acr_values` asks of the sign-in.
+//! - [`hosted`] / [`html`] / [`interaction`]: the sign-up, sign-in and MFA pages, driving
+//!   the flow engine ([`crate::flow::step`]).
+//! - [`sso`]: the browser's single sign-on session (`prompt`, `max_age`).
+//! - [`code`]: authorization codes and the token endpoint's checks.
+//! - [`userinfo`] and [`step_up_needed`] / [`www_authenticate`]: whether a token's `acr` /
+//!   `auth_time` meet a resource's requirements, and the challenge if not.
 
+pub mod acr;
+pub mod apps;
+pub mod authorize;
+pub mod code;
 pub mod discovery;
 pub mod err;
+pub mod hosted;
+pub mod html;
+pub mod interaction;
 pub mod redirect;
+pub mod sso;
 pub mod step_up;
 mod uri;
+pub mod userinfo;
 
 pub use discovery::{CLAIMS_SUPPORTED, DiscoveryDocument, Endpoints, discovery_document};
 pub use err::OidcError;

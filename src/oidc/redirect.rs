@@ -4,8 +4,9 @@
 //! Matching is byte-for-byte against the registered list (OAuth 2.0 Security BCP,
 //! RFC 9700 §4.1.3): no prefix, wildcard, case or trailing-slash leniency, because each
 //! such leniency has been an open redirector that leaks codes. The one variation the BCP
-//! allows, any port on a loopback redirect for native apps (RFC 8252 §7.3), is not
-//! offered: MSAL browser apps register exact URIs, and an exact list is easier to audit.
+//! allows, any port on a loopback IP redirect for native apps (RFC 8252 §7.3), is applied
+//! by the authorization endpoint's client check ([`super::apps::Client::allows_redirect`]),
+//! not here.
 
 use super::err::OidcError;
 use super::uri;

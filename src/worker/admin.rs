@@ -59,6 +59,10 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
         }
         ["vestibule", "flowSettings"] => admin_flow_config::settings(&mut req, &at).await,
         ["users", rest @ ..] => admin_users::handle(&mut req, &at, rest).await,
+        ["applications", rest @ ..] => {
+            let method = req.method();
+            super::admin_apps::handle(&mut req, &kv, &tenant, method, rest).await
+        }
         _ => reply::not_found(),
     }
 }

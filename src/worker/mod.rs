@@ -6,10 +6,12 @@
 //! opaque 500 the runtime would otherwise produce.
 
 mod admin;
+mod admin_apps;
 mod admin_flow_config;
 mod admin_users;
 mod dev;
 mod native;
+mod oidc;
 mod reply;
 mod request;
 mod store;
@@ -35,6 +37,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             "/_dev/native/:tenant/delivery-hooks",
             native::dev_delivery_hooks,
         )
+        .get_async(
+            "/:tenant/v2.0/.well-known/openid-configuration",
+            oidc::discovery,
+        )
+        .get_async("/:tenant/discovery/v2.0/keys", oidc::jwks)
+        .on_async("/:tenant/oauth2/v2.0/authorize", oidc::authorize)
+        .post_async("/:tenant/oidc/interaction", oidc::interaction)
+        .on_async("/:tenant/oidc/userinfo", oidc::userinfo)
         .on_async("/:tenant/oauth2/v2.0/:op", native::handle)
         .on_async("/:tenant/signup/v1.0/:op", native::handle)
         .on_async("/:tenant/resetpassword/v1.0/:op", native::handle)

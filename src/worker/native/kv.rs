@@ -2,6 +2,8 @@
 //!
 //! - `native/{tenant}/flow/{lookup}`: a [`FlowRecord`] behind a continuation token;
 //! - `native/{tenant}/refresh/{lookup}`: a [`RefreshSession`] behind a refresh token;
+//! - `native/{tenant}/revoked/{family}`: a revoked session family (see
+//!   [`crate::native::tokens::refresh_use`]);
 //! - `native/{tenant}/user/{id}`: a [`UserRecord`];
 //! - `native/{tenant}/email/{sha256 of the normalized email}`: the user id for an email.
 //!
@@ -101,9 +103,30 @@ impl<'a> Store<'a> {
         Ok(())
     }
 
-    /// Forgets a refresh token (rotation).
-    pub async fn delete_refresh(&self, key: &LookupKey) -> Result<()> {
-        Ok(self.kv.delete(&self.key("refresh", key.as_str())).await?)
+    /// Whether a session family was revoked (an empty family never is).
+    pub async fn family_revoked(&self, family: &str) -> Result<bool> {
+        if family.is_empty() {
+            return Ok(false);
+        }
+        Ok(self
+            .kv
+            .get(&self.key("revoked", family))
+            .text()
+            .await?
+            .is_some())
+    }
+
+    /// Revokes a session family for `ttl` seconds (until its sessions would end).
+    pub async fn revoke_family(&self, family: &str, ttl: u64) -> Result<()> {
+        if family.is_empty() {
+            return Ok(());
+        }
+        self.kv
+            .put(&self.key("revoked", family), "1")?
+            .expiration_ttl(ttl.max(60))
+            .execute()
+            .await?;
+        Ok(())
     }
 
     /// A user by id.

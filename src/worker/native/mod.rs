@@ -11,14 +11,15 @@
 //! is a `400`, never a `5xx`; a missing secret or a storage failure is a
 //! `server_error` (500 or 503) and nothing is stored.
 
-mod delivery;
+pub(super) mod delivery;
 mod dev_config;
+pub(super) mod effects;
 mod hook_send;
-mod http;
-mod kv;
-mod setup;
+pub(super) mod http;
+pub(super) mod kv;
+pub(super) mod setup;
 mod step;
-mod tokens;
+pub(super) mod tokens;
 
 pub use delivery::dev_put_hooks as dev_delivery_hooks;
 pub use delivery::read as read_outbox;
@@ -114,6 +115,10 @@ async fn run(
     };
     let body = http::form_body(req).await?;
     let form = Form::parse(&body)?;
+    // OpenID Connect's code grant shares this token endpoint (src/worker/oidc).
+    if endpoint == Endpoint::Token && form.get("grant_type") == Some("authorization_code") {
+        return crate::worker::oidc::token::exchange(req, ctx, &tenant, &form, meta).await;
+    }
     let request = crate::native::parse(endpoint, &form, &http::facts(req))?;
     let kv = ctx.kv("KV")?;
     let setup = setup::load(ctx, &kv, &tenant).await?;
@@ -126,7 +131,18 @@ async fn run(
     } = &request
     {
         let store = kv::Store::new(&kv, &tenant);
-        return tokens::refresh(&store, &setup, &settings, client_id, refresh_token, meta).await;
+        let served = setup.config.user_flow.serves(client_id)
+            || crate::worker::oidc::apps::is_registered(&kv, &tenant, client_id).await?;
+        return tokens::refresh(
+            &store,
+            &setup,
+            &settings,
+            client_id,
+            refresh_token,
+            meta,
+            served,
+        )
+        .await;
     }
     let delivery = delivery::Delivery::load(ctx, &kv, &tenant).await?;
     let call = step::Call {

@@ -41,7 +41,7 @@ pub fn flow_config_key(tenant: &str) -> String {
 
 type Cache<T> = RefCell<HashMap<String, (String, Rc<T>)>>;
 /// The code key and the signing keys, parsed together from the two secrets.
-type Secrets = Rc<(CodeKey, Keyring)>;
+pub type Secrets = Rc<(CodeKey, Keyring)>;
 
 thread_local! {
     static CONFIGS: Cache<FlowConfig> = RefCell::new(HashMap::new());
@@ -113,7 +113,8 @@ pub async fn load(ctx: &RouteContext<()>, kv: &KvStore, tenant: &str) -> Result<
     })
 }
 
-fn secrets(ctx: &RouteContext<()>) -> Result<Secrets, Fail> {
+/// The code key and the signing keys from the Worker secrets (parsed once per change).
+pub fn secrets(ctx: &RouteContext<()>) -> Result<Secrets, Fail> {
     let read = |name: &str| ctx.secret(name).ok().map(|s| s.to_string());
     let (Some(code_key), Some(keys)) = (read("CODE_KEY"), read("SIGNING_KEYS")) else {
         return Err(NativeError::server_error(

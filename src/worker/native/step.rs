@@ -7,9 +7,10 @@
 
 use super::Fail;
 use super::delivery::Delivery;
+use super::effects::{self, Target};
 use super::kv::Store;
 use super::setup::Setup;
-use crate::flow::{AccessPolicy, Channel, Effect, Entropy, NoPolicies, StepContext, UserLookup};
+use crate::flow::{AccessPolicy, Channel, Entropy, NoPolicies, StepContext, UserLookup};
 use crate::native::delivery::{self as delivery_rules, Undelivered};
 use crate::native::tokens::{RefreshSession, TokenSettings};
 use crate::native::{
@@ -18,7 +19,6 @@ use crate::native::{
 };
 use crate::token::{HandleKind, LookupKey, lookup_key, new_handle};
 use crate::worker::request;
-use serde_json::Value;
 use worker::kv::KvStore;
 
 /// The context of one request.
@@ -103,11 +103,28 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         .or(kept.as_ref())
         .map(|s| s.common().app_id.clone())
         .unwrap_or_default();
-    let applied = apply(call, &store, step.effects, &scope, &app_id).await?;
+    let target = Target {
+        kv: call.kv,
+        tenant: call.tenant,
+        delivery: call.delivery,
+        app_id: &app_id,
+        correlation_id: Some(&call.meta.correlation_id),
+        now,
+    };
+    let applied = effects::apply(&target, step.effects).await?;
     if let Some((channel, why)) = applied.undelivered {
         return Err(undelivered(call, &store, kept, old_key.as_ref(), channel, why).await);
     }
-    let tokens = applied.tokens;
+    let tokens = match applied.grant {
+        Some(grant) => {
+            let session = RefreshSession::new(&grant, &scope, call.tokens, now);
+            let body =
+                super::tokens::mint(&store, call.setup, call.tokens, &grant, &session, now, None)
+                    .await?;
+            Some(body)
+        }
+        None => None,
+    };
     let token = match disposition(step.state.as_ref(), &step.reply) {
         Disposition::Rotate => match step.state.clone() {
             Some(state) => Some(rotate(&store, old_key.as_ref(), state, call.meta).await?),
@@ -151,14 +168,6 @@ async fn rotate(
     Ok(handle.token.into_inner())
 }
 
-/// What applying a step's effects gave.
-struct Applied {
-    /// The token response, if tokens were issued.
-    tokens: Option<Value>,
-    /// A code that did not go out; the effects after it were not applied.
-    undelivered: Option<(Channel, Undelivered)>,
-}
-
 /// Keeps the state the client's token points at (counting the failed send), logs the
 /// failure, and returns the client's error.
 async fn undelivered(
@@ -175,7 +184,7 @@ async fn undelivered(
         .unwrap_or_default();
     if let Some(state) = &kept {
         let common = state.common();
-        audit(
+        effects::audit(
             call.tenant,
             &crate::flow::AuditEvent {
                 at: call.meta.now,
@@ -195,71 +204,4 @@ async fn undelivered(
         }
     }
     delivery_rules::failure_error(channel, why, &others).into()
-}
-
-/// Applies the effects in order, stopping at a code that could not be sent.
-async fn apply(
-    call: &Call<'_>,
-    store: &Store<'_>,
-    effects: Vec<Effect>,
-    scope: &str,
-    app_id: &str,
-) -> Result<Applied, Fail> {
-    let now = call.meta.now;
-    let mut tokens = None;
-    for effect in effects {
-        match effect {
-            Effect::CreateUser(user) => store.put_user(&user, true).await?,
-            Effect::UpdateUser(user) => store.put_user(&user, false).await?,
-            Effect::SendCode(code) => {
-                let cx = crate::hook::request::Context {
-                    tenant: call.tenant,
-                    app_id,
-                    correlation_id: Some(&call.meta.correlation_id),
-                };
-                if let Err(why) = call.delivery.deliver(call.kv, cx, &code, now).await? {
-                    return Ok(Applied {
-                        tokens,
-                        undelivered: Some((code.channel, why)),
-                    });
-                }
-            }
-            Effect::IssueTokens(grant) => {
-                let session = RefreshSession::new(&grant, scope, call.tokens, now);
-                let body =
-                    super::tokens::mint(store, call.setup, call.tokens, &grant, &session, now)
-                        .await?;
-                tokens = Some(body);
-            }
-            Effect::Audit(event) => audit(call.tenant, &event),
-        }
-    }
-    Ok(Applied {
-        tokens,
-        undelivered: None,
-    })
-}
-
-/// Writes an audit event to the log. [`crate::flow::AuditEvent`] holds ids and codes
-/// only (user id, app id, event, channel, reason): no email, number, code or token.
-fn audit(tenant: &str, event: &crate::flow::AuditEvent) {
-    let line = serde_json::to_string(event).unwrap_or_default();
-    console_info(&format!("audit tenant={tenant} {line}"));
-}
-
-/// `console.info`: audit is information, not a `console.log` debug line, and
-/// `wrangler dev --log-level info` shows it (the end-to-end log check reads it there).
-fn console_info(line: &str) {
-    use wasm_bindgen::JsCast as _;
-    let global = js_sys::global();
-    let Ok(console) = js_sys::Reflect::get(&global, &"console".into()) else {
-        return;
-    };
-    let Ok(info) = js_sys::Reflect::get(&console, &"info".into()) else {
-        return;
-    };
-    if let Some(f) = info.dyn_ref::<js_sys::Function>() {
-        // Logging must never fail a request.
-        let _ = f.call1(&console, &line.into());
-    }
 }

@@ -9,7 +9,7 @@ use super::Fail;
 use super::kv::Store;
 use super::setup::Setup;
 use crate::flow::TokenGrant;
-use crate::native::tokens::{self, IssuedTokens, RefreshSession, TokenSettings};
+use crate::native::tokens::{self, IssuedTokens, RefreshSession, RefreshUse, TokenSettings};
 use crate::native::{Meta, NativeError, NativeResponse};
 use crate::pii::Secret;
 use crate::time::Timestamp;
@@ -18,6 +18,8 @@ use crate::worker::request;
 use serde_json::Value;
 
 /// Signs the tokens for `grant` and stores the refresh session; the token response body.
+/// The ID token carries `nonce` when the authorization request had one; both tokens
+/// carry the session family as `sid` (a new family for a new sign-in).
 pub async fn mint(
     store: &Store<'_>,
     setup: &Setup,
@@ -25,6 +27,7 @@ pub async fn mint(
     grant: &TokenGrant,
     session: &RefreshSession,
     now: Timestamp,
+    nonce: Option<&str>,
 ) -> Result<Value, Fail> {
     let sign = |claims: &crate::token::Claims| {
         crate::token::issue(setup.keyring(), claims).map_err(|e| {
@@ -34,17 +37,22 @@ pub async fn mint(
             )))
         })
     };
-    let id_token = sign(&tokens::id_token_claims(grant, settings, now))?;
-    let jti = request::new_id()?;
-    let access_token = sign(&tokens::access_token_claims(
-        grant,
-        &session.scope,
-        settings,
-        now,
-        &jti,
-    ))?;
     let refresh = refresh_token_handle(&request::random::<32>()?);
-    store.put_refresh(&refresh.lookup_key, session, now).await?;
+    let mut session = session.clone();
+    if session.family.is_empty() {
+        session.family = tokens::family_of(refresh.lookup_key.as_str());
+    }
+    let mut id_claims = tokens::id_token_claims(grant, settings, now);
+    id_claims.nonce = nonce.map(str::to_string);
+    id_claims.sid = Some(session.family.clone());
+    let id_token = sign(&id_claims)?;
+    let jti = request::new_id()?;
+    let mut access_claims = tokens::access_token_claims(grant, &session.scope, settings, now, &jti);
+    access_claims.sid = Some(session.family.clone());
+    let access_token = sign(&access_claims)?;
+    store
+        .put_refresh(&refresh.lookup_key, &session, now)
+        .await?;
     let issued = IssuedTokens {
         access_token: access_token.expose(),
         id_token: id_token.expose(),
@@ -61,7 +69,10 @@ pub async fn mint(
 
 /// `grant_type=refresh_token`: new tokens for the same authentication, or
 /// `invalid_grant` for a token that is unknown, used, expired, another client's, or
-/// whose account is gone or disabled.
+/// whose account is gone or disabled. A rotated token presented again revokes its whole
+/// session family, so a copied refresh token stops working for thief and owner alike.
+/// `served` says whether the client may use this tenant (its user flow, or an app
+/// registration).
 pub async fn refresh(
     store: &Store<'_>,
     setup: &Setup,
@@ -69,19 +80,32 @@ pub async fn refresh(
     client_id: &str,
     presented: &Secret<String>,
     meta: &Meta,
+    served: bool,
 ) -> Result<NativeResponse, Fail> {
     let now = meta.now;
-    if !setup.config.user_flow.serves(client_id) {
+    if !served {
         return Err(NativeError::unauthorized_client().into());
     }
     let invalid = || Fail::from(NativeError::invalid_token("refresh token"));
     let key = lookup_key(HandleKind::RefreshToken, presented.expose()).map_err(|_| invalid())?;
     let session = store.refresh(&key).await?.ok_or_else(invalid)?;
-    if session.app_id != client_id {
-        return Err(invalid());
+    let revoked = store.family_revoked(&session.family).await?;
+    match tokens::refresh_use(&session, client_id, revoked) {
+        RefreshUse::Rotate => {}
+        RefreshUse::Refuse => return Err(invalid()),
+        RefreshUse::RevokeFamily(family) => {
+            worker::console_warn!(
+                "refresh: a rotated refresh token was reused; session family revoked"
+            );
+            store.revoke_family(&family, session.ttl(now)).await?;
+            return Err(invalid());
+        }
     }
-    // Used once: gone before anything else can fail.
-    store.delete_refresh(&key).await?;
+    // Used once: marked before anything else can fail, and kept as a marker so that a
+    // second use is recognised as a copy.
+    let mut spent = session.clone();
+    spent.used = true;
+    store.put_refresh(&key, &spent, now).await?;
     if now >= session.expires_at {
         return Err(NativeError::new(
             "invalid_grant",
@@ -96,6 +120,6 @@ pub async fn refresh(
         .filter(|u| !u.lockout.disabled)
         .ok_or_else(invalid)?;
     let grant = session.grant(user.email.clone(), user.display_name.clone());
-    let body = mint(store, setup, settings, &grant, &session, now).await?;
+    let body = mint(store, setup, settings, &grant, &session, now, None).await?;
     Ok(NativeResponse { status: 200, body })
 }

@@ -1,0 +1,58 @@
+//! What the hosted pages keep between two form posts: the checked authorization request,
+//! the page on screen, and the flow state. It is stored server-side under the lookup key
+//! of an opaque handle (`vct_`-style, 256 bits) that the page carries in a hidden form
+//! field; the handle is replaced at every post, so a page left in the browser history or
+//! a copied form cannot replay an old state. The pages need no cookie and no browser
+//! storage, so they behave the same in a private window; the one cookie set after a
+//! sign-in is the optional single sign-on session ([`super::sso`]).
+
+use super::authorize::AuthorizeRequest;
+use super::hosted::Page;
+use crate::flow::FlowState;
+use crate::time::{Seconds, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// How long a person has between two pages before the sign-in must start again.
+pub const INTERACTION_LIFETIME: Seconds = Seconds(30 * 60);
+
+/// One sign-in on the hosted pages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Interaction {
+    /// The authorization request being answered.
+    pub request: AuthorizeRequest,
+    /// The page on screen.
+    pub page: Page,
+    /// The flow, once an email was entered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<FlowState>,
+    /// The interaction ends here.
+    pub expires_at: Timestamp,
+}
+
+impl Interaction {
+    /// A new interaction on the first page: sign-up for `prompt=create`, else sign-in,
+    /// with the email prefilled from `login_hint`.
+    pub fn new(request: AuthorizeRequest, now: Timestamp) -> Self {
+        let page = Page::Email {
+            sign_up: request.prompt_create,
+            email: request.login_hint.clone().map(crate::pii::Pii::new),
+        };
+        Interaction {
+            request,
+            page,
+            flow: None,
+            expires_at: now.plus(INTERACTION_LIFETIME),
+        }
+    }
+
+    /// Whether it is past its lifetime.
+    pub fn expired(&self, now: Timestamp) -> bool {
+        now >= self.expires_at
+    }
+
+    /// The KV TTL: the time left, at least 60 seconds.
+    pub fn ttl(&self, now: Timestamp) -> u64 {
+        crate::native::tokens::kv_ttl(self.expires_at, now)
+    }
+}

@@ -1,0 +1,90 @@
+//! Applying a flow step's effects: one place for native auth and the hosted OIDC pages,
+//! so both store users, send codes and write audit lines the same way.
+//!
+//! A code that cannot be sent stops the effects there and is reported back: the caller
+//! drops the step's new state and keeps the one the client holds (see
+//! [`crate::native::delivery`]). Tokens are not minted here: native auth mints them at
+//! once, the authorization endpoint keeps the grant for the code exchange.
+
+use super::Fail;
+use super::delivery::Delivery;
+use super::kv::Store;
+use crate::flow::{Channel, Effect, TokenGrant};
+use crate::native::delivery::Undelivered;
+use crate::time::Timestamp;
+use worker::kv::KvStore;
+
+/// Who the effects are applied for.
+pub struct Target<'a> {
+    /// KV.
+    pub kv: &'a KvStore,
+    /// The tenant.
+    pub tenant: &'a str,
+    /// How codes are delivered.
+    pub delivery: &'a Delivery,
+    /// The app the flow serves (named in hook payloads).
+    pub app_id: &'a str,
+    /// The client's request id, if any (named in hook payloads).
+    pub correlation_id: Option<&'a str>,
+    /// Now.
+    pub now: Timestamp,
+}
+
+/// What applying a step's effects gave.
+#[derive(Default)]
+pub struct Applied {
+    /// The step granted tokens.
+    pub grant: Option<TokenGrant>,
+    /// A code that did not go out; the effects after it were not applied.
+    pub undelivered: Option<(Channel, Undelivered)>,
+}
+
+/// Applies the effects in order, stopping at a code that could not be sent.
+pub async fn apply(at: &Target<'_>, effects: Vec<Effect>) -> Result<Applied, Fail> {
+    let store = Store::new(at.kv, at.tenant);
+    let mut applied = Applied::default();
+    for effect in effects {
+        match effect {
+            Effect::CreateUser(user) => store.put_user(&user, true).await?,
+            Effect::UpdateUser(user) => store.put_user(&user, false).await?,
+            Effect::SendCode(code) => {
+                let cx = crate::hook::request::Context {
+                    tenant: at.tenant,
+                    app_id: at.app_id,
+                    correlation_id: at.correlation_id,
+                };
+                if let Err(why) = at.delivery.deliver(at.kv, cx, &code, at.now).await? {
+                    applied.undelivered = Some((code.channel, why));
+                    return Ok(applied);
+                }
+            }
+            Effect::IssueTokens(grant) => applied.grant = Some(grant),
+            Effect::Audit(event) => audit(at.tenant, &event),
+        }
+    }
+    Ok(applied)
+}
+
+/// Writes an audit event to the log. [`crate::flow::AuditEvent`] holds ids and codes
+/// only (user id, app id, event, channel, reason): no email, number, code or token.
+pub fn audit(tenant: &str, event: &crate::flow::AuditEvent) {
+    let line = serde_json::to_string(event).unwrap_or_default();
+    console_info(&format!("audit tenant={tenant} {line}"));
+}
+
+/// `console.info`: audit is information, not a `console.log` debug line, and
+/// `wrangler dev --log-level info` shows it (the end-to-end log check reads it there).
+fn console_info(line: &str) {
+    use wasm_bindgen::JsCast as _;
+    let global = js_sys::global();
+    let Ok(console) = js_sys::Reflect::get(&global, &"console".into()) else {
+        return;
+    };
+    let Ok(info) = js_sys::Reflect::get(&console, &"info".into()) else {
+        return;
+    };
+    if let Some(f) = info.dyn_ref::<js_sys::Function>() {
+        // Logging must never fail a request.
+        let _ = f.call1(&console, &line.into());
+    }
+}

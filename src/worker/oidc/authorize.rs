@@ -1,0 +1,410 @@
+//! `GET|POST /{tenant}/oauth2/v2.0/authorize` and the hosted pages' form posts at
+//! `POST /{tenant}/oidc/interaction`.
+//!
+//! The authorization request is checked by [`crate::oidc::authorize`]; a good one opens
+//! an [`Interaction`] and shows the first page. Each form post runs the flow engine
+//! exactly as a native-auth step does (same KV users, same code delivery, same access
+//! policy), with [`crate::oidc::hosted`] choosing the next page. When the flow issues
+//! tokens, an authorization code is stored instead and the browser is sent to the
+//! client's redirect URI.
+
+use super::super::native::delivery::Delivery;
+use super::super::native::setup;
+use super::super::native::{Fail, http};
+use super::super::{request, tenant};
+use super::drive::{Outcome, Run};
+use super::pages;
+use crate::flow::{
+    FlowInput, Session, StartPasswordReset, StartSignIn, StartSignUp, StartStepUp, TokenGrant,
+};
+use crate::native::Form;
+use crate::oidc::authorize::{self, AuthorizeError, AuthorizeRequest, response_url};
+use crate::oidc::code::CodeRecord;
+use crate::oidc::hosted::{self, Action, Page, StartKind};
+use crate::oidc::html::{View, render};
+use crate::oidc::interaction::Interaction;
+use crate::oidc::sso::{self, SsoSession};
+use crate::pii::Pii;
+use crate::time::Timestamp;
+use crate::token::{HandleKind, lookup_key, new_handle};
+use worker::kv::KvStore;
+use worker::{Method, Request, Response, Result, RouteContext};
+
+fn interaction_key(tenant: &str, lookup: &str) -> String {
+    format!("oidc/{tenant}/interaction/{lookup}")
+}
+
+/// The KV key of an authorization code's record.
+pub fn code_key(tenant: &str, lookup: &str) -> String {
+    format!("oidc/{tenant}/code/{lookup}")
+}
+
+/// The authorization endpoint (GET, or POST with a form body, OIDC Core §3.1.2.1).
+pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let Some(tenant) = tenant::from_route(&ctx) else {
+        return pages::error(404, "this sign-in address names no valid tenant");
+    };
+    let query = match req.method() {
+        Method::Get => req.url()?.query().unwrap_or_default().to_string(),
+        Method::Post => match http::form_body(&mut req).await {
+            Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+            Err(_) => return pages::error(400, "the authorization request could not be read"),
+        },
+        _ => return super::super::reply::method_not_allowed(),
+    };
+    let (_, issuer) = super::issuer_of(&req, &tenant)?;
+    let client_id = match authorize::client_id(&query) {
+        Ok(id) => id,
+        Err(e) => return refuse(&e, &issuer),
+    };
+    let kv = ctx.kv("KV")?;
+    let client = super::apps::client(&kv, &tenant, &client_id).await?;
+    let checked = match authorize::validate(&query, client.as_ref()) {
+        Ok(r) => r,
+        Err(e) => return refuse(&e, &issuer),
+    };
+    let now = request::now();
+    let mut interaction = Interaction::new(checked, now);
+    let secure = req.url()?.scheme() == "https";
+    let cookie = req.headers().get("cookie").ok().flatten();
+    let sso_lookup = sso::read_cookie(cookie.as_deref())
+        .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok());
+    let session = match &sso_lookup {
+        Some(k) => {
+            kv.get(&sso_key(&tenant, k.as_str()))
+                .json::<SsoSession>()
+                .await?
+        }
+        None => None,
+    };
+    let Some(session) = session.filter(|s| sso::may_resume(s, &interaction.request, now)) else {
+        if interaction.request.prompt_none {
+            return deny(
+                &interaction.request,
+                &issuer,
+                "login_required",
+                "the user must sign in",
+            );
+        }
+        return show(&kv, &tenant, &interaction, None, now).await;
+    };
+    // Resume the browser's session through the flow engine's step-up: the access policy
+    // and acr_values are judged again, and only what is missing is asked for.
+    let setup = match setup::load(&ctx, &kv, &tenant).await {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let input = FlowInput::StartStepUp(StartStepUp {
+        app_id: interaction.request.client_id.clone(),
+        session: Session {
+            user_id: session.user_id.clone(),
+            methods: session.methods.clone(),
+        },
+        auth_contexts: interaction.request.acr().auth_contexts,
+        capabilities: Default::default(),
+        challenge_types: Default::default(),
+        facts: http::facts(&req),
+    });
+    let delivery = match Delivery::load(&ctx, &kv, &tenant).await {
+        Ok(d) => d,
+        Err(e) => return failed(e),
+    };
+    let run = Run {
+        kv: &kv,
+        tenant: &tenant,
+        setup: &setup,
+        delivery: &delivery,
+        now,
+    };
+    let outcome = match run.drive(&mut interaction, None, input).await {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
+    let finish = Finish {
+        kv: &kv,
+        tenant: &tenant,
+        issuer: &issuer,
+        secure,
+        old_session: sso_lookup,
+        now,
+    };
+    match outcome {
+        Outcome::Page(_) if interaction.request.prompt_none => deny(
+            &interaction.request,
+            &issuer,
+            "interaction_required",
+            "the sign-in needs the user",
+        ),
+        Outcome::Page(error) => show(&kv, &tenant, &interaction, error.as_deref(), now).await,
+        Outcome::SignedIn(grant) => finish.signed_in(&interaction.request, grant).await,
+        Outcome::Deny { error, description } => {
+            deny(&interaction.request, &issuer, error, &description)
+        }
+    }
+}
+
+/// The KV key of a single sign-on session.
+fn sso_key(tenant: &str, lookup: &str) -> String {
+    format!("oidc/{tenant}/sso/{lookup}")
+}
+
+/// An invalid authorization request: a page, or the error sent to the client.
+fn refuse(e: &AuthorizeError, issuer: &str) -> Result<Response> {
+    match e {
+        AuthorizeError::Page { code, message } => {
+            worker::console_warn!("authorize: refused without redirect ({code})");
+            pages::error(400, message)
+        }
+        AuthorizeError::Redirect(r) => pages::redirect(&r.url(issuer)),
+    }
+}
+
+/// Stores the interaction under a fresh handle and renders its page.
+async fn show(
+    kv: &KvStore,
+    tenant: &str,
+    interaction: &Interaction,
+    error: Option<&str>,
+    now: Timestamp,
+) -> Result<Response> {
+    let handle = new_handle(HandleKind::ContinuationToken, &request::random::<32>()?);
+    kv.put(
+        &interaction_key(tenant, handle.lookup_key.as_str()),
+        serde_json::to_string(interaction)?,
+    )?
+    .expiration_ttl(interaction.ttl(now))
+    .execute()
+    .await?;
+    let form_action = format!("/{tenant}/oidc/interaction");
+    let html = render(&View {
+        page: &interaction.page,
+        client_name: &interaction.request.client_name,
+        form_action: &form_action,
+        handle: handle.token.expose(),
+        error,
+    });
+    pages::html(if error.is_some() { 400 } else { 200 }, html)
+}
+
+const EXPIRED: &str = "this sign-in page has expired or was already used; go back to the application and sign in again";
+
+/// A form post from a hosted page.
+pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let Some(tenant) = tenant::from_route(&ctx) else {
+        return pages::error(404, "this sign-in address names no valid tenant");
+    };
+    let Ok(body) = http::form_body(&mut req).await else {
+        return pages::error(400, "the form could not be read");
+    };
+    let Ok(form) = Form::parse(&body) else {
+        return pages::error(400, "the form could not be read");
+    };
+    let kv = ctx.kv("KV")?;
+    let now = request::now();
+    let Some(lookup) = form
+        .get("interaction")
+        .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok())
+    else {
+        return pages::error(400, EXPIRED);
+    };
+    let key = interaction_key(&tenant, lookup.as_str());
+    let Some(mut interaction) = kv.get(&key).json::<Interaction>().await? else {
+        return pages::error(400, EXPIRED);
+    };
+    // One post per handle: the next page gets a new one.
+    kv.delete(&key).await?;
+    if interaction.expired(now) {
+        return pages::error(400, EXPIRED);
+    }
+    let (_, issuer) = super::issuer_of(&req, &tenant)?;
+    let secure = req.url()?.scheme() == "https";
+    let cookie = req.headers().get("cookie").ok().flatten();
+    let old_session = sso::read_cookie(cookie.as_deref())
+        .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok());
+    let field = |name: &str| form.get(name).map(str::to_string);
+    let action = match hosted::action(&interaction.page, interaction.flow.as_ref(), &field) {
+        Ok(a) => a,
+        Err(message) => return show(&kv, &tenant, &interaction, Some(&message), now).await,
+    };
+    let (state, input) = match action {
+        Action::Cancel => {
+            return deny(
+                &interaction.request,
+                &issuer,
+                "access_denied",
+                "the user cancelled the sign-in",
+            );
+        }
+        Action::Switch { sign_up } => {
+            interaction.page = Page::Email {
+                sign_up,
+                email: None,
+            };
+            interaction.flow = None;
+            return show(&kv, &tenant, &interaction, None, now).await;
+        }
+        Action::Start { kind, email } => {
+            interaction.page = Page::Email {
+                sign_up: kind == StartKind::SignUp,
+                email: Some(email.clone()),
+            };
+            (None, start_input(&interaction.request, kind, email, &req))
+        }
+        Action::Flow(input) => match interaction.flow.take() {
+            Some(state) => (Some(state), *input),
+            None => return pages::error(400, EXPIRED),
+        },
+    };
+    let setup = match setup::load(&ctx, &kv, &tenant).await {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let delivery = match Delivery::load(&ctx, &kv, &tenant).await {
+        Ok(d) => d,
+        Err(e) => return failed(e),
+    };
+    let run = Run {
+        kv: &kv,
+        tenant: &tenant,
+        setup: &setup,
+        delivery: &delivery,
+        now,
+    };
+    match run.drive(&mut interaction, state, input).await {
+        Ok(Outcome::Page(error)) => show(&kv, &tenant, &interaction, error.as_deref(), now).await,
+        Ok(Outcome::SignedIn(grant)) => {
+            let finish = Finish {
+                kv: &kv,
+                tenant: &tenant,
+                issuer: &issuer,
+                secure,
+                old_session,
+                now,
+            };
+            finish.signed_in(&interaction.request, grant).await
+        }
+        Ok(Outcome::Deny { error, description }) => {
+            deny(&interaction.request, &issuer, error, &description)
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// The start input for the email page.
+fn start_input(
+    r: &AuthorizeRequest,
+    kind: StartKind,
+    email: Pii<String>,
+    req: &Request,
+) -> FlowInput {
+    let facts = http::facts(req);
+    let app_id = r.client_id.clone();
+    match kind {
+        StartKind::SignUp => FlowInput::StartSignUp(StartSignUp {
+            app_id,
+            email,
+            password: None,
+            attributes: Default::default(),
+            capabilities: Default::default(),
+            challenge_types: Default::default(),
+            facts,
+        }),
+        StartKind::SignIn => FlowInput::StartSignIn(StartSignIn {
+            app_id,
+            email,
+            capabilities: Default::default(),
+            challenge_types: Default::default(),
+            facts,
+            auth_contexts: r.acr().auth_contexts,
+        }),
+        StartKind::ResetPassword => FlowInput::StartPasswordReset(StartPasswordReset {
+            app_id,
+            email,
+            capabilities: Default::default(),
+            facts,
+        }),
+    }
+}
+
+/// Sends an error to the client's redirect URI (RFC 6749 §4.1.2.1).
+fn deny(r: &AuthorizeRequest, issuer: &str, error: &str, description: &str) -> Result<Response> {
+    let mut params = vec![("error", error), ("error_description", description)];
+    if let Some(state) = &r.state {
+        params.push(("state", state));
+    }
+    params.push(("iss", issuer));
+    pages::redirect(&response_url(&r.redirect_uri, r.response_mode, &params))
+}
+
+fn failed(e: Fail) -> Result<Response> {
+    match e {
+        Fail::Protocol(e) => {
+            worker::console_error!("interaction: {} ({})", e.error, e.status);
+            pages::error(
+                500,
+                "the sign-in service is not configured correctly; try again later",
+            )
+        }
+        Fail::Runtime(_) => {
+            worker::console_error!("interaction: runtime failure");
+            pages::error(
+                503,
+                "the sign-in service could not complete the request; try again shortly",
+            )
+        }
+    }
+}
+
+/// What a finished sign-in needs to answer.
+struct Finish<'a> {
+    kv: &'a KvStore,
+    tenant: &'a str,
+    issuer: &'a str,
+    secure: bool,
+    old_session: Option<crate::token::LookupKey>,
+    now: Timestamp,
+}
+
+impl Finish<'_> {
+    /// Stores an authorization code and the browser's single sign-on session, and sends
+    /// the browser back to the client with the code.
+    async fn signed_in(&self, r: &AuthorizeRequest, grant: TokenGrant) -> Result<Response> {
+        let (kv, tenant, now) = (self.kv, self.tenant, self.now);
+        let session = SsoSession::new(grant.user_id.clone(), grant.methods.clone(), now);
+        let sso = new_handle(HandleKind::ContinuationToken, &request::random::<32>()?);
+        kv.put(
+            &sso_key(tenant, sso.lookup_key.as_str()),
+            serde_json::to_string(&session)?,
+        )?
+        .expiration_ttl(session.ttl(now))
+        .execute()
+        .await?;
+        if let Some(old) = &self.old_session {
+            kv.delete(&sso_key(tenant, old.as_str())).await?;
+        }
+        let family: String = request::random::<16>()?
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let record = CodeRecord::new(r, grant, family, now);
+        let handle = new_handle(HandleKind::AuthorizationCode, &request::random::<32>()?);
+        kv.put(
+            &code_key(tenant, handle.lookup_key.as_str()),
+            serde_json::to_string(&record)?,
+        )?
+        .expiration_ttl(crate::native::tokens::kv_ttl(record.expires_at, now))
+        .execute()
+        .await?;
+        let mut params = vec![("code", handle.token.expose().as_str())];
+        if let Some(state) = &r.state {
+            params.push(("state", state));
+        }
+        params.push(("iss", self.issuer));
+        let resp = pages::redirect(&response_url(&r.redirect_uri, r.response_mode, &params))?;
+        resp.headers().set(
+            "set-cookie",
+            &sso::set_cookie(sso.token.expose(), tenant, self.secure),
+        )?;
+        Ok(resp)
+    }
+}

@@ -1,0 +1,192 @@
+//! One form post (or a resumed session) through the flow engine: step with the input,
+//! apply the effects exactly as native auth does (users to KV, codes to delivery, audit
+//! to the log), follow the automatic inputs [`crate::oidc::hosted::after_step`] names,
+//! and stop at the next page, the token grant, or an error for the client.
+
+use super::super::native::Fail;
+use super::super::native::delivery::Delivery;
+use super::super::native::effects::{self, Target};
+use super::super::native::kv::Store;
+use super::super::native::setup::Setup;
+use super::super::request;
+use crate::flow::{
+    AccessPolicy, Entropy, FlowConfig, FlowInput, FlowState, NoPolicies, StepContext, TokenGrant,
+    UserLookup,
+};
+use crate::native::delivery as delivery_rules;
+use crate::oidc::acr::RequireMfa;
+use crate::oidc::hosted::{self, Next, Page};
+use crate::oidc::interaction::Interaction;
+use crate::time::Timestamp;
+use worker::kv::KvStore;
+
+/// How one form post ended.
+pub enum Outcome {
+    /// Show the interaction's page (with this error).
+    Page(Option<String>),
+    /// Tokens were granted: issue a code.
+    SignedIn(TokenGrant),
+    /// Send this error to the client.
+    Deny {
+        /// `error`.
+        error: &'static str,
+        /// `error_description`.
+        description: String,
+    },
+}
+
+/// What a run needs.
+pub struct Run<'a> {
+    /// KV.
+    pub kv: &'a KvStore,
+    /// The tenant.
+    pub tenant: &'a str,
+    /// Its configuration and keys.
+    pub setup: &'a Setup,
+    /// How codes are delivered.
+    pub delivery: &'a Delivery,
+    /// Now.
+    pub now: Timestamp,
+}
+
+impl Run<'_> {
+    /// Steps the flow with `input`, then with the automatic inputs that follow, and
+    /// leaves the next page (or the end) in `interaction`.
+    pub async fn drive(
+        &self,
+        interaction: &mut Interaction,
+        mut state: Option<FlowState>,
+        mut input: FlowInput,
+    ) -> std::result::Result<Outcome, Fail> {
+        let store = Store::new(self.kv, self.tenant);
+        let config: FlowConfig = match crate::oidc::apps::flow_serving(
+            &self.setup.config,
+            &interaction.request.client_id,
+        ) {
+            Some(c)
+                if super::apps::is_registered(
+                    self.kv,
+                    self.tenant,
+                    &interaction.request.client_id,
+                )
+                .await? =>
+            {
+                c
+            }
+            _ => (*self.setup.config).clone(),
+        };
+        // As in native auth: a channel that cannot deliver is not offered.
+        let config =
+            crate::native::delivery::only_deliverable(&config, |c| self.delivery.can_send(c))
+                .unwrap_or(config);
+        let tenant_policy: &dyn AccessPolicy = match &self.setup.policies {
+            Some(set) => set.as_ref(),
+            None => &NoPolicies,
+        };
+        let policy = RequireMfa {
+            inner: tenant_policy,
+            mfa: interaction.request.acr().mfa,
+        };
+        for _ in 0..hosted::MAX_AUTO_STEPS {
+            let user = match (&state, &input) {
+                (None, FlowInput::StartSignIn(s)) => store.user_by_email(s.email.expose()).await?,
+                (None, FlowInput::StartSignUp(s)) => store.user_by_email(s.email.expose()).await?,
+                (None, FlowInput::StartStepUp(s)) => store.user(&s.session.user_id).await?,
+                (None, FlowInput::StartPasswordReset(s)) => {
+                    store.user_by_email(s.email.expose()).await?
+                }
+                (Some(st), _) => match st.user_lookup() {
+                    UserLookup::Id(id) => store.user(&id).await?,
+                    UserLookup::Email(e) => store.user_by_email(e.expose()).await?,
+                },
+                (None, _) => None,
+            };
+            let ctx = StepContext {
+                config: &config,
+                code_key: self.setup.code_key(),
+                access_policy: &policy,
+                now: self.now,
+                entropy: Entropy::new(request::random::<{ Entropy::RECOMMENDED_LEN }>()?.to_vec()),
+                user,
+            };
+            let step = match crate::flow::step(state.clone(), input, ctx) {
+                Ok(step) => step,
+                Err(e) => {
+                    worker::console_warn!("interaction: flow refused the input ({})", e.code());
+                    interaction.flow = state;
+                    return Ok(Outcome::Page(Some(
+                        "that did not work; try again or start over".to_string(),
+                    )));
+                }
+            };
+            let target = Target {
+                kv: self.kv,
+                tenant: self.tenant,
+                delivery: self.delivery,
+                app_id: &interaction.request.client_id,
+                correlation_id: None,
+                now: self.now,
+            };
+            let applied = effects::apply(&target, step.effects).await?;
+            if let Some((channel, why)) = applied.undelivered {
+                // Keep the page and the state the user had (counting the failed send),
+                // and say what happened, as native auth answers with the same words.
+                let others = state
+                    .as_ref()
+                    .map(|s| delivery_rules::other_channels(s, channel))
+                    .unwrap_or_default();
+                interaction.flow = state.map(delivery_rules::after_failed_send);
+                let error = delivery_rules::failure_error(channel, why, &others);
+                return Ok(Outcome::Page(Some(error.description)));
+            }
+            let grant = applied.grant;
+            match hosted::after_step(step.state.as_ref(), &step.reply) {
+                Next::Auto(next) => {
+                    state = step.state;
+                    input = *next;
+                }
+                Next::Show(page) => {
+                    interaction.page = page;
+                    interaction.flow = step.state;
+                    return Ok(Outcome::Page(None));
+                }
+                Next::Again(message) => {
+                    interaction.flow = step.state;
+                    return Ok(Outcome::Page(Some(message)));
+                }
+                Next::Restart(message) => {
+                    let sign_up = matches!(interaction.page, Page::Email { sign_up: true, .. })
+                        || hosted::is_sign_up(state.as_ref());
+                    let email = match &interaction.page {
+                        Page::Email { email, .. } => email.clone(),
+                        _ => None,
+                    };
+                    interaction.page = Page::Email { sign_up, email };
+                    interaction.flow = None;
+                    return Ok(Outcome::Page(Some(message)));
+                }
+                Next::SignedIn => {
+                    return match grant {
+                        Some(grant) => Ok(Outcome::SignedIn(grant)),
+                        None => Err(crate::native::NativeError::server_error(
+                            "the flow signed in without a grant",
+                        )
+                        .into()),
+                    };
+                }
+                Next::Deny { error, description } => {
+                    return Ok(Outcome::Deny { error, description });
+                }
+            }
+        }
+        worker::console_error!("interaction: too many automatic steps");
+        interaction.flow = None;
+        interaction.page = Page::Email {
+            sign_up: false,
+            email: None,
+        };
+        Ok(Outcome::Page(Some(
+            "something went wrong; start again".to_string(),
+        )))
+    }
+}

@@ -1,0 +1,101 @@
+//! `grant_type=authorization_code` at the shared `/{tenant}/oauth2/v2.0/token`
+//! endpoint: the code's record is checked by [`crate::oidc::code::exchange`] (single use,
+//! expiry, client, redirect URI, PKCE), then tokens are minted exactly as native auth
+//! mints them, with the request's `nonce` and the code's session family as `sid`.
+
+use super::super::native::kv::Store;
+use super::super::native::{Fail, setup, tokens};
+use super::authorize::code_key;
+use crate::native::tokens::{RefreshSession, TokenSettings};
+use crate::native::{Form, Meta, NativeError, NativeResponse};
+use crate::oidc::code::{CodeRecord, Exchange, exchange as decide};
+use crate::token::{HandleKind, lookup_key};
+use worker::{Request, RouteContext};
+
+/// How long a spent code's marker is kept: as long as the sessions it could have started.
+const SPENT_MARKER_TTL: u64 = 86_400;
+
+fn invalid_client() -> NativeError {
+    let mut e = NativeError::new(
+        "invalid_client",
+        "the client is not registered here (`client_id`)",
+    );
+    e.status = 401;
+    e
+}
+
+/// Redeems an authorization code.
+pub async fn exchange(
+    req: &Request,
+    ctx: &RouteContext<()>,
+    tenant: &str,
+    form: &Form,
+    meta: &Meta,
+) -> Result<NativeResponse, Fail> {
+    let now = meta.now;
+    let client_id = form.get("client_id").ok_or_else(invalid_client)?;
+    let kv = ctx.kv("KV")?;
+    if super::apps::client(&kv, tenant, client_id).await?.is_none() {
+        return Err(invalid_client().into());
+    }
+    let code = form.require("code")?;
+    let unknown = || {
+        Fail::from(NativeError::new(
+            "invalid_grant",
+            "the authorization code is invalid",
+        ))
+    };
+    let lookup = lookup_key(HandleKind::AuthorizationCode, code).map_err(|_| unknown())?;
+    let key = code_key(tenant, lookup.as_str());
+    let record = kv
+        .get(&key)
+        .json::<CodeRecord>()
+        .await?
+        .ok_or_else(unknown)?;
+    let store = Store::new(&kv, tenant);
+    match decide(
+        &record,
+        client_id,
+        form.get("redirect_uri"),
+        form.get("code_verifier"),
+        now,
+    ) {
+        Exchange::Issue => {}
+        Exchange::Refuse { error, revoke } => {
+            if let Some(family) = revoke {
+                worker::console_warn!(
+                    "token: an authorization code was replayed; session family revoked"
+                );
+                store.revoke_family(&family, SPENT_MARKER_TTL).await?;
+            }
+            return Err(error.into());
+        }
+    }
+    // Spent before anything else can fail; the marker recognises a replay.
+    kv.put(
+        &key,
+        serde_json::to_string(&record.clone().spent()).map_err(worker::Error::from)?,
+    )?
+    .expiration_ttl(SPENT_MARKER_TTL)
+    .execute()
+    .await?;
+    let setup = setup::load(ctx, &kv, tenant).await?;
+    let origin = req.url()?.origin().ascii_serialization();
+    let settings = TokenSettings::new(
+        crate::native::tokens::issuer(&origin, tenant),
+        tenant.to_string(),
+    );
+    let mut session = RefreshSession::new(&record.grant, &record.scope, &settings, now);
+    session.family = record.family.clone();
+    let body = tokens::mint(
+        &store,
+        &setup,
+        &settings,
+        &record.grant,
+        &session,
+        now,
+        record.nonce.as_deref(),
+    )
+    .await?;
+    Ok(NativeResponse { status: 200, body })
+}
