@@ -46,6 +46,9 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
                 _ => reply::method_not_allowed(),
             };
         }
+        ["auditLogs", "signIns", rest @ ..] => {
+            return super::sign_in_log::serve(&req, &kv, &tenant, rest).await;
+        }
         ["identity", "conditionalAccess", "policies", rest @ ..] => {
             (CollectionName::Policies, rest)
         }

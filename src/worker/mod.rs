@@ -10,6 +10,7 @@ mod dev;
 mod native;
 mod reply;
 mod request;
+mod sign_in_log;
 mod store;
 mod tenant;
 

@@ -131,6 +131,7 @@ async fn run(
         delivery: delivery::Delivery::for_env(ctx),
         tokens: &settings,
         meta,
+        sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(ctx),
     };
     step::run(&call, request).await
 }

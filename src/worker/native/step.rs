@@ -30,6 +30,8 @@ pub struct Call<'a> {
     pub tokens: &'a TokenSettings,
     /// Time and ids.
     pub meta: &'a Meta,
+    /// Where sign-in attempts are recorded.
+    pub sign_in_log: crate::worker::sign_in_log::SignInLog,
 }
 
 /// Runs a start or step request.
@@ -156,7 +158,10 @@ async fn apply(
                         .await?;
                 tokens = Some(body);
             }
-            Effect::Audit(event) => audit(call.tenant, &event),
+            Effect::Audit(event) => {
+                audit(call.tenant, &event);
+                call.sign_in_log.record(call.kv, call.tenant, &event).await;
+            }
         }
     }
     Ok(tokens)
