@@ -25,8 +25,8 @@
 
 use super::evidence::{AuthStep, SignInEvidence, SignInOutcome};
 use crate::admin::rfc3339;
-use crate::flow::AuditEvent;
 use crate::flow::reply::{BlockReason, Rejection, Reply};
+use crate::flow::{AuditEvent, FlowKind};
 use crate::pii::Pii;
 use crate::policy::AuthMethod;
 use crate::policy::decision::PolicyOutcome;
@@ -173,7 +173,7 @@ pub fn build(id: &str, event: &AuditEvent, evidence: &SignInEvidence) -> SignInR
         authentication_details: evidence
             .steps
             .iter()
-            .map(|s| detail(s, failure_reason))
+            .map(|s| detail(s, event.flow, failure_reason))
             .collect(),
         authentication_methods_used: methods_used(&evidence.steps),
         authentication_requirement: requirement(evidence).to_string(),
@@ -332,9 +332,11 @@ fn methods_used(steps: &[AuthStep]) -> Vec<String> {
 
 /// One step; a failed step's result is the attempt's failure reason (only the last
 /// step can fail).
-fn detail(step: &AuthStep, failure_reason: Option<&str>) -> AuthenticationDetail {
+fn detail(step: &AuthStep, flow: FlowKind, failure_reason: Option<&str>) -> AuthenticationDetail {
+    let chose_password = matches!(flow, FlowKind::SignUp | FlowKind::PasswordReset);
     let result = match (step.previously_satisfied, step.succeeded, step.method) {
         (true, _, _) => "previously satisfied",
+        (false, true, AuthMethod::Password) if chose_password => "password set in this flow",
         (false, true, AuthMethod::Password) => "correct password",
         (false, true, _) => "correct code",
         (false, false, _) => failure_reason.unwrap_or("failed"),
@@ -357,7 +359,6 @@ fn detail(step: &AuthStep, failure_reason: Option<&str>) -> AuthenticationDetail
 mod tests {
     use super::*;
     use crate::audit::{AppliedPolicy, applied_policies};
-    use crate::flow::FlowKind;
     use crate::policy::{PolicySet, SatisfiedMethod, SignIn};
     use crate::time::Timestamp;
     use serde_json::{Value, json};
@@ -631,6 +632,22 @@ mod tests {
         assert_eq!(
             v["authenticationDetails"][0]["authenticationStepRequirement"],
             "Primary authentication"
+        );
+        assert_eq!(
+            v["authenticationDetails"][0]["authenticationStepResultDetail"],
+            "correct password"
+        );
+        let mut sign_up = event();
+        sign_up.flow = FlowKind::SignUp;
+        let steps = vec![step(AuthMethod::Password, true, true)];
+        let after_sign_up = build(
+            "id",
+            &sign_up,
+            &evidence(SignInOutcome::Success, steps, None),
+        );
+        assert_eq!(
+            after_sign_up.authentication_details[0].authentication_step_result_detail,
+            "password set in this flow"
         );
         let back: SignInRecord = serde_json::from_value(v).unwrap();
         assert_eq!(back, r);
