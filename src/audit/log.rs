@@ -8,7 +8,9 @@
 //!   keys in ascending byte order, so the reversed time lists the newest record first.
 //! - **List metadata** holds the record's [`SignInSummary`] (at most 1024 bytes, KV's
 //!   limit), so a filtered list reads only the records it returns. A record whose summary
-//!   is larger (an absurdly long app id) is stored without one and read to be filtered.
+//!   would be larger is stored without one and read to be filtered; the native API keeps
+//!   that from happening (client ids are at most 128 characters, emails 254), but a write
+//!   never fails on it.
 //! - **Retention**: every record is written with a KV expiration TTL of the retention
 //!   (`SIGN_IN_LOG_RETENTION_DAYS`, default 30 days like Entra's P1/P2 sign-in logs), so
 //!   KV deletes it; nothing else deletes records.

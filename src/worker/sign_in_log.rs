@@ -145,10 +145,7 @@ async fn list(req: &Request, kv: &KvStore, tenant: &str) -> Result<Response> {
                 Some(s) => (Some(s), None),
                 None => {
                     let record = load(kv, &key.name).await?;
-                    let summary = record
-                        .as_ref()
-                        .and_then(|r| serde_json::from_value(r.clone()).ok())
-                        .map(|r| SignInSummary::of(&r));
+                    let summary = record.as_ref().and_then(SignInSummary::from_record_json);
                     (summary, record)
                 }
             };

@@ -227,6 +227,14 @@ test("the admin credential is required, ids are checked, tenants are apart", asy
     const r = await admin(`auditLogs/signIns/${id}`);
     assert.equal(r.status, 404, id);
   }
+  // An app the user flow does not serve is a failed attempt too (700016).
+  const refused = await post(worker, "apps", "oauth2/v2.0/initiate", { username: "someone@example.com", challenge_type: TYPES }, { clientId: "unknown-app" });
+  assert.equal(refused.body.error, "unauthorized_client");
+  await post(worker, "apps", "oauth2/v2.0/initiate", { username: "nobody@example.com", challenge_type: TYPES });
+  const byApp = await signIns({ $filter: "appId eq 'unknown-app'" }, "apps");
+  assert.deepEqual(byApp.map((x) => [x.status.errorCode, x.userPrincipalName]), [[700016, "someone@example.com"]]);
+  assert.equal((await signIns({}, "apps")).length, 2);
+
   const post_ = await admin("auditLogs/signIns", { method: "POST", body: {} });
   assert.equal(post_.status, 405);
   assert.deepEqual(await signIns({}, "another-tenant"), []);
