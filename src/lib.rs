@@ -11,6 +11,7 @@
 
 pub mod about;
 pub mod admin;
+pub mod audit;
 pub mod error;
 pub mod flow;
 pub mod hook;

@@ -12,6 +12,7 @@
 //! decision, never a block.
 
 use super::config::MfaEnforcement;
+use crate::audit::AppliedPolicy;
 use crate::policy::{AuthMethod, Decision, Requirements, SatisfiedMethod, SignIn};
 use crate::time::Timestamp;
 use std::collections::BTreeSet;
@@ -20,6 +21,17 @@ use std::collections::BTreeSet;
 pub trait AccessPolicy {
     /// The decision for `sign_in`, given the methods already satisfied (with times).
     fn decide(&self, sign_in: &SignIn, satisfied: &[SatisfiedMethod], now: Timestamp) -> Decision;
+
+    /// Each Conditional Access policy's result, for the sign-in log. Only a real policy
+    /// set has policies to report; every other policy reports none.
+    fn applied_policies(
+        &self,
+        _sign_in: &SignIn,
+        _satisfied: &[SatisfiedMethod],
+        _now: Timestamp,
+    ) -> Vec<AppliedPolicy> {
+        Vec::new()
+    }
 }
 
 impl<F> AccessPolicy for F
@@ -74,6 +86,15 @@ impl AccessPolicy for crate::policy::PolicySet {
     fn decide(&self, sign_in: &SignIn, satisfied: &[SatisfiedMethod], now: Timestamp) -> Decision {
         crate::policy::decide(self, sign_in, satisfied, now)
     }
+
+    fn applied_policies(
+        &self,
+        sign_in: &SignIn,
+        satisfied: &[SatisfiedMethod],
+        now: Timestamp,
+    ) -> Vec<AppliedPolicy> {
+        crate::audit::applied_policies(self, sign_in, satisfied, now).1
+    }
 }
 
 /// How many different methods were satisfied (email twice is one method).
@@ -112,6 +133,16 @@ impl AccessPolicy for Effective<'_> {
             (MfaEnforcement::Off, _) => MfaOff.decide(sign_in, satisfied, now),
             (MfaEnforcement::Always, _) => MfaAlways.decide(sign_in, satisfied, now),
         }
+    }
+
+    /// From Conditional Access alone: the user flow's MFA setting is not a policy.
+    fn applied_policies(
+        &self,
+        sign_in: &SignIn,
+        satisfied: &[SatisfiedMethod],
+        now: Timestamp,
+    ) -> Vec<AppliedPolicy> {
+        self.conditional.applied_policies(sign_in, satisfied, now)
     }
 }
 

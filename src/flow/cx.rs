@@ -2,6 +2,7 @@
 //! entropy, user record) and the effects it emits, with the helpers every flow shares
 //! (sending codes under the limits, checking codes under the lockout, auditing).
 
+use super::access::AccessPolicy as _;
 use super::channel::Channel;
 use super::codes::{self, CodeCheck, CodeKey, CodePurpose, PendingCode, VerifiedCode};
 use super::config::{CodeSettings, FlowConfig};
@@ -12,7 +13,9 @@ use super::err::FlowError;
 use super::reply::{Rejection, Reply};
 use super::state::{FlowCommon, FlowState};
 use super::user::UserRecord;
+use crate::audit::{AuthStep, SignInEvidence, SignInOutcome};
 use crate::pii::{Pii, Secret};
+use crate::policy::AuthMethod;
 use crate::time::Timestamp;
 
 /// Where a handler goes next: the new state (none when the flow is over) and the reply.
@@ -79,6 +82,82 @@ impl Cx<'_> {
             app_id: common.app_id.clone(),
             channel,
             reason,
+            sign_in: None,
+        }));
+    }
+
+    /// Writes the audit event of a sign-in attempt that ended, with the evidence for the
+    /// sign-in log: the steps so far plus the one that `failed`, and each Conditional
+    /// Access policy's result, judged now on what this flow has proven (not at all before
+    /// a first factor, as in Entra, where Conditional Access runs after it).
+    pub(crate) fn sign_in_attempt(
+        &mut self,
+        common: &FlowCommon,
+        event: &str,
+        channel: Option<Channel>,
+        reason: Option<String>,
+        outcome: SignInOutcome,
+        failed: Option<AuthMethod>,
+    ) {
+        let mut steps = Vec::new();
+        let mut primary_seen = false;
+        let mut is_primary = |method: AuthMethod| {
+            let primary = !primary_seen && common.first_factor == Some(method);
+            primary_seen |= primary;
+            primary
+        };
+        for m in &common.prior {
+            steps.push(AuthStep::satisfied(m, is_primary(m.method), true));
+        }
+        for m in common.proven() {
+            steps.push(AuthStep::satisfied(m, is_primary(m.method), false));
+        }
+        if let Some(method) = failed {
+            let second_factor = matches!(
+                outcome,
+                SignInOutcome::Rejected {
+                    second_factor: true,
+                    ..
+                }
+            );
+            steps.push(AuthStep {
+                method,
+                at: self.now,
+                succeeded: false,
+                primary: !second_factor,
+                previously_satisfied: false,
+            });
+        }
+        let user = self
+            .user
+            .as_ref()
+            .filter(|u| common.user_id.as_ref() == Some(&u.id));
+        let factor_done = !common.prior.is_empty() || !common.proven().is_empty();
+        let conditional_access = match user {
+            Some(user) if factor_done => Some(self.policy.applied_policies(
+                &super::gate::sign_in(common, user),
+                &common.satisfied(),
+                self.now,
+            )),
+            _ => None,
+        };
+        let evidence = SignInEvidence {
+            user_principal_name: common.email.clone(),
+            ip_address: common.facts.ip_address.clone(),
+            country: common.facts.country.clone(),
+            outcome,
+            steps,
+            conditional_access,
+        };
+        self.effects.push(Effect::Audit(AuditEvent {
+            at: self.now,
+            flow: common.kind,
+            event: event.to_string(),
+            user_id: common.user_id.clone(),
+            app_id: common.app_id.clone(),
+            channel,
+            reason,
+            sign_in: Some(Box::new(evidence)),
         }));
     }
 
@@ -167,39 +246,66 @@ impl Cx<'_> {
         code: &Secret<String>,
         user: Option<&mut UserRecord>,
     ) -> Checked {
+        let channel = Some(pending.channel());
+        // A sign-in code (first factor) or an MFA code: a refusal is a failed sign-in
+        // attempt for the sign-in log. Sign-up, reset and registration codes are not.
+        let second_factor = match pending.purpose() {
+            CodePurpose::SignIn => Some(false),
+            CodePurpose::Mfa => Some(true),
+            _ => None,
+        };
         if let Some(u) = user.as_deref()
             && let Some(rejection) = self.locked(u)
         {
+            if let Some(second_factor) = second_factor {
+                self.refused(common, channel, "account_locked", &rejection, second_factor);
+            }
             return Checked::Refused(rejection);
         }
         let max = self.codes().max_attempts;
-        let channel = Some(pending.channel());
-        match pending.check(self.key, code, self.now, max) {
+        let (reason, rejection) = match pending.check(self.key, code, self.now, max) {
             CodeCheck::Valid(v) => {
                 self.audit(common, "code.verified", channel, None);
-                Checked::Valid(v)
+                return Checked::Valid(v);
             }
             CodeCheck::Wrong { attempts_left } => {
                 if let Some(u) = user {
                     self.fail(u);
                 }
-                self.audit(
-                    common,
-                    "code.rejected",
-                    channel,
-                    Some("invalid_code".into()),
-                );
-                Checked::Refused(Rejection::InvalidCode { attempts_left })
+                ("invalid_code", Rejection::InvalidCode { attempts_left })
             }
-            CodeCheck::Expired => {
-                self.audit(common, "code.rejected", channel, Some("expired".into()));
-                Checked::Refused(Rejection::CodeExpired)
+            CodeCheck::Expired => ("expired", Rejection::CodeExpired),
+            CodeCheck::Exhausted => ("exhausted", Rejection::CodeAttemptsExhausted),
+        };
+        match second_factor {
+            Some(second_factor) => {
+                self.refused(common, channel, reason, &rejection, second_factor);
             }
-            CodeCheck::Exhausted => {
-                self.audit(common, "code.rejected", channel, Some("exhausted".into()));
-                Checked::Refused(Rejection::CodeAttemptsExhausted)
-            }
+            None => self.audit(common, "code.rejected", channel, Some(reason.into())),
         }
+        Checked::Refused(rejection)
+    }
+
+    /// The `code.rejected` event of a sign-in or MFA code, with its sign-in evidence.
+    fn refused(
+        &mut self,
+        common: &FlowCommon,
+        channel: Option<Channel>,
+        reason: &str,
+        rejection: &Rejection,
+        second_factor: bool,
+    ) {
+        self.sign_in_attempt(
+            common,
+            "code.rejected",
+            channel,
+            Some(reason.to_string()),
+            SignInOutcome::Rejected {
+                rejection: rejection.clone(),
+                second_factor,
+            },
+            channel.map(Channel::method),
+        );
     }
 
     /// Counts a failure on the account and emits the updated record.

@@ -70,6 +70,10 @@ pub struct TokenGrant {
 }
 
 /// A flow event for the audit log: ids and codes only, never emails, numbers or codes.
+///
+/// The event of a sign-in attempt that ended (tokens issued, a wrong password or code,
+/// a lockout, a block, an unknown user or app) also carries [`Self::sign_in`], the
+/// evidence the sign-in log record is built from ([`crate::audit::sign_in::build`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
@@ -90,4 +94,10 @@ pub struct AuditEvent {
     /// A reason code, if any (e.g. `password_too_weak`, a policy id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For an attempt that ended: what the sign-in log needs. It holds the account email,
+    /// so it is never serialized: the event's JSON (what the Worker logs and the JS
+    /// package hands to `onAudit`) stays ids and codes only, and the adapter reads this
+    /// field in-process to store the admin-only sign-in log record.
+    #[serde(skip)]
+    pub sign_in: Option<Box<crate::audit::SignInEvidence>>,
 }

@@ -20,6 +20,7 @@ use super::reply::{BlockReason, MfaMethod, Rejection, Reply};
 use super::signin::SignInExpectChallenge;
 use super::state::{FlowCommon, FlowKind, FlowState};
 use super::user::UserRecord;
+use crate::audit::SignInOutcome;
 use crate::policy::{AuthMethod, Decision, Requirements, SignIn};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -93,7 +94,7 @@ pub(crate) fn proceed(mut common: FlowCommon, cx: &mut Cx) -> Result<Next, FlowE
 }
 
 /// The sign-in facts for Conditional Access.
-fn sign_in(common: &FlowCommon, user: &UserRecord) -> SignIn {
+pub(crate) fn sign_in(common: &FlowCommon, user: &UserRecord) -> SignIn {
     let f = &common.facts;
     SignIn {
         user_id: user.id.clone(),
@@ -266,7 +267,12 @@ pub(crate) fn block(
     let code = serde_json::to_value(reason)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string));
-    cx.audit(common, "flow.blocked", None, code);
+    if common.kind == FlowKind::MethodChange {
+        cx.audit(common, "flow.blocked", None, code);
+    } else {
+        let outcome = SignInOutcome::Blocked(reason);
+        cx.sign_in_attempt(common, "flow.blocked", None, code, outcome, None);
+    }
     Next::end(Reply::Blocked { reason, policy_ids })
 }
 
@@ -308,7 +314,15 @@ fn finish(common: FlowCommon, mut user: UserRecord, cx: &mut Cx) -> Result<Next,
         auth_time,
         methods: satisfied,
     }));
-    cx.audit(&common, "flow.signed_in", None, Some(amr.join(" ")));
+    let amr_text = Some(amr.join(" "));
+    cx.sign_in_attempt(
+        &common,
+        "flow.signed_in",
+        None,
+        amr_text,
+        SignInOutcome::Success,
+        None,
+    );
     Ok(Next::end(Reply::SignedIn {
         user_id: user.id,
         amr,

@@ -15,6 +15,7 @@ use super::input::{FlowInput, StartSignIn};
 use super::password;
 use super::reply::{Rejection, Reply};
 use super::state::{FlowCommon, FlowKind, FlowState};
+use crate::audit::SignInOutcome;
 use crate::pii::Pii;
 use crate::policy::AuthMethod;
 use serde::{Deserialize, Serialize};
@@ -35,17 +36,20 @@ pub(crate) fn start(s: StartSignIn, cx: &mut Cx) -> Result<Next, FlowError> {
     common.facts = s.facts;
     common.auth_contexts = s.auth_contexts;
     if !cx.config.user_flow.serves(&common.app_id) {
-        cx.audit(
+        return Ok(refuse(
             &common,
-            "flow.refused",
-            None,
-            Some("unauthorized_client".into()),
-        );
-        return Ok(Next::reject(None, Rejection::UnauthorizedClient));
+            "unauthorized_client",
+            Rejection::UnauthorizedClient,
+            cx,
+        ));
     }
     let Some(user) = cx.user.as_ref() else {
-        cx.audit(&common, "flow.refused", None, Some("user_not_found".into()));
-        return Ok(Next::reject(None, Rejection::UserNotFound));
+        return Ok(refuse(
+            &common,
+            "user_not_found",
+            Rejection::UserNotFound,
+            cx,
+        ));
     };
     if user.email != common.email {
         return Err(FlowError::UserMismatch);
@@ -56,6 +60,22 @@ pub(crate) fn start(s: StartSignIn, cx: &mut Cx) -> Result<Next, FlowError> {
         FlowState::SignInExpectChallenge(SignInExpectChallenge { common }),
         Reply::Started,
     ))
+}
+
+/// Ends a sign-in at its start: the app or the user is unknown (a failed attempt).
+fn refuse(common: &FlowCommon, reason: &str, rejection: Rejection, cx: &mut Cx) -> Next {
+    cx.sign_in_attempt(
+        common,
+        "flow.refused",
+        None,
+        Some(reason.to_string()),
+        SignInOutcome::Rejected {
+            rejection: rejection.clone(),
+            second_factor: false,
+        },
+        None,
+    );
+    Next::reject(None, rejection)
 }
 
 /// Waiting for `/oauth2/v2.0/challenge` (also the first step of a step-up that needs
@@ -145,6 +165,14 @@ impl SignInExpectPassword {
             FlowInput::SubmitPassword { password: given } => {
                 let mut user = cx.user_for(&common)?;
                 if let Some(rejection) = cx.locked(&user) {
+                    cx.sign_in_attempt(
+                        &common,
+                        "password.rejected",
+                        None,
+                        Some("account_locked".into()),
+                        password_refused(&rejection),
+                        Some(AuthMethod::Password),
+                    );
                     return Ok(Next::reject(
                         Some(FlowState::SignInExpectPassword(SignInExpectPassword {
                             common,
@@ -165,7 +193,14 @@ impl SignInExpectPassword {
                     }
                     None => {
                         cx.fail(&mut user);
-                        cx.audit(&common, "password.rejected", None, None);
+                        cx.sign_in_attempt(
+                            &common,
+                            "password.rejected",
+                            None,
+                            None,
+                            password_refused(&Rejection::InvalidPassword),
+                            Some(AuthMethod::Password),
+                        );
                         Ok(Next::reject(
                             Some(FlowState::SignInExpectPassword(SignInExpectPassword {
                                 common,
@@ -177,6 +212,13 @@ impl SignInExpectPassword {
             }
             other => Err(unexpected("signInExpectPassword", &other)),
         }
+    }
+}
+
+fn password_refused(rejection: &Rejection) -> SignInOutcome {
+    SignInOutcome::Rejected {
+        rejection: rejection.clone(),
+        second_factor: false,
     }
 }
 

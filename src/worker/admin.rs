@@ -59,6 +59,9 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
         }
         ["vestibule", "flowSettings"] => admin_flow_config::settings(&mut req, &at).await,
         ["users", rest @ ..] => admin_users::handle(&mut req, &at, rest).await,
+        ["auditLogs", "signIns", rest @ ..] => {
+            super::sign_in_log::serve(&req, &kv, &tenant, rest).await
+        }
         ["applications", rest @ ..] => {
             let method = req.method();
             super::admin_apps::handle(&mut req, &kv, &tenant, method, rest).await

@@ -14,6 +14,7 @@ mod native;
 mod oidc;
 mod reply;
 mod request;
+mod sign_in_log;
 mod store;
 mod tenant;
 

@@ -1,5 +1,6 @@
 //! Applying a flow step's effects: one place for native auth and the hosted OIDC pages,
-//! so both store users, send codes and write audit lines the same way.
+//! so both store users, send codes, write audit lines and record sign-in attempts the
+//! same way.
 //!
 //! A code that cannot be sent stops the effects there and is reported back: the caller
 //! drops the step's new state and keeps the one the client holds (see
@@ -12,6 +13,7 @@ use super::kv::Store;
 use crate::flow::{Channel, Effect, TokenGrant};
 use crate::native::delivery::Undelivered;
 use crate::time::Timestamp;
+use crate::worker::sign_in_log::SignInLog;
 use worker::kv::KvStore;
 
 /// Who the effects are applied for.
@@ -26,6 +28,8 @@ pub struct Target<'a> {
     pub app_id: &'a str,
     /// The client's request id, if any (named in hook payloads).
     pub correlation_id: Option<&'a str>,
+    /// Where ended sign-in attempts are recorded.
+    pub sign_in_log: SignInLog,
     /// Now.
     pub now: Timestamp,
 }
@@ -59,7 +63,10 @@ pub async fn apply(at: &Target<'_>, effects: Vec<Effect>) -> Result<Applied, Fai
                 }
             }
             Effect::IssueTokens(grant) => applied.grant = Some(grant),
-            Effect::Audit(event) => audit(at.tenant, &event),
+            Effect::Audit(event) => {
+                audit(at.tenant, &event);
+                at.sign_in_log.record(at.kv, at.tenant, &event).await;
+            }
         }
     }
     Ok(applied)

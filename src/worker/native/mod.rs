@@ -152,6 +152,7 @@ async fn run(
         delivery: &delivery,
         tokens: &settings,
         meta,
+        sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(ctx),
     };
     step::run(&call, request).await
 }

@@ -35,6 +35,8 @@ pub struct Call<'a> {
     pub tokens: &'a TokenSettings,
     /// Time and ids.
     pub meta: &'a Meta,
+    /// Where sign-in attempts are recorded.
+    pub sign_in_log: crate::worker::sign_in_log::SignInLog,
 }
 
 /// Runs a start or step request.
@@ -109,6 +111,7 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         delivery: call.delivery,
         app_id: &app_id,
         correlation_id: Some(&call.meta.correlation_id),
+        sign_in_log: call.sign_in_log,
         now,
     };
     let applied = effects::apply(&target, step.effects).await?;
@@ -194,6 +197,7 @@ async fn undelivered(
                 app_id: common.app_id.clone(),
                 channel: Some(channel),
                 reason: Some(why.reason()),
+                sign_in: None,
             },
         );
     }

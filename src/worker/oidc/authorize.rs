@@ -114,6 +114,7 @@ pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> Result<Respon
         tenant: &tenant,
         setup: &setup,
         delivery: &delivery,
+        sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(&ctx),
         now,
     };
     let outcome = match run.drive(&mut interaction, None, input).await {
@@ -268,6 +269,7 @@ pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Resp
         tenant: &tenant,
         setup: &setup,
         delivery: &delivery,
+        sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(&ctx),
         now,
     };
     match run.drive(&mut interaction, state, input).await {

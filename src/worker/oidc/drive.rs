@@ -45,6 +45,8 @@ pub struct Run<'a> {
     pub setup: &'a Setup,
     /// How codes are delivered.
     pub delivery: &'a Delivery,
+    /// Where ended sign-in attempts are recorded.
+    pub sign_in_log: crate::worker::sign_in_log::SignInLog,
     /// Now.
     pub now: Timestamp,
 }
@@ -125,6 +127,7 @@ impl Run<'_> {
                 delivery: self.delivery,
                 app_id: &interaction.request.client_id,
                 correlation_id: None,
+                sign_in_log: self.sign_in_log,
                 now: self.now,
             };
             let applied = effects::apply(&target, step.effects).await?;
