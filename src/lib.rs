@@ -13,6 +13,7 @@ pub mod about;
 pub mod admin;
 pub mod error;
 pub mod flow;
+pub mod guard;
 pub mod hook;
 pub mod native;
 pub mod oidc;

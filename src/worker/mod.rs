@@ -7,6 +7,7 @@
 
 mod admin;
 mod dev;
+mod guard;
 mod native;
 mod reply;
 mod request;

@@ -131,6 +131,7 @@ async fn run(
         delivery: delivery::Delivery::for_env(ctx),
         tokens: &settings,
         meta,
+        guard: crate::worker::guard::Client::for_request(ctx, req),
     };
     step::run(&call, request).await
 }

@@ -30,6 +30,8 @@ pub struct Call<'a> {
     pub tokens: &'a TokenSettings,
     /// Time and ids.
     pub meta: &'a Meta,
+    /// The Durable Object guard (code attempts, SMS velocity).
+    pub guard: crate::worker::guard::Client,
 }
 
 /// Runs a start or step request.
@@ -40,14 +42,14 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         NativeRequest::Step { scope, .. } => scope.clone(),
         _ => crate::native::params::DEFAULT_SCOPE.to_string(),
     };
-    let (state, old_key, user) = match &req {
+    let (state, old_key, user, flow_id) = match &req {
         NativeRequest::Start { .. } => {
             let email = req.start_username().map(|e| e.expose().clone());
             let user = match email {
                 Some(e) => store.user_by_email(&e).await?,
                 None => None,
             };
-            (None, None, user)
+            (None, None, user, request::new_id()?)
         }
         NativeRequest::Step {
             continuation_token, ..
@@ -65,7 +67,9 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
                 UserLookup::Id(id) => store.user(&id).await?,
                 UserLookup::Email(e) => store.user_by_email(e.expose()).await?,
             };
-            (Some(record.state), Some(key), user)
+            // Records from before the guard have no flow id; their token names the flow.
+            let flow_id = record.flow_id.unwrap_or_else(|| key.as_str().to_string());
+            (Some(record.state), Some(key), user, flow_id)
         }
         NativeRequest::Refresh { .. } => {
             return Err(NativeError::invalid_request("not a flow request").into());
@@ -86,16 +90,35 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         entropy: Entropy::new(request::random::<{ Entropy::RECOMMENDED_LEN }>()?.to_vec()),
         user,
     };
+    let settings = &call.setup.config.settings;
+    let (guard, tenant) = (&call.guard, call.tenant);
+    let slot = (guard.before_step(tenant, &flow_id, state.as_ref(), &input, settings, now)).await?;
     let step = crate::flow::step(state, input, ctx).map_err(|e| Fail::from(flow_error(&e)))?;
+    let (next, key) = (step.state.as_ref(), call.setup.code_key());
+    (guard.after_step(
+        tenant,
+        &flow_id,
+        slot.as_deref(),
+        next,
+        &step.effects,
+        key,
+        settings,
+        now,
+    ))
+    .await?;
     let tokens = apply(call, &store, step.effects, &scope).await?;
     let token = match disposition(step.state.as_ref(), &step.reply) {
         Disposition::Rotate => match step.state.clone() {
-            Some(state) => Some(rotate(&store, old_key.as_ref(), state, call.meta).await?),
+            Some(state) => {
+                let record = FlowRecord::new(state).with_flow_id(&flow_id);
+                Some(rotate(&store, old_key.as_ref(), record, call.meta).await?)
+            }
             None => None,
         },
         Disposition::Keep => {
             if let (Some(state), Some(key)) = (step.state.clone(), old_key.as_ref()) {
-                store.put_flow(key, &FlowRecord::new(state), now).await?;
+                let record = FlowRecord::new(state).with_flow_id(&flow_id);
+                store.put_flow(key, &record, now).await?;
             }
             None
         }
@@ -118,12 +141,12 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
 async fn rotate(
     store: &Store<'_>,
     old: Option<&LookupKey>,
-    state: crate::flow::FlowState,
+    record: FlowRecord,
     meta: &Meta,
 ) -> Result<String, Fail> {
     let handle = new_handle(HandleKind::ContinuationToken, &request::random::<32>()?);
     store
-        .put_flow(&handle.lookup_key, &FlowRecord::new(state), meta.now)
+        .put_flow(&handle.lookup_key, &record, meta.now)
         .await?;
     if let Some(old) = old {
         store.delete_flow(old).await?;

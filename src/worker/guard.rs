@@ -1,0 +1,294 @@
+//! The guard Durable Object (class `Guard`, binding `GUARD`) and the Worker's client.
+//!
+//! The decisions are [`crate::guard`]'s. The object loads its state from its SQLite
+//! storage, calls [`crate::guard::decide`], stores the result and answers, all in one
+//! synchronous stretch: SQLite-backed storage (`ctx.storage.sql`) runs without awaiting,
+//! and an object runs one event at a time, so no other request can interleave between
+//! the read and the write. That is the compare-and-set KV lacks.
+//!
+//! Each object forgets its state with an alarm once the state says it is no longer
+//! needed (the flow expired, the velocity counter went quiet), so storage does not grow
+//! with the number of flows.
+//!
+//! Without the `GUARD` binding (a misconfigured deployment) every guarded operation
+//! fails closed with `server_error`: no code is evaluated and no SMS is sent.
+
+use super::native::Fail;
+use crate::flow::{CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCode};
+use crate::guard::attempts::CodeVerdict;
+use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
+use crate::guard::{
+    GuardAnswer, GuardCall, GuardOp, GuardState, code_refusal_error, counter_object_name,
+    flow_object_name, send_refusal_error, unavailable_error,
+};
+use crate::time::Timestamp;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::durable::ScheduledTime;
+use worker::{
+    DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, Result,
+    RouteContext, State, durable_object,
+};
+
+/// The binding name in `wrangler.toml`.
+const BINDING: &str = "GUARD";
+/// The one row an object keeps.
+const STATE_KEY: &str = "state";
+
+/// One guard object: a flow's code attempts, or one SMS velocity counter.
+#[durable_object(alarm)]
+pub struct Guard {
+    state: State,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    v: String,
+}
+
+impl Guard {
+    fn load(&self) -> Result<GuardState> {
+        let sql = self.state.storage().sql();
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS guard (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+            None,
+        )?;
+        let rows: Vec<Row> = sql
+            .exec("SELECT v FROM guard WHERE k = ?", vec![STATE_KEY.into()])?
+            .to_array()?;
+        Ok(match rows.first() {
+            // A row this code cannot read is a bug, not an attack (only the Worker
+            // writes here); start over rather than refuse every request forever.
+            Some(row) => serde_json::from_str(&row.v).unwrap_or_default(),
+            None => GuardState::default(),
+        })
+    }
+
+    fn store(&self, state: &GuardState) -> Result<()> {
+        let json = serde_json::to_string(state)?;
+        self.state.storage().sql().exec(
+            "INSERT OR REPLACE INTO guard (k, v) VALUES (?, ?)",
+            vec![STATE_KEY.into(), json.into()],
+        )?;
+        Ok(())
+    }
+
+    async fn arm(&self, at: Timestamp) -> Result<()> {
+        let ms = (at.0 as f64) * 1000.0;
+        let date = js_sys::Date::new(&JsValue::from_f64(ms));
+        self.state
+            .storage()
+            .set_alarm(ScheduledTime::new(date))
+            .await
+    }
+}
+
+impl DurableObject for Guard {
+    fn new(state: State, _env: Env) -> Self {
+        Guard { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let Ok(call) = req.json::<GuardCall>().await else {
+            return Response::error("not a guard call", 400);
+        };
+        // From here to the store nothing awaits: the decision is atomic.
+        let before = self.load()?;
+        let forget_before = before.forget_at;
+        let (after, answer) = crate::guard::decide(before, call);
+        self.store(&after)?;
+        let response = Response::from_json(&answer)?;
+        if after.forget_at != forget_before
+            && let Some(at) = after.forget_at
+        {
+            self.arm(at).await?;
+        }
+        Ok(response)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let now = super::request::now();
+        match self.load()?.forget_at {
+            // A later request pushed the date back: wait for that.
+            Some(at) if at > now => self.arm(at).await?,
+            _ => self.state.storage().delete_all().await?,
+        }
+        Response::ok("")
+    }
+}
+
+/// The Worker's side: asks guard objects before a code is evaluated or an SMS is sent.
+pub struct Client {
+    namespace: Option<ObjectNamespace>,
+    ip: Option<String>,
+}
+
+impl Client {
+    /// The client for one request: the `GUARD` binding (if bound) and the caller's IP.
+    pub fn for_request(ctx: &RouteContext<()>, req: &Request) -> Self {
+        Client {
+            namespace: ctx.durable_object(BINDING).ok(),
+            ip: req.headers().get("cf-connecting-ip").ok().flatten(),
+        }
+    }
+
+    /// The caller's IP address (`cf-connecting-ip`), if known.
+    pub fn ip(&self) -> Option<&str> {
+        self.ip.as_deref()
+    }
+
+    async fn call(&self, name: &str, call: &GuardCall) -> std::result::Result<GuardAnswer, Fail> {
+        let Some(namespace) = &self.namespace else {
+            worker::console_error!("guard: the {BINDING} binding is missing; failing closed");
+            return Err(unavailable_error().into());
+        };
+        let stub = namespace.get_by_name(name)?;
+        let body = serde_json::to_string(call).map_err(worker::Error::from)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_body(Some(JsValue::from_str(&body)));
+        let request = Request::new_with_init("https://guard.internal/", &init)?;
+        let mut response = stub.fetch_with_request(request).await?;
+        if response.status_code() != 200 {
+            return Err(unavailable_error().into());
+        }
+        Ok(response.json::<GuardAnswer>().await?)
+    }
+
+    /// Asks for one evaluation of `code`; refused → the protocol error, unevaluated.
+    /// Returns the code's fingerprint for [`Client::commit`].
+    pub async fn acquire(
+        &self,
+        tenant: &str,
+        flow_id: &str,
+        code: &PendingCode,
+        max_attempts: u8,
+        flow_expires_at: Timestamp,
+        now: Timestamp,
+    ) -> std::result::Result<String, Fail> {
+        let fingerprint = code.fingerprint();
+        let call = GuardCall {
+            now,
+            op: GuardOp::Acquire {
+                code: fingerprint.clone(),
+                max_attempts,
+                flow_expires_at,
+            },
+        };
+        match self.call(&flow_object_name(tenant, flow_id), &call).await? {
+            GuardAnswer::Code {
+                verdict: CodeVerdict::Granted { .. },
+            } => Ok(fingerprint),
+            GuardAnswer::Code {
+                verdict: CodeVerdict::Refused { reason },
+            } => Err(code_refusal_error(reason).into()),
+            GuardAnswer::Send { .. } => Err(unavailable_error().into()),
+        }
+    }
+
+    /// Consumes an accepted code; only the first request to do so may go on.
+    pub async fn commit(
+        &self,
+        tenant: &str,
+        flow_id: &str,
+        fingerprint: &str,
+        now: Timestamp,
+    ) -> std::result::Result<(), Fail> {
+        let call = GuardCall {
+            now,
+            op: GuardOp::Commit {
+                code: fingerprint.to_string(),
+            },
+        };
+        match self.call(&flow_object_name(tenant, flow_id), &call).await? {
+            GuardAnswer::Code {
+                verdict: CodeVerdict::Granted { .. },
+            } => Ok(()),
+            GuardAnswer::Code {
+                verdict: CodeVerdict::Refused { reason },
+            } => Err(code_refusal_error(reason).into()),
+            GuardAnswer::Send { .. } => Err(unavailable_error().into()),
+        }
+    }
+
+    /// Before a step runs: when the input submits a code to a step that waits for one,
+    /// a slot for it (its fingerprint), or the refusal. Other steps need no slot.
+    pub async fn before_step(
+        &self,
+        tenant: &str,
+        flow_id: &str,
+        state: Option<&FlowState>,
+        input: &FlowInput,
+        settings: &FlowSettings,
+        now: Timestamp,
+    ) -> std::result::Result<Option<String>, Fail> {
+        let (FlowInput::SubmitCode { .. }, Some(state)) = (input, state) else {
+            return Ok(None);
+        };
+        let Some(code) = state.pending_code() else {
+            return Ok(None);
+        };
+        let max = settings.codes.max_attempts;
+        let expires = state.common().expires_at;
+        let slot = self
+            .acquire(tenant, flow_id, code, max, expires, now)
+            .await?;
+        Ok(Some(slot))
+    }
+
+    /// After a step ran and before anything is applied or stored: consume an accepted
+    /// code (only one request gets past this), then count the SMS codes it would send.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the pieces of one step, passed apart to keep step.rs untouched by guard types"
+    )]
+    pub async fn after_step(
+        &self,
+        tenant: &str,
+        flow_id: &str,
+        slot: Option<&str>,
+        next: Option<&FlowState>,
+        effects: &[Effect],
+        key: &CodeKey,
+        settings: &FlowSettings,
+        now: Timestamp,
+    ) -> std::result::Result<(), Fail> {
+        if let Some(code) = slot
+            && crate::guard::code_left_flow(code, next)
+        {
+            self.commit(tenant, flow_id, code, now).await?;
+        }
+        let user = next.and_then(|s| s.common().user_id.as_deref());
+        let checks = sms_checks(effects, &settings.sms_velocity, user, self.ip());
+        self.check_sends(key, tenant, checks, now).await
+    }
+
+    /// Counts the sends in `checks` in order; the first refusal stops and answers.
+    pub async fn check_sends(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        checks: Vec<SendCheck>,
+        now: Timestamp,
+    ) -> std::result::Result<(), Fail> {
+        for check in checks {
+            let name = counter_object_name(key, tenant, check.dimension, &check.value);
+            let call = GuardCall {
+                now,
+                op: GuardOp::Send {
+                    limits: check.limits,
+                },
+            };
+            match self.call(&name, &call).await? {
+                GuardAnswer::Send {
+                    verdict: SendVerdict::Allowed,
+                } => {}
+                GuardAnswer::Send {
+                    verdict: SendVerdict::Refused { retry_after },
+                } => return Err(send_refusal_error(check.dimension, retry_after).into()),
+                GuardAnswer::Code { .. } => return Err(unavailable_error().into()),
+            }
+        }
+        Ok(())
+    }
+}
