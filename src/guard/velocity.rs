@@ -170,8 +170,9 @@ pub fn decide(
         state.level = 0;
         state.recent.clear();
     }
-    let window_start = Timestamp(now.0.saturating_sub(limits.window_seconds));
-    state.recent.retain(|t| *t > window_start);
+    state
+        .recent
+        .retain(|t| now.since(*t).0 < limits.window_seconds);
     let burst = usize::from(limits.burst.max(1));
     if state.level == 0 && state.recent.len() < burst {
         state.recent.push(now);

@@ -158,3 +158,19 @@ test("SMS velocity: repeated codes to one number hit the cap with a clear error;
   assert.equal(b.status, 200, JSON.stringify(b.body));
   assert.equal(b.body.challenge_channel, "sms");
 });
+
+test("without the GUARD binding a code is never evaluated: server_error, fail closed", async () => {
+  await worker?.stop();
+  worker = await startWorker({ config: "tests/fixtures/no-guard/wrangler.toml", vars: { ...nativeVars(), DEV_ROUTES: "on" } });
+  await new Promise((ok) => setTimeout(ok, 5000));
+  const { token, code } = await signUpToCode("plain", "no-guard@example.com");
+  for (const oob of [code, "00000000"]) {
+    const r = await post(worker, "plain", "signup/v1.0/continue", { continuation_token: token, grant_type: "oob", oob });
+    assert.equal(r.status, 500, JSON.stringify(r.body));
+    assert.equal(r.body.error, "server_error");
+    assert.match(r.body.error_description, /attempt guard is not available/);
+  }
+  // The operator sees why in the log (it arrives a moment after the answer).
+  for (let i = 0; i < 50 && !/GUARD binding is missing/.test(worker.output()); i++) await new Promise((ok) => setTimeout(ok, 100));
+  assert.match(worker.output(), /GUARD binding is missing; failing closed/);
+});
