@@ -56,12 +56,13 @@ impl Guard {
         let rows: Vec<Row> = sql
             .exec("SELECT v FROM guard WHERE k = ?", vec![STATE_KEY.into()])?
             .to_array()?;
-        Ok(match rows.first() {
-            // A row this code cannot read is a bug, not an attack (only the Worker
-            // writes here); start over rather than refuse every request forever.
-            Some(row) => serde_json::from_str(&row.v).unwrap_or_default(),
-            None => GuardState::default(),
-        })
+        match rows.first() {
+            // Only this code writes here, so an unreadable row is a bug or a format
+            // change. Starting over would hand out fresh attempts: refuse instead (fail
+            // closed); the alarm deletes the row when the state was due to be forgotten.
+            Some(row) => Ok(serde_json::from_str(&row.v)?),
+            None => Ok(GuardState::default()),
+        }
     }
 
     fn store(&self, state: &GuardState) -> Result<()> {
@@ -100,17 +101,20 @@ impl DurableObject for Guard {
         let response = Response::from_json(&answer)?;
         if after.forget_at != forget_before
             && let Some(at) = after.forget_at
+            && self.arm(at).await.is_err()
         {
-            self.arm(at).await?;
+            // The decision is stored; a missing alarm only delays the cleanup.
+            worker::console_error!("guard: could not schedule the cleanup alarm");
         }
         Ok(response)
     }
 
     async fn alarm(&self) -> Result<Response> {
         let now = super::request::now();
-        match self.load()?.forget_at {
+        match self.load().ok().and_then(|s| s.forget_at) {
             // A later request pushed the date back: wait for that.
             Some(at) if at > now => self.arm(at).await?,
+            // Due, or unreadable (see `load`): forget everything.
             _ => self.state.storage().delete_all().await?,
         }
         Response::ok("")
