@@ -19,8 +19,9 @@ let worker;
  * would otherwise turn burst requests into a non-JSON 503 "Your worker restarted
  * mid-request": it reloads the Worker once about two seconds after "Ready" (its debug log
  * says "The file src changed, restarting build..." at every start, on main too), and a
- * second burst through the same proxy sometimes lands on pooled connections the Worker
- * side has dropped. The first burst after a settled start never did in our runs. */
+ * second burst of 100 through the same wrangler process sometimes fails between its
+ * proxy and the Worker (a network error the proxy reports as that 503; the Worker logs
+ * nothing; cause not found). The first burst after a settled start never did in our runs. */
 async function fresh() {
   await worker?.stop();
   worker = await startWorker({ vars: nativeVars() });
