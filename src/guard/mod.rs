@@ -18,7 +18,7 @@
 pub mod attempts;
 pub mod velocity;
 
-use crate::flow::{CodeKey, FlowState};
+use crate::flow::{CodeKey, FlowCommon, FlowState};
 use crate::native::NativeError;
 use crate::time::Timestamp;
 use attempts::{AttemptsState, CodeRefusal, CodeVerdict};
@@ -144,10 +144,26 @@ fn later(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     }
 }
 
-/// The object that guards the codes of one flow. The flow id is random and survives
-/// continuation-token rotation ([`crate::native::FlowRecord::flow_id`]).
-pub fn flow_object_name(tenant: &str, flow_id: &str) -> String {
-    format!("flow/{tenant}/{flow_id}")
+/// The object that guards the codes of one flow, named by what never changes in a flow
+/// (kind, app, account email, start time) under a keyed hash. The continuation token
+/// rotates at every step, so it cannot name the flow; a name derived from the state
+/// needs no extra field that every writer of a flow record would have to carry along.
+/// Two flows of one account, app and kind started in the same second share an object,
+/// which is harmless: counts are kept per code, and their codes differ.
+pub fn flow_object_name(key: &CodeKey, tenant: &str, common: &FlowCommon) -> String {
+    let kind = serde_json::to_string(&common.kind).unwrap_or_default();
+    let identity = format!(
+        "{kind}\n{}\n{}\n{}",
+        common.app_id,
+        common.email.expose(),
+        common.started_at.0
+    );
+    let hash = key.keyed_hash(&format!("vestibule.guard.v1/{tenant}/flow"), &identity);
+    format!("flow/{tenant}/{}", hex16(&hash))
+}
+
+fn hex16(hash: &[u8; 32]) -> String {
+    hash.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The object of one velocity counter: a keyed hash of the counted value, never the
@@ -160,8 +176,7 @@ pub fn counter_object_name(
 ) -> String {
     let domain = format!("vestibule.guard.v1/{tenant}/{}", dimension.as_str());
     let hash = key.keyed_hash(&domain, value);
-    let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("sms/{tenant}/{}/{hex}", dimension.as_str())
+    format!("sms/{tenant}/{}/{}", dimension.as_str(), hex16(&hash))
 }
 
 /// Whether the code behind a granted slot left the flow, i.e. was accepted: the next
@@ -321,6 +336,43 @@ mod tests {
             n,
             counter_object_name(&other, "t1", Dimension::Number, "+15551234567")
         );
+    }
+
+    #[test]
+    fn a_flow_keeps_its_object_across_steps_and_other_flows_get_another() {
+        let key = CodeKey::new(vec![3u8; 32]).unwrap();
+        let common = |started: u64, email: &str| {
+            crate::flow::FlowCommon::new(
+                crate::flow::FlowKind::SignIn,
+                "app".into(),
+                crate::pii::Pii::new(email.into()),
+                Timestamp(started),
+                1800,
+            )
+        };
+        let a = common(100, "a@example.com");
+        let mut a_later = a.clone();
+        a_later.user_id = Some("u1".into());
+        a_later.codes_sent = 3;
+        let name = flow_object_name(&key, "t", &a);
+        assert_eq!(
+            name,
+            flow_object_name(&key, "t", &a_later),
+            "stable across steps"
+        );
+        assert!(
+            name.starts_with("flow/t/") && !name.contains("example"),
+            "{name}"
+        );
+        assert_ne!(
+            name,
+            flow_object_name(&key, "t", &common(101, "a@example.com"))
+        );
+        assert_ne!(
+            name,
+            flow_object_name(&key, "t", &common(100, "b@example.com"))
+        );
+        assert_ne!(name, flow_object_name(&key, "u", &a));
     }
 
     #[test]

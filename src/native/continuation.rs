@@ -18,11 +18,6 @@ pub struct FlowRecord {
     pub expires_at: Timestamp,
     /// The state.
     pub state: FlowState,
-    /// A random id fixed when the flow starts and carried across every rotation of the
-    /// continuation token: the name of the flow's attempt guard ([`crate::guard`]).
-    /// Absent in records written before the guard existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flow_id: Option<String>,
 }
 
 impl FlowRecord {
@@ -31,14 +26,7 @@ impl FlowRecord {
         FlowRecord {
             expires_at: state.common().expires_at,
             state,
-            flow_id: None,
         }
-    }
-
-    /// The same record with its flow id.
-    pub fn with_flow_id(mut self, flow_id: &str) -> Self {
-        self.flow_id = Some(flow_id.to_string());
-        self
     }
 
     /// `expired_token` once the flow is past its lifetime.

@@ -121,6 +121,12 @@ impl DurableObject for Guard {
     }
 }
 
+/// A granted evaluation: which object granted it, for which code.
+pub struct Slot {
+    object: String,
+    code: String,
+}
+
 /// The Worker's side: asks guard objects before a code is evaluated or an SMS is sent.
 pub struct Client {
     namespace: Option<ObjectNamespace>,
@@ -159,17 +165,16 @@ impl Client {
         Ok(response.json::<GuardAnswer>().await?)
     }
 
-    /// Asks for one evaluation of `code`; refused → the protocol error, unevaluated.
-    /// Returns the code's fingerprint for [`Client::commit`].
-    pub async fn acquire(
+    /// Asks `object` for one evaluation of `code`; refused → the protocol error, and the
+    /// code is not evaluated.
+    async fn acquire(
         &self,
-        tenant: &str,
-        flow_id: &str,
+        object: String,
         code: &PendingCode,
         max_attempts: u8,
         flow_expires_at: Timestamp,
         now: Timestamp,
-    ) -> std::result::Result<String, Fail> {
+    ) -> std::result::Result<Slot, Fail> {
         let fingerprint = code.fingerprint();
         let call = GuardCall {
             now,
@@ -179,10 +184,13 @@ impl Client {
                 flow_expires_at,
             },
         };
-        match self.call(&flow_object_name(tenant, flow_id), &call).await? {
+        match self.call(&object, &call).await? {
             GuardAnswer::Code {
                 verdict: CodeVerdict::Granted { .. },
-            } => Ok(fingerprint),
+            } => Ok(Slot {
+                object,
+                code: fingerprint,
+            }),
             GuardAnswer::Code {
                 verdict: CodeVerdict::Refused { reason },
             } => Err(code_refusal_error(reason).into()),
@@ -191,20 +199,14 @@ impl Client {
     }
 
     /// Consumes an accepted code; only the first request to do so may go on.
-    pub async fn commit(
-        &self,
-        tenant: &str,
-        flow_id: &str,
-        fingerprint: &str,
-        now: Timestamp,
-    ) -> std::result::Result<(), Fail> {
+    async fn commit(&self, slot: &Slot, now: Timestamp) -> std::result::Result<(), Fail> {
         let call = GuardCall {
             now,
             op: GuardOp::Commit {
-                code: fingerprint.to_string(),
+                code: slot.code.clone(),
             },
         };
-        match self.call(&flow_object_name(tenant, flow_id), &call).await? {
+        match self.call(&slot.object, &call).await? {
             GuardAnswer::Code {
                 verdict: CodeVerdict::Granted { .. },
             } => Ok(()),
@@ -216,26 +218,27 @@ impl Client {
     }
 
     /// Before a step runs: when the input submits a code to a step that waits for one,
-    /// a slot for it (its fingerprint), or the refusal. Other steps need no slot.
+    /// a slot for it, or the refusal. Other steps need no slot.
     pub async fn before_step(
         &self,
+        key: &CodeKey,
         tenant: &str,
-        flow_id: &str,
         state: Option<&FlowState>,
         input: &FlowInput,
         settings: &FlowSettings,
         now: Timestamp,
-    ) -> std::result::Result<Option<String>, Fail> {
+    ) -> std::result::Result<Option<Slot>, Fail> {
         let (FlowInput::SubmitCode { .. }, Some(state)) = (input, state) else {
             return Ok(None);
         };
         let Some(code) = state.pending_code() else {
             return Ok(None);
         };
+        let common = state.common();
+        let object = flow_object_name(key, tenant, common);
         let max = settings.codes.max_attempts;
-        let expires = state.common().expires_at;
         let slot = self
-            .acquire(tenant, flow_id, code, max, expires, now)
+            .acquire(object, code, max, common.expires_at, now)
             .await?;
         Ok(Some(slot))
     }
@@ -244,23 +247,22 @@ impl Client {
     /// code (only one request gets past this), then count the SMS codes it would send.
     #[allow(
         clippy::too_many_arguments,
-        reason = "the pieces of one step, passed apart to keep step.rs untouched by guard types"
+        reason = "the pieces of one step, passed apart so step.rs needs no guard types"
     )]
     pub async fn after_step(
         &self,
+        key: &CodeKey,
         tenant: &str,
-        flow_id: &str,
-        slot: Option<&str>,
+        slot: Option<Slot>,
         next: Option<&FlowState>,
         effects: &[Effect],
-        key: &CodeKey,
         settings: &FlowSettings,
         now: Timestamp,
     ) -> std::result::Result<(), Fail> {
-        if let Some(code) = slot
-            && crate::guard::code_left_flow(code, next)
+        if let Some(slot) = slot
+            && crate::guard::code_left_flow(&slot.code, next)
         {
-            self.commit(tenant, flow_id, code, now).await?;
+            self.commit(&slot, now).await?;
         }
         let user = next.and_then(|s| s.common().user_id.as_deref());
         let checks = sms_checks(effects, &settings.sms_velocity, user, self.ip());

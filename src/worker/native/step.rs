@@ -42,14 +42,14 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         NativeRequest::Step { scope, .. } => scope.clone(),
         _ => crate::native::params::DEFAULT_SCOPE.to_string(),
     };
-    let (state, old_key, user, flow_id) = match &req {
+    let (state, old_key, user) = match &req {
         NativeRequest::Start { .. } => {
             let email = req.start_username().map(|e| e.expose().clone());
             let user = match email {
                 Some(e) => store.user_by_email(&e).await?,
                 None => None,
             };
-            (None, None, user, request::new_id()?)
+            (None, None, user)
         }
         NativeRequest::Step {
             continuation_token, ..
@@ -67,9 +67,7 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
                 UserLookup::Id(id) => store.user(&id).await?,
                 UserLookup::Email(e) => store.user_by_email(e.expose()).await?,
             };
-            // Records from before the guard have no flow id; their token names the flow.
-            let flow_id = record.flow_id.unwrap_or_else(|| key.as_str().to_string());
-            (Some(record.state), Some(key), user, flow_id)
+            (Some(record.state), Some(key), user)
         }
         NativeRequest::Refresh { .. } => {
             return Err(NativeError::invalid_request("not a flow request").into());
@@ -90,35 +88,24 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         entropy: Entropy::new(request::random::<{ Entropy::RECOMMENDED_LEN }>()?.to_vec()),
         user,
     };
+    // The guard (src/worker/guard.rs): a slot before a code is evaluated; after the step,
+    // the accepted code is consumed once and SMS sends are counted, before anything is
+    // applied or stored.
+    let (guard, key) = (&call.guard, call.setup.code_key());
     let settings = &call.setup.config.settings;
-    let (guard, tenant) = (&call.guard, call.tenant);
-    let slot = (guard.before_step(tenant, &flow_id, state.as_ref(), &input, settings, now)).await?;
+    let slot = (guard.before_step(key, call.tenant, state.as_ref(), &input, settings, now)).await?;
     let step = crate::flow::step(state, input, ctx).map_err(|e| Fail::from(flow_error(&e)))?;
-    let (next, key) = (step.state.as_ref(), call.setup.code_key());
-    (guard.after_step(
-        tenant,
-        &flow_id,
-        slot.as_deref(),
-        next,
-        &step.effects,
-        key,
-        settings,
-        now,
-    ))
-    .await?;
+    let next = step.state.as_ref();
+    (guard.after_step(key, call.tenant, slot, next, &step.effects, settings, now)).await?;
     let tokens = apply(call, &store, step.effects, &scope).await?;
     let token = match disposition(step.state.as_ref(), &step.reply) {
         Disposition::Rotate => match step.state.clone() {
-            Some(state) => {
-                let record = FlowRecord::new(state).with_flow_id(&flow_id);
-                Some(rotate(&store, old_key.as_ref(), record, call.meta).await?)
-            }
+            Some(state) => Some(rotate(&store, old_key.as_ref(), state, call.meta).await?),
             None => None,
         },
         Disposition::Keep => {
             if let (Some(state), Some(key)) = (step.state.clone(), old_key.as_ref()) {
-                let record = FlowRecord::new(state).with_flow_id(&flow_id);
-                store.put_flow(key, &record, now).await?;
+                store.put_flow(key, &FlowRecord::new(state), now).await?;
             }
             None
         }
@@ -141,12 +128,12 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
 async fn rotate(
     store: &Store<'_>,
     old: Option<&LookupKey>,
-    record: FlowRecord,
+    state: crate::flow::FlowState,
     meta: &Meta,
 ) -> Result<String, Fail> {
     let handle = new_handle(HandleKind::ContinuationToken, &request::random::<32>()?);
     store
-        .put_flow(&handle.lookup_key, &record, meta.now)
+        .put_flow(&handle.lookup_key, &FlowRecord::new(state), meta.now)
         .await?;
     if let Some(old) = old {
         store.delete_flow(old).await?;
