@@ -14,6 +14,7 @@ pub mod admin;
 pub mod audit;
 pub mod error;
 pub mod flow;
+pub mod guard;
 pub mod hook;
 pub mod native;
 pub mod oidc;

@@ -36,6 +36,20 @@ impl CodeKey {
         }
         Ok(Self(Secret::new(bytes)))
     }
+
+    /// HMAC-SHA256 of `value` under this key, separated by `domain`. The guard names its
+    /// velocity counters with it: a plain hash of a phone number is reversed by trying
+    /// the ~10^10 numbers of a country, a keyed one is not.
+    pub fn keyed_hash(&self, domain: &str, value: &str) -> [u8; 32] {
+        let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(self.0.expose()) else {
+            return [0u8; 32];
+        };
+        for part in [domain.as_bytes(), value.as_bytes()] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
 }
 
 /// What a code is for; part of the digest so a code for one step cannot pass another.
@@ -229,6 +243,15 @@ impl PendingCode {
         self.issued_at
     }
 
+    /// A stable name for this code (SHA-256 of its digest, 128 bits in hex): the attempt
+    /// guard counts tries per code under it. It reveals nothing the digest does not, and
+    /// a resend, which draws a new digest, gets a new name.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest as _;
+        let hash = Sha256::digest(self.digest.as_bytes());
+        hex::encode(hash.get(..16).unwrap_or_default())
+    }
+
     /// Checks a submitted code: cap first (unconditionally), then expiry, then a
     /// constant-time digest comparison. A wrong code counts an attempt.
     pub(crate) fn check(
@@ -297,6 +320,20 @@ mod tests {
             0,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn fingerprints_are_stable_per_code_and_differ_between_codes() {
+        let a = send(&[0, 0, 0, 42]).pending;
+        let b = send(&[0, 0, 0, 43]).pending;
+        assert_eq!(a.fingerprint(), a.clone().fingerprint());
+        assert_eq!(a.fingerprint().len(), 32);
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert!(!a.fingerprint().contains(&a.digest));
+        assert_ne!(
+            key().keyed_hash("n", "+1555"),
+            key().keyed_hash("u", "+1555")
+        );
     }
 
     #[test]

@@ -233,6 +233,9 @@ pub struct FlowSettings {
     /// After the reset code is verified, the new password must come within this time
     /// (native auth returns it as `expires_in`, at most 600).
     pub reset_window_seconds: u64,
+    /// SMS caps across flows: per number, user, IP and country calling code, enforced
+    /// by the Worker's guard (see [`crate::guard::velocity`]).
+    pub sms_velocity: crate::guard::velocity::SmsVelocity,
 }
 
 impl Default for FlowSettings {
@@ -244,6 +247,7 @@ impl Default for FlowSettings {
             passwords: PasswordSettings::default(),
             flow_lifetime_seconds: 1800,
             reset_window_seconds: 600,
+            sms_velocity: crate::guard::velocity::SmsVelocity::default(),
         }
     }
 }
@@ -476,6 +480,9 @@ impl FlowConfig {
             if !ok {
                 return Err(FlowError::config(target, reason));
             }
+        }
+        if let Some((target, reason)) = s.sms_velocity.problem() {
+            return Err(FlowError::config(target, reason));
         }
         Ok(())
     }

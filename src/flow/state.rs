@@ -306,6 +306,18 @@ impl FlowState {
         }
     }
 
+    /// The code this step waits for, if it waits for one.
+    pub fn pending_code(&self) -> Option<&super::codes::PendingCode> {
+        match self {
+            FlowState::SignInExpectCode(s) => Some(&s.code),
+            FlowState::SignUpExpectCode(s) => Some(&s.code),
+            FlowState::ResetExpectCode(s) => Some(&s.code),
+            FlowState::ExpectMfaCode(s) => Some(&s.code),
+            FlowState::ExpectRegistrationCode(s) => Some(&s.code),
+            _ => None,
+        }
+    }
+
     /// Which user record to pass with the next step.
     pub fn user_lookup(&self) -> UserLookup {
         let common = self.common();

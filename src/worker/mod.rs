@@ -10,6 +10,7 @@ mod admin_apps;
 mod admin_flow_config;
 mod admin_users;
 mod dev;
+mod guard;
 mod native;
 mod oidc;
 mod reply;

@@ -10,7 +10,8 @@
 //! Tokens are stored under their SHA-256 lookup key only, never in clear; the email
 //! index is hashed too, so key listings show no addresses. KV is eventually consistent
 //! and has no compare-and-set: two requests racing on one continuation token can both
-//! read it (the Durable Object guard is the planned fix; see the README).
+//! read it. What must hold anyway (a code accepted once, attempt caps, SMS velocity)
+//! is decided by the Durable Object guard (`src/worker/guard.rs`), not by this state.
 
 use crate::flow::UserRecord;
 use crate::native::FlowRecord;

@@ -153,6 +153,7 @@ async fn run(
         tokens: &settings,
         meta,
         sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(ctx),
+        guard: crate::worker::guard::Client::for_request(ctx, req),
     };
     step::run(&call, request).await
 }

@@ -37,6 +37,8 @@ pub struct Call<'a> {
     pub meta: &'a Meta,
     /// Where sign-in attempts are recorded.
     pub sign_in_log: crate::worker::sign_in_log::SignInLog,
+    /// The Durable Object guard (code attempts, SMS velocity).
+    pub guard: crate::worker::guard::Client,
 }
 
 /// Runs a start or step request.
@@ -98,7 +100,11 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         user,
     };
     let kept = state.clone();
-    let step = crate::flow::step(state, input, ctx).map_err(|e| Fail::from(flow_error(&e)))?;
+    let step = call
+        .guard
+        .step(call.tenant, state, input, ctx)
+        .await?
+        .map_err(|e| Fail::from(flow_error(&e)))?;
     let app_id = step
         .state
         .as_ref()

@@ -109,12 +109,14 @@ pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> Result<Respon
         Ok(d) => d,
         Err(e) => return failed(e),
     };
+    let guard = crate::worker::guard::Client::for_request(&ctx, &req);
     let run = Run {
         kv: &kv,
         tenant: &tenant,
         setup: &setup,
         delivery: &delivery,
         sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(&ctx),
+        guard: &guard,
         now,
     };
     let outcome = match run.drive(&mut interaction, None, input).await {
@@ -264,12 +266,14 @@ pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Resp
         Ok(d) => d,
         Err(e) => return failed(e),
     };
+    let guard = crate::worker::guard::Client::for_request(&ctx, &req);
     let run = Run {
         kv: &kv,
         tenant: &tenant,
         setup: &setup,
         delivery: &delivery,
         sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(&ctx),
+        guard: &guard,
         now,
     };
     match run.drive(&mut interaction, state, input).await {

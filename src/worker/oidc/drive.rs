@@ -47,6 +47,8 @@ pub struct Run<'a> {
     pub delivery: &'a Delivery,
     /// Where ended sign-in attempts are recorded.
     pub sign_in_log: crate::worker::sign_in_log::SignInLog,
+    /// The Durable Object guard (code attempts, SMS velocity).
+    pub guard: &'a crate::worker::guard::Client,
     /// Now.
     pub now: Timestamp,
 }
@@ -111,9 +113,20 @@ impl Run<'_> {
                 entropy: Entropy::new(request::random::<{ Entropy::RECOMMENDED_LEN }>()?.to_vec()),
                 user,
             };
-            let step = match crate::flow::step(state.clone(), input, ctx) {
-                Ok(step) => step,
-                Err(e) => {
+            let step = match self
+                .guard
+                .step(self.tenant, state.clone(), input, ctx)
+                .await
+            {
+                Ok(Ok(step)) => step,
+                // The guard refused the code (no tries left, already used): say so on the
+                // page the user is on.
+                Err(Fail::Protocol(e)) => {
+                    interaction.flow = state;
+                    return Ok(Outcome::Page(Some(e.description)));
+                }
+                Err(e) => return Err(e),
+                Ok(Err(e)) => {
                     worker::console_warn!("interaction: flow refused the input ({})", e.code());
                     interaction.flow = state;
                     return Ok(Outcome::Page(Some(

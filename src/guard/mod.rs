@@ -1,0 +1,412 @@
+//! The guard: the guarantees KV cannot give, decided here and enforced by a Durable
+//! Object (issue #5, "State and its guarantees").
+//!
+//! KV is eventually consistent and has no compare-and-set, so two requests racing on one
+//! continuation token both read the same flow state. What must hold anyway goes through
+//! a Durable Object, which runs one request at a time per name:
+//!
+//! 1. a one-time code is accepted at most once, and evaluated at most `maxAttempts`
+//!    times however many requests race ([`attempts`], one object per flow);
+//! 2. SMS codes respect velocity caps per number, user, IP and country calling code,
+//!    with growing cool-downs ([`velocity`], one object per counter).
+//!
+//! This module is pure: state structs, `decide` functions, the wire format between the
+//! Worker and the object ([`GuardCall`], [`GuardAnswer`]), the object names and the
+//! protocol errors of a refusal. The object (`src/worker/guard.rs`) only loads the state,
+//! calls [`decide`], stores the result and answers.
+
+pub mod attempts;
+pub mod velocity;
+
+use crate::flow::{CodeKey, FlowCommon, FlowState};
+use crate::native::NativeError;
+use crate::time::Timestamp;
+use attempts::{AttemptsState, CodeRefusal, CodeVerdict};
+use serde::{Deserialize, Serialize};
+use velocity::{Dimension, SendVerdict, VelocityLimits, VelocityState};
+
+/// What one Durable Object keeps. An object serves either a flow (attempts) or one
+/// velocity counter; both parts are small and default to empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuardState {
+    /// Code attempts (flow objects).
+    #[serde(default)]
+    pub attempts: AttemptsState,
+    /// Send history (velocity objects).
+    #[serde(default)]
+    pub velocity: VelocityState,
+    /// When everything here may be deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forget_at: Option<Timestamp>,
+}
+
+/// One request to a guard object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum GuardOp {
+    /// May this code be evaluated once more?
+    Acquire {
+        /// The code's fingerprint.
+        code: String,
+        /// The flow's `maxAttempts`.
+        max_attempts: u8,
+        /// The flow's expiry (the state is kept until then).
+        flow_expires_at: Timestamp,
+    },
+    /// The code matched: may it be accepted?
+    Commit {
+        /// The code's fingerprint.
+        code: String,
+    },
+    /// May one more SMS go out under this counter?
+    Send {
+        /// The counter's limits.
+        limits: VelocityLimits,
+    },
+}
+
+/// A request with the caller's clock (the core reads none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuardCall {
+    /// Now.
+    pub now: Timestamp,
+    /// What to decide.
+    pub op: GuardOp,
+}
+
+/// The object's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum GuardAnswer {
+    /// For acquire and commit.
+    Code {
+        /// The verdict.
+        verdict: CodeVerdict,
+    },
+    /// For send.
+    Send {
+        /// The verdict.
+        verdict: SendVerdict,
+    },
+}
+
+/// Decides one call against the stored state; returns the state to store and the answer.
+pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
+    let GuardState {
+        attempts,
+        velocity,
+        forget_at,
+    } = state;
+    match call.op {
+        GuardOp::Acquire {
+            code,
+            max_attempts,
+            flow_expires_at,
+        } => {
+            let (attempts, verdict) =
+                attempts::acquire(attempts, &code, max_attempts, flow_expires_at);
+            let forget_at = later(forget_at, attempts.forget_at);
+            let state = GuardState {
+                attempts,
+                velocity,
+                forget_at,
+            };
+            (state, GuardAnswer::Code { verdict })
+        }
+        GuardOp::Commit { code } => {
+            let (attempts, verdict) = attempts::commit(attempts, &code);
+            let state = GuardState {
+                attempts,
+                velocity,
+                forget_at,
+            };
+            (state, GuardAnswer::Code { verdict })
+        }
+        GuardOp::Send { limits } => {
+            let (velocity, verdict) = velocity::decide(velocity, &limits, call.now);
+            let forget_at = later(forget_at, velocity.forget_at(&limits));
+            let state = GuardState {
+                attempts,
+                velocity,
+                forget_at,
+            };
+            (state, GuardAnswer::Send { verdict })
+        }
+    }
+}
+
+fn later(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The object that guards the codes of one flow, named by what never changes in a flow
+/// (kind, app, account email, start time) under a keyed hash. The continuation token
+/// rotates at every step, so it cannot name the flow; a name derived from the state
+/// needs no extra field that every writer of a flow record would have to carry along.
+/// Two flows of one account, app and kind started in the same second share an object,
+/// which is harmless: counts are kept per code, and their codes differ.
+pub fn flow_object_name(key: &CodeKey, tenant: &str, common: &FlowCommon) -> String {
+    let kind = serde_json::to_string(&common.kind).unwrap_or_default();
+    let identity = format!(
+        "{kind}\n{}\n{}\n{}",
+        common.app_id,
+        common.email.expose(),
+        common.started_at.0
+    );
+    let hash = key.keyed_hash(&format!("vestibule.guard.v1/{tenant}/flow"), &identity);
+    format!("flow/{tenant}/{}", hex16(&hash))
+}
+
+fn hex16(hash: &[u8; 32]) -> String {
+    hash.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The object of one velocity counter: a keyed hash of the counted value, never the
+/// value itself (object names show up in dashboards and logs).
+pub fn counter_object_name(
+    key: &CodeKey,
+    tenant: &str,
+    dimension: Dimension,
+    value: &str,
+) -> String {
+    let domain = format!("vestibule.guard.v1/{tenant}/{}", dimension.as_str());
+    let hash = key.keyed_hash(&domain, value);
+    format!("sms/{tenant}/{}/{}", dimension.as_str(), hex16(&hash))
+}
+
+/// Whether the code behind a granted slot left the flow, i.e. was accepted: the next
+/// state no longer waits for it. A wrong or expired code keeps the step (and the code);
+/// an accepted one moves on. Then the Worker commits before it answers or applies
+/// anything, so only one request can profit from it.
+pub fn code_left_flow(code: &str, next: Option<&FlowState>) -> bool {
+    next.and_then(FlowState::pending_code)
+        .map(crate::flow::PendingCode::fingerprint)
+        .as_deref()
+        != Some(code)
+}
+
+/// The protocol error for a refused code. A refused code is never evaluated.
+///
+/// - no tries left: `invalid_grant` / `invalid_oob_value` 50181, as the flow answers a
+///   code tried too often, so MSAL shows "wrong code" and offers a resend (a new code
+///   has its own tries);
+/// - already accepted (by this request's twin, or a replay through a stale KV read):
+///   `invalid_grant` 55200, as for a used continuation token: the flow moved on and this
+///   request must not.
+pub fn code_refusal_error(reason: CodeRefusal) -> NativeError {
+    match reason {
+        CodeRefusal::Exhausted => NativeError::new(
+            "invalid_grant",
+            "AADSTS50181: this code has no tries left; ask for a new one",
+        )
+        .with_suberror("invalid_oob_value")
+        .code(50_181),
+        CodeRefusal::Consumed => NativeError::new(
+            "invalid_grant",
+            "AADSTS55200: this code was already used; continue with the newest continuation token or start again",
+        )
+        .code(55_200),
+        CodeRefusal::LostRace | CodeRefusal::NoSlot => NativeError::new(
+            "invalid_grant",
+            "AADSTS55200: this code was accepted for a concurrent request; continue with that request's continuation token",
+        )
+        .code(55_200),
+    }
+}
+
+/// The protocol error for an SMS refused by a velocity cap: `access_denied` with
+/// suberror `provider_blocked_by_rep`, the error Entra sends when it will not text a
+/// number for reputation (fraud) reasons (reference §7, §12). MSAL checks exactly this
+/// pair (`isVerificationContactBlocked()`), so apps already tell the user this number
+/// cannot get a code now. `invalid_request` 901001 would say the number is malformed,
+/// and `slow_down` is not a native-auth error. `retry_after` says when to try again.
+pub fn send_refusal_error(dimension: Dimension, retry_after: u64) -> NativeError {
+    let what = match dimension {
+        Dimension::Number => "this phone number",
+        Dimension::User => "this account",
+        Dimension::Ip => "this network address",
+        Dimension::CountryCode => "this country calling code",
+    };
+    NativeError::new(
+        "access_denied",
+        format!("too many codes were sent to {what} recently; try again in {retry_after} seconds"),
+    )
+    .with_suberror("provider_blocked_by_rep")
+    .with("retry_after", serde_json::Value::from(retry_after))
+}
+
+/// The error when the guard cannot be reached or is not bound: fail closed. Nothing was
+/// evaluated or sent; the client may retry.
+pub fn unavailable_error() -> NativeError {
+    NativeError::server_error(
+        "the attempt guard is not available, so codes cannot be checked or sent; try again shortly",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::CodeKey;
+
+    fn call(op: GuardOp) -> GuardCall {
+        GuardCall {
+            now: Timestamp(100),
+            op,
+        }
+    }
+
+    #[test]
+    fn the_wire_format_round_trips() {
+        let c = call(GuardOp::Acquire {
+            code: "abc".into(),
+            max_attempts: 5,
+            flow_expires_at: Timestamp(1900),
+        });
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["op"]["op"], "acquire");
+        assert_eq!(json["op"]["maxAttempts"], 5);
+        assert_eq!(serde_json::from_value::<GuardCall>(json).unwrap(), c);
+        let a = GuardAnswer::Send {
+            verdict: SendVerdict::Refused { retry_after: 7 },
+        };
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(serde_json::from_str::<GuardAnswer>(&json).unwrap(), a);
+    }
+
+    #[test]
+    fn decide_routes_and_tracks_forget_at() {
+        let (s, a) = decide(
+            GuardState::default(),
+            call(GuardOp::Acquire {
+                code: "c".into(),
+                max_attempts: 5,
+                flow_expires_at: Timestamp(1900),
+            }),
+        );
+        assert_eq!(
+            a,
+            GuardAnswer::Code {
+                verdict: CodeVerdict::Granted { left: 4 }
+            }
+        );
+        assert_eq!(s.forget_at, Some(Timestamp(1900)));
+        let (s, a) = decide(s, call(GuardOp::Commit { code: "c".into() }));
+        assert_eq!(
+            a,
+            GuardAnswer::Code {
+                verdict: CodeVerdict::Granted { left: 0 }
+            }
+        );
+        let limits = velocity::SmsVelocity::default().number;
+        let (s, a) = decide(s, call(GuardOp::Send { limits }));
+        assert_eq!(
+            a,
+            GuardAnswer::Send {
+                verdict: SendVerdict::Allowed
+            }
+        );
+        assert_eq!(s.forget_at, Some(Timestamp(100 + 86_400)));
+    }
+
+    #[test]
+    fn counter_names_hide_the_value_and_separate_tenants_and_dimensions() {
+        let key = CodeKey::new(vec![3u8; 32]).unwrap();
+        let n = counter_object_name(&key, "t1", Dimension::Number, "+15551234567");
+        assert!(n.starts_with("sms/t1/number/"), "{n}");
+        assert!(!n.contains("5551234567"));
+        assert_ne!(
+            n,
+            counter_object_name(&key, "t2", Dimension::Number, "+15551234567")
+        );
+        assert_ne!(
+            n,
+            counter_object_name(&key, "t1", Dimension::User, "+15551234567")
+        );
+        assert_eq!(
+            n,
+            counter_object_name(&key, "t1", Dimension::Number, "+15551234567")
+        );
+        let other = CodeKey::new(vec![4u8; 32]).unwrap();
+        assert_ne!(
+            n,
+            counter_object_name(&other, "t1", Dimension::Number, "+15551234567")
+        );
+    }
+
+    #[test]
+    fn a_flow_keeps_its_object_across_steps_and_other_flows_get_another() {
+        let key = CodeKey::new(vec![3u8; 32]).unwrap();
+        let common = |started: u64, email: &str| {
+            crate::flow::FlowCommon::new(
+                crate::flow::FlowKind::SignIn,
+                "app".into(),
+                crate::pii::Pii::new(email.into()),
+                Timestamp(started),
+                1800,
+            )
+        };
+        let a = common(100, "a@example.com");
+        let mut a_later = a.clone();
+        a_later.user_id = Some("u1".into());
+        a_later.codes_sent = 3;
+        let name = flow_object_name(&key, "t", &a);
+        assert_eq!(
+            name,
+            flow_object_name(&key, "t", &a_later),
+            "stable across steps"
+        );
+        assert!(
+            name.starts_with("flow/t/") && !name.contains("example"),
+            "{name}"
+        );
+        assert_ne!(
+            name,
+            flow_object_name(&key, "t", &common(101, "a@example.com"))
+        );
+        assert_ne!(
+            name,
+            flow_object_name(&key, "t", &common(100, "b@example.com"))
+        );
+        assert_ne!(name, flow_object_name(&key, "u", &a));
+    }
+
+    #[test]
+    fn an_ended_flow_has_left_its_code() {
+        // The flow ended (accepted, or over for another reason): commit, so the code can
+        // never be accepted again. States that still wait for a code are covered by the
+        // native journeys (tests/e2e/guard.test.mjs runs them against the object).
+        assert!(code_left_flow("abc", None));
+    }
+
+    #[test]
+    fn refusals_map_to_distinct_native_errors() {
+        let e = code_refusal_error(CodeRefusal::Exhausted);
+        assert_eq!(
+            (e.status, e.error, e.suberror),
+            (400, "invalid_grant", Some("invalid_oob_value"))
+        );
+        assert_eq!(e.error_codes, vec![50_181]);
+        let used = code_refusal_error(CodeRefusal::Consumed);
+        let race = code_refusal_error(CodeRefusal::LostRace);
+        assert_eq!(
+            (used.error, used.error_codes.clone()),
+            ("invalid_grant", vec![55_200])
+        );
+        assert_ne!(used.description, race.description);
+        let s = send_refusal_error(Dimension::Number, 42);
+        assert_eq!(
+            (s.status, s.error, s.suberror),
+            (400, "access_denied", Some("provider_blocked_by_rep"))
+        );
+        assert!(
+            s.description.contains("this phone number") && s.description.contains("42 seconds")
+        );
+        assert_eq!(unavailable_error().status, 500);
+        assert_eq!(unavailable_error().error, "server_error");
+    }
+}

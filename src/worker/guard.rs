@@ -1,0 +1,326 @@
+//! The guard Durable Object (class `Guard`, binding `GUARD`) and the Worker's client.
+//!
+//! The decisions are [`crate::guard`]'s. The object loads its state from its SQLite
+//! storage, calls [`crate::guard::decide`], stores the result and answers, all in one
+//! synchronous stretch: SQLite-backed storage (`ctx.storage.sql`) runs without awaiting,
+//! and an object runs one event at a time, so no other request can interleave between
+//! the read and the write. That is the compare-and-set KV lacks.
+//!
+//! Each object forgets its state with an alarm once the state says it is no longer
+//! needed (the flow expired, the velocity counter went quiet), so storage does not grow
+//! with the number of flows.
+//!
+//! Without the `GUARD` binding (a misconfigured deployment) every guarded operation
+//! fails closed with `server_error`: no code is evaluated and no SMS is sent.
+
+use super::native::Fail;
+use crate::flow::{CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCode};
+use crate::guard::attempts::CodeVerdict;
+use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
+use crate::guard::{
+    GuardAnswer, GuardCall, GuardOp, GuardState, code_refusal_error, counter_object_name,
+    flow_object_name, send_refusal_error, unavailable_error,
+};
+use crate::time::Timestamp;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::durable::ScheduledTime;
+use worker::{
+    DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, Result,
+    RouteContext, State, durable_object,
+};
+
+/// The binding name in `wrangler.toml`.
+const BINDING: &str = "GUARD";
+/// The one row an object keeps.
+const STATE_KEY: &str = "state";
+
+/// One guard object: a flow's code attempts, or one SMS velocity counter.
+#[durable_object(alarm)]
+pub struct Guard {
+    state: State,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    v: String,
+}
+
+impl Guard {
+    fn load(&self) -> Result<GuardState> {
+        let sql = self.state.storage().sql();
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS guard (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+            None,
+        )?;
+        let rows: Vec<Row> = sql
+            .exec("SELECT v FROM guard WHERE k = ?", vec![STATE_KEY.into()])?
+            .to_array()?;
+        match rows.first() {
+            // Only this code writes here, so an unreadable row is a bug or a format
+            // change. Starting over would hand out fresh attempts: refuse instead (fail
+            // closed); the alarm deletes the row when the state was due to be forgotten.
+            Some(row) => Ok(serde_json::from_str(&row.v)?),
+            None => Ok(GuardState::default()),
+        }
+    }
+
+    fn store(&self, state: &GuardState) -> Result<()> {
+        let json = serde_json::to_string(state)?;
+        self.state.storage().sql().exec(
+            "INSERT OR REPLACE INTO guard (k, v) VALUES (?, ?)",
+            vec![STATE_KEY.into(), json.into()],
+        )?;
+        Ok(())
+    }
+
+    async fn arm(&self, at: Timestamp) -> Result<()> {
+        let ms = (at.0 as f64) * 1000.0;
+        let date = js_sys::Date::new(&JsValue::from_f64(ms));
+        self.state
+            .storage()
+            .set_alarm(ScheduledTime::new(date))
+            .await
+    }
+}
+
+impl DurableObject for Guard {
+    fn new(state: State, _env: Env) -> Self {
+        Guard { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let Ok(call) = req.json::<GuardCall>().await else {
+            return Response::error("not a guard call", 400);
+        };
+        // From here to the store nothing awaits: the decision is atomic.
+        let before = self.load()?;
+        let forget_before = before.forget_at;
+        let (after, answer) = crate::guard::decide(before, call);
+        self.store(&after)?;
+        let response = Response::from_json(&answer)?;
+        if after.forget_at != forget_before
+            && let Some(at) = after.forget_at
+            && self.arm(at).await.is_err()
+        {
+            // The decision is stored; a missing alarm only delays the cleanup.
+            worker::console_error!("guard: could not schedule the cleanup alarm");
+        }
+        Ok(response)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let now = super::request::now();
+        match self.load().ok().and_then(|s| s.forget_at) {
+            // A later request pushed the date back: wait for that.
+            Some(at) if at > now => self.arm(at).await?,
+            // Due, or unreadable (see `load`): forget everything.
+            _ => self.state.storage().delete_all().await?,
+        }
+        Response::ok("")
+    }
+}
+
+/// A granted evaluation: which object granted it, for which code.
+pub struct Slot {
+    object: String,
+    code: String,
+}
+
+/// The Worker's side: asks guard objects before a code is evaluated or an SMS is sent.
+pub struct Client {
+    namespace: Option<ObjectNamespace>,
+    ip: Option<String>,
+}
+
+impl Client {
+    /// The client for one request: the `GUARD` binding (if bound) and the caller's IP.
+    pub fn for_request(ctx: &RouteContext<()>, req: &Request) -> Self {
+        Client {
+            namespace: ctx.durable_object(BINDING).ok(),
+            ip: req.headers().get("cf-connecting-ip").ok().flatten(),
+        }
+    }
+
+    /// The caller's IP address (`cf-connecting-ip`), if known.
+    pub fn ip(&self) -> Option<&str> {
+        self.ip.as_deref()
+    }
+
+    async fn call(&self, name: &str, call: &GuardCall) -> std::result::Result<GuardAnswer, Fail> {
+        let Some(namespace) = &self.namespace else {
+            worker::console_error!("guard: the {BINDING} binding is missing; failing closed");
+            return Err(unavailable_error().into());
+        };
+        let stub = namespace.get_by_name(name)?;
+        let body = serde_json::to_string(call).map_err(worker::Error::from)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_body(Some(JsValue::from_str(&body)));
+        let request = Request::new_with_init("https://guard.internal/", &init)?;
+        let mut response = stub.fetch_with_request(request).await?;
+        if response.status_code() != 200 {
+            return Err(unavailable_error().into());
+        }
+        Ok(response.json::<GuardAnswer>().await?)
+    }
+
+    /// Asks `object` for one evaluation of `code`; refused → the protocol error, and the
+    /// code is not evaluated.
+    async fn acquire(
+        &self,
+        object: String,
+        code: &PendingCode,
+        max_attempts: u8,
+        flow_expires_at: Timestamp,
+        now: Timestamp,
+    ) -> std::result::Result<Slot, Fail> {
+        let fingerprint = code.fingerprint();
+        let call = GuardCall {
+            now,
+            op: GuardOp::Acquire {
+                code: fingerprint.clone(),
+                max_attempts,
+                flow_expires_at,
+            },
+        };
+        match self.call(&object, &call).await? {
+            GuardAnswer::Code {
+                verdict: CodeVerdict::Granted { .. },
+            } => Ok(Slot {
+                object,
+                code: fingerprint,
+            }),
+            GuardAnswer::Code {
+                verdict: CodeVerdict::Refused { reason },
+            } => Err(code_refusal_error(reason).into()),
+            GuardAnswer::Send { .. } => Err(unavailable_error().into()),
+        }
+    }
+
+    /// Consumes an accepted code; only the first request to do so may go on.
+    async fn commit(&self, slot: &Slot, now: Timestamp) -> std::result::Result<(), Fail> {
+        let call = GuardCall {
+            now,
+            op: GuardOp::Commit {
+                code: slot.code.clone(),
+            },
+        };
+        match self.call(&slot.object, &call).await? {
+            GuardAnswer::Code {
+                verdict: CodeVerdict::Granted { .. },
+            } => Ok(()),
+            GuardAnswer::Code {
+                verdict: CodeVerdict::Refused { reason },
+            } => Err(code_refusal_error(reason).into()),
+            GuardAnswer::Send { .. } => Err(unavailable_error().into()),
+        }
+    }
+
+    /// Runs one flow step under the guard, for native auth and the hosted pages alike:
+    /// a slot before a code is evaluated; after the step, the accepted code is consumed
+    /// once and SMS sends are counted, before anything is applied or stored. The outer
+    /// error is the guard's refusal (or its failure); the inner one is the flow's.
+    pub async fn step(
+        &self,
+        tenant: &str,
+        state: Option<FlowState>,
+        input: FlowInput,
+        ctx: crate::flow::StepContext<'_>,
+    ) -> std::result::Result<std::result::Result<crate::flow::Step, crate::flow::FlowError>, Fail>
+    {
+        let (key, settings, now) = (ctx.code_key, &ctx.config.settings, ctx.now);
+        let slot = self
+            .before_step(key, tenant, state.as_ref(), &input, settings, now)
+            .await?;
+        let step = match crate::flow::step(state, input, ctx) {
+            Ok(step) => step,
+            Err(e) => return Ok(Err(e)),
+        };
+        let next = step.state.as_ref();
+        self.after_step(key, tenant, slot, next, &step.effects, settings, now)
+            .await?;
+        Ok(Ok(step))
+    }
+
+    /// Before a step runs: when the input submits a code to a step that waits for one,
+    /// a slot for it, or the refusal. Other steps need no slot.
+    pub async fn before_step(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        state: Option<&FlowState>,
+        input: &FlowInput,
+        settings: &FlowSettings,
+        now: Timestamp,
+    ) -> std::result::Result<Option<Slot>, Fail> {
+        let (FlowInput::SubmitCode { .. }, Some(state)) = (input, state) else {
+            return Ok(None);
+        };
+        let Some(code) = state.pending_code() else {
+            return Ok(None);
+        };
+        let common = state.common();
+        let object = flow_object_name(key, tenant, common);
+        let max = settings.codes.max_attempts;
+        let slot = self
+            .acquire(object, code, max, common.expires_at, now)
+            .await?;
+        Ok(Some(slot))
+    }
+
+    /// After a step ran and before anything is applied or stored: consume an accepted
+    /// code (only one request gets past this), then count the SMS codes it would send.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the pieces of one step, passed apart so step.rs needs no guard types"
+    )]
+    pub async fn after_step(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        slot: Option<Slot>,
+        next: Option<&FlowState>,
+        effects: &[Effect],
+        settings: &FlowSettings,
+        now: Timestamp,
+    ) -> std::result::Result<(), Fail> {
+        if let Some(slot) = slot
+            && crate::guard::code_left_flow(&slot.code, next)
+        {
+            self.commit(&slot, now).await?;
+        }
+        let user = next.and_then(|s| s.common().user_id.as_deref());
+        let checks = sms_checks(effects, &settings.sms_velocity, user, self.ip());
+        self.check_sends(key, tenant, checks, now).await
+    }
+
+    /// Counts the sends in `checks` in order; the first refusal stops and answers.
+    pub async fn check_sends(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        checks: Vec<SendCheck>,
+        now: Timestamp,
+    ) -> std::result::Result<(), Fail> {
+        for check in checks {
+            let name = counter_object_name(key, tenant, check.dimension, &check.value);
+            let call = GuardCall {
+                now,
+                op: GuardOp::Send {
+                    limits: check.limits,
+                },
+            };
+            match self.call(&name, &call).await? {
+                GuardAnswer::Send {
+                    verdict: SendVerdict::Allowed,
+                } => {}
+                GuardAnswer::Send {
+                    verdict: SendVerdict::Refused { retry_after },
+                } => return Err(send_refusal_error(check.dimension, retry_after).into()),
+                GuardAnswer::Code { .. } => return Err(unavailable_error().into()),
+            }
+        }
+        Ok(())
+    }
+}
