@@ -6,7 +6,10 @@
 //! Access; the other areas live in their own files: [`super::admin_flow_config`] (methods
 //! policy, user flow, Vestibule settings) and [`super::admin_users`].
 
-use super::{admin_flow_config, admin_users, reply, request, store, store::CollectionName, tenant};
+use super::{
+    admin_flow_config, admin_hooks, admin_users, reply, request, store, store::CollectionName,
+    tenant,
+};
 use crate::admin::flow_document::Refusal;
 use crate::admin::{collection::WriteError, credential};
 use crate::error::ErrorBody;
@@ -58,6 +61,7 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
             admin_flow_config::user_flows(&mut req, &at, rest).await
         }
         ["vestibule", "flowSettings"] => admin_flow_config::settings(&mut req, &at).await,
+        ["vestibule", "deliveryHooks"] => admin_hooks::handle(&mut req, &at).await,
         ["users", rest @ ..] => admin_users::handle(&mut req, &at, rest).await,
         ["auditLogs", "signIns", rest @ ..] => {
             super::sign_in_log::serve(&req, &kv, &tenant, rest).await

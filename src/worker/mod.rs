@@ -8,6 +8,7 @@
 mod admin;
 mod admin_apps;
 mod admin_flow_config;
+mod admin_hooks;
 mod admin_users;
 mod dev;
 mod guard;
@@ -35,10 +36,6 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .on_async("/:tenant/v1.0/*rest", admin::handle)
         .get_async("/_dev/outbox", dev::outbox)
         .put_async("/_dev/native/:tenant/flow-config", native::dev_flow_config)
-        .put_async(
-            "/_dev/native/:tenant/delivery-hooks",
-            native::dev_delivery_hooks,
-        )
         .get_async(
             "/:tenant/v2.0/.well-known/openid-configuration",
             oidc::discovery,

@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { freePort, startWorker } from "../support/worker.mjs";
-import { CAPS, TYPES, assertLogClean, flowConfig, nativeVars, post, requireMfa } from "../support/native.mjs";
+import { ADMIN, CAPS, TYPES, assertLogClean, flowConfig, nativeVars, post, requireMfa } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -98,8 +98,17 @@ const ct = (r) => {
 const codeOf = (entry) => JSON.parse(entry.body).data.otpContext.oneTimeCode;
 const lastCode = (receiver) => codeOf(receiver.requests.at(-1));
 
+/** The tenant's hooks document through the admin API. */
+function hooksApi(tenant, method, doc) {
+  return fetch(`${worker.url}/${tenant}/v1.0/vestibule/deliveryHooks`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: doc === undefined ? undefined : JSON.stringify(doc),
+  });
+}
+
 async function putHooks(tenant, doc) {
-  const res = await fetch(`${worker.url}/_dev/native/${tenant}/delivery-hooks`, { method: "PUT", body: JSON.stringify(doc) });
+  const res = await hooksApi(tenant, "PUT", doc);
   assert.equal(res.status, 200, await res.text());
 }
 
@@ -321,14 +330,21 @@ test("SMS turned off for a tenant: not offered at registration, and a user with 
   assert.equal(sms.requests.length, sent);
 });
 
-test("a bad tenant document is refused with the member at fault", async () => {
-  const res = await fetch(`${worker.url}/_dev/native/bad/delivery-hooks`, { method: "PUT", body: JSON.stringify({ sms: { url: "http://sms.example.com/", secretName: "E2E_HOOK_SECRETS" } }) });
+test("the admin API refuses a bad hooks document with the member at fault and stores nothing", async () => {
+  await putHooks("bad", { email: { url: `${base}/email`, secretName: "E2E_HOOK_SECRETS" } });
+  const before = await (await hooksApi("bad", "GET")).json();
+  const res = await hooksApi("bad", "PUT", { sms: { url: "http://sms.example.com/", secretName: "E2E_HOOK_SECRETS" } });
   assert.equal(res.status, 400);
   const { error } = await res.json();
   assert.equal(error.code, "hook.url_not_https");
-  assert.equal(error.target, "tenant/bad/deliveryHooks#sms.url");
-  const named = await fetch(`${worker.url}/_dev/native/bad/delivery-hooks`, { method: "PUT", body: JSON.stringify({ sms: { url: "https://sms.example.com/", secretName: "CODE_KEY" } }) });
+  assert.equal(error.target, "sms.url");
+  const named = await hooksApi("bad", "PUT", { sms: { url: "https://sms.example.com/", secretName: "CODE_KEY" } });
   assert.equal((await named.json()).error.code, "hook.secret_name_invalid");
+  assert.deepEqual(await (await hooksApi("bad", "GET")).json(), before, "a refused document stores nothing");
+  const unauthorized = await fetch(`${worker.url}/bad/v1.0/vestibule/deliveryHooks`);
+  assert.equal(unauthorized.status, 401);
+  assert.equal((await hooksApi("bad", "DELETE")).status, 204);
+  assert.deepEqual(await (await hooksApi("bad", "GET")).json(), {});
 });
 
 test("nothing secret reaches the Worker log: no code, no secret, no address, no token", () => {

@@ -131,32 +131,6 @@ fn misconfigured(e: config::ConfigError) -> Fail {
     .into()
 }
 
-/// `PUT /_dev/native/:tenant/delivery-hooks` (only with `DEV_ROUTES=on`): stores a
-/// tenant's delivery hooks document if the core accepts it, so local runs and tests can
-/// point a tenant at their own receivers. Secrets stay Worker secrets, named only.
-pub async fn dev_put_hooks(
-    mut req: worker::Request,
-    ctx: RouteContext<()>,
-) -> Result<worker::Response> {
-    use crate::error::ErrorBody;
-    use crate::worker::{reply, tenant};
-    let dev = ctx
-        .var("DEV_ROUTES")
-        .map(|v| v.to_string() == "on")
-        .unwrap_or(false);
-    let (true, Some(tenant)) = (dev, tenant::from_route(&ctx)) else {
-        return reply::not_found();
-    };
-    let key = hooks_key(&tenant);
-    let text = req.text().await?;
-    if let Err(e) = TenantHooks::parse(&key, &text) {
-        let body = ErrorBody::new(e.error.code(), e.to_string()).at(e.setting);
-        return reply::error(400, body);
-    }
-    ctx.kv("KV")?.put(&key, text)?.execute().await?;
-    worker::Response::from_json(&serde_json::json!({"tenant": tenant, "stored": true}))
-}
-
 /// One message in the outbox.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -21,7 +21,6 @@ pub(super) mod setup;
 mod step;
 pub(super) mod tokens;
 
-pub use delivery::dev_put_hooks as dev_delivery_hooks;
 pub use delivery::read as read_outbox;
 pub use dev_config::put as dev_flow_config;
 pub(crate) use kv::Store as UserStore;
