@@ -1,5 +1,6 @@
 // CPU time per request of each native-auth step, measured on the workerd process that
-// runs the Worker locally: the process's CPU time (all threads, from
+// runs the Worker locally (wrangler dev starts two: its dev proxy on the public port, and
+// the Worker's): the process's CPU time (all threads, from
 // /proc/<pid>/task/*/schedstat in ns, cross-checked with utime+stime from /proc/<pid>/stat)
 // over N sequential requests of one step, divided by N. The requests a step needs first
 // (earlier steps, outbox reads) run before the measured window. The figure is an upper
@@ -28,22 +29,28 @@ const TOKEN = "oauth2/v2.0/token";
 const FLOWS_PER_USER = 10; // the dev outbox keeps 20 messages per address
 const TICK_NS = 1e9 / 100; // USER_HZ
 
-/** The workerd process in wrangler's process group. */
-function workerdPid(groupLeader) {
+/** The workerd processes in wrangler's process group: `worker` runs the Worker (and its
+ * local KV), `proxy` is wrangler's dev proxy, the one bound to the public port. */
+function workerdPids(groupLeader, publicPort) {
+  const found = { worker: [], proxy: [] };
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (comm === "workerd" && Number(fields[2]) === groupLeader) return Number(name);
+      if (comm !== "workerd" || Number(fields[2]) !== groupLeader) continue;
+      const args = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+      const proxy = args.some((a) => a.startsWith("--socket-addr=entry=") && a.endsWith(`:${publicPort}`));
+      found[proxy ? "proxy" : "worker"].push(Number(name));
     } catch { /* gone */ }
   }
-  throw new Error("no workerd process in the Worker's process group");
+  assert.equal(found.worker.length, 1, `workerd processes: ${JSON.stringify(found)}`);
+  return found;
 }
 
 /** CPU time of every thread of `pid`, in ns (schedstat), and utime+stime in ns (ticks). */
-function cpu(pid) {
+function cpuOf(pid) {
   let sched = 0;
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     try { sched += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]); } catch { /* thread ended */ }
@@ -62,16 +69,22 @@ async function main() {
   const worker = await startWorker({ vars: nativeVars(), timeoutMs: 120_000 });
   const results = {};
   try {
-    const pid = workerdPid(worker.pid);
+    const pids = workerdPids(worker.pid, new URL(worker.url).port);
+    const cpu = () => {
+      const w = cpuOf(pids.worker[0]);
+      const all = [...pids.worker, ...pids.proxy].map(cpuOf).reduce((a, b) => ({ sched: a.sched + b.sched, ticks: a.ticks + b.ticks }));
+      return { ...w, all: all.sched };
+    };
     /** Runs `calls` (thunks) one after another inside the measured window. */
     async function measure(name, calls, check) {
       await new Promise((r) => setTimeout(r, 300));
-      const c0 = cpu(pid);
+      const c0 = cpu();
       const out = [];
       for (const call of calls) out.push(await call());
-      const c1 = cpu(pid);
+      const c1 = cpu();
       for (const r of out) check(r);
-      results[name] = { n: calls.length, msPerRequest: (c1.sched - c0.sched) / 1e6 / calls.length, msPerRequestTicks: (c1.ticks - c0.ticks) / 1e6 / calls.length };
+      const per = (a, b) => (b - a) / 1e6 / calls.length;
+      results[name] = { n: calls.length, msPerRequest: per(c0.sched, c1.sched), msPerRequestTicks: per(c0.ticks, c1.ticks), msPerRequestWithProxy: per(c0.all, c1.all) };
       return out;
     }
     const is200 = (r) => assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -92,7 +105,11 @@ async function main() {
     const userOf = (i) => users[i % users.length];
     const range = (n) => Array.from({ length: n }, (_, i) => i);
 
-    await measure("healthz (baseline)", range(N).map(() => async () => ({ status: (await fetch(`${worker.url}/healthz`)).status, body: {} })), is200);
+    const plain = (path, init) => async () => ({ status: (await fetch(`${worker.url}${path}`, init)).status, body: {} });
+    await measure("healthz (baseline)", range(N).map(() => plain("/healthz")), is200);
+    // One local KV write and one read through the dev routes: what the simulation costs.
+    await measure("dev route: 1 KV put", range(N).map((i) => plain(`/_dev/kv/cpu-${i}`, { method: "PUT", body: "x".repeat(300) })), is200);
+    await measure("dev route: 1 KV get", range(N).map((i) => plain(`/_dev/kv/cpu-${i}`)), is200);
     const initiated = await measure("initiate", range(N).map((i) => () => post(worker, TENANT, "oauth2/v2.0/initiate", { username: userOf(i), challenge_type: TYPES, capabilities: CAPS })), is200);
     const challenged = await measure("challenge (password)", initiated.map((r) => () => post(worker, TENANT, "oauth2/v2.0/challenge", { continuation_token: ctOf(r, "initiate"), challenge_type: TYPES })), is200);
     // The password step: argon2id at the default parameters. Measured on the first
@@ -116,10 +133,11 @@ async function main() {
 
     const base = results["healthz (baseline)"].msPerRequest;
     console.log(`\nworkerd CPU per request (wrangler dev, local KV), N=${N} (password step N=${N_PASSWORD})`);
-    console.log(`${"step".padEnd(42)} ${"ms/req".padStart(8)} ${"net ms".padStart(8)} ${"ticks ms".padStart(9)}`);
+    console.log("ms/req: the Worker's workerd; net: minus the healthz baseline; ticks: utime+stime cross-check; +proxy: with wrangler's dev proxy");
+    console.log(`${"step".padEnd(42)} ${"ms/req".padStart(8)} ${"net ms".padStart(8)} ${"ticks ms".padStart(9)} ${"+proxy".padStart(8)}`);
     for (const [name, r] of Object.entries(results)) {
       r.netMsPerRequest = name.startsWith("healthz") ? 0 : r.msPerRequest - base;
-      console.log(`${name.padEnd(42)} ${r.msPerRequest.toFixed(3).padStart(8)} ${r.netMsPerRequest.toFixed(3).padStart(8)} ${r.msPerRequestTicks.toFixed(2).padStart(9)}`);
+      console.log(`${name.padEnd(42)} ${r.msPerRequest.toFixed(3).padStart(8)} ${r.netMsPerRequest.toFixed(3).padStart(8)} ${r.msPerRequestTicks.toFixed(2).padStart(9)} ${r.msPerRequestWithProxy.toFixed(3).padStart(8)}`);
     }
     if (opts.json) writeFileSync(opts.json, JSON.stringify(results, null, 2));
   } finally {
