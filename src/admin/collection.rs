@@ -10,8 +10,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Largest collection accepted. Entra allows 195 Conditional Access policies per tenant; the
-/// engine is benchmarked at 1000, and this bound keeps one KV document well under its limit.
+/// engine is benchmarked at 1000.
 pub const MAX_ITEMS: usize = 1000;
+
+/// Largest collection accepted, as serialized JSON (1 MiB). The item count alone does not
+/// bound it: each write may be up to the 256 KiB body limit, so 1000 items could reach
+/// 250 MiB, far past a KV value's 25 MiB (the store would then fail with a 5xx), and every
+/// native-auth request of the tenant reads and parses its policies and locations. A
+/// thousand ordinary policies take about a megabyte.
+pub const MAX_BYTES: usize = 1024 * 1024;
 
 /// Checks one complete item (after server fields are set) and lists every problem.
 pub type Validator = fn(&Value) -> Result<(), Vec<ErrorBody>>;
@@ -72,6 +79,10 @@ impl Collection {
         let item = Value::Object(item);
         validate(&item).map_err(WriteError::Invalid)?;
         self.items.push(item.clone());
+        if let Err(e) = self.check_size() {
+            self.items.pop();
+            return Err(e);
+        }
         Ok(item)
     }
 
@@ -106,8 +117,29 @@ impl Collection {
         );
         let updated = Value::Object(updated);
         validate(&updated).map_err(WriteError::Invalid)?;
-        *slot = updated.clone();
+        let before = std::mem::replace(slot, updated.clone());
+        if let Err(e) = self.check_size() {
+            if let Some(slot) = self.items.iter_mut().find(|item| item_id(item) == Some(id)) {
+                *slot = before;
+            }
+            return Err(e);
+        }
         Ok(updated)
+    }
+
+    /// Refuses a collection larger than [`MAX_BYTES`] once serialized.
+    fn check_size(&self) -> Result<(), WriteError> {
+        let size = serde_json::to_vec(&self.items).map_or(usize::MAX, |v| v.len());
+        if size <= MAX_BYTES {
+            return Ok(());
+        }
+        Err(WriteError::Invalid(vec![ErrorBody::new(
+            "admin.collection_too_large",
+            format!(
+                "the collection would take {size} bytes, more than the {MAX_BYTES} allowed; \
+                 remove or shorten items first"
+            ),
+        )]))
     }
 
     /// `DELETE`.
@@ -246,6 +278,34 @@ mod tests {
         );
         assert_eq!(c.delete("id-1"), Ok(()));
         assert!(c.items().is_empty());
+    }
+
+    #[test]
+    fn the_collection_is_bounded_in_bytes_and_a_refused_write_changes_nothing() {
+        let mut c = Collection::default();
+        let big = |n: usize| json!({"displayName": "x".repeat(n)});
+        let quarter = MAX_BYTES / 4;
+        for i in 0..3 {
+            c.create(big(quarter), format!("id-{i}"), Timestamp(0), needs_name)
+                .unwrap();
+        }
+        let before = c.clone();
+        let refused = c.create(big(quarter + 100), "id-3".into(), Timestamp(0), needs_name);
+        let Err(WriteError::Invalid(problems)) = refused else {
+            panic!("{refused:?}");
+        };
+        assert_eq!(problems[0].code, "admin.collection_too_large");
+        assert_eq!(c, before);
+        let refused = c.patch("id-1", big(quarter * 2), Timestamp(1), needs_name);
+        assert!(
+            matches!(refused, Err(WriteError::Invalid(_))),
+            "{refused:?}"
+        );
+        assert_eq!(c, before);
+        // Shrinking is always allowed.
+        c.patch("id-1", big(10), Timestamp(1), needs_name).unwrap();
+        c.create(big(quarter), "id-3".into(), Timestamp(0), needs_name)
+            .unwrap();
     }
 
     #[test]

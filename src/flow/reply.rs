@@ -320,7 +320,11 @@ impl Rejection {
     pub fn native(&self) -> Native {
         let otp = Some("invalid_oob_value");
         match self {
-            Rejection::UnauthorizedClient => Native::err(400, "unauthorized_client", None, None),
+            // AADSTS700016, as the request parser sends for a malformed client id: a client
+            // sees the same code whether the id is malformed or just not served here.
+            Rejection::UnauthorizedClient => {
+                Native::err(400, "unauthorized_client", None, Some(700016))
+            }
             Rejection::SignUpDisabled
             | Rejection::PasswordResetUnavailable
             | Rejection::MethodNotFound => Native::err(400, "invalid_request", None, None),

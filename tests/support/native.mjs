@@ -60,18 +60,42 @@ export async function requireMfa(worker, tenant) {
 }
 
 /** Asserts that none of `secrets` (codes, passwords, tokens, phone numbers, emails)
- * appears in the Worker's log. Lines of the dev outbox reader are left out: that route
- * exists only with DEV_ROUTES=on, and its query string is the test harness's. */
+ * appears in the Worker's log: as given, URL-encoded, in any letter case, and for phone
+ * numbers in any common formatting (digits only, with spaces, dashes, dots or
+ * parentheses, with or without the country code). Lines of the dev outbox reader are left
+ * out: that route exists only with DEV_ROUTES=on, and its query string is the test
+ * harness's. */
 export function assertLogClean(output, secrets) {
   const lines = output.split("\n").filter((l) => !l.includes("/_dev/outbox"));
   const log = lines.join("\n");
+  const lower = log.toLowerCase();
   assert.ok(/audit tenant=/.test(log), "the journeys wrote audit lines");
+  const show = (s, hit) => `the log contains a secret or personal value (${s.slice(0, 3)}…):\n${lines.filter(hit).join("\n")}`;
   for (const s of new Set(secrets.filter((x) => typeof x === "string" && x.length >= 6))) {
-    const variants = [s, encodeURIComponent(s)];
-    for (const v of variants) {
-      assert.ok(!log.includes(v), `the log contains a secret or personal value (${s.slice(0, 3)}…):\n${lines.filter((l) => l.includes(v)).join("\n")}`);
+    for (const v of new Set([s, encodeURIComponent(s)].map((x) => x.toLowerCase()))) {
+      assert.ok(!lower.includes(v), show(s, (l) => l.toLowerCase().includes(v)));
+    }
+    const national = phoneNational(s);
+    if (national) {
+      const hit = (l) => digitRuns(l).some((run) => run.includes(national));
+      assert.ok(!lines.some(hit), show(s, hit));
     }
   }
+}
+
+/** The national part of a phone number (its last ten digits at most), or null when `s`
+ * does not look like one: 7 to 15 digits, written with `+`, spaces, `-`, `.`, `(`, `)`. */
+export function phoneNational(s) {
+  if (!/^\+?[\d\s().-]+$/.test(s)) return null;
+  const digits = s.replace(/\D/g, "");
+  if (digits.length < 7 || digits.length > 15) return null;
+  return digits.slice(-10);
+}
+
+/** Every run of digits in `line` that is written as one number (digits joined by at most
+ * two of space, `-`, `.`, `(`, `)`, `/`), with the separators removed. */
+function digitRuns(line) {
+  return (line.match(/\d(?:[\s().\/-]{0,2}\d)*/g) ?? []).map((r) => r.replace(/\D/g, ""));
 }
 
 /** A flow configuration like the built-in one (src/native/defaults.rs), with `settings`

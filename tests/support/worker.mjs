@@ -23,7 +23,8 @@ export function freePort() {
 
 /**
  * @param {{vars?: Record<string,string>, timeoutMs?: number, config?: string, healthPath?: string}} [opts]
- * @returns {Promise<{url: string, stop: () => Promise<void>, output: () => string}>}
+ * @returns {Promise<{url: string, stop: () => Promise<void>, output: () => string, pid: number}>}
+ * `pid` is wrangler's, the leader of the process group that also holds workerd.
  */
 export async function startWorker(opts = {}) {
   const port = await freePort();
@@ -71,7 +72,7 @@ export async function startWorker(opts = {}) {
     if (/Ready on/.test(output)) {
       try {
         const res = await fetch(`${url}${opts.healthPath ?? "/healthz"}`);
-        if (res.ok) return { url, stop, output: () => output };
+        if (res.ok) return { url, stop, output: () => output, pid: child.pid };
       } catch { /* not listening yet */ }
     }
     await new Promise((r) => setTimeout(r, 200));

@@ -492,5 +492,5 @@ fn tokens_are_bound_to_flow_client_and_time() {
             1,
         ),
     );
-    err(&r, "unauthorized_client", None, None);
+    err(&r, "unauthorized_client", None, Some(700016));
 }

@@ -1,0 +1,148 @@
+// CPU time per request of each native-auth step, measured on the workerd process that
+// runs the Worker locally (wrangler dev starts two: its dev proxy on the public port, and
+// the Worker's): the process's CPU time (all threads, from
+// /proc/<pid>/task/*/schedstat in ns, cross-checked with utime+stime from /proc/<pid>/stat)
+// over N sequential requests of one step, divided by N. The requests a step needs first
+// (earlier steps, outbox reads) run before the measured window. The figure is an upper
+// bound of what the Worker spends: it includes workerd's HTTP handling, miniflare's entry
+// worker and the local KV simulation; a GET /healthz baseline measured the same way
+// estimates that fixed part, and "net" subtracts it.
+//
+//   bash scripts/bench-cpu.sh [--n 200] [--json out.json]
+//
+// Password steps (argon2id, default m = 19 MiB, t = 2, p = 1) are measured with fewer
+// requests (--n-password, default 30).
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { startWorker } from "../../tests/support/worker.mjs";
+import { CAPS, TYPES, nativeVars, post, requireMfa } from "../../tests/support/native.mjs";
+
+const { values: opts } = parseArgs({
+  options: { n: { type: "string", default: "200" }, "n-password": { type: "string", default: "30" }, json: { type: "string" } },
+});
+const N = Number(opts.n);
+const N_PASSWORD = Number(opts["n-password"]);
+const TENANT = "cpu";
+const PASSWORD = "Correct-Horse-Battery-9";
+const TOKEN = "oauth2/v2.0/token";
+const FLOWS_PER_USER = 10; // the dev outbox keeps 20 messages per address
+const TICK_NS = 1e9 / 100; // USER_HZ
+
+/** The workerd processes in wrangler's process group: `worker` runs the Worker (and its
+ * local KV), `proxy` is wrangler's dev proxy, the one bound to the public port. */
+function workerdPids(groupLeader, publicPort) {
+  const found = { worker: [], proxy: [] };
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (comm !== "workerd" || Number(fields[2]) !== groupLeader) continue;
+      const args = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+      const proxy = args.some((a) => a.startsWith("--socket-addr=entry=") && a.endsWith(`:${publicPort}`));
+      found[proxy ? "proxy" : "worker"].push(Number(name));
+    } catch { /* gone */ }
+  }
+  assert.equal(found.worker.length, 1, `workerd processes: ${JSON.stringify(found)}`);
+  return found;
+}
+
+/** CPU time of every thread of `pid`, in ns (schedstat), and utime+stime in ns (ticks). */
+function cpuOf(pid) {
+  let sched = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try { sched += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]); } catch { /* thread ended */ }
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { sched, ticks: (Number(f[11]) + Number(f[12])) * TICK_NS };
+}
+
+const ctOf = (r, what) => {
+  assert.equal(typeof r.body.continuation_token, "string", `${what}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.continuation_token;
+};
+
+async function main() {
+  const worker = await startWorker({ vars: nativeVars(), timeoutMs: 120_000 });
+  const results = {};
+  try {
+    const pids = workerdPids(worker.pid, new URL(worker.url).port);
+    const cpu = () => {
+      const w = cpuOf(pids.worker[0]);
+      const all = [...pids.worker, ...pids.proxy].map(cpuOf).reduce((a, b) => ({ sched: a.sched + b.sched, ticks: a.ticks + b.ticks }));
+      return { ...w, all: all.sched };
+    };
+    /** Runs `calls` (thunks) one after another inside the measured window. */
+    async function measure(name, calls, check) {
+      await new Promise((r) => setTimeout(r, 300));
+      const c0 = cpu();
+      const out = [];
+      for (const call of calls) out.push(await call());
+      const c1 = cpu();
+      for (const r of out) check(r);
+      const per = (a, b) => (b - a) / 1e6 / calls.length;
+      results[name] = { n: calls.length, msPerRequest: per(c0.sched, c1.sched), msPerRequestTicks: per(c0.ticks, c1.ticks), msPerRequestWithProxy: per(c0.all, c1.all) };
+      return out;
+    }
+    const is200 = (r) => assert.equal(r.status, 200, JSON.stringify(r.body));
+
+    await requireMfa(worker, TENANT);
+    const users = Array.from({ length: Math.ceil(N / FLOWS_PER_USER) }, (_, i) => `cpu-${i}@bench.example`);
+    const outbox = async (to) => (await (await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent(to)}`)).json()).messages;
+    for (const email of users) {
+      let r = await post(worker, TENANT, "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
+      r = await post(worker, TENANT, "signup/v1.0/challenge", { continuation_token: ctOf(r, "signup start"), challenge_type: TYPES });
+      r = await post(worker, TENANT, "signup/v1.0/continue", { continuation_token: ctOf(r, "signup challenge"), grant_type: "oob", oob: (await outbox(email))[0].code });
+      r = await post(worker, TENANT, TOKEN, { continuation_token: ctOf(r, "signup continue"), grant_type: "continuation_token" });
+      r = await post(worker, TENANT, "register/v1.0/introspect", { continuation_token: ctOf(r, "token") });
+      r = await post(worker, TENANT, "register/v1.0/challenge", { continuation_token: ctOf(r, "introspect"), challenge_type: "oob", challenge_target: email, challenge_channel: "email" });
+      r = await post(worker, TENANT, "register/v1.0/continue", { continuation_token: ctOf(r, "register challenge"), grant_type: "continuation_token" });
+      is200(await post(worker, TENANT, TOKEN, { continuation_token: ctOf(r, "register continue"), grant_type: "continuation_token" }));
+    }
+    const userOf = (i) => users[i % users.length];
+    const range = (n) => Array.from({ length: n }, (_, i) => i);
+
+    const plain = (path, init) => async () => ({ status: (await fetch(`${worker.url}${path}`, init)).status, body: {} });
+    await measure("healthz (baseline)", range(N).map(() => plain("/healthz")), is200);
+    // One local KV write and one read through the dev routes: what the simulation costs.
+    await measure("dev route: 1 KV put", range(N).map((i) => plain(`/_dev/kv/cpu-${i}`, { method: "PUT", body: "x".repeat(300) })), is200);
+    await measure("dev route: 1 KV get", range(N).map((i) => plain(`/_dev/kv/cpu-${i}`)), is200);
+    const initiated = await measure("initiate", range(N).map((i) => () => post(worker, TENANT, "oauth2/v2.0/initiate", { username: userOf(i), challenge_type: TYPES, capabilities: CAPS })), is200);
+    const challenged = await measure("challenge (password)", initiated.map((r) => () => post(worker, TENANT, "oauth2/v2.0/challenge", { continuation_token: ctOf(r, "initiate"), challenge_type: TYPES })), is200);
+    // The password step: argon2id at the default parameters. Measured on the first
+    // N_PASSWORD flows; the rest go through the same step outside the window.
+    const first = await measure("token (password, argon2id m=19MiB t=2)", challenged.slice(0, N_PASSWORD).map((r) => () => post(worker, TENANT, TOKEN, { continuation_token: ctOf(r, "challenge"), grant_type: "password", password: PASSWORD })), (r) => assert.equal(r.body.suberror, "mfa_required"));
+    const rest = [];
+    for (const r of challenged.slice(N_PASSWORD)) rest.push(await post(worker, TENANT, TOKEN, { continuation_token: ctOf(r, "challenge"), grant_type: "password", password: PASSWORD }));
+    const mfaRequired = [...first, ...rest];
+    const introspected = await measure("introspect", mfaRequired.map((r) => () => post(worker, TENANT, "oauth2/v2.0/introspect", { continuation_token: ctOf(r, "mfa_required") })), is200);
+    const mfaChallenged = await measure("challenge (mfa method id)", introspected.map((r) => () => post(worker, TENANT, "oauth2/v2.0/challenge", { continuation_token: ctOf(r, "introspect"), challenge_type: TYPES, id: r.body.methods[0].id })), is200);
+    // Codes, outside the window: user u's flows were challenged in order, and the outbox
+    // lists the newest first.
+    const codes = [];
+    for (const [u, email] of users.entries()) {
+      const mine = range(N).filter((i) => i % users.length === u);
+      const messages = await outbox(email);
+      mine.forEach((i, k) => { codes[i] = messages[mine.length - 1 - k].code; });
+    }
+    const tokens = await measure("token (mfa_oob, signs 2 JWTs)", mfaChallenged.map((r, i) => () => post(worker, TENANT, TOKEN, { continuation_token: ctOf(r, "mfa challenge"), grant_type: "mfa_oob", oob: codes[i] })), is200);
+    await measure("token (refresh_token, signs 2 JWTs)", tokens.map((r) => () => post(worker, TENANT, TOKEN, { grant_type: "refresh_token", refresh_token: r.body.refresh_token })), is200);
+
+    const base = results["healthz (baseline)"].msPerRequest;
+    console.log(`\nworkerd CPU per request (wrangler dev, local KV), N=${N} (password step N=${N_PASSWORD})`);
+    console.log("ms/req: the Worker's workerd; net: minus the healthz baseline; ticks: utime+stime cross-check; +proxy: with wrangler's dev proxy");
+    console.log(`${"step".padEnd(42)} ${"ms/req".padStart(8)} ${"net ms".padStart(8)} ${"ticks ms".padStart(9)} ${"+proxy".padStart(8)}`);
+    for (const [name, r] of Object.entries(results)) {
+      r.netMsPerRequest = name.startsWith("healthz") ? 0 : r.msPerRequest - base;
+      console.log(`${name.padEnd(42)} ${r.msPerRequest.toFixed(3).padStart(8)} ${r.netMsPerRequest.toFixed(3).padStart(8)} ${r.msPerRequestTicks.toFixed(2).padStart(9)} ${r.msPerRequestWithProxy.toFixed(3).padStart(8)}`);
+    }
+    if (opts.json) writeFileSync(opts.json, JSON.stringify(results, null, 2));
+  } finally {
+    await worker.stop();
+  }
+}
+
+await main();
