@@ -8,8 +8,6 @@
 //! tokens, an authorization code is stored instead and the browser is sent to the
 //! client's redirect URI.
 
-use super::super::native::delivery::Delivery;
-use super::super::native::setup;
 use super::super::native::{Fail, http};
 use super::super::{request, tenant};
 use super::drive::{Outcome, Run};
@@ -90,10 +88,6 @@ pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> Result<Respon
     };
     // Resume the browser's session through the flow engine's step-up: the access policy
     // and acr_values are judged again, and only what is missing is asked for.
-    let setup = match setup::load(&ctx, &kv, &tenant).await {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
     let input = FlowInput::StartStepUp(StartStepUp {
         app_id: interaction.request.client_id.clone(),
         session: Session {
@@ -105,19 +99,9 @@ pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> Result<Respon
         challenge_types: Default::default(),
         facts: http::facts(&req),
     });
-    let delivery = match Delivery::load(&ctx, &kv, &tenant).await {
-        Ok(d) => d,
+    let run = match Run::load(&ctx, &req, &kv, &tenant, now).await {
+        Ok(run) => run,
         Err(e) => return failed(e),
-    };
-    let guard = crate::worker::guard::Client::for_request(&ctx, &req);
-    let run = Run {
-        kv: &kv,
-        tenant: &tenant,
-        setup: &setup,
-        delivery: &delivery,
-        sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(&ctx),
-        guard: &guard,
-        now,
     };
     let outcome = match run.drive(&mut interaction, None, input).await {
         Ok(o) => o,
@@ -258,23 +242,9 @@ pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Resp
             None => return pages::error(400, EXPIRED),
         },
     };
-    let setup = match setup::load(&ctx, &kv, &tenant).await {
-        Ok(s) => s,
+    let run = match Run::load(&ctx, &req, &kv, &tenant, now).await {
+        Ok(run) => run,
         Err(e) => return failed(e),
-    };
-    let delivery = match Delivery::load(&ctx, &kv, &tenant).await {
-        Ok(d) => d,
-        Err(e) => return failed(e),
-    };
-    let guard = crate::worker::guard::Client::for_request(&ctx, &req);
-    let run = Run {
-        kv: &kv,
-        tenant: &tenant,
-        setup: &setup,
-        delivery: &delivery,
-        sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(&ctx),
-        guard: &guard,
-        now,
     };
     match run.drive(&mut interaction, state, input).await {
         Ok(Outcome::Page(error)) => show(&kv, &tenant, &interaction, error.as_deref(), now).await,

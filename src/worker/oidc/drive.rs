@@ -19,6 +19,7 @@ use crate::oidc::hosted::{self, Next, Page};
 use crate::oidc::interaction::Interaction;
 use crate::time::Timestamp;
 use worker::kv::KvStore;
+use worker::{Request, RouteContext};
 
 /// How one form post ended.
 pub enum Outcome {
@@ -35,22 +36,44 @@ pub enum Outcome {
     },
 }
 
-/// What a run needs.
+/// What a run needs: the tenant's setup and the same senders, guard and log as native
+/// auth.
 pub struct Run<'a> {
     /// KV.
     pub kv: &'a KvStore,
     /// The tenant.
     pub tenant: &'a str,
     /// Its configuration and keys.
-    pub setup: &'a Setup,
+    pub setup: Setup,
     /// How codes are delivered.
-    pub delivery: &'a Delivery,
+    pub delivery: Delivery,
     /// Where ended sign-in attempts are recorded.
     pub sign_in_log: crate::worker::sign_in_log::SignInLog,
     /// The Durable Object guard (code attempts, SMS velocity).
-    pub guard: &'a crate::worker::guard::Client,
+    pub guard: crate::worker::guard::Client,
     /// Now.
     pub now: Timestamp,
+}
+
+impl<'a> Run<'a> {
+    /// Loads everything a run of `tenant` needs for this request.
+    pub async fn load(
+        ctx: &RouteContext<()>,
+        req: &Request,
+        kv: &'a KvStore,
+        tenant: &'a str,
+        now: Timestamp,
+    ) -> std::result::Result<Run<'a>, Fail> {
+        Ok(Run {
+            kv,
+            tenant,
+            setup: super::super::native::setup::load(ctx, kv, tenant).await?,
+            delivery: Delivery::load(ctx, kv, tenant).await?,
+            sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(ctx),
+            guard: crate::worker::guard::Client::for_request(ctx, req),
+            now,
+        })
+    }
 }
 
 impl Run<'_> {
@@ -137,7 +160,7 @@ impl Run<'_> {
             let target = Target {
                 kv: self.kv,
                 tenant: self.tenant,
-                delivery: self.delivery,
+                delivery: &self.delivery,
                 app_id: &interaction.request.client_id,
                 correlation_id: None,
                 sign_in_log: self.sign_in_log,
