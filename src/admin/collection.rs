@@ -166,7 +166,17 @@ fn not_an_object() -> WriteError {
 }
 
 fn refuse_server_fields(map: &Map<String, Value>) -> Result<(), WriteError> {
-    let problems: Vec<ErrorBody> = SERVER_FIELDS
+    let problems = read_only_problems(map, SERVER_FIELDS);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(WriteError::Invalid(problems))
+    }
+}
+
+/// One problem per server-owned field in `map` that a write tried to set.
+pub(crate) fn read_only_problems(map: &Map<String, Value>, read_only: &[&str]) -> Vec<ErrorBody> {
+    read_only
         .iter()
         .filter(|f| map.contains_key(**f))
         .map(|f| {
@@ -176,12 +186,7 @@ fn refuse_server_fields(map: &Map<String, Value>) -> Result<(), WriteError> {
             )
             .at(*f)
         })
-        .collect();
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(WriteError::Invalid(problems))
-    }
+        .collect()
 }
 
 #[cfg(test)]

@@ -121,17 +121,7 @@ pub(crate) fn body_object(body: Value, read_only: &[&str]) -> Result<Map<String,
         ));
     };
     map.remove("@odata.context");
-    let problems: Vec<ErrorBody> = read_only
-        .iter()
-        .filter(|f| map.contains_key(**f))
-        .map(|f| {
-            ErrorBody::new(
-                "admin.read_only_field",
-                format!("`{f}` is set by the service; leave it out of the request"),
-            )
-            .at(*f)
-        })
-        .collect();
+    let problems = super::collection::read_only_problems(&map, read_only);
     if problems.is_empty() {
         Ok(map)
     } else {

@@ -49,7 +49,8 @@ pub fn internal(err: &worker::Error) -> Result<Response> {
     )
 }
 
-fn category(err: &worker::Error) -> &'static str {
+/// A runtime failure's kind for the log: never its message, which may carry data.
+pub fn category(err: &worker::Error) -> &'static str {
     match err {
         worker::Error::Json(_) | worker::Error::SerdeJsonError(_) => "json",
         worker::Error::KvError(_) => "kv",

@@ -74,18 +74,9 @@ impl SignInLog {
         if let Err(e) = written.await {
             worker::console_error!(
                 "sign-in log: a record could not be stored ({})",
-                category(&e)
+                crate::worker::reply::category(&e)
             );
         }
-    }
-}
-
-fn category(err: &worker::Error) -> &'static str {
-    match err {
-        worker::Error::Json(_) | worker::Error::SerdeJsonError(_) => "json",
-        worker::Error::KvError(_) => "kv",
-        worker::Error::RustError(_) => "rust",
-        _ => "other",
     }
 }
 

@@ -68,7 +68,10 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
             Ok(answer) => answer,
             Err(Fail::Protocol(e)) => error_response(&e, &meta, None),
             Err(Fail::Runtime(e)) => {
-                worker::console_error!("native: runtime failure ({})", category(&e));
+                worker::console_error!(
+                    "native: runtime failure ({})",
+                    crate::worker::reply::category(&e)
+                );
                 let mut e = NativeError::server_error(
                     "the service could not complete the request; try again shortly",
                 );
@@ -80,15 +83,6 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
         _ => return crate::worker::reply::method_not_allowed(),
     };
     http::respond(&answer, &meta)
-}
-
-fn category(err: &worker::Error) -> &'static str {
-    match err {
-        worker::Error::Json(_) | worker::Error::SerdeJsonError(_) => "json",
-        worker::Error::KvError(_) => "kv",
-        worker::Error::RustError(_) => "rust",
-        _ => "other",
-    }
 }
 
 /// The endpoint named by the path `/{tenant}/{family}/{version}/{operation}`.
