@@ -74,6 +74,17 @@ impl Cx<'_> {
         channel: Option<Channel>,
         reason: Option<String>,
     ) {
+        self.push_audit(common, event, channel, reason, None);
+    }
+
+    fn push_audit(
+        &mut self,
+        common: &FlowCommon,
+        event: &str,
+        channel: Option<Channel>,
+        reason: Option<String>,
+        sign_in: Option<Box<crate::audit::SignInEvidence>>,
+    ) {
         self.effects.push(Effect::Audit(AuditEvent {
             at: self.now,
             flow: common.kind,
@@ -82,7 +93,7 @@ impl Cx<'_> {
             app_id: common.app_id.clone(),
             channel,
             reason,
-            sign_in: None,
+            sign_in,
         }));
     }
 
@@ -149,16 +160,7 @@ impl Cx<'_> {
             steps,
             conditional_access,
         };
-        self.effects.push(Effect::Audit(AuditEvent {
-            at: self.now,
-            flow: common.kind,
-            event: event.to_string(),
-            user_id: common.user_id.clone(),
-            app_id: common.app_id.clone(),
-            channel,
-            reason,
-            sign_in: Some(Box::new(evidence)),
-        }));
+        self.push_audit(common, event, channel, reason, Some(Box::new(evidence)));
     }
 
     /// The flow's user record, checked to be the flow's user.
