@@ -17,6 +17,7 @@ pub mod hook;
 pub mod native;
 pub mod oidc;
 pub mod pii;
+pub mod sms;
 pub mod policy;
 pub mod time;
 pub mod token;
