@@ -17,8 +17,8 @@ pub mod hook;
 pub mod native;
 pub mod oidc;
 pub mod pii;
-pub mod sms;
 pub mod policy;
+pub mod sms;
 pub mod time;
 pub mod token;
 

@@ -233,6 +233,8 @@ pub struct FlowSettings {
     /// After the reset code is verified, the new password must come within this time
     /// (native auth returns it as `expires_in`, at most 600).
     pub reset_window_seconds: u64,
+    /// SMS protections: region opt-in per app and the CAPTCHA before an SMS.
+    pub sms: crate::sms::SmsSettings,
 }
 
 impl Default for FlowSettings {
@@ -244,6 +246,7 @@ impl Default for FlowSettings {
             passwords: PasswordSettings::default(),
             flow_lifetime_seconds: 1800,
             reset_window_seconds: 600,
+            sms: crate::sms::SmsSettings::default(),
         }
     }
 }
@@ -477,7 +480,9 @@ impl FlowConfig {
                 return Err(FlowError::config(target, reason));
             }
         }
-        Ok(())
+        s.sms
+            .validate()
+            .map_err(|(target, reason)| FlowError::config(format!("settings.sms.{target}"), reason))
     }
 }
 

@@ -19,12 +19,14 @@
 //! - the number's country calling code differs from the calling code of the request's
 //!   IP country: SMS pumping sends codes to premium numbers abroad, and a person
 //!   registering their own phone is mostly where the phone is;
-//! - the sign-in is risky (`signInRisk`/`userRisk` medium or high), the same signal that
-//!   blocks registration for risky users (AADSTS53004);
 //! - the number falls under a region the admin lists in `alwaysForRegions`, e.g. the
 //!   regions they opted in from the default-off list (telephony fraud is why those are
 //!   off). An opt-in alone does not ask for a CAPTCHA: for native clients that would
 //!   make the opt-in a redirect every time.
+//!
+//! Sign-in risk is deliberately not a signal: Conditional Access answers risk by
+//! requiring MFA, and a CAPTCHA on top would turn every risk-based SMS MFA of a native
+//! client into a redirect.
 //!
 //! `always` asks every time (e.g. for hosted pages only), `never` turns the check off.
 
@@ -64,8 +66,6 @@ pub struct SmsRequest<'a> {
     pub calling_code: u16,
     /// The calling code of the request's IP country, if known.
     pub ip_calling_code: Option<u16>,
-    /// Medium or high sign-in or user risk.
-    pub risky: bool,
     /// When a CAPTCHA was verified for this flow, if one was.
     pub captcha_verified_at: Option<Timestamp>,
 }
@@ -78,8 +78,6 @@ pub enum FraudSignal {
     Always,
     /// The number's country differs from the IP's.
     CountryMismatch,
-    /// A risky sign-in.
-    RiskySignIn,
     /// A region listed in `alwaysForRegions`.
     WatchedRegion,
 }
@@ -90,7 +88,6 @@ impl FraudSignal {
         match self {
             FraudSignal::Always => "always",
             FraudSignal::CountryMismatch => "country_mismatch",
-            FraudSignal::RiskySignIn => "risky_sign_in",
             FraudSignal::WatchedRegion => "watched_region",
         }
     }
@@ -127,9 +124,6 @@ fn signals(settings: &CaptchaSettings, req: &SmsRequest<'_>) -> Vec<FraudSignal>
             let mut out = Vec::new();
             if req.ip_calling_code.is_some_and(|c| c != req.calling_code) {
                 out.push(FraudSignal::CountryMismatch);
-            }
-            if req.risky {
-                out.push(FraudSignal::RiskySignIn);
             }
             if req
                 .regions
@@ -217,7 +211,6 @@ mod tests {
             regions: &[],
             calling_code,
             ip_calling_code: ip,
-            risky: false,
             captcha_verified_at: None,
         }
     }
@@ -239,19 +232,12 @@ mod tests {
     }
 
     #[test]
-    fn risk_and_watched_regions_are_signals_and_modes_override() {
+    fn watched_regions_are_a_signal_and_modes_override() {
         let s = CaptchaSettings {
             mode: CaptchaMode::WhenSuspected,
             always_for_regions: vec![1876],
         };
-        let risky = SmsRequest {
-            risky: true,
-            ..req(44, Some(44))
-        };
-        assert_eq!(
-            decide(&s, &risky),
-            CaptchaDecision::Required(vec![FraudSignal::RiskySignIn])
-        );
+        assert_eq!(decide(&s, &req(44, Some(44))), CaptchaDecision::NotNeeded);
         let jamaica = SmsRequest {
             regions: &[1876, 1],
             ..req(1, Some(1))
@@ -264,7 +250,10 @@ mod tests {
             mode: CaptchaMode::Never,
             ..s.clone()
         };
-        assert_eq!(decide(&never, &risky), CaptchaDecision::NotNeeded);
+        assert_eq!(
+            decide(&never, &req(234, Some(44))),
+            CaptchaDecision::NotNeeded
+        );
         let always = CaptchaSettings {
             mode: CaptchaMode::Always,
             always_for_regions: vec![],
@@ -282,16 +271,28 @@ mod tests {
         assert_eq!(r.body, "secret=s3cret&response=tok+en&remoteip=203.0.113.9");
         assert_eq!(SiteverifyRequest::new("s", "", None), None);
         assert_eq!(SiteverifyRequest::new("s", &"x".repeat(2049), None), None);
-        assert_eq!(read_siteverify(200, r#"{"success":true,"error-codes":[]}"#), Ok(()));
         assert_eq!(
-            read_siteverify(200, r#"{"success":false,"error-codes":["invalid-input-response"]}"#),
+            read_siteverify(200, r#"{"success":true,"error-codes":[]}"#),
+            Ok(())
+        );
+        assert_eq!(
+            read_siteverify(
+                200,
+                r#"{"success":false,"error-codes":["invalid-input-response"]}"#
+            ),
             Err(vec!["invalid-input-response".to_string()])
         );
-        assert_eq!(read_siteverify(500, "{}"), Err(vec!["http-500".to_string()]));
+        assert_eq!(
+            read_siteverify(500, "{}"),
+            Err(vec!["http-500".to_string()])
+        );
         assert_eq!(
             read_siteverify(200, "<html>"),
             Err(vec!["invalid-response-body".to_string()])
         );
-        assert_eq!(read_siteverify(200, "{}"), Err(vec!["unsuccessful".to_string()]));
+        assert_eq!(
+            read_siteverify(200, "{}"),
+            Err(vec!["unsuccessful".to_string()])
+        );
     }
 }

@@ -169,7 +169,7 @@ pub fn validate(item: &Value) -> Result<(), Vec<ErrorBody>> {
         )),
     }
     if let Some(p) = obj.get("priority")
-        && !p.as_u64().is_some_and(|p| p <= 1000)
+        && p.as_u64().is_none_or(|p| p > 1000)
     {
         problems.push(bad(
             "invalid_priority",
@@ -186,7 +186,9 @@ pub fn validate(item: &Value) -> Result<(), Vec<ErrorBody>> {
     match list {
         Some(Value::Array(items)) => {
             for (i, a) in items.iter().enumerate() {
-                let id = a.as_str().or_else(|| a.get("appId").and_then(Value::as_str));
+                let id = a
+                    .as_str()
+                    .or_else(|| a.get("appId").and_then(Value::as_str));
                 if id.is_none_or(|id| id.trim().is_empty()) {
                     problems.push(bad(
                         "invalid_application",
@@ -211,12 +213,18 @@ pub fn validate(item: &Value) -> Result<(), Vec<ErrorBody>> {
         )),
     }
     let handler = obj.get("handler");
-    match handler.and_then(|h| h.get("@odata.type")).and_then(Value::as_str) {
+    match handler
+        .and_then(|h| h.get("@odata.type"))
+        .and_then(Value::as_str)
+    {
         Some(HANDLER_TYPE) => {}
         other => problems.push(bad(
             "unsupported_handler_type",
             "handler.@odata.type",
-            format!("the handler must be `{HANDLER_TYPE}`, got `{}`", other.unwrap_or("")),
+            format!(
+                "the handler must be `{HANDLER_TYPE}`, got `{}`",
+                other.unwrap_or("")
+            ),
         )),
     }
     for options in ["smsOptions", "voiceOptions"] {
@@ -344,12 +352,14 @@ mod tests {
     fn the_highest_priority_wins_and_a_named_app_beats_all_apps() {
         let mut low = doc_example();
         low["priority"] = json!(10);
-        low["handler"]["smsOptions"] = json!({"includeAdditionalRegions": [7], "excludeRegions": []});
+        low["handler"]["smsOptions"] =
+            json!({"includeAdditionalRegions": [7], "excludeRegions": []});
         let high = doc_example();
         let mut all = doc_example();
         all["conditions"]["applications"] = json!({"includeAllApplications": true});
         all["priority"] = json!(1000);
-        all["handler"]["smsOptions"] = json!({"includeAdditionalRegions": [20], "excludeRegions": []});
+        all["handler"]["smsOptions"] =
+            json!({"includeAdditionalRegions": [20], "excludeRegions": []});
         assert_eq!(validate(&all), Ok(()));
         let l = vec![parse(low), parse(high), parse(all)];
         assert_eq!(rules_for(&l, APP).include, vec![222, 998]);
@@ -377,11 +387,26 @@ mod tests {
             vec![
                 ("sms.unsupported_listener_type", Some("@odata.type")),
                 ("sms.invalid_priority", Some("priority")),
-                ("sms.invalid_application", Some("conditions.applications.includeApplications[0]")),
-                ("sms.invalid_application", Some("conditions.applications.includeApplications[1]")),
-                ("sms.invalid_region", Some("handler.smsOptions.includeAdditionalRegions[1]")),
-                ("sms.invalid_region", Some("handler.smsOptions.includeAdditionalRegions[2]")),
-                ("sms.invalid_region", Some("handler.smsOptions.includeAdditionalRegions[3]")),
+                (
+                    "sms.invalid_application",
+                    Some("conditions.applications.includeApplications[0]")
+                ),
+                (
+                    "sms.invalid_application",
+                    Some("conditions.applications.includeApplications[1]")
+                ),
+                (
+                    "sms.invalid_region",
+                    Some("handler.smsOptions.includeAdditionalRegions[1]")
+                ),
+                (
+                    "sms.invalid_region",
+                    Some("handler.smsOptions.includeAdditionalRegions[2]")
+                ),
+                (
+                    "sms.invalid_region",
+                    Some("handler.smsOptions.includeAdditionalRegions[3]")
+                ),
                 ("sms.region_overlap", Some("handler.smsOptions")),
             ]
         );
@@ -391,7 +416,10 @@ mod tests {
     fn a_listener_must_name_its_apps_and_handler() {
         let problems = validate(&json!({"@odata.type": LISTENER_TYPE})).unwrap_err();
         let codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
-        assert_eq!(codes, vec!["sms.no_applications", "sms.unsupported_handler_type"]);
+        assert_eq!(
+            codes,
+            vec!["sms.no_applications", "sms.unsupported_handler_type"]
+        );
         assert!(validate(&json!([1])).is_err());
     }
 }

@@ -27,6 +27,42 @@ pub struct SmsSettings {
     pub captcha: CaptchaSettings,
 }
 
+impl SmsSettings {
+    /// The rules a stored configuration must keep (the admin API checks more, with
+    /// every problem listed): region codes of 1 to 4 digits, none both included and
+    /// excluded, priorities up to 1000. `Err` holds the path under `settings.sms` and why.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        for (i, l) in self.phone_method_listeners.iter().enumerate() {
+            let at = |what: &str| format!("phoneMethodListeners[{i}].{what}");
+            if l.priority.is_some_and(|p| p > 1000) {
+                return Err((at("priority"), "must be 0 to 1000".into()));
+            }
+            let o = &l.handler.sms_options;
+            let all = o
+                .include_additional_regions
+                .iter()
+                .chain(&o.exclude_regions);
+            if let Some(c) = all.copied().find(|c| !(1..=9999).contains(c)) {
+                return Err((
+                    at("handler.smsOptions"),
+                    format!("`{c}` is not a country calling code of 1 to 4 digits"),
+                ));
+            }
+            if let Some(c) = o
+                .include_additional_regions
+                .iter()
+                .find(|c| o.exclude_regions.contains(c))
+            {
+                return Err((
+                    at("handler.smsOptions"),
+                    format!("region `{c}` is both included and excluded"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Why an SMS may not be sent to a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Blocked {
@@ -64,8 +100,6 @@ fn region_verdict(
 pub struct RequestFacts<'a> {
     /// The request's IP country (ISO 3166-1 alpha-2), if known.
     pub ip_country: Option<&'a str>,
-    /// Medium or high risk.
-    pub risky: bool,
     /// When a CAPTCHA was verified for this flow.
     pub captcha_verified_at: Option<crate::time::Timestamp>,
 }
@@ -82,7 +116,12 @@ pub enum SmsVerdict {
 }
 
 /// Everything checked before an SMS goes out: the region rules, then the CAPTCHA.
-pub fn check(number: &str, app_id: &str, settings: &SmsSettings, facts: &RequestFacts<'_>) -> SmsVerdict {
+pub fn check(
+    number: &str,
+    app_id: &str,
+    settings: &SmsSettings,
+    facts: &RequestFacts<'_>,
+) -> SmsVerdict {
     let (codes, calling_code) = match region_verdict(number, app_id, settings) {
         Ok(v) => v,
         Err(b) => return SmsVerdict::Blocked(b),
@@ -91,7 +130,6 @@ pub fn check(number: &str, app_id: &str, settings: &SmsSettings, facts: &Request
         regions: &codes,
         calling_code,
         ip_calling_code: facts.ip_country.and_then(phone::calling_code_for_region),
-        risky: facts.risky,
         captcha_verified_at: facts.captcha_verified_at,
     };
     match captcha::decide(&settings.captcha, &req) {
@@ -122,14 +160,29 @@ mod tests {
     fn default_off_regions_need_the_apps_opt_in() {
         let none = SmsSettings::default();
         let nigeria = "+2348031234567";
-        assert_eq!(sms_allowed(nigeria, "app", &none), Err(Blocked::Region { code: 234 }));
+        assert_eq!(
+            sms_allowed(nigeria, "app", &none),
+            Err(Blocked::Region { code: 234 })
+        );
         assert_eq!(sms_allowed("+447700900123", "app", &none), Ok(()));
         let s = opt_in("app", &[234], &[44]);
         assert_eq!(sms_allowed(nigeria, "app", &s), Ok(()));
-        assert_eq!(sms_allowed("+447700900123", "app", &s), Err(Blocked::Region { code: 44 }));
-        assert_eq!(sms_allowed(nigeria, "other", &s), Err(Blocked::Region { code: 234 }));
-        assert_eq!(sms_allowed("+18765550123", "app", &none), Err(Blocked::Region { code: 1876 }));
-        assert_eq!(sms_allowed("nonsense", "app", &none), Err(Blocked::NotANumber));
+        assert_eq!(
+            sms_allowed("+447700900123", "app", &s),
+            Err(Blocked::Region { code: 44 })
+        );
+        assert_eq!(
+            sms_allowed(nigeria, "other", &s),
+            Err(Blocked::Region { code: 234 })
+        );
+        assert_eq!(
+            sms_allowed("+18765550123", "app", &none),
+            Err(Blocked::Region { code: 1876 })
+        );
+        assert_eq!(
+            sms_allowed("nonsense", "app", &none),
+            Err(Blocked::NotANumber)
+        );
     }
 
     #[test]
@@ -137,10 +190,12 @@ mod tests {
         let s = opt_in("app", &[234], &[]);
         let from = |c: &'static str| RequestFacts {
             ip_country: Some(c),
-            risky: false,
             captcha_verified_at: None,
         };
-        assert_eq!(check("+2348031234567", "app", &s, &from("NG")), SmsVerdict::Send);
+        assert_eq!(
+            check("+2348031234567", "app", &s, &from("NG")),
+            SmsVerdict::Send
+        );
         assert_eq!(
             check("+2348031234567", "app", &s, &from("GB")),
             SmsVerdict::CaptchaRequired(vec![captcha::FraudSignal::CountryMismatch])
@@ -153,6 +208,9 @@ mod tests {
             captcha_verified_at: Some(crate::time::Timestamp(5)),
             ..from("GB")
         };
-        assert_eq!(check("+2348031234567", "app", &s, &verified), SmsVerdict::Send);
+        assert_eq!(
+            check("+2348031234567", "app", &s, &verified),
+            SmsVerdict::Send
+        );
     }
 }

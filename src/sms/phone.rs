@@ -83,9 +83,8 @@ pub fn parse(raw: &str) -> Result<E164, PhoneProblem> {
     }
     let (calling_code, national) = split(digits).ok_or(PhoneProblem::UnknownCountryCode)?;
     let rows = || REGIONS.iter().filter(move |r| r.0 == calling_code);
-    let length_ok = |r: &&Row| {
-        u8::try_from(national.len()).is_ok_and(|n| r.4.is_empty() || r.4.contains(&n))
-    };
+    let length_ok =
+        |r: &&Row| u8::try_from(national.len()).is_ok_and(|n| r.4.is_empty() || r.4.contains(&n));
     if !rows().any(|r| length_ok(&r)) {
         return Err(PhoneProblem::WrongLengthForCountry);
     }
@@ -149,7 +148,10 @@ mod tests {
     #[test]
     fn valid_numbers_are_split_by_country() {
         let gb = parse("+44 7700 900123").unwrap();
-        assert_eq!((gb.calling_code, gb.national.as_str(), gb.region), (44, "7700900123", "GB"));
+        assert_eq!(
+            (gb.calling_code, gb.national.as_str(), gb.region),
+            (44, "7700900123", "GB")
+        );
         assert_eq!(gb.to_e164(), "+447700900123");
         let us = parse("+1 (202) 555-0143").unwrap();
         assert_eq!((us.calling_code, us.region), (1, "US"));

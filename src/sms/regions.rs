@@ -235,7 +235,11 @@ mod tests {
     fn every_listed_code_is_blocked_by_default_and_can_be_opted_in() {
         let none = RegionRules::default();
         for code in doc_codes() {
-            assert_eq!(none.verdict(&[code]), RegionVerdict::Blocked(code), "{code}");
+            assert_eq!(
+                none.verdict(&[code]),
+                RegionVerdict::Blocked(code),
+                "{code}"
+            );
             let on = RegionRules {
                 include: vec![code],
                 exclude: vec![],
@@ -263,8 +267,14 @@ mod tests {
         assert_eq!(region_codes(1, "8765550123"), vec![1876, 1]);
         assert_eq!(region_codes(44, "7700900123"), vec![44]);
         let none = RegionRules::default();
-        assert_eq!(none.verdict(&region_codes(1, "8765550123")), RegionVerdict::Blocked(1876));
-        assert_eq!(none.verdict(&region_codes(1, "2025550123")), RegionVerdict::Allowed);
+        assert_eq!(
+            none.verdict(&region_codes(1, "8765550123")),
+            RegionVerdict::Blocked(1876)
+        );
+        assert_eq!(
+            none.verdict(&region_codes(1, "2025550123")),
+            RegionVerdict::Allowed
+        );
         let jamaica = RegionRules {
             include: vec![1876],
             exclude: vec![],
@@ -277,6 +287,9 @@ mod tests {
             include: vec![1876],
             exclude: vec![1],
         };
-        assert_eq!(no_nanp.verdict(&region_codes(1, "8765550123")), RegionVerdict::Blocked(1));
+        assert_eq!(
+            no_nanp.verdict(&region_codes(1, "8765550123")),
+            RegionVerdict::Blocked(1)
+        );
     }
 }

@@ -52,6 +52,9 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
         ["identity", "conditionalAccess", "namedLocations", rest @ ..] => {
             (CollectionName::NamedLocations, rest)
         }
+        ["identity", "authenticationEventListeners", rest @ ..] => {
+            return super::admin_sms::handle(&mut req, &kv, &tenant, method, rest).await;
+        }
         _ => return reply::not_found(),
     };
     match (method, id) {
