@@ -34,7 +34,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// When a CAPTCHA is asked for before an SMS.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CaptchaMode {
     /// Never.
@@ -46,9 +46,9 @@ pub enum CaptchaMode {
     Always,
 }
 
-/// CAPTCHA settings (`settings.sms.captcha`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+/// CAPTCHA settings (`settings.sms.captcha`), read by [`super::SmsSettings`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CaptchaSettings {
     /// Never, when suspected (default), or always.
     pub mode: CaptchaMode,

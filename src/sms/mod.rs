@@ -11,52 +11,108 @@ pub mod phone;
 pub mod regions;
 
 use captcha::{CaptchaDecision, CaptchaSettings, SmsRequest};
-use listener::PhoneMethodListener;
 use regions::RegionVerdict;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 /// SMS settings (`settings.sms` of the flow configuration). Absent: the default region
 /// list applies to every app and a CAPTCHA is asked for when fraud is suspected.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+///
+/// ```json
+/// {"phoneMethodListeners": [ /* Graph onPhoneMethodLoadStartListener objects */ ],
+///  "captcha": {"mode": "whenSuspected", "alwaysForRegions": [234]}}
+/// ```
+///
+/// Read by hand from a JSON value (unknown fields refused, like the other settings):
+/// the derived readers of these three types cost the Worker's wasm ~3 KB gzip.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SmsSettings {
-    /// Graph `onPhoneMethodLoadStartListener` objects. The Worker fills this from the
-    /// admin API's `authenticationEventListeners`; a JSON configuration may list them.
-    pub phone_method_listeners: Vec<PhoneMethodListener>,
+    /// Graph `onPhoneMethodLoadStartListener` objects, as JSON. The Worker fills this
+    /// from the admin API's `authenticationEventListeners`; a JSON configuration may
+    /// list them too. Checked by [`SmsSettings::validate`].
+    pub phone_method_listeners: Vec<serde_json::Value>,
     /// When to ask for a CAPTCHA.
     pub captcha: CaptchaSettings,
 }
 
+impl<'de> Deserialize<'de> for SmsSettings {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        SmsSettings::from_json(&v).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The keys of `o`, refusing any other.
+fn known_keys(o: &serde_json::Map<String, Value>, allowed: &[&str]) -> Result<(), String> {
+    match o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(format!(
+            "unknown field `{k}`, expected one of `{}`",
+            allowed.join("`, `")
+        )),
+        None => Ok(()),
+    }
+}
+
 impl SmsSettings {
-    /// The rules a stored configuration must keep (the admin API checks more, with
-    /// every problem listed): region codes of 1 to 4 digits, none both included and
-    /// excluded, priorities up to 1000. `Err` holds the path under `settings.sms` and why.
+    /// Reads `settings.sms`.
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        let Some(o) = v.as_object() else {
+            return Err("`sms` must be an object".into());
+        };
+        known_keys(o, &["phoneMethodListeners", "captcha"])?;
+        let phone_method_listeners = match o.get("phoneMethodListeners") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(list)) => list.clone(),
+            Some(_) => return Err("`phoneMethodListeners` must be a list of listeners".into()),
+        };
+        let mut captcha = CaptchaSettings::default();
+        match o.get("captcha") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(c)) => {
+                known_keys(c, &["mode", "alwaysForRegions"])?;
+                captcha.mode = match c.get("mode").map(|m| m.as_str()) {
+                    None => captcha.mode,
+                    Some(Some("never")) => captcha::CaptchaMode::Never,
+                    Some(Some("whenSuspected")) => captcha::CaptchaMode::WhenSuspected,
+                    Some(Some("always")) => captcha::CaptchaMode::Always,
+                    Some(_) => {
+                        return Err(
+                            "`captcha.mode` must be `never`, `whenSuspected` or `always`".into(),
+                        );
+                    }
+                };
+                if let Some(list) = c.get("alwaysForRegions") {
+                    let codes: Option<Vec<u16>> = list.as_array().and_then(|l| {
+                        l.iter()
+                            .map(|c| c.as_u64().and_then(|c| u16::try_from(c).ok()))
+                            .collect()
+                    });
+                    captcha.always_for_regions = codes
+                        .filter(|c| c.iter().all(|c| (1..=9999).contains(c)))
+                        .ok_or(
+                            "`captcha.alwaysForRegions` must list calling codes of 1 to 4 digits",
+                        )?;
+                }
+            }
+            Some(_) => return Err("`captcha` must be an object".into()),
+        }
+        Ok(SmsSettings {
+            phone_method_listeners,
+            captcha,
+        })
+    }
+
+    /// Checks every listener as the admin API does ([`listener::validate`]). `Err`
+    /// holds the path under `settings.sms` and why (the first problem).
     pub fn validate(&self) -> Result<(), (String, String)> {
         for (i, l) in self.phone_method_listeners.iter().enumerate() {
-            let at = |what: &str| format!("phoneMethodListeners[{i}].{what}");
-            if l.priority.is_some_and(|p| p > 1000) {
-                return Err((at("priority"), "must be 0 to 1000".into()));
-            }
-            let o = &l.handler.sms_options;
-            let all = o
-                .include_additional_regions
-                .iter()
-                .chain(&o.exclude_regions);
-            if let Some(c) = all.copied().find(|c| !(1..=9999).contains(c)) {
-                return Err((
-                    at("handler.smsOptions"),
-                    format!("`{c}` is not a country calling code of 1 to 4 digits"),
-                ));
-            }
-            if let Some(c) = o
-                .include_additional_regions
-                .iter()
-                .find(|c| o.exclude_regions.contains(c))
-            {
-                return Err((
-                    at("handler.smsOptions"),
-                    format!("region `{c}` is both included and excluded"),
-                ));
+            if let Err(problems) = listener::validate(l) {
+                let first = problems.into_iter().next();
+                let (target, message) = first
+                    .map(|p| (p.target.unwrap_or_default(), p.message))
+                    .unwrap_or_default();
+                return Err((format!("phoneMethodListeners[{i}].{target}"), message));
             }
         }
         Ok(())
@@ -151,7 +207,7 @@ mod tests {
                       "smsOptions": {"includeAdditionalRegions": include, "excludeRegions": exclude}}
         });
         SmsSettings {
-            phone_method_listeners: vec![serde_json::from_value(l).unwrap()],
+            phone_method_listeners: vec![l],
             ..SmsSettings::default()
         }
     }
@@ -183,6 +239,35 @@ mod tests {
             sms_allowed("nonsense", "app", &none),
             Err(Blocked::NotANumber)
         );
+    }
+
+    #[test]
+    fn settings_read_from_json_and_refuse_unknown_fields() {
+        let s: SmsSettings = serde_json::from_value(json!({
+            "captcha": {"mode": "always", "alwaysForRegions": [1876]},
+            "phoneMethodListeners": []
+        }))
+        .unwrap();
+        assert_eq!(s.captcha.mode, captcha::CaptchaMode::Always);
+        assert_eq!(s.captcha.always_for_regions, vec![1876]);
+        assert_eq!(
+            serde_json::from_value::<SmsSettings>(json!({})).unwrap(),
+            SmsSettings::default()
+        );
+        for bad in [
+            json!({"captcha": {"mode": "sometimes"}}),
+            json!({"captcha": {"moda": "always"}}),
+            json!({"captcha": {"alwaysForRegions": [0]}}),
+            json!({"captcha": {"alwaysForRegions": ["234"]}}),
+            json!({"listeners": []}),
+            json!({"phoneMethodListeners": {}}),
+            json!([]),
+        ] {
+            assert!(
+                serde_json::from_value::<SmsSettings>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! E.164 phone numbers that must be valid for their country, not just digits.
 //!
 //! The check uses libphonenumber's numbering plans, compacted into
-//! [`super::numbering_data`] (per region: calling code, leading digits, the general
+//! `numbering_data.rs` (per region: calling code, leading digits, the general
 //! national-number pattern and its lengths) and matched with `regex-lite`, which the
 //! engine already ships. Why not the `phonenumber` crate at run time: it took the
 //! Worker's wasm from 485 KB to 986 KB gzip (its full `regex` and the whole metadata),
@@ -15,7 +15,36 @@
 //! number in an unassigned range of a valid shape (the fictional `+1 555 …`) passes.
 //! Nor is it checked that a number is in service.
 
-use super::numbering_data::{REGIONS, Row};
+use super::numbering_data::REGIONS;
+
+/// One region's numbering plan, read from [`REGIONS`].
+struct Row {
+    code: u16,
+    region: &'static str,
+    lead: &'static str,
+    pattern: &'static str,
+    lengths: &'static str,
+}
+
+impl Row {
+    fn has_length(&self, n: usize) -> bool {
+        self.lengths == "-" || self.lengths.split(',').any(|l| l.parse() == Ok(n))
+    }
+}
+
+fn rows() -> impl Iterator<Item = Row> {
+    REGIONS.lines().filter_map(|line| {
+        let mut f = line.split(' ');
+        let row = Row {
+            code: f.next()?.parse().ok()?,
+            region: f.next()?,
+            lead: f.next()?,
+            pattern: f.next()?,
+            lengths: f.next()?,
+        };
+        Some(row)
+    })
+}
 
 /// A valid E.164 number, split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,21 +111,24 @@ pub fn parse(raw: &str) -> Result<E164, PhoneProblem> {
         return Err(PhoneProblem::BadLength);
     }
     let (calling_code, national) = split(digits).ok_or(PhoneProblem::UnknownCountryCode)?;
-    let rows = || REGIONS.iter().filter(move |r| r.0 == calling_code);
-    let length_ok =
-        |r: &&Row| u8::try_from(national.len()).is_ok_and(|n| r.4.is_empty() || r.4.contains(&n));
-    if !rows().any(|r| length_ok(&r)) {
+    let plans: Vec<Row> = rows()
+        .filter(|r| r.code == calling_code && r.has_length(national.len()))
+        .collect();
+    if plans.is_empty() {
         return Err(PhoneProblem::WrongLengthForCountry);
     }
     // Regions whose leading digits match first (Jamaica before the US for +1 876…).
-    let lead = |r: &&Row| !r.2.is_empty() && full_match(&format!("(?:{})\\d*", r.2), national);
-    let ordered = rows().filter(lead).chain(rows().filter(|r| !lead(r)));
-    for r in ordered.filter(length_ok) {
-        if full_match(r.3, national) {
+    let lead = |r: &&Row| r.lead != "-" && full_match(&format!("(?:{})\\d*", r.lead), national);
+    let ordered = plans
+        .iter()
+        .filter(lead)
+        .chain(plans.iter().filter(|r| !lead(r)));
+    for r in ordered {
+        if full_match(r.pattern, national) {
             return Ok(E164 {
                 calling_code,
                 national: national.to_string(),
-                region: r.1,
+                region: r.region,
             });
         }
     }
@@ -116,10 +148,9 @@ pub fn calling_code(e164: &str) -> Option<(u16, &str)> {
 
 /// The calling code of an ISO 3166-1 alpha-2 region (`GB` → 44).
 pub fn calling_code_for_region(region: &str) -> Option<u16> {
-    REGIONS
-        .iter()
-        .find(|r| r.1.eq_ignore_ascii_case(region))
-        .map(|r| r.0)
+    rows()
+        .find(|r| r.region.eq_ignore_ascii_case(region))
+        .map(|r| r.code)
 }
 
 /// Splits the calling code off (calling codes are prefix-free: at most one of the
@@ -131,7 +162,7 @@ fn split(digits: &str) -> Option<(u16, &str)> {
     (1..=3).find_map(|n| {
         let code: u16 = digits.get(..n)?.parse().ok()?;
         let rest = digits.get(n..)?;
-        REGIONS.iter().any(|r| r.0 == code).then_some((code, rest))
+        rows().any(|r| r.code == code).then_some((code, rest))
     })
 }
 

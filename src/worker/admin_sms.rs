@@ -12,7 +12,7 @@ use super::{reply, request};
 use crate::admin::Collection;
 use crate::admin::collection::WriteError;
 use crate::error::ErrorBody;
-use crate::sms::listener::{self, PhoneMethodListener};
+use crate::sms::listener;
 use serde_json::json;
 use worker::kv::KvStore;
 use worker::{Method, Request, Response, Result};
@@ -40,19 +40,10 @@ async fn save(kv: &KvStore, tenant: &str, c: &Collection) -> Result<()> {
     Ok(())
 }
 
-/// The tenant's stored phone listeners, as the flow engine reads them. A stored item
-/// that no longer reads is an error (fail closed), never silently dropped.
-pub async fn listeners(
-    kv: &KvStore,
-    tenant: &str,
-) -> Result<std::result::Result<Vec<PhoneMethodListener>, String>> {
-    let c = load(kv, tenant).await?;
-    Ok(c.items()
-        .iter()
-        .map(|v| {
-            serde_json::from_value::<PhoneMethodListener>(v.clone()).map_err(|e| e.to_string())
-        })
-        .collect())
+/// The tenant's stored phone listeners (Graph JSON, validated when they were written),
+/// as the flow engine reads them.
+pub async fn listeners(kv: &KvStore, tenant: &str) -> Result<Vec<serde_json::Value>> {
+    Ok(load(kv, tenant).await?.items().to_vec())
 }
 
 /// `…/identity/authenticationEventListeners[/{id}]`; `rest` is what follows the

@@ -27,7 +27,6 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/_dev/kv/:key", dev::kv_get)
         .put_async("/_dev/kv/:key", dev::kv_put)
         .post_async("/_dev/fetch", dev::fetch_probe)
-        .post_async("/_dev/captcha/verify", sms_captcha::dev_verify)
         .on_async("/v1.0/*rest", admin::handle)
         .on_async("/:tenant/v1.0/*rest", admin::handle)
         .get_async("/_dev/outbox", dev::outbox)

@@ -114,15 +114,13 @@ pub async fn load(ctx: &RouteContext<()>, kv: &KvStore, tenant: &str) -> Result<
 }
 
 /// Adds the tenant's stored `onPhoneMethodLoadStartListener`s (admin API) to the SMS
-/// settings; none stored leaves the configuration as is. Unreadable ones fail closed.
+/// settings; none stored leaves the configuration as is.
 async fn with_phone_listeners(
     config: Rc<FlowConfig>,
     kv: &KvStore,
     tenant: &str,
 ) -> Result<Rc<FlowConfig>, Fail> {
-    let stored = crate::worker::admin_sms::listeners(kv, tenant)
-        .await?
-        .map_err(|_| NativeError::server_error("the tenant's sms region settings are invalid"))?;
+    let stored = crate::worker::admin_sms::listeners(kv, tenant).await?;
     if stored.is_empty() {
         return Ok(config);
     }
