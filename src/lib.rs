@@ -20,6 +20,7 @@ pub mod native;
 pub mod oidc;
 pub mod pii;
 pub mod policy;
+pub mod sms;
 pub mod time;
 pub mod token;
 

@@ -249,6 +249,9 @@ fn status(outcome: &SignInOutcome) -> (u32, Option<&'static str>) {
                 BlockReason::PasswordChangeImpossible => {
                     "a password change is required of an account without a password"
                 }
+                BlockReason::SmsRegionBlocked => {
+                    "the only second factor is an SMS number in a region the app does not allow"
+                }
             };
             (code, Some(text))
         }

@@ -236,6 +236,8 @@ pub struct FlowSettings {
     /// SMS caps across flows: per number, user, IP and country calling code, enforced
     /// by the Worker's guard (see [`crate::guard::velocity`]).
     pub sms_velocity: crate::guard::velocity::SmsVelocity,
+    /// SMS protections: region opt-in per app and the CAPTCHA before an SMS.
+    pub sms: crate::sms::SmsSettings,
 }
 
 impl Default for FlowSettings {
@@ -248,6 +250,7 @@ impl Default for FlowSettings {
             flow_lifetime_seconds: 1800,
             reset_window_seconds: 600,
             sms_velocity: crate::guard::velocity::SmsVelocity::default(),
+            sms: crate::sms::SmsSettings::default(),
         }
     }
 }
@@ -484,7 +487,9 @@ impl FlowConfig {
         if let Some((target, reason)) = s.sms_velocity.problem() {
             return Err(FlowError::config(target, reason));
         }
-        Ok(())
+        s.sms
+            .validate()
+            .map_err(|(target, reason)| FlowError::config(format!("settings.sms.{target}"), reason))
     }
 }
 

@@ -1,8 +1,9 @@
 //! Email addresses and phone numbers: normalization, validation and masking.
 //!
 //! Emails are compared case-insensitively (trimmed and lowercased), as Entra does.
-//! Phone numbers must be E.164 (`+` then 7 to 15 digits, no leading zero); spaces,
-//! dashes, dots and parentheses typed by a person are removed first.
+//! Phone numbers must be E.164 and valid for their country's numbering plan
+//! ([`crate::sms::phone`]); spaces, dashes, dots and parentheses typed by a person are
+//! removed first.
 
 /// The normalized form of an email address, or `None` if it is not one.
 pub fn normalize_email(raw: &str) -> Option<String> {
@@ -25,18 +26,10 @@ pub fn normalize_email(raw: &str) -> Option<String> {
     Some(email)
 }
 
-/// The E.164 form of a phone number, or `None` if it is not one.
+/// The E.164 form of a phone number, or `None` if it is not one valid for its country
+/// ([`crate::sms::phone::parse`] says why).
 pub fn normalize_phone(raw: &str) -> Option<String> {
-    let compact: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-        .collect();
-    let digits = compact.strip_prefix('+')?;
-    let ok = (7..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
-    ok.then_some(compact)
+    crate::sms::phone::parse(raw).ok().map(|n| n.to_e164())
 }
 
 /// A label that lets a person recognise their address without revealing it,

@@ -18,6 +18,7 @@ use super::password;
 use super::register::{self, ExpectRegistrationMethod};
 use super::reply::{BlockReason, MfaMethod, Rejection, Reply};
 use super::signin::SignInExpectChallenge;
+use super::sms_guard;
 use super::state::{FlowCommon, FlowKind, FlowState};
 use super::user::UserRecord;
 use crate::audit::SignInOutcome;
@@ -192,10 +193,26 @@ fn second_factor(
     cx: &mut Cx,
 ) -> Result<Next, FlowError> {
     let policy = &cx.config.authentication_methods_policy;
-    let methods: Vec<MfaMethod> = user
+    let usable: Vec<&super::user::StrongMethod> = user
         .strong_methods
         .iter()
         .filter(|m| wanted.contains(&m.channel) && policy.allows(m.channel, user))
+        .collect();
+    // A phone whose region the app no longer allows is not offered; if it was the only
+    // method, the flow ends with a clear `provider_blocked_by_admin`.
+    let (usable, region_blocked): (Vec<_>, Vec<_>) = usable.into_iter().partition(|m| {
+        m.channel != Channel::Sms || sms_guard::region_allowed(&common, m.target.expose(), cx)
+    });
+    if usable.is_empty() && !region_blocked.is_empty() {
+        return Ok(block(
+            &common,
+            BlockReason::SmsRegionBlocked,
+            Vec::new(),
+            cx,
+        ));
+    }
+    let methods: Vec<MfaMethod> = usable
+        .into_iter()
         .map(|m| MfaMethod {
             id: m.id.clone(),
             channel: m.channel,

@@ -305,6 +305,11 @@ pub struct ClientFacts {
     /// Graph `authenticationFlow` transfer method.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authentication_flow: Option<String>,
+    /// When the adapter verified a CAPTCHA for this request ([`crate::sms::captcha`]);
+    /// it lets an SMS go when fraud is suspected. Set only by an adapter that checked a
+    /// widget token with `siteverify`, never from client input (native auth never sets it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captcha_verified_at: Option<crate::time::Timestamp>,
 }
 
 impl ClientFacts {

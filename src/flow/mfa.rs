@@ -9,12 +9,14 @@
 //! Only methods the gate offered can be chosen, and it never offers the first factor's
 //! method: an email-OTP first factor is never followed by an email second factor.
 
+use super::channel::Channel;
 use super::codes::{CodePurpose, PendingCode};
 use super::cx::{Checked, Cx, Next};
 use super::err::FlowError;
 use super::gate::{self, unexpected};
 use super::input::FlowInput;
 use super::reply::{MfaMethod, Rejection, Reply};
+use super::sms_guard::{self, Stop};
 use super::state::{FlowCommon, FlowState};
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +144,19 @@ fn select(
     };
     if let Some(rejection) = cx.locked(&user) {
         return Ok(Next::reject(back(common, methods, previous), rejection));
+    }
+    if target.channel == Channel::Sms {
+        // The region may have been turned off since the method list was sent.
+        match sms_guard::check(&common, target.target.expose(), cx) {
+            Ok(()) => {}
+            Err(Stop::Blocked(region)) => {
+                return Ok(Next::reject(
+                    back(common, methods, previous),
+                    Rejection::SmsRegionBlocked { region },
+                ));
+            }
+            Err(Stop::Redirect(reason)) => return Ok(gate::redirect(&common, &reason, cx)),
+        }
     }
     let same = previous
         .as_ref()

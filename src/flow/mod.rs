@@ -79,6 +79,7 @@ pub mod reply;
 pub mod reset;
 pub mod signin;
 pub mod signup;
+mod sms_guard;
 pub mod state;
 pub mod stepup;
 pub mod user;

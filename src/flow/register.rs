@@ -21,6 +21,7 @@ use super::err::FlowError;
 use super::gate::{self, After, ExpectTokenRequest, unexpected};
 use super::input::{FlowInput, MethodChange};
 use super::reply::{BlockReason, RegistrationMethod, Rejection, Reply};
+use super::sms_guard::{self, Stop};
 use super::state::{FlowCommon, FlowKind, FlowState};
 use super::user::{StrongMethod, UserRecord};
 use crate::pii::Pii;
@@ -199,6 +200,18 @@ fn register_target(
     }
     if let Some(rejection) = cx.locked(&user) {
         return Ok(Next::reject(back(common, channels, previous), rejection));
+    }
+    if channel == Channel::Sms {
+        match sms_guard::check(&common, &normalized, cx) {
+            Ok(()) => {}
+            Err(Stop::Blocked(region)) => {
+                return Ok(Next::reject(
+                    back(common, channels, previous),
+                    Rejection::SmsRegionBlocked { region },
+                ));
+            }
+            Err(Stop::Redirect(reason)) => return Ok(gate::redirect(&common, &reason, cx)),
+        }
     }
     let sent = cx.send_code(
         &mut common,

@@ -159,6 +159,8 @@ pub enum BlockReason {
     Unsatisfiable,
     /// A password change is required of an account without a password.
     PasswordChangeImpossible,
+    /// The only second factor is an SMS number in a region the app does not allow.
+    SmsRegionBlocked,
 }
 
 /// Why an input was refused.
@@ -219,6 +221,12 @@ pub enum Rejection {
     ChannelNotAllowed,
     /// No such method.
     MethodNotFound,
+    /// SMS to this number's region is off for this app (default opt-in list or the
+    /// app's `onPhoneMethodLoadStartListener`).
+    SmsRegionBlocked {
+        /// The region code (`234`, `1876`).
+        region: u16,
+    },
     /// The flow is too old; start again.
     FlowExpired,
 }
@@ -309,6 +317,12 @@ impl Reply {
                 | BlockReason::PasswordChangeImpossible => {
                     Native::err(400, "access_denied", None, Some(53004))
                 }
+                BlockReason::SmsRegionBlocked => Native::err(
+                    400,
+                    "access_denied",
+                    Some("provider_blocked_by_admin"),
+                    None,
+                ),
             },
             Reply::Rejected { rejection } => rejection.native(),
         }
@@ -352,7 +366,7 @@ impl Rejection {
                 None,
             ),
             Rejection::InvalidTarget => Native::err(400, "invalid_request", None, Some(901001)),
-            Rejection::ChannelNotAllowed => Native::err(
+            Rejection::ChannelNotAllowed | Rejection::SmsRegionBlocked { .. } => Native::err(
                 400,
                 "access_denied",
                 Some("provider_blocked_by_admin"),

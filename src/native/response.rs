@@ -226,6 +226,9 @@ fn describe(reply: &Reply) -> String {
             BlockReason::PasswordChangeImpossible => {
                 "a password change is required and the account has no password"
             }
+            BlockReason::SmsRegionBlocked => {
+                "the tenant administrator has blocked the phone region; try another verification method"
+            }
         },
         Reply::Rejected { rejection } => rejection_text(rejection),
         _ => "the request was refused",
@@ -258,6 +261,9 @@ fn rejection_text(r: &Rejection) -> &'static str {
         Rejection::InvalidTarget => "the phone number or email address is not valid",
         Rejection::ChannelNotAllowed => "this method is not allowed by the administrator",
         Rejection::MethodNotFound => "no such method",
+        Rejection::SmsRegionBlocked { .. } => {
+            "the tenant administrator has blocked the phone region; try another verification method"
+        }
         Rejection::FlowExpired => "the continuation token is expired; start the flow again",
     }
 }

@@ -193,6 +193,9 @@ fn blocked_message(reason: BlockReason) -> &'static str {
         BlockReason::PasswordChangeImpossible => {
             "a password change is required of an account without a password"
         }
+        BlockReason::SmsRegionBlocked => {
+            "the account's only second factor is a phone in a region this app does not text"
+        }
     }
 }
 
@@ -233,6 +236,11 @@ pub fn rejection_message(r: &Rejection) -> String {
                 .into()
         }
         Rejection::ChannelNotAllowed => "that method cannot be used here".into(),
+        Rejection::SmsRegionBlocked { region } => {
+            format!(
+                "this app does not send text messages to +{region} numbers; use another number or method"
+            )
+        }
         Rejection::MethodNotFound => "that method is not available".into(),
         Rejection::FlowExpired => "this sign-in took too long; start again".into(),
     }

@@ -66,6 +66,10 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
         ["auditLogs", "signIns", rest @ ..] => {
             super::sign_in_log::serve(&req, &kv, &tenant, rest).await
         }
+        ["identity", "authenticationEventListeners", rest @ ..] => {
+            let method = req.method();
+            super::admin_sms::handle(&mut req, &kv, &tenant, method, rest).await
+        }
         ["applications", rest @ ..] => {
             let method = req.method();
             super::admin_apps::handle(&mut req, &kv, &tenant, method, rest).await

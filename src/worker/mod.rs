@@ -9,6 +9,7 @@ mod admin;
 mod admin_apps;
 mod admin_flow_config;
 mod admin_hooks;
+mod admin_sms;
 mod admin_users;
 mod dev;
 mod guard;
@@ -17,6 +18,7 @@ mod oidc;
 mod reply;
 mod request;
 mod sign_in_log;
+mod sms_captcha;
 mod store;
 mod tenant;
 

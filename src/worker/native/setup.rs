@@ -101,7 +101,7 @@ impl Setup {
 /// Loads (or reuses) everything for `tenant`.
 pub async fn load(ctx: &RouteContext<()>, kv: &KvStore, tenant: &str) -> Result<Setup, Fail> {
     let secrets = secrets(ctx)?;
-    let config = flow_config(kv, tenant).await?;
+    let config = with_phone_listeners(flow_config(kv, tenant).await?, kv, tenant).await?;
     let policies = match config.settings.mfa_enforcement {
         MfaEnforcement::Conditional => policies(kv, tenant).await?,
         MfaEnforcement::Off | MfaEnforcement::Always => None,
@@ -111,6 +111,22 @@ pub async fn load(ctx: &RouteContext<()>, kv: &KvStore, tenant: &str) -> Result<
         policies,
         secrets,
     })
+}
+
+/// Adds the tenant's stored `onPhoneMethodLoadStartListener`s (admin API) to the SMS
+/// settings; none stored leaves the configuration as is.
+async fn with_phone_listeners(
+    config: Rc<FlowConfig>,
+    kv: &KvStore,
+    tenant: &str,
+) -> Result<Rc<FlowConfig>, Fail> {
+    let stored = crate::worker::admin_sms::listeners(kv, tenant).await?;
+    if stored.is_empty() {
+        return Ok(config);
+    }
+    let mut config = (*config).clone();
+    config.settings.sms.phone_method_listeners.extend(stored);
+    Ok(Rc::new(config))
 }
 
 /// The code key and the signing keys from the Worker secrets (parsed once per change).

@@ -1,0 +1,136 @@
+//! The SMS region settings in the admin API: Graph
+//! `GET/POST /v1.0/identity/authenticationEventListeners` and
+//! `GET/PATCH/DELETE …/{id}`, for `onPhoneMethodLoadStartListener` items only.
+//!
+//! The listeners are one KV document per tenant
+//! (`tenant/{tenant}/identity/authenticationEventListeners`), validated by the core
+//! ([`crate::sms::listener::validate`]) before they are stored: a bad listener is a 400
+//! listing every problem and is never written. The native endpoints read them on every
+//! request ([`listeners`]), so a change applies to the next SMS.
+
+use super::{reply, request};
+use crate::admin::Collection;
+use crate::admin::collection::WriteError;
+use crate::error::ErrorBody;
+use crate::sms::listener;
+use serde_json::json;
+use worker::kv::KvStore;
+use worker::{Method, Request, Response, Result};
+
+const CONTEXT: &str =
+    "https://graph.microsoft.com/v1.0/$metadata#identity/authenticationEventListeners";
+
+fn key(tenant: &str) -> String {
+    format!("tenant/{tenant}/identity/authenticationEventListeners")
+}
+
+async fn load(kv: &KvStore, tenant: &str) -> Result<Collection> {
+    Ok(kv
+        .get(&key(tenant))
+        .json::<Collection>()
+        .await?
+        .unwrap_or_default())
+}
+
+async fn save(kv: &KvStore, tenant: &str, c: &Collection) -> Result<()> {
+    // Serialized here: the binding's own path would turn JSON objects into JS Maps.
+    kv.put(&key(tenant), serde_json::to_string(c)?)?
+        .execute()
+        .await?;
+    Ok(())
+}
+
+/// The tenant's stored phone listeners (Graph JSON, validated when they were written),
+/// as the flow engine reads them.
+pub async fn listeners(kv: &KvStore, tenant: &str) -> Result<Vec<serde_json::Value>> {
+    Ok(load(kv, tenant).await?.items().to_vec())
+}
+
+/// `…/identity/authenticationEventListeners[/{id}]`; `rest` is what follows the
+/// collection name.
+pub async fn handle(
+    req: &mut Request,
+    kv: &KvStore,
+    tenant: &str,
+    method: Method,
+    rest: &[&str],
+) -> Result<Response> {
+    match (method, rest) {
+        (Method::Get, []) => {
+            let c = load(kv, tenant).await?;
+            Response::from_json(&json!({ "@odata.context": CONTEXT, "value": c.items() }))
+        }
+        (Method::Get, [id]) => match load(kv, tenant).await?.item(id) {
+            Some(item) => Response::from_json(item),
+            None => not_found_item(),
+        },
+        (Method::Post, []) => {
+            let body = match request::json_body(req).await? {
+                Ok(v) => v,
+                Err(e) => return reply::bad_body(e),
+            };
+            let mut c = load(kv, tenant).await?;
+            let created =
+                match c.create(body, request::new_id()?, request::now(), listener::validate) {
+                    Ok(item) => item,
+                    Err(e) => return write_error(e),
+                };
+            save(kv, tenant, &c).await?;
+            let mut created = created;
+            if let Some(map) = created.as_object_mut() {
+                map.insert("@odata.context".into(), json!(format!("{CONTEXT}/$entity")));
+            }
+            Ok(Response::from_json(&created)?.with_status(201))
+        }
+        (Method::Patch, [id]) => {
+            let body = match request::json_body(req).await? {
+                Ok(v) => v,
+                Err(e) => return reply::bad_body(e),
+            };
+            let mut c = load(kv, tenant).await?;
+            let updated = match c.patch(id, body, request::now(), listener::validate) {
+                Ok(item) => item,
+                Err(e) => return write_error(e),
+            };
+            save(kv, tenant, &c).await?;
+            Response::from_json(&updated)
+        }
+        (Method::Delete, [id]) => {
+            let mut c = load(kv, tenant).await?;
+            if let Err(e) = c.delete(id) {
+                return write_error(e);
+            }
+            save(kv, tenant, &c).await?;
+            Ok(Response::empty()?.with_status(204))
+        }
+        (_, [] | [_]) => reply::method_not_allowed(),
+        _ => reply::not_found(),
+    }
+}
+
+fn not_found_item() -> Result<Response> {
+    reply::error(
+        404,
+        ErrorBody::new("admin.not_found", "no listener with that id"),
+    )
+}
+
+fn write_error(e: WriteError) -> Result<Response> {
+    match e {
+        WriteError::NotFound => not_found_item(),
+        WriteError::Full => reply::error(
+            409,
+            ErrorBody::new(
+                "admin.collection_full",
+                "the tenant already holds the maximum number of listeners",
+            ),
+        ),
+        WriteError::Invalid(problems) => match ErrorBody::from_problems(problems) {
+            Some(body) => reply::error(400, body),
+            None => reply::error(
+                400,
+                ErrorBody::new("admin.invalid", "the request was refused"),
+            ),
+        },
+    }
+}
