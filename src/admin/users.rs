@@ -199,11 +199,11 @@ pub struct Page {
     pub skip_token: Option<String>,
 }
 
-/// Reads `$top` and `$skiptoken`. `$filter`, `$search` and `$orderby` are refused rather
-/// than ignored: answering a filtered query with every user would be wrong data.
 /// Longest `$skiptoken` read (a KV list cursor is far shorter).
 const MAX_SKIP_TOKEN: usize = 1024;
 
+/// Reads `$top` and `$skiptoken`. `$filter`, `$search` and `$orderby` are refused rather
+/// than ignored: answering a filtered query with every user would be wrong data.
 pub fn page(query: &[(String, String)]) -> Result<Page, Refusal> {
     let mut page = Page {
         top: MAX_PAGE,
