@@ -204,18 +204,50 @@ async function oidcValue(name) {
   }
   if (name === "interaction") return (await browser.handle()).value;
   if (name === "interactionUsed") return browser.usedHandle();
+  if (name === "codePage") {
+    const email = freshEmail("oidc-code");
+    seen.push(email);
+    const { value, h1 } = await new Browser(worker, OIDC_TENANT, seen).handleAfter({ action: "switch" }, { action: "email", email });
+    assert.equal(h1, "Enter the code");
+    return value;
+  }
+  if (name === "passwordPage") {
+    // A user of its own, three fixtures each: wrong passwords never lock anyone out.
+    if (!shared.pwUser || shared.pwUses >= 3) {
+      shared.pwUser = freshEmail("oidc-pw");
+      shared.pwUses = 0;
+      await signUp(OIDC_TENANT, shared.pwUser);
+    }
+    shared.pwUses += 1;
+    const { value, h1 } = await new Browser(worker, OIDC_TENANT, seen).handleAfter({ action: "email", email: shared.pwUser });
+    assert.equal(h1, "Enter your password");
+    return value;
+  }
   if (name === "interactionForeign") return (await new Browser(worker, OTHER, seen).handle()).value;
   if (name === "access" || name === "refresh") {
     const tokens = await browser.exchange(await browser.code());
     return name === "access" ? tokens.access_token : tokens.refresh_token;
   }
-  if (name === "accessRevoked") {
+  if (name === "cookieUsed") {
+    // Every sign-in through single sign-on replaces the session: the old cookie is dead.
+    const old = browser.cookie.split("=").slice(1).join("=");
+    await browser.code();
+    seen.push(old);
+    return old;
+  }
+  if (name === "refreshUsed") {
+    const tokens = await browser.exchange(await browser.code());
+    const r = ok(await post(worker, OIDC_TENANT, TOKEN, { grant_type: "refresh_token", refresh_token: tokens.refresh_token }), "refresh");
+    seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+    return tokens.refresh_token;
+  }
+  if (name === "accessRevoked" || name === "refreshRevoked") {
     // A replayed code revokes the session family its first redemption started.
     const code = await browser.code();
     const tokens = await browser.exchange(code);
     const replay = await post(worker, OIDC_TENANT, TOKEN, { grant_type: "authorization_code", code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
     assert.equal(replay.body.error, "invalid_grant", JSON.stringify(replay.body));
-    return tokens.access_token;
+    return name === "accessRevoked" ? tokens.access_token : tokens.refresh_token;
   }
   if (name.startsWith("forged.")) {
     shared.forged ??= await (async () => {

@@ -124,6 +124,17 @@ export class Browser {
     return value;
   }
 
+  /** A handle of the page reached by posting each of `steps` in turn from the first page
+   * (e.g. the code page of a sign-up, the password page of a sign-in), and its heading. */
+  async handleAfter(...steps) {
+    let page = await this.open();
+    for (const fields of steps) page = await read(await this.submit(page, fields));
+    const value = page.doc.querySelector("input[name=interaction]")?.value;
+    assert.equal(typeof value, "string", page.html.slice(0, 500));
+    this.seen.push(value);
+    return { value, h1: page.doc.querySelector("h1")?.textContent };
+  }
+
   /** Signs `email` up through the hosted pages; returns the code it ends with. */
   async signUp(email, password, latestCode) {
     let page = await this.open();
