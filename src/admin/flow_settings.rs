@@ -11,6 +11,7 @@
 //! its default. Hand-written because it is a dozen lines over `serde_json`.
 
 use super::flow_document::{self, Refusal, body_object};
+use crate::error::ErrorBody;
 use crate::flow::FlowSettings;
 use serde_json::{Map, Value};
 
@@ -30,6 +31,11 @@ pub fn view(doc: &Value) -> Value {
 pub fn patch(doc: &Value, body: Value) -> Result<Value, Refusal> {
     let changes = body_object(body, &[])?;
     let mut settings = view(doc);
+    let mut problems = Vec::new();
+    groups_stay_objects(&settings, &changes, "", &mut problems);
+    if !problems.is_empty() {
+        return Err(Refusal::Invalid(problems));
+    }
     merge(&mut settings, Value::Object(changes));
     let mut next = doc.clone();
     if let Some(map) = next.as_object_mut() {
@@ -37,6 +43,39 @@ pub fn patch(doc: &Value, body: Value) -> Result<Value, Refusal> {
     }
     flow_document::check(&next, ROOT)?;
     Ok(next)
+}
+
+/// A merge patch replaces whatever is not an object, so `"codes": []` would replace the
+/// group, and serde reads a struct from a list (positionally, or all defaults when
+/// empty): the write would be stored as a list and silently mean something else. A group
+/// may only be patched with an object, or reset with `null`.
+fn groups_stay_objects(
+    current: &Value,
+    changes: &Map<String, Value>,
+    at: &str,
+    out: &mut Vec<ErrorBody>,
+) {
+    for (k, v) in changes {
+        let path = if at.is_empty() {
+            k.clone()
+        } else {
+            format!("{at}.{k}")
+        };
+        let Some(group @ Value::Object(_)) = current.get(k) else {
+            continue;
+        };
+        match v {
+            Value::Null => {}
+            Value::Object(inner) => groups_stay_objects(group, inner, &path, out),
+            _ => out.push(
+                ErrorBody::new(
+                    "admin.invalid_value",
+                    format!("`{path}` is a group of settings: send an object, or null to reset it"),
+                )
+                .at(&path),
+            ),
+        }
+    }
 }
 
 /// RFC 7396 JSON merge patch.
@@ -131,5 +170,18 @@ mod tests {
             refused(json!({"lockout": {"maxConsecutiveFailures": 101}})).1,
             Some("lockout.maxConsecutiveFailures".into())
         );
+        // A group replaced by a list or a number would be read positionally or as defaults.
+        assert_eq!(
+            refused(json!({"codes": []})),
+            ("admin.invalid_value".into(), Some("codes".into()))
+        );
+        assert_eq!(
+            refused(json!({"passwords": {"hashing": [1, 2, 3]}})),
+            (
+                "admin.invalid_value".into(),
+                Some("passwords.hashing".into())
+            )
+        );
+        assert_eq!(refused(json!({"lockout": 5})).1, Some("lockout".into()));
     }
 }

@@ -18,6 +18,23 @@ const ROOT: &str = "authenticationMethodsPolicy";
 const CONFIGS: &str = "authenticationMethodConfigurations";
 const POLICY_ID: &str = "authenticationMethodsPolicy";
 
+/// The policy's own Graph properties (v1.0 and beta), stored as written so a Graph GET
+/// response can be pasted. Anything else is refused: stored, it would be shown back as
+/// if it meant something.
+const POLICY_PROPERTIES: &[&str] = &[
+    "@odata.type",
+    "displayName",
+    "description",
+    "lastModifiedDateTime",
+    "policyVersion",
+    "policyMigrationState",
+    "reconfirmationInDays",
+    "registrationEnforcement",
+    "reportSuspiciousActivitySettings",
+    "systemCredentialPreferences",
+    "microsoftAuthenticatorPlatformSettings",
+];
+
 /// The Graph method ids and their `@odata.type`, as Graph spells them.
 const KNOWN: &[(&str, &str)] = &[
     ("Email", "emailAuthenticationMethodConfiguration"),
@@ -169,6 +186,20 @@ pub fn patch_policy(doc: &Value, body: Value) -> Result<Value, Refusal> {
             ));
         }
     };
+    let unknown: Vec<ErrorBody> = changes
+        .keys()
+        .filter(|k| !POLICY_PROPERTIES.contains(&k.as_str()))
+        .map(|k| {
+            ErrorBody::new(
+                "admin.unsupported_property",
+                format!("`{k}` is not a property of Graph's authenticationMethodsPolicy"),
+            )
+            .at(k)
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Refusal::Invalid(unknown));
+    }
     let mut next = doc.clone();
     let policy = object_at(&mut next, ROOT).ok_or_else(not_object)?;
     for (k, v) in changes {
@@ -494,6 +525,14 @@ mod tests {
         assert_eq!(
             patch_config(&doc, "Carrier", json!({})),
             Err(Refusal::NotFound)
+        );
+        // A property Graph's policy does not have is refused, not stored and shown back.
+        assert_eq!(
+            target(patch_policy(
+                &doc,
+                json!({"description": "ours", "sudo": true})
+            )),
+            ("admin.unsupported_property".into(), "sudo".into())
         );
     }
 

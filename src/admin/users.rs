@@ -199,6 +199,9 @@ pub struct Page {
     pub skip_token: Option<String>,
 }
 
+/// Longest `$skiptoken` read (a KV list cursor is far shorter).
+const MAX_SKIP_TOKEN: usize = 1024;
+
 /// Reads `$top` and `$skiptoken`. `$filter`, `$search` and `$orderby` are refused rather
 /// than ignored: answering a filtered query with every user would be wrong data.
 pub fn page(query: &[(String, String)]) -> Result<Page, Refusal> {
@@ -221,7 +224,19 @@ pub fn page(query: &[(String, String)]) -> Result<Page, Refusal> {
                         )
                     })?;
             }
-            "$skiptoken" if !v.is_empty() => page.skip_token = Some(v.clone()),
+            "$skiptoken" if !v.is_empty() => {
+                // Our tokens are KV list cursors: short printable ASCII. Anything else
+                // was not issued here, and would otherwise read as an empty last page.
+                let issued = v.len() <= MAX_SKIP_TOKEN && v.bytes().all(|b| b.is_ascii_graphic());
+                if !issued {
+                    return Err(Refusal::invalid(
+                        "admin.invalid_query",
+                        "`$skiptoken` is not one this service issued; follow `@odata.nextLink` or start from the first page",
+                        "$skiptoken",
+                    ));
+                }
+                page.skip_token = Some(v.clone());
+            }
             "$filter" | "$search" | "$orderby" => {
                 return Err(Refusal::invalid(
                     "admin.invalid_query",
@@ -415,12 +430,17 @@ mod tests {
             ("$top", "101"),
             ("$top", "x"),
             ("$filter", "a eq 'b'"),
+            ("$skiptoken", "a\u{0}b"),
+            ("$skiptoken", "caf\u{e9}"),
+            ("$skiptoken", "with space"),
         ] {
             assert!(
                 matches!(page(&q(&[bad])), Err(Refusal::Invalid(_))),
                 "{bad:?}"
             );
         }
+        let long = "z".repeat(MAX_SKIP_TOKEN + 1);
+        assert!(page(&q(&[("$skiptoken", long.as_str())])).is_err());
         assert_eq!(
             next_link("https://id.example/v1.0/users", 2, "a+b/c="),
             "https://id.example/v1.0/users?$top=2&$skiptoken=a%2Bb%2Fc%3D"

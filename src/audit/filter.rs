@@ -76,7 +76,21 @@ impl Query {
             filter: Filter::default(),
             top: DEFAULT_TOP,
         };
+        let mut seen: Vec<&str> = Vec::new();
         for (name, value) in params {
+            // A second `$filter` would silently replace the first and list records the
+            // caller meant to exclude; which of two `$top`s counts is as unclear.
+            if name.starts_with('$') {
+                if seen.contains(&name) {
+                    return Err(unsupported(
+                        name,
+                        format!(
+                            "`{name}` appears more than once; join comparisons with `and` in one `$filter`"
+                        ),
+                    ));
+                }
+                seen.push(name);
+            }
             match name {
                 "$filter" => query.filter = Filter::parse(value)?,
                 "$top" => query.top = parse_top(value)?,

@@ -146,4 +146,13 @@ fn query_reads_top_and_refuses_other_options() {
         );
     }
     assert!(Query::from_params([("api-version", "1")]).is_ok());
+    // A repeated option is refused, not resolved by taking the last one.
+    for k in ["$filter", "$top"] {
+        let v = if k == "$top" { "5" } else { "appId eq 'shop'" };
+        assert_eq!(
+            Query::from_params([(k, v), (k, v)]).unwrap_err().code,
+            "signIns.query_unsupported",
+            "{k}"
+        );
+    }
 }

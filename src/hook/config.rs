@@ -204,12 +204,23 @@ impl TenantHooks {
     /// Parses and checks a tenant document: known members only, good URLs, secret names
     /// that name hook secrets. `key` names the document in errors.
     pub fn parse(key: &str, text: &str) -> Result<TenantHooks, ConfigError> {
-        let doc: TenantHooks = serde_json::from_str(text).map_err(|e| ConfigError {
+        let invalid = |reason: String| ConfigError {
             setting: key.to_string(),
-            error: HookError::DocumentInvalid {
-                reason: e.to_string(),
-            },
-        })?;
+            error: HookError::DocumentInvalid { reason },
+        };
+        // serde reads a struct from a list too (`[]` as "no hooks", `[{…}]` as the email
+        // hook by position), so the shape is checked on the JSON value first.
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let objects = value
+            .as_object()
+            .is_some_and(|members| members.values().all(|v| v.is_object() || v.is_null()));
+        if !objects {
+            return Err(invalid(
+                "it must be a JSON object whose channels are objects or null".into(),
+            ));
+        }
+        let doc: TenantHooks = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
         for (channel, hook) in doc.channels() {
             let member = |field: &str| format!("{key}#{}.{field}", channel.as_str());
             check_url(&hook.url).map_err(at(&member("url")))?;
@@ -476,6 +487,16 @@ mod tests {
         );
         assert_eq!(check(r#"{"fax": null}"#).1, "hook.document_invalid");
         assert_eq!(check("not json").1, "hook.document_invalid");
+        // Lists would be read by position: `[]` as no hooks, `[{…}]` as the email hook.
+        assert_eq!(check("[]").1, "hook.document_invalid");
+        assert_eq!(
+            check(r#"[{"url": "https://x.test/", "secretName": "A_HOOK_SECRETS"}]"#).1,
+            "hook.document_invalid"
+        );
+        assert_eq!(
+            check(r#"{"sms": ["https://x.test/", "A_HOOK_SECRETS"]}"#).1,
+            "hook.document_invalid"
+        );
         for name in [
             "_HOOK_SECRETS",
             "lower_HOOK_SECRETS",

@@ -197,6 +197,16 @@ pub fn parse(
             scope: params::scope(form.get("scope")),
         });
     }
+    // A grant this endpoint does not have is named as such, before the continuation
+    // token it would not use is asked for (else `grant_type=client_credentials` would
+    // be told to send a `continuation_token`). `authorization_code` never gets here: the
+    // adapter hands it to the OpenID Connect code exchange.
+    if endpoint == Endpoint::Token
+        && let Some(given) = grant_type
+        && !TOKEN_GRANTS.contains(&given)
+    {
+        return Err(NativeError::unsupported_grant_type(given));
+    }
     let continuation_token = secret(form, "continuation_token")?;
     let (input, grant) = step_input(endpoint, form, grant_type)?;
     Ok(NativeRequest::Step {
@@ -209,6 +219,9 @@ pub fn parse(
         username: form.get("username").map(|u| Pii::new(u.to_string())),
     })
 }
+
+/// The grants `/oauth2/v2.0/token` takes with a continuation token (see `step_input`).
+const TOKEN_GRANTS: [&str; 4] = ["password", "oob", "mfa_oob", "continuation_token"];
 
 /// The flow input of a step endpoint.
 fn step_input(

@@ -69,7 +69,22 @@ async fn list(req: &Request, at: &Admin<'_>, store: &UserStore<'_>) -> Result<Re
         Ok(p) => p,
         Err(r) => return refused(r),
     };
-    let (ids, cursor) = store.user_ids(page.top, page.skip_token).await?;
+    let from_client = page.skip_token.is_some();
+    let (ids, cursor) = match store.user_ids(page.top, page.skip_token).await {
+        Ok(listed) => listed,
+        // KV refuses a cursor it did not issue: that is the caller's token, not our fault.
+        Err(_) if from_client => {
+            return reply::error(
+                400,
+                crate::error::ErrorBody::new(
+                    "admin.invalid_query",
+                    "`$skiptoken` is not one this service issued; follow `@odata.nextLink` or start from the first page",
+                )
+                .at("$skiptoken"),
+            );
+        }
+        Err(e) => return Err(e),
+    };
     let mut value = Vec::with_capacity(ids.len());
     for id in ids {
         // Deleted since the listing was made: skip it.

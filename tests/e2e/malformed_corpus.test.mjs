@@ -1,23 +1,30 @@
-// The malformed-request corpus against the Worker in workerd: every native-auth endpoint
-// and the admin API, with broken bodies, wrong content types and methods, missing,
-// duplicate and unknown parameters, forged, truncated, replayed, expired and foreign
-// continuation tokens, bad tenant segments, path traversal and huge headers.
+// The malformed-request corpus against the Worker in workerd: every native-auth endpoint,
+// the OpenID Connect endpoints (authorize, hosted-page posts, code and refresh grants,
+// userinfo, discovery) and the admin API, with broken bodies, wrong content types and
+// methods, missing, duplicate and unknown parameters, forged, truncated, replayed,
+// expired and foreign tokens, codes and handles, bad redirect URIs, bad OData queries,
+// bad tenant segments, path traversal and huge headers.
 //
 // Hand-written entries live in tests/corpus/http/*.json (format: that folder's README);
 // the runner adds generated ones (every endpoint × every generic fault) below. Every
-// answer must be below 500 and JSON with a code; afterwards a normal sign-up and an MFA
-// sign-in must still work, the admin data must be intact, and the Worker log must hold
-// no panic and no secret.
+// answer must be below 500 and carry a code (JSON) or a readable message (HTML pages);
+// afterwards a normal sign-up, an MFA sign-in and an OIDC code flow must still work, the
+// admin data and tenant configuration must be intact, and the Worker log must hold no
+// panic and no secret.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, APP, CAPS, TYPES, assertLogClean, flowConfig, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
 import { check, loadCorpus, prepare, send } from "../support/corpus.mjs";
+import { Browser, CHALLENGE, REDIRECT, VERIFIER, forgedTokens } from "../support/corpus_oidc.mjs";
 
 const TENANT = "corpus"; // MFA required by a Conditional Access policy
 const OTHER = "corpus-other"; // another tenant, for foreign tokens
 const SHORT = "corpus-short"; // reset window of one second, for expired tokens
 const ADMIN_TENANT = "corpus-admin"; // admin entries write here, never to TENANT
+const OIDC_TENANT = "corpus-oidc"; // OpenID Connect: the built-in flow, a second app registered
+const APP_B = "corpus-app-b"; // a registered web app of OIDC_TENANT (redirect APP_B_REDIRECT)
+const APP_B_REDIRECT = "https://app-b.corpus.example/cb";
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
 
@@ -180,6 +187,101 @@ async function makeExpired(count) {
 }
 
 const shared = {};
+
+// OpenID Connect: one browser signed up in OIDC_TENANT, holding the single sign-on cookie.
+let browser;
+const oidcFixed = {
+  tenant: OIDC_TENANT, redirect: encodeURIComponent(REDIRECT), redirectRaw: REDIRECT, challenge: CHALLENGE, verifier: VERIFIER,
+  appB: APP_B, appBRedirect: encodeURIComponent(APP_B_REDIRECT),
+};
+async function oidcValue(name) {
+  if (name in oidcFixed) return oidcFixed[name];
+  if (name === "code") return browser.code();
+  if (name === "codeUsed") {
+    const code = await browser.code();
+    await browser.exchange(code);
+    return code;
+  }
+  if (name === "interaction") return (await browser.handle()).value;
+  if (name === "interactionUsed") return browser.usedHandle();
+  if (name === "codePage") {
+    const email = freshEmail("oidc-code");
+    seen.push(email);
+    const { value, h1 } = await new Browser(worker, OIDC_TENANT, seen).handleAfter({ action: "switch" }, { action: "email", email });
+    assert.equal(h1, "Enter the code");
+    return value;
+  }
+  if (name === "passwordPage") {
+    // A user of its own, three fixtures each: wrong passwords never lock anyone out.
+    if (!shared.pwUser || shared.pwUses >= 3) {
+      shared.pwUser = freshEmail("oidc-pw");
+      shared.pwUses = 0;
+      await signUp(OIDC_TENANT, shared.pwUser);
+    }
+    shared.pwUses += 1;
+    const { value, h1 } = await new Browser(worker, OIDC_TENANT, seen).handleAfter({ action: "email", email: shared.pwUser });
+    assert.equal(h1, "Enter your password");
+    return value;
+  }
+  if (name === "interactionForeign") return (await new Browser(worker, OTHER, seen).handle()).value;
+  if (name === "access" || name === "refresh") {
+    const tokens = await browser.exchange(await browser.code());
+    return name === "access" ? tokens.access_token : tokens.refresh_token;
+  }
+  if (name === "cookieUsed") {
+    // Every sign-in through single sign-on replaces the session: the old cookie is dead.
+    const old = browser.cookie.split("=").slice(1).join("=");
+    await browser.code();
+    seen.push(old);
+    return old;
+  }
+  if (name === "refreshUsed") {
+    const tokens = await browser.exchange(await browser.code());
+    const r = ok(await post(worker, OIDC_TENANT, TOKEN, { grant_type: "refresh_token", refresh_token: tokens.refresh_token }), "refresh");
+    seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+    return tokens.refresh_token;
+  }
+  if (name === "accessRevoked" || name === "refreshRevoked") {
+    // A replayed code revokes the session family its first redemption started.
+    const code = await browser.code();
+    const tokens = await browser.exchange(code);
+    const replay = await post(worker, OIDC_TENANT, TOKEN, { grant_type: "authorization_code", code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
+    assert.equal(replay.body.error, "invalid_grant", JSON.stringify(replay.body));
+    return name === "accessRevoked" ? tokens.access_token : tokens.refresh_token;
+  }
+  if (name.startsWith("forged.")) {
+    shared.forged ??= await (async () => {
+      const tokens = await browser.exchange(await browser.code());
+      const [key] = JSON.parse(vars.SIGNING_KEYS);
+      const forged = forgedTokens(tokens.access_token, tokens.id_token, key);
+      seen.push(...Object.values(forged));
+      return forged;
+    })();
+    const value = shared.forged[name.slice(7)];
+    assert.equal(typeof value, "string", `no forged token \`${name}\``);
+    return value;
+  }
+  throw new Error(`unknown placeholder {{oidc.${name}}}`);
+}
+/** What the admin entries of ADMIN_TENANT may not change, read through the admin API. */
+const ADMIN_STATE_PATHS = [
+  "applications/{applicationId}", "applications", "policies/authenticationMethodsPolicy",
+  "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/email",
+  "identity/authenticationEventsFlows", "vestibule/flowSettings", "vestibule/deliveryHooks",
+  "users/{userId}", "users/{userId}/authentication/methods",
+];
+async function adminState() {
+  const state = {};
+  for (const path of ADMIN_STATE_PATHS) {
+    const url = path.replace("{applicationId}", shared.applicationId).replace("{userId}", shared.userId);
+    const res = await fetch(`${worker.url}/${ADMIN_TENANT}/v1.0/${url}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const text = await res.text();
+    assert.equal(res.status, 200, `${url}: ${text}`);
+    state[path] = JSON.parse(text);
+  }
+  return state;
+}
+
 /** The value of a placeholder name. */
 async function resolve(name) {
   const fixed = { tenant: TENANT, other: OTHER, short: SHORT, adminTenant: ADMIN_TENANT, admin: ADMIN, app: APP, types: TYPES, caps: CAPS, password: PASSWORD };
@@ -202,7 +304,8 @@ async function resolve(name) {
     }
     return shared.rtUsed;
   }
-  if (name === "policyId" || name === "locationId") return shared[name];
+  if (name === "policyId" || name === "locationId" || name === "applicationId" || name === "userId") return shared[name];
+  if (name.startsWith("oidc.")) return oidcValue(name.slice(5));
   throw new Error(`unknown placeholder {{${name}}}`);
 }
 
@@ -327,12 +430,86 @@ function generatedAdmin() {
   return out;
 }
 
+/** The tenant admin API's writable resources, with the method that writes each: every
+ * credential and body fault the Conditional Access paths get, and a refused write must
+ * leave the stored configuration as it was (the runner compares afterwards). */
+const TENANT_ADMIN_WRITES = [
+  ["POST", "applications"],
+  ["PATCH", "applications/{{applicationId}}"],
+  ["PATCH", "policies/authenticationMethodsPolicy"],
+  ["PATCH", "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/email"],
+  ["POST", "identity/authenticationEventsFlows"],
+  ["PATCH", "vestibule/flowSettings"],
+  ["PUT", "vestibule/deliveryHooks"],
+  ["PATCH", "users/{{userId}}"],
+];
+function generatedTenantAdmin() {
+  const out = [];
+  const auth = { authorization: "Bearer {{admin}}", "content-type": "application/json" };
+  for (const [method, p] of TENANT_ADMIN_WRITES) {
+    const path = `/{{adminTenant}}/v1.0/${p}`;
+    const n = `${method} ${p.replace(/\{\{\w+\}\}/, "{id}")}`;
+    const bad = (name, extra, expect) => out.push({ name: `${n}: ${name}`, method, path, headers: auth, ...extra, expect });
+    bad("no credential", { headers: { "content-type": "application/json" }, json: {} }, { status: 401, code: "admin.unauthorized" });
+    bad("wrong credential", { headers: { ...auth, authorization: "Bearer wrong-wrong-wrong-wrong-wrong-wrong" }, json: {} }, { status: 401, code: "admin.unauthorized" });
+    bad("credential with a suffix", { headers: { ...auth, authorization: "Bearer {{admin}}x" }, json: {} }, { status: 401, code: "admin.unauthorized" });
+    bad("basic scheme", { headers: { ...auth, authorization: "Basic {{admin}}" }, json: {} }, { status: 401, code: "admin.unauthorized" });
+    bad("credential twice", { headers: { ...auth, authorization: ["Bearer {{admin}}", "Bearer {{admin}}"] }, json: {} }, { status: 401, code: "admin.unauthorized" });
+    bad("no content type", { headers: { authorization: "Bearer {{admin}}" }, body: "{}" }, { status: 415, code: "request.unsupported_media_type" });
+    bad("form content type", { headers: { ...auth, "content-type": "application/x-www-form-urlencoded" }, body: "a=b" }, { status: 415, code: "request.unsupported_media_type" });
+    bad("empty body", { body: "" }, { status: 400, code: "policy.invalid_json" });
+    bad("truncated json", { body: '{"displayName": "x", ' }, { status: 400, code: "policy.invalid_json" });
+    bad("trailing garbage", { body: '{"displayName": "x"} {}' }, { status: 400, code: "policy.invalid_json" });
+    bad("invalid utf-8", { bodyBase64: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]).toString("base64") }, { status: 400, code: "request.invalid_utf8" });
+    bad("raw NUL in a string", { body: '{"displayName": "a\u0000b"}' }, { status: 400, code: "policy.invalid_json" });
+    bad("byte order mark", { body: '\ufeff{"displayName": "x"}' }, { status: 400, code: "policy.invalid_json" });
+    bad("arrays nested 200 deep", { body: '{"displayName": {{nest:200}}}' }, { status: 400, code: "policy.invalid_json" });
+    bad("objects nested 40000 deep", { body: "{{nestobj:40000}}" }, { status: 400, code: "policy.invalid_json" });
+    bad("body over 256 KiB", { body: '{"displayName": "{{repeat:270000:a}}"}' }, { status: 413, code: "request.too_large" });
+    bad("duplicate key", { body: '{"displayName": "x", "displayName": "y"}' }, { status: 400, code: "policy.duplicate_key" });
+  }
+  return out;
+}
+
+/** OpenID Connect: every authorization parameter repeated (an error page: which value
+ * would be the real one?), by GET and by form POST, and every token parameter repeated. */
+const AUTHORIZE_PARAMS = {
+  client_id: "vestibule-demo-app", redirect_uri: REDIRECT, response_type: "code", scope: "openid", state: "s1",
+  nonce: "n1", code_challenge: CHALLENGE, code_challenge_method: "S256", prompt: "login", max_age: "60",
+};
+const CODE_PARAMS = { client_id: APP, grant_type: "authorization_code", code: "{{oidc.code}}", redirect_uri: REDIRECT, code_verifier: VERIFIER };
+function generatedOidc() {
+  const out = [];
+  const path = "/{{oidc.tenant}}/oauth2/v2.0/authorize";
+  for (const name of Object.keys(AUTHORIZE_PARAMS)) {
+    const params = new URLSearchParams(AUTHORIZE_PARAMS);
+    params.append(name, AUTHORIZE_PARAMS[name]);
+    const expect = { status: 400, html: true, message: `the parameter \`${name}\` appears more than once` };
+    out.push({ name: `authorize: ${name} twice`, method: "GET", path: `${path}?${params}`, expect });
+    out.push({ name: `authorize: ${name} twice in a form post`, method: "POST", path, headers: FORM, body: params.toString(), expect });
+  }
+  for (const name of Object.keys(CODE_PARAMS)) {
+    const form = [...Object.entries(CODE_PARAMS), [name, CODE_PARAMS[name]]];
+    out.push({ name: `token: ${name} twice`, path: "/{{oidc.tenant}}/oauth2/v2.0/token", headers: FORM, form, expect: { status: 400, error: "invalid_request" } });
+  }
+  for (const [what, path] of [["authorize", "oauth2/v2.0/authorize"], ["interaction", "oidc/interaction"]]) {
+    for (const tenant of ["bad!tenant", "t".repeat(101), "a%20b", "%00"]) {
+      out.push({ name: `${what}: tenant \`${tenant.slice(0, 12)}\``, path: `/${tenant}/${path}`, headers: FORM, body: "", expect: { status: 404, html: true } });
+    }
+    // The runtime resolves `..` before routing: no tenant is left, so no route matches.
+    out.push({ name: `${what}: tenant \`..\``, path: `/%2e%2e/${path}`, headers: FORM, body: "", expect: { status: 404, code: "route.not_found" } });
+  }
+  return out;
+}
+
 // --- the run -----------------------------------------------------------------------
 
 const files = loadCorpus();
 const generated = [
   { file: "generated: native auth", defaults: {}, entries: generatedNative() },
   { file: "generated: admin API", defaults: {}, entries: generatedAdmin() },
+  { file: "generated: tenant admin API", defaults: {}, entries: generatedTenantAdmin() },
+  { file: "generated: OpenID Connect", defaults: {}, entries: generatedOidc() },
 ];
 const all = [...files, ...generated];
 
@@ -361,6 +538,32 @@ before(async () => {
   assert.equal(res.status, 201, await res.clone().text());
   shared.policy = await res.json();
   shared.policyId = shared.policy.id;
+  // Tenant configuration and records the admin entries must not change.
+  const write = async (method, path, body, status) => {
+    const r = await fetch(`${worker.url}/${ADMIN_TENANT}/v1.0/${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const text = await r.text();
+    assert.equal(r.status, status, `${method} ${path}: ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  const app = await write("POST", "applications", { appId: "corpus-shop", displayName: "Corpus shop", web: { redirectUris: ["https://shop.corpus.example/cb"] } }, 201);
+  shared.applicationId = app.id;
+  await write("PATCH", "vestibule/flowSettings", { mfaEnforcement: "conditional" }, 200);
+  const adminUser = freshEmail("admin-user");
+  await signUp(ADMIN_TENANT, adminUser);
+  const users = await (await fetch(`${worker.url}/${ADMIN_TENANT}/v1.0/users`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+  assert.equal(users.value?.length, 1, JSON.stringify(users));
+  shared.userId = users.value[0].id;
+  shared.adminState = await adminState();
+  // OpenID Connect: a second registered app, and a browser signed up through the pages.
+  const b = await fetch(`${worker.url}/${OIDC_TENANT}/v1.0/applications`, {
+    method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: JSON.stringify({ appId: APP_B, displayName: "Corpus app B", web: { redirectUris: [APP_B_REDIRECT] } }),
+  });
+  assert.equal(b.status, 201, await b.text());
+  browser = new Browser(worker, OIDC_TENANT, seen);
+  shared.oidcUser = freshEmail("oidc");
+  seen.push(shared.oidcUser);
+  await browser.exchange(await browser.signUp(shared.oidcUser, PASSWORD, latestCode));
   // The account the final check signs in with: the corpus never touches it.
   shared.main = freshEmail("main");
   await signUp(TENANT, shared.main);
@@ -369,9 +572,9 @@ before(async () => {
 });
 after(async () => { await worker?.stop(); });
 
-test("the corpus holds at least 200 requests", () => {
+test("the corpus holds at least 1200 requests", () => {
   const count = all.reduce((n, f) => n + f.entries.length, 0);
-  assert.ok(count >= 200, `${count} entries`);
+  assert.ok(count >= 1200, `${count} entries`);
   assert.ok(files.length > 0, "hand-written corpus files exist");
 });
 
@@ -406,6 +609,30 @@ describe("after the corpus", () => {
     };
     assert.deepEqual(await get(`policies/${shared.policyId}`), shared.policy);
     assert.deepEqual(await get(`namedLocations/${shared.locationId}`), shared.location);
+  });
+
+  test("the tenant configuration, app registrations and users are unchanged", async () => {
+    const now = await adminState();
+    for (const path of ADMIN_STATE_PATHS) assert.deepEqual(now[path], shared.adminState[path], path);
+  });
+
+  test("an OpenID Connect code flow still works, with a fresh sign-in and through single sign-on", async () => {
+    const fresh = new Browser(worker, OIDC_TENANT, seen);
+    const page = await fresh.open();
+    const res = await fresh.submit(page, { action: "email", email: shared.oidcUser });
+    assert.equal(res.status, 200);
+    const { JSDOM } = await import("jsdom");
+    const html = await res.text();
+    const next = { status: 200, html, doc: new JSDOM(html).window.document };
+    const tokens = await fresh.exchange(fresh.codeFrom(await fresh.submit(next, { action: "password", password: PASSWORD })));
+    const info = await fetch(`${worker.url}/${OIDC_TENANT}/oidc/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal(info.status, 200, await info.clone().text());
+    assert.equal((await info.json()).email, shared.oidcUser);
+    const again = await browser.exchange(await browser.code());
+    assert.equal(typeof again.id_token, "string");
+    const refreshed = await post(worker, OIDC_TENANT, TOKEN, { grant_type: "refresh_token", refresh_token: again.refresh_token });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    seen.push(refreshed.body.access_token, refreshed.body.id_token, refreshed.body.refresh_token);
   });
 
   test("the Worker log holds no panic and no secret", () => {

@@ -7,7 +7,8 @@
 //
 // Entry format (see tests/corpus/http/README.md):
 //   { "name", "method"?, "path", "headers"?, one of "form" | "body" | "bodyBase64" | "json",
-//     "expect": { "status", "error"?, "errorCodes"?, "suberror"?, "code"?, "platform"?, "empty"? } }
+//     "expect": { "status", "error"?, "errorCodes"?, "suberror"?, "code"?, "platform"?, "empty"?,
+//                 "html"?, "message"?, "redirect"?, "fragment"?, "state"?, "bearer"? } }
 // `form` is an object or a list of [name, value] pairs (for duplicates); strings may hold
 // `{{placeholders}}` (see `fill`).
 import assert from "node:assert/strict";
@@ -123,6 +124,8 @@ export function check(entry, res) {
     assert.equal(res.text, "", `an empty body: ${where}`);
     return undefined;
   }
+  if (want.redirect !== undefined) return checkRedirect(want, res, where);
+  if (want.html) return checkPage(want, res, where);
   if (want.platform && !String(res.headers["content-type"] ?? "").includes("json")) {
     // The runtime itself refused the request before the Worker saw it (e.g. header
     // size limits); only the status is the Worker's business.
@@ -135,7 +138,13 @@ export function check(entry, res) {
     const protocol = typeof body.error === "string";
     const admin = typeof body.error?.code === "string";
     assert.ok(protocol || admin, `no error code: ${where}`);
-    if (protocol) {
+    if (protocol && want.bearer) {
+      // RFC 6750 §3: a resource's error carries `WWW-Authenticate: Bearer …` and only
+      // `error` / `error_description` in the body.
+      assert.match(String(res.headers["www-authenticate"] ?? ""), /^Bearer\b/, `www-authenticate: ${where}`);
+      if (typeof want.bearer === "string") assert.match(res.headers["www-authenticate"], new RegExp(`error="${want.bearer}"`), `www-authenticate: ${where}`);
+      assert.equal(typeof body.error_description, "string", `error_description: ${where}`);
+    } else if (protocol) {
       for (const f of ["error_description", "trace_id", "correlation_id", "timestamp"]) {
         assert.equal(typeof body[f], "string", `${f}: ${where}`);
       }
@@ -150,4 +159,37 @@ export function check(entry, res) {
   if (want.errorCodes !== undefined) assert.deepEqual(body.error_codes, want.errorCodes, `error_codes: ${where}`);
   if (want.suberror !== undefined) assert.equal(body.suberror, want.suberror, `suberror: ${where}`);
   return body;
+}
+
+/** A hosted-page error (`expect.html`): HTML that is neither cached nor framed, no
+ * `location` anywhere, and the person is told why in the page's alert (`expect.message`,
+ * a substring of its text). */
+function checkPage(want, res, where) {
+  assert.match(String(res.headers["content-type"]), /^text\/html/, `content type: ${where}`);
+  assert.equal(res.headers.location, undefined, `an error page never redirects: ${where}`);
+  assert.equal(res.headers["cache-control"], "no-store", `cache-control: ${where}`);
+  assert.match(String(res.headers["content-security-policy"]), /frame-ancestors 'none'/, `csp: ${where}`);
+  if (res.status < 400) return undefined;
+  const alert = /<p id="error"[^>]*role="alert">([\s\S]*?)<\/p>/.exec(res.text);
+  assert.ok(alert, `no readable error on the page: ${where}`);
+  const text = alert[1].replace(/<[^>]*>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+  assert.ok(text.trim().length > 0, `an empty error message: ${where}`);
+  if (want.message !== undefined) assert.ok(text.includes(want.message), `message \`${text}\` lacks \`${want.message}\`: ${where}`);
+  return undefined;
+}
+
+/** An authorization error sent back to the client (`expect.redirect`: the registered
+ * redirect URI it must go to): `303`, the response in the query (or `expect.fragment`),
+ * with `error`, `error_description`, `iss` (RFC 9207) and `state` when expected. */
+function checkRedirect(want, res, where) {
+  const location = String(res.headers.location ?? "");
+  assert.ok(location.startsWith(want.redirect), `location \`${location.slice(0, 200)}\`: ${where}`);
+  assert.equal(res.text, "", `a redirect has no body: ${where}`);
+  const url = new URL(location);
+  const params = want.fragment ? new URLSearchParams(url.hash.slice(1)) : url.searchParams;
+  if (want.error !== undefined) assert.equal(params.get("error"), want.error, `error: ${where}`);
+  if (want.error !== undefined) assert.ok(params.get("error_description"), `error_description: ${where}`);
+  if (want.state !== undefined) assert.equal(params.get("state"), want.state, `state: ${where}`);
+  assert.ok(params.get("iss"), `iss: ${where}`);
+  return params;
 }

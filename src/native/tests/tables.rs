@@ -167,6 +167,18 @@ fn bad_inputs_are_400_json_with_the_reference_error() {
         ),
         (
             Token,
+            form(&[("grant_type", "client_credentials")]),
+            "unsupported_grant_type",
+            None,
+        ),
+        (
+            Token,
+            form(&[("grant_type", "AUTHORIZATION_CODE"), ("code", "x")]),
+            "unsupported_grant_type",
+            None,
+        ),
+        (
+            Token,
             form(&[("continuation_token", FORGED), ("grant_type", "password")]),
             "invalid_request",
             Some(900_144),
