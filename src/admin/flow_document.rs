@@ -71,7 +71,7 @@ pub fn effective(stored: Option<&str>) -> Result<Value, ErrorBody> {
 /// `reroot` is the JSON path of the part the request wrote (`settings`, …): targets
 /// inside it are given relative to the request body, others in full.
 pub fn check(doc: &Value, reroot: &str) -> Result<FlowConfig, Refusal> {
-    let config: FlowConfig = serde_path_to_error::deserialize(doc).map_err(|e| {
+    let config = FlowConfig::from_json_value(doc).map_err(|e| {
         let path = e.path().to_string();
         let body = ErrorBody::new(
             "admin.invalid_value",

@@ -493,6 +493,21 @@ impl FlowConfig {
     }
 }
 
+/// Reading a configuration from JSON.
+impl FlowConfig {
+    /// The typed configuration of a JSON document, with the JSON path of the first value
+    /// that does not fit. Every reader of a stored or submitted configuration in the Worker
+    /// (KV, the admin API, the dev route, the built-in flow) goes through this one function
+    /// so that `FlowConfig`'s large `Deserialize` tree is compiled once, for this
+    /// path-tracking deserializer over `&Value`, instead of once per deserializer type
+    /// (JSON text, owned `Value`, path tracking). `e.into_inner()` is the plain serde error.
+    pub fn from_json_value(
+        doc: &serde_json::Value,
+    ) -> Result<FlowConfig, serde_path_to_error::Error<serde_json::Error>> {
+        serde_path_to_error::deserialize(doc)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,8 +114,13 @@ pub fn check_url(text: &str) -> Result<String, HookError> {
             reason: "it is longer than 2048 characters",
         });
     }
-    let url = url::Url::parse(text).map_err(|_| HookError::UrlInvalid {
-        reason: "it is not an absolute url",
+    let url = url::Url::parse(text).map_err(|e| HookError::UrlInvalid {
+        // The build has no Unicode IDNA data (see `idna_adapter` in Cargo.toml).
+        reason: if e == url::ParseError::IdnaError {
+            "write an international host name in its `xn--` form"
+        } else {
+            "it is not an absolute url"
+        },
     })?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
@@ -358,6 +363,14 @@ mod tests {
         assert_eq!(code("/relative"), "hook.url_invalid");
         assert_eq!(code("https://user:pw@example.com/"), "hook.url_invalid");
         assert_eq!(code("https://example.com/#frag"), "hook.url_invalid");
+        // No Unicode IDNA in the build: the punycode form is the way to name such a host.
+        assert_eq!(
+            check_url("https://xn--bcher-kva.example/h").unwrap(),
+            "https://xn--bcher-kva.example/h"
+        );
+        let idn = check_url("https://bücher.example/h").unwrap_err();
+        assert_eq!(idn.code(), "hook.url_invalid");
+        assert!(idn.to_string().contains("`xn--` form"), "{idn}");
         assert_eq!(
             code(&format!("https://example.com/{}", "a".repeat(2048))),
             "hook.url_invalid"

@@ -26,9 +26,10 @@ pub async fn put(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
         Ok(v) => v,
         Err(e) => return reply::bad_body(e),
     };
-    let config: FlowConfig = match serde_json::from_value(body.clone()) {
+    let config = match FlowConfig::from_json_value(&body) {
         Ok(c) => c,
         Err(e) => {
+            let e = e.into_inner();
             return reply::error(
                 400,
                 ErrorBody::new(
