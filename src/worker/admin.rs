@@ -174,10 +174,10 @@ async fn create(
     let now = request::now();
     let created = match c.create(body, id, now, validator(name)) {
         Ok(item) => item,
-        Err(e) => return write_error(e),
+        Err(e) => return write_error(e, "item"),
     };
     if let Err(problems) = validate_tenant(kv, tenant, name, &c).await? {
-        return write_error(WriteError::Invalid(problems));
+        return write_error(WriteError::Invalid(problems), "item");
     }
     store::save(kv, tenant, name, &c).await?;
     Ok(Response::from_json(&created)?.with_status(201))
@@ -197,10 +197,10 @@ async fn patch(
     let mut c = store::load(kv, tenant, name).await?;
     let updated = match c.patch(id, body, request::now(), validator(name)) {
         Ok(item) => item,
-        Err(e) => return write_error(e),
+        Err(e) => return write_error(e, "item"),
     };
     if let Err(problems) = validate_tenant(kv, tenant, name, &c).await? {
-        return write_error(WriteError::Invalid(problems));
+        return write_error(WriteError::Invalid(problems), "item");
     }
     store::save(kv, tenant, name, &c).await?;
     Response::from_json(&updated)
@@ -214,10 +214,10 @@ async fn delete(
 ) -> Result<Response> {
     let mut c = store::load(kv, tenant, name).await?;
     if let Err(e) = c.delete(id) {
-        return write_error(e);
+        return write_error(e, "item");
     }
     if let Err(problems) = validate_tenant(kv, tenant, name, &c).await? {
-        return write_error(WriteError::Invalid(problems));
+        return write_error(WriteError::Invalid(problems), "item");
     }
     store::save(kv, tenant, name, &c).await?;
     Ok(Response::empty()?.with_status(204))
@@ -301,20 +301,21 @@ async fn validate_tenant(
 }
 
 fn not_found_item() -> Result<Response> {
-    reply::error(
-        404,
-        ErrorBody::new("admin.not_found", "no item with that id"),
-    )
+    write_error(WriteError::NotFound, "item")
 }
 
-fn write_error(e: WriteError) -> Result<Response> {
+/// The reply for a refused collection write; `item` names what the collection holds.
+pub fn write_error(e: WriteError, item: &str) -> Result<Response> {
     match e {
-        WriteError::NotFound => not_found_item(),
+        WriteError::NotFound => reply::error(
+            404,
+            ErrorBody::new("admin.not_found", format!("no {item} with that id")),
+        ),
         WriteError::Full => reply::error(
             409,
             ErrorBody::new(
                 "admin.collection_full",
-                "the collection already holds the maximum number of items",
+                format!("the tenant already holds the maximum number of {item}s"),
             ),
         ),
         WriteError::Invalid(problems) => match ErrorBody::from_problems(problems) {

@@ -11,7 +11,6 @@
 use super::oidc::apps;
 use super::{reply, request};
 use crate::admin::collection::WriteError;
-use crate::error::ErrorBody;
 use crate::oidc::apps::{validate_application, validate_tenant_apps};
 use serde_json::{Value, json};
 use worker::kv::KvStore;
@@ -35,13 +34,13 @@ pub async fn handle(
         (Method::Post, []) => create(req, kv, tenant).await,
         (Method::Get, [id]) => match apps::load(kv, tenant).await?.item(id) {
             Some(item) => Response::from_json(item),
-            None => write_error(WriteError::NotFound),
+            None => super::admin::write_error(WriteError::NotFound, "application"),
         },
         (Method::Patch, [id]) => patch(req, kv, tenant, id).await,
         (Method::Delete, [id]) => {
             let mut c = apps::load(kv, tenant).await?;
             if let Err(e) = c.delete(id) {
-                return write_error(e);
+                return super::admin::write_error(e, "application");
             }
             apps::save(kv, tenant, &c).await?;
             Ok(Response::empty()?.with_status(204))
@@ -69,10 +68,10 @@ async fn create(req: &mut Request, kv: &KvStore, tenant: &str) -> Result<Respons
         validate_application,
     ) {
         Ok(item) => item,
-        Err(e) => return write_error(e),
+        Err(e) => return super::admin::write_error(e, "application"),
     };
     if let Err(problems) = validate_tenant_apps(c.items()) {
-        return write_error(WriteError::Invalid(problems));
+        return super::admin::write_error(WriteError::Invalid(problems), "application");
     }
     apps::save(kv, tenant, &c).await?;
     Ok(Response::from_json(&created)?.with_status(201))
@@ -86,34 +85,11 @@ async fn patch(req: &mut Request, kv: &KvStore, tenant: &str, id: &str) -> Resul
     let mut c = apps::load(kv, tenant).await?;
     let updated = match c.patch(id, body, request::now(), validate_application) {
         Ok(item) => item,
-        Err(e) => return write_error(e),
+        Err(e) => return super::admin::write_error(e, "application"),
     };
     if let Err(problems) = validate_tenant_apps(c.items()) {
-        return write_error(WriteError::Invalid(problems));
+        return super::admin::write_error(WriteError::Invalid(problems), "application");
     }
     apps::save(kv, tenant, &c).await?;
     Response::from_json(&updated)
-}
-
-fn write_error(e: WriteError) -> Result<Response> {
-    match e {
-        WriteError::NotFound => reply::error(
-            404,
-            ErrorBody::new("admin.not_found", "no application with that id"),
-        ),
-        WriteError::Full => reply::error(
-            409,
-            ErrorBody::new(
-                "admin.collection_full",
-                "the tenant already has the maximum number of applications",
-            ),
-        ),
-        WriteError::Invalid(problems) => match ErrorBody::from_problems(problems) {
-            Some(body) => reply::error(400, body),
-            None => reply::error(
-                400,
-                ErrorBody::new("admin.invalid", "the request was refused"),
-            ),
-        },
-    }
 }

@@ -11,7 +11,6 @@
 use super::{reply, request};
 use crate::admin::Collection;
 use crate::admin::collection::WriteError;
-use crate::error::ErrorBody;
 use crate::sms::listener;
 use serde_json::json;
 use worker::kv::KvStore;
@@ -62,7 +61,7 @@ pub async fn handle(
         }
         (Method::Get, [id]) => match load(kv, tenant).await?.item(id) {
             Some(item) => Response::from_json(item),
-            None => not_found_item(),
+            None => super::admin::write_error(WriteError::NotFound, "listener"),
         },
         (Method::Post, []) => {
             let body = match request::json_body(req).await? {
@@ -73,7 +72,7 @@ pub async fn handle(
             let created =
                 match c.create(body, request::new_id()?, request::now(), listener::validate) {
                     Ok(item) => item,
-                    Err(e) => return write_error(e),
+                    Err(e) => return super::admin::write_error(e, "listener"),
                 };
             save(kv, tenant, &c).await?;
             let mut created = created;
@@ -90,7 +89,7 @@ pub async fn handle(
             let mut c = load(kv, tenant).await?;
             let updated = match c.patch(id, body, request::now(), listener::validate) {
                 Ok(item) => item,
-                Err(e) => return write_error(e),
+                Err(e) => return super::admin::write_error(e, "listener"),
             };
             save(kv, tenant, &c).await?;
             Response::from_json(&updated)
@@ -98,39 +97,12 @@ pub async fn handle(
         (Method::Delete, [id]) => {
             let mut c = load(kv, tenant).await?;
             if let Err(e) = c.delete(id) {
-                return write_error(e);
+                return super::admin::write_error(e, "listener");
             }
             save(kv, tenant, &c).await?;
             Ok(Response::empty()?.with_status(204))
         }
         (_, [] | [_]) => reply::method_not_allowed(),
         _ => reply::not_found(),
-    }
-}
-
-fn not_found_item() -> Result<Response> {
-    reply::error(
-        404,
-        ErrorBody::new("admin.not_found", "no listener with that id"),
-    )
-}
-
-fn write_error(e: WriteError) -> Result<Response> {
-    match e {
-        WriteError::NotFound => not_found_item(),
-        WriteError::Full => reply::error(
-            409,
-            ErrorBody::new(
-                "admin.collection_full",
-                "the tenant already holds the maximum number of listeners",
-            ),
-        ),
-        WriteError::Invalid(problems) => match ErrorBody::from_problems(problems) {
-            Some(body) => reply::error(400, body),
-            None => reply::error(
-                400,
-                ErrorBody::new("admin.invalid", "the request was refused"),
-            ),
-        },
     }
 }
