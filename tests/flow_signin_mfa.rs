@@ -264,14 +264,7 @@ fn risky_sign_in_without_a_registered_method_is_blocked() {
         sign_in_risk: Some("high".into()),
         ..Default::default()
     };
-    h.send(FlowInput::StartSignIn(StartSignIn {
-        app_id: APP.into(),
-        email: Pii::new("kim@example.com".into()),
-        capabilities: Default::default(),
-        challenge_types: Default::default(),
-        facts,
-        auth_contexts: vec![],
-    }));
+    h.start_sign_in_from("kim@example.com", facts);
     h.challenge();
     let reply = h.password("Correct-Horse-42");
     assert_eq!(
@@ -304,14 +297,7 @@ fn a_risky_user_must_pass_mfa_and_change_the_password() {
         user_risk: Some("high".into()),
         ..Default::default()
     };
-    h.send(FlowInput::StartSignIn(StartSignIn {
-        app_id: APP.into(),
-        email: Pii::new("lou@example.com".into()),
-        capabilities: Default::default(),
-        challenge_types: Default::default(),
-        facts,
-        auth_contexts: vec![],
-    }));
+    h.start_sign_in_from("lou@example.com", facts);
     h.challenge();
     assert!(matches!(
         h.password("Correct-Horse-42"),

@@ -15,10 +15,8 @@ mod common;
 use common::*;
 use serde_json::json;
 use vestibule::flow::{
-    BlockReason, Channel, FlowConfig, FlowInput, LocalAccount, MfaEnforcement, Rejection, Reply,
-    StartSignIn,
+    BlockReason, Channel, FlowConfig, LocalAccount, MfaEnforcement, Rejection, Reply,
 };
-use vestibule::pii::Pii;
 
 const NIGERIA: &str = "+2348031234567";
 
@@ -141,14 +139,7 @@ fn fraud_suspected_ends_in_the_redirect_without_an_sms() {
         country: Some("GB".into()),
         ..Default::default()
     };
-    h.send(FlowInput::StartSignIn(StartSignIn {
-        app_id: APP.into(),
-        email: Pii::new("abroad@example.com".into()),
-        capabilities: Default::default(),
-        challenge_types: Default::default(),
-        facts,
-        auth_contexts: vec![],
-    }));
+    h.start_sign_in_from("abroad@example.com", facts);
     h.challenge();
     assert!(matches!(
         h.password("Correct-Horse-42"),

@@ -212,12 +212,21 @@ impl Harness {
     // Inputs, named after what the user does.
 
     pub fn start_sign_in(&mut self, email: &str) -> Reply {
+        self.start_sign_in_from(email, Default::default())
+    }
+
+    /// A sign-in whose request carries `facts` (country, risk, IP).
+    pub fn start_sign_in_from(
+        &mut self,
+        email: &str,
+        facts: vestibule::flow::ClientFacts,
+    ) -> Reply {
         self.send(FlowInput::StartSignIn(StartSignIn {
             app_id: APP.into(),
             email: Pii::new(email.into()),
             capabilities: Default::default(),
             challenge_types: Default::default(),
-            facts: Default::default(),
+            facts,
             auth_contexts: vec![],
         }))
     }
