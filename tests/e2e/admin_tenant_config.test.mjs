@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
+import { ADMIN, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post, requireMfa, isError } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -33,12 +33,6 @@ const ct = (r) => {
   seen.push(r.body.continuation_token);
   return r.body.continuation_token;
 };
-function isError(r, error, { suberror, code } = {}) {
-  assert.equal(r.status, 400, JSON.stringify(r.body));
-  assert.equal(r.body.error, error, JSON.stringify(r.body));
-  if (suberror !== undefined) assert.equal(r.body.suberror, suberror, JSON.stringify(r.body));
-  if (code !== undefined) assert.deepEqual(r.body.error_codes, [code], JSON.stringify(r.body));
-}
 
 /** Signs up `email` with a password; returns the answer of the auto sign-in token call. */
 async function signUp(tenant, email, { clientId } = {}) {

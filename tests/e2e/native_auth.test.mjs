@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { CAPS, TYPES, assertLogClean, flowConfig, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
+import { CAPS, TYPES, assertLogClean, flowConfig, latestCode, nativeVars, post, requireMfa, isError } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const PHONE = "+15557654321";
@@ -21,15 +21,6 @@ const ct = (r) => {
   seen.push(r.body.continuation_token);
   return r.body.continuation_token;
 };
-function isError(r, error, { suberror, code } = {}) {
-  assert.equal(r.status, 400, JSON.stringify(r.body));
-  assert.equal(r.body.error, error, JSON.stringify(r.body));
-  if (suberror !== undefined) assert.equal(r.body.suberror, suberror, JSON.stringify(r.body));
-  if (code !== undefined) assert.deepEqual(r.body.error_codes, [code], JSON.stringify(r.body));
-  for (const f of ["error_description", "timestamp", "trace_id", "correlation_id"]) {
-    assert.equal(typeof r.body[f], "string", `${f}: ${JSON.stringify(r.body)}`);
-  }
-}
 
 /** Signs up `email` with a password; returns the continuation token for the auto sign-in. */
 async function signUp(tenant, email) {

@@ -9,7 +9,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, CAPS, TYPES, flowConfig, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
+import { ADMIN, APP, CAPS, TYPES, flowConfig, latestCode, nativeVars, requireMfa, isError } from "../support/native.mjs";
 
 const PASSWORD = "Sms-Protections-Passphrase-7";
 const TOKEN = "oauth2/v2.0/token";
@@ -61,12 +61,6 @@ const ct = (r) => {
   return r.body.continuation_token;
 };
 
-function isError(r, error, { suberror, code } = {}) {
-  assert.equal(r.status, 400, JSON.stringify(r.body));
-  assert.equal(r.body.error, error, JSON.stringify(r.body));
-  if (suberror !== undefined) assert.equal(r.body.suberror, suberror, JSON.stringify(r.body));
-  if (code !== undefined) assert.deepEqual(r.body.error_codes, [code], JSON.stringify(r.body));
-}
 
 async function admin(method, path, body) {
   const res = await fetch(`${worker.url}/sms/v1.0/identity/authenticationEventListeners${path}`, {

@@ -31,6 +31,18 @@ export async function post(worker, tenant, path, params, { clientId = APP } = {}
   return { status: res.status, body: json, headers: res.headers };
 }
 
+/** Asserts a native-auth error: 400, `error`, optional `suberror` and single error code,
+ * and the full envelope MSAL reads (description, timestamp, trace and correlation ids). */
+export function isError(r, error, { suberror, code } = {}) {
+  assert.equal(r.status, 400, JSON.stringify(r.body));
+  assert.equal(r.body.error, error, JSON.stringify(r.body));
+  if (suberror !== undefined) assert.equal(r.body.suberror, suberror, JSON.stringify(r.body));
+  if (code !== undefined) assert.deepEqual(r.body.error_codes, [code], JSON.stringify(r.body));
+  for (const f of ["error_description", "timestamp", "trace_id", "correlation_id"]) {
+    assert.equal(typeof r.body[f], "string", `${f}: ${JSON.stringify(r.body)}`);
+  }
+}
+
 /** The latest code the outbox holds for `to` (email or phone). */
 export async function latestCode(worker, to) {
   const res = await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent(to)}`);
