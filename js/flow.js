@@ -43,6 +43,20 @@ function randomHex(n) {
   return hex(bytes);
 }
 
+/** The engine reads a tagged object's tag before its other fields (it does not buffer the
+ * object to find it), so the tag goes first; the object is otherwise unchanged. */
+function tagFirst(value, tag) {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || !(tag in value)) return value;
+  return { [tag]: value[tag], ...value };
+}
+
+/** An input as the engine reads it: `type` first, and `action` first in a method change. */
+function engineInput(input) {
+  const out = tagFirst(input, "type");
+  if (out !== input && out.change !== undefined) out.change = tagFirst(out.change, "action");
+  return out;
+}
+
 function error(code, message, target) {
   return { error: target ? { code, message, target } : { code, message } };
 }
@@ -91,7 +105,7 @@ export class Flow {
     let callText;
     try {
       callText = JSON.stringify({
-        config: this.#config, codeKey: this.#codeKey, state, input, now: this.#now(),
+        config: this.#config, codeKey: this.#codeKey, state, input: engineInput(input), now: this.#now(),
         entropy: randomHex(64), user: user ?? null,
         ...(this.#conditionalAccess ? { conditionalAccess: this.#conditionalAccess } : {}),
       });

@@ -21,6 +21,7 @@ pub mod oidc;
 pub mod pii;
 pub mod policy;
 pub mod sms;
+pub mod tagged;
 pub mod time;
 pub mod token;
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 /// One request to the flow engine.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(
-    tag = "type",
+    remote = "Self",
     rename_all = "camelCase",
     rename_all_fields = "camelCase",
     deny_unknown_fields
@@ -73,6 +73,7 @@ pub enum FlowInput {
     /// The user gives up (e.g. closes the registration screen).
     Cancel,
 }
+crate::tagged_enum!(FlowInput, "type");
 
 impl FlowInput {
     /// A short name for errors and audit.
@@ -202,7 +203,7 @@ pub struct StartMethodChange {
 /// this flow when the user has a usable method already.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
-    tag = "action",
+    remote = "Self",
     rename_all = "camelCase",
     rename_all_fields = "camelCase",
     deny_unknown_fields
@@ -224,6 +225,7 @@ pub enum MethodChange {
         method_id: String,
     },
 }
+crate::tagged_enum!(MethodChange, "action");
 
 /// A signed-in session: who, and which methods it proved when. The adapter builds it
 /// from a token or session record it has verified; the engine trusts it.

@@ -198,7 +198,7 @@ pub enum UserLookup {
 
 /// The state between two steps: which step the flow expects, with its data.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "step", rename_all = "camelCase")]
+#[serde(remote = "Self", rename_all = "camelCase")]
 #[allow(
     clippy::large_enum_variant,
     reason = "states are moved rarely and stored as JSON"
@@ -237,6 +237,7 @@ pub enum FlowState {
     /// Waiting for `/token` with `grant_type=continuation_token`.
     ExpectTokenRequest(ExpectTokenRequest),
 }
+crate::tagged_enum!(FlowState, "step");
 
 impl FlowState {
     /// The common part.

@@ -71,7 +71,7 @@ pub enum CodeRefusal {
 
 /// The answer to an acquire or commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 pub enum CodeVerdict {
     /// Go ahead.
     Granted {
@@ -84,6 +84,7 @@ pub enum CodeVerdict {
         reason: CodeRefusal,
     },
 }
+crate::tagged_enum!(CodeVerdict, "verdict");
 
 impl AttemptsState {
     fn entry(&mut self, code: &str) -> Option<&mut CodeEntry> {

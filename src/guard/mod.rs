@@ -43,7 +43,11 @@ pub struct GuardState {
 
 /// One request to a guard object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    remote = "Self",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum GuardOp {
     /// May this code be evaluated once more?
     Acquire {
@@ -65,6 +69,7 @@ pub enum GuardOp {
         limits: VelocityLimits,
     },
 }
+crate::tagged_enum!(GuardOp, "op");
 
 /// A request with the caller's clock (the core reads none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +83,7 @@ pub struct GuardCall {
 
 /// The object's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(remote = "Self", rename_all = "camelCase")]
 pub enum GuardAnswer {
     /// For acquire and commit.
     Code {
@@ -91,6 +96,7 @@ pub enum GuardAnswer {
         verdict: SendVerdict,
     },
 }
+crate::tagged_enum!(GuardAnswer, "kind");
 
 /// Decides one call against the stored state; returns the state to store and the answer.
 pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {

@@ -147,7 +147,7 @@ impl VelocityState {
 
 /// The answer for one send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 pub enum SendVerdict {
     /// Send it; it was counted.
     Allowed,
@@ -157,6 +157,7 @@ pub enum SendVerdict {
         retry_after: u64,
     },
 }
+crate::tagged_enum!(SendVerdict, "verdict");
 
 /// Decides one send at `now` and records it when allowed.
 pub fn decide(

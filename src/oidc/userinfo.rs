@@ -34,7 +34,7 @@ pub fn audience_hint(token: &str) -> Option<String> {
     }
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let value: Value = serde_json::from_slice(&bytes).ok()?;
+    let value: Value = serde_json::from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
     value.get("aud")?.as_str().map(str::to_string)
 }
 

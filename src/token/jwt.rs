@@ -236,7 +236,9 @@ fn from_json_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     if *first != b'{' {
         return None;
     }
-    serde_json::from_slice(bytes).ok()
+    // From `str`, not bytes: every other JSON in the crate is read from `str`, and each
+    // reader type instantiates the deserialization code of every type again.
+    serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()
 }
 
 fn decode(part: &str, reason: &'static str) -> Result<Vec<u8>, TokenError> {

@@ -24,9 +24,7 @@ fn key(tenant: &str) -> String {
 }
 
 async fn load(kv: &KvStore, tenant: &str) -> Result<Collection> {
-    Ok(kv
-        .get(&key(tenant))
-        .json::<Collection>()
+    Ok(crate::worker::kv_json::get::<Collection>(kv, &key(tenant))
         .await?
         .unwrap_or_default())
 }

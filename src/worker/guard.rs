@@ -90,7 +90,7 @@ impl DurableObject for Guard {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let Ok(call) = req.json::<GuardCall>().await else {
+        let Ok(call) = crate::worker::kv_json::body::<GuardCall>(&mut req).await else {
             return Response::error("not a guard call", 400);
         };
         // From here to the store nothing awaits: the decision is atomic.

@@ -29,11 +29,11 @@ impl CollectionName {
 
 /// Loads a collection; a missing document is an empty collection.
 pub async fn load(kv: &KvStore, tenant: &str, name: CollectionName) -> Result<Collection> {
-    Ok(kv
-        .get(&name.key(tenant))
-        .json::<Collection>()
-        .await?
-        .unwrap_or_default())
+    Ok(
+        crate::worker::kv_json::get::<Collection>(kv, &name.key(tenant))
+            .await?
+            .unwrap_or_default(),
+    )
 }
 
 /// Stores a collection whole.

@@ -162,7 +162,9 @@ fn key(to: &str) -> String {
 async fn append(kv: &KvStore, tenant: &str, d: &CodeDelivery, now: Timestamp) -> Result<()> {
     let to = d.to.expose().clone();
     let k = key(&to);
-    let mut list: Vec<OutboxMessage> = kv.get(&k).json().await?.unwrap_or_default();
+    let mut list: Vec<OutboxMessage> = crate::worker::kv_json::get(kv, &k)
+        .await?
+        .unwrap_or_default();
     list.push(OutboxMessage {
         tenant: tenant.to_string(),
         channel: d.channel,
@@ -196,7 +198,9 @@ pub async fn read(kv: &KvStore, to: &str, tenant: Option<&str>) -> Result<Vec<Ou
     let Some(normalized) = normalized else {
         return Ok(Vec::new());
     };
-    let mut list: Vec<OutboxMessage> = kv.get(&key(&normalized)).json().await?.unwrap_or_default();
+    let mut list: Vec<OutboxMessage> = crate::worker::kv_json::get(kv, &key(&normalized))
+        .await?
+        .unwrap_or_default();
     list.retain(|m| tenant.is_none_or(|t| t == m.tenant));
     list.reverse();
     Ok(list)

@@ -47,11 +47,7 @@ impl<'a> Store<'a> {
 
     /// The flow behind a continuation token.
     pub async fn flow(&self, key: &LookupKey) -> Result<Option<FlowRecord>> {
-        Ok(self
-            .kv
-            .get(&self.key("flow", key.as_str()))
-            .json::<FlowRecord>()
-            .await?)
+        crate::worker::kv_json::get::<FlowRecord>(self.kv, &self.key("flow", key.as_str())).await
     }
 
     /// Stores a flow under a token's lookup key until the flow expires.
@@ -79,11 +75,8 @@ impl<'a> Store<'a> {
 
     /// The session behind a refresh token.
     pub async fn refresh(&self, key: &LookupKey) -> Result<Option<RefreshSession>> {
-        Ok(self
-            .kv
-            .get(&self.key("refresh", key.as_str()))
-            .json::<RefreshSession>()
-            .await?)
+        crate::worker::kv_json::get::<RefreshSession>(self.kv, &self.key("refresh", key.as_str()))
+            .await
     }
 
     /// Stores a refresh session until it ends.
@@ -132,11 +125,7 @@ impl<'a> Store<'a> {
 
     /// A user by id.
     pub async fn user(&self, id: &str) -> Result<Option<UserRecord>> {
-        Ok(self
-            .kv
-            .get(&self.key("user", id))
-            .json::<UserRecord>()
-            .await?)
+        crate::worker::kv_json::get::<UserRecord>(self.kv, &self.key("user", id)).await
     }
 
     /// A user by email (normalized here; `None` for a non-address).

@@ -13,9 +13,7 @@ fn key(tenant: &str) -> String {
 
 /// The tenant's registrations; none stored is an empty collection.
 pub async fn load(kv: &KvStore, tenant: &str) -> Result<Collection> {
-    Ok(kv
-        .get(&key(tenant))
-        .json::<Collection>()
+    Ok(crate::worker::kv_json::get::<Collection>(kv, &key(tenant))
         .await?
         .unwrap_or_default())
 }

@@ -69,9 +69,7 @@ pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> Result<Respon
         .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok());
     let session = match &sso_lookup {
         Some(k) => {
-            kv.get(&sso_key(&tenant, k.as_str()))
-                .json::<SsoSession>()
-                .await?
+            crate::worker::kv_json::get::<SsoSession>(&kv, &sso_key(&tenant, k.as_str())).await?
         }
         None => None,
     };
@@ -195,7 +193,7 @@ pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Resp
         return pages::error(400, EXPIRED);
     };
     let key = interaction_key(&tenant, lookup.as_str());
-    let Some(mut interaction) = kv.get(&key).json::<Interaction>().await? else {
+    let Some(mut interaction) = crate::worker::kv_json::get::<Interaction>(&kv, &key).await? else {
         return pages::error(400, EXPIRED);
     };
     // One post per handle: the next page gets a new one.

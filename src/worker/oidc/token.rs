@@ -47,9 +47,7 @@ pub async fn exchange(
     };
     let lookup = lookup_key(HandleKind::AuthorizationCode, code).map_err(|_| unknown())?;
     let key = code_key(tenant, lookup.as_str());
-    let record = kv
-        .get(&key)
-        .json::<CodeRecord>()
+    let record = crate::worker::kv_json::get::<CodeRecord>(&kv, &key)
         .await?
         .ok_or_else(unknown)?;
     let store = Store::new(&kv, tenant);
