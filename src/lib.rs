@@ -16,6 +16,7 @@ pub mod error;
 pub mod flow;
 pub mod guard;
 pub mod hook;
+pub mod json_path;
 pub mod native;
 pub mod oidc;
 pub mod pii;

@@ -71,13 +71,9 @@ pub fn effective(stored: Option<&str>) -> Result<Value, ErrorBody> {
 /// `reroot` is the JSON path of the part the request wrote (`settings`, …): targets
 /// inside it are given relative to the request body, others in full.
 pub fn check(doc: &Value, reroot: &str) -> Result<FlowConfig, Refusal> {
-    let config = FlowConfig::from_json_value(doc).map_err(|e| {
-        let path = e.path().to_string();
-        let body = ErrorBody::new(
-            "admin.invalid_value",
-            lowercase_first(&e.into_inner().to_string()),
-        );
-        Refusal::Invalid(vec![body.at(relative(&path, reroot))])
+    let config = FlowConfig::from_json_text(&doc.to_string()).map_err(|e| {
+        let body = ErrorBody::new("admin.invalid_value", lowercase_first(&e.message));
+        Refusal::Invalid(vec![body.at(relative(&e.path, reroot))])
     })?;
     config.validate().map_err(|e| {
         let mut body = ErrorBody::from(e);

@@ -19,11 +19,11 @@ const ROOT: &str = "settings";
 
 /// The settings in effect, every field present.
 pub fn view(doc: &Value) -> Value {
-    // Read the way `FlowConfig::from_json_value` reads it, so the Worker carries one copy of
-    // the settings' deserialization code, not two.
+    // Read from text, as `FlowConfig::from_json_text` reads it, so the Worker carries one
+    // copy of the settings' deserialization code, not two.
     let settings: FlowSettings = doc
         .get(ROOT)
-        .and_then(|s| serde_path_to_error::deserialize(s).ok())
+        .and_then(|s| serde_json::from_str(&s.to_string()).ok())
         .unwrap_or_default();
     serde_json::to_value(settings).unwrap_or(Value::Null)
 }

@@ -493,18 +493,26 @@ impl FlowConfig {
     }
 }
 
+/// A configuration document that is not JSON of the configuration's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigJsonError {
+    /// The JSON path of the value at fault (`.` for the whole document).
+    pub path: String,
+    /// What is wrong with it, without a text position.
+    pub message: String,
+}
+
 /// Reading a configuration from JSON.
 impl FlowConfig {
-    /// The typed configuration of a JSON document, with the JSON path of the first value
-    /// that does not fit. Every reader of a stored or submitted configuration in the Worker
-    /// (KV, the admin API, the dev route, the built-in flow) goes through this one function
-    /// so that `FlowConfig`'s large `Deserialize` tree is compiled once, for this
-    /// path-tracking deserializer over `&Value`, instead of once per deserializer type
-    /// (JSON text, owned `Value`, path tracking). `e.into_inner()` is the plain serde error.
-    pub fn from_json_value(
-        doc: &serde_json::Value,
-    ) -> Result<FlowConfig, serde_path_to_error::Error<serde_json::Error>> {
-        serde_path_to_error::deserialize(doc)
+    /// The typed configuration of a JSON text, with the JSON path of the first value that
+    /// does not fit. Every reader of a configuration (KV, the admin API, the dev route, the
+    /// built-in flow, the npm package's step call) reads it from text with `serde_json`, so
+    /// `FlowConfig`'s large `Deserialize` tree is compiled once per wasm module.
+    pub fn from_json_text(text: &str) -> Result<FlowConfig, ConfigJsonError> {
+        serde_json::from_str(text).map_err(|e| ConfigJsonError {
+            path: crate::json_path::at(text, e.line(), e.column()),
+            message: crate::json_path::message(&e),
+        })
     }
 }
 

@@ -48,7 +48,7 @@ pub fn builtin_flow_config_json() -> serde_json::Value {
 /// The built-in configuration, validated. `None` only if the engine's rules changed
 /// under it, which the unit test below catches first.
 pub fn builtin_flow_config() -> Option<FlowConfig> {
-    let config = FlowConfig::from_json_value(&builtin_flow_config_json()).ok()?;
+    let config = FlowConfig::from_json_text(&builtin_flow_config_json().to_string()).ok()?;
     config.validate().ok()?;
     Some(config)
 }

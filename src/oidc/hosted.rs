@@ -23,7 +23,7 @@ pub const MAX_AUTO_STEPS: usize = 6;
 /// page again with the reason.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
-    tag = "page",
+    remote = "Self",
     rename_all = "camelCase",
     rename_all_fields = "camelCase"
 )]
@@ -70,6 +70,7 @@ pub enum Page {
         attributes: Vec<AttributeSpec>,
     },
 }
+crate::tagged_enum!(Page, "page");
 
 /// What the adapter does after a flow step.
 #[derive(Debug, Clone)]

@@ -26,10 +26,10 @@ pub async fn put(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
         Ok(v) => v,
         Err(e) => return reply::bad_body(e),
     };
-    let config = match FlowConfig::from_json_value(&body) {
+    let config = match FlowConfig::from_json_text(&body.to_string()) {
         Ok(c) => c,
         Err(e) => {
-            let e = e.into_inner();
+            let e = e.message;
             return reply::error(
                 400,
                 ErrorBody::new(

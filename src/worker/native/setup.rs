@@ -191,9 +191,8 @@ async fn flow_config(kv: &KvStore, tenant: &str) -> Result<Rc<FlowConfig>, Fail>
         let config = if text.is_empty() {
             crate::native::defaults::builtin_flow_config()
         } else {
-            serde_json::from_str::<serde_json::Value>(&text)
+            FlowConfig::from_json_text(&text)
                 .ok()
-                .and_then(|doc| FlowConfig::from_json_value(&doc).ok())
                 .filter(|c| c.validate().is_ok())
         };
         config
