@@ -114,6 +114,7 @@ fn title(page: &Page) -> &'static str {
         Page::ChooseMethod { .. } => "Verify it is you",
         Page::Register { .. } => "Add a second way to verify it is you",
         Page::Attributes { .. } => "About you",
+        Page::Captcha { .. } => "Confirm you are a person",
     }
 }
 
@@ -291,6 +292,18 @@ pub fn render(view: &View<'_>) -> String {
             }
             button(&mut out, "register", "Send code", false);
         }
+        // The only page that needs JavaScript: the widget fills `cf-turnstile-response`.
+        Page::Captcha { site_key, .. } => {
+            let _ = write!(
+                out,
+                "<p>A quick check is needed before a text message with your code is sent.</p>\
+                 <script src=\"https://challenges.cloudflare.com/turnstile/v0/api.js\" async defer></script>\
+                 <div class=\"cf-turnstile\" data-sitekey=\"{}\"></div>\
+                 <noscript><p>This check needs JavaScript. Cancel to choose another way or go back.</p></noscript>",
+                escape(site_key)
+            );
+            button(&mut out, "captcha", "Send the code", false);
+        }
         Page::Attributes { attributes } => {
             for (i, spec) in attributes.iter().enumerate() {
                 let id = format!("attr.{}", spec.name);
@@ -408,5 +421,18 @@ mod tests {
         assert!(email.contains("type=\"email\" autocomplete=\"email\""));
         let err = render_error("Sign-in error", "the address <x> is not registered");
         assert!(err.contains("&lt;x&gt;") && err.contains("lang=\"en\""));
+    }
+
+    #[test]
+    fn the_captcha_page_shows_the_widget_with_the_escaped_site_key() {
+        let page = Page::Captcha {
+            retry: serde_json::Value::Null,
+            site_key: "k\"<x".into(),
+        };
+        let html = render(&view(&page, None));
+        assert!(html.contains("class=\"cf-turnstile\" data-sitekey=\"k&quot;&lt;x\""));
+        assert!(html.contains("turnstile/v0/api.js"));
+        assert!(html.contains("before a text message"));
+        assert!(html.contains("value=\"cancel\""));
     }
 }

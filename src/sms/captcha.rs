@@ -146,6 +146,12 @@ pub fn redirect_reason(signals: &[FraudSignal]) -> String {
     )
 }
 
+/// Whether a flow `redirect_reason` is the one [`redirect_reason`] builds, i.e. the
+/// hosted pages can answer it with the widget rather than give up.
+pub fn is_captcha_reason(reason: &str) -> bool {
+    reason.starts_with("sms fraud protection requires a captcha")
+}
+
 /// A Turnstile-compatible `siteverify` call: `POST` to the configured URL with a form
 /// body of `secret`, `response` and, when known, `remoteip`.
 #[derive(Debug, Clone, PartialEq, Eq)]
