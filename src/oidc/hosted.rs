@@ -69,7 +69,7 @@ pub enum Page {
         /// The attributes to collect.
         attributes: Vec<AttributeSpec>,
     },
-    /// A CAPTCHA before a text message is sent ([`crate::sms::captcha`]): fraud is
+    /// A CAPTCHA before a text message is sent ([`super::captcha`]): fraud is
     /// suspected. The only page that needs JavaScript (the widget); every other page
     /// works without it.
     Captcha {
@@ -78,6 +78,10 @@ pub enum Page {
         retry: Value,
         /// The widget's public site key (`CAPTCHA_SITE_KEY`).
         site_key: String,
+        /// The page offering the account's other methods (no text message), when it has
+        /// any: the way on for a person without JavaScript.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        other: Option<Box<Page>>,
     },
 }
 
@@ -103,44 +107,6 @@ pub enum Next {
         /// `error_description`.
         description: String,
     },
-}
-
-/// The CAPTCHA page when `reply` is the flow's "a CAPTCHA must come before this SMS"
-/// answer to `input`; `None` for any other reply. Native clients get that answer as a
-/// `redirect`; these pages can show the widget instead, so the adapter asks this before
-/// [`after_step`] and keeps `input` to run again once the token is verified.
-pub fn captcha_page(reply: &Reply, input: &FlowInput, site_key: &str) -> Option<Page> {
-    match reply {
-        Reply::Redirect { reason } if crate::sms::captcha::is_captcha_reason(reason) => {
-            Some(Page::Captcha {
-                retry: serde_json::to_value(input).ok()?,
-                site_key: site_key.to_string(),
-            })
-        }
-        _ => None,
-    }
-}
-
-/// A post from the CAPTCHA page: the widget's token and the input to run again with
-/// `facts.captcha_verified_at` set after the adapter verified the token. `None` when
-/// `page` is not the CAPTCHA page or the action is not `captcha` (other actions, such as
-/// cancel, go through [`action`]); `Some(Err)` is the message to show on the page.
-pub fn captcha_post(
-    page: &Page,
-    field: &dyn Fn(&str) -> Option<String>,
-) -> Option<Result<(String, FlowInput), String>> {
-    let Page::Captcha { retry, .. } = page else {
-        return None;
-    };
-    if field("action").as_deref() != Some("captcha") {
-        return None;
-    }
-    Some(match field("cf-turnstile-response") {
-        Some(token) if !token.is_empty() => serde_json::from_value(retry.clone())
-            .map(|input| (token, input))
-            .map_err(|_| "this check expired; start again".to_string()),
-        _ => Err("complete the check before a text message is sent".into()),
-    })
 }
 
 /// The page or action after a step's `reply`, given the flow's `state` after it.
@@ -669,36 +635,5 @@ mod tests {
             )
             .is_err()
         );
-    }
-
-    #[test]
-    fn a_captcha_redirect_becomes_the_widget_page_and_its_post_runs_the_input_again() {
-        use crate::sms::captcha::{FraudSignal, redirect_reason};
-        let reply = Reply::Redirect {
-            reason: redirect_reason(&[FraudSignal::CountryMismatch]),
-        };
-        let page = captcha_page(&reply, &FlowInput::Continue, "site-1");
-        let Some(page @ Page::Captcha { .. }) = page else {
-            panic!("expected the captcha page, got {page:?}");
-        };
-        let other = Reply::Redirect {
-            reason: "something else".into(),
-        };
-        assert!(captcha_page(&other, &FlowInput::Continue, "site-1").is_none());
-
-        let posted = captcha_post(
-            &page,
-            &fields(&[("action", "captcha"), ("cf-turnstile-response", "tok")]),
-        );
-        match posted {
-            Some(Ok((token, FlowInput::Continue))) => assert_eq!(token, "tok"),
-            other => panic!("expected the token and the input, got {other:?}"),
-        }
-        assert!(matches!(
-            captcha_post(&page, &fields(&[("action", "captcha")])),
-            Some(Err(_))
-        ));
-        assert!(captcha_post(&page, &fields(&[("action", "cancel")])).is_none());
-        assert!(captcha_post(&Page::Password, &fields(&[("action", "captcha")])).is_none());
     }
 }

@@ -182,6 +182,19 @@ impl SiteverifyRequest {
     pub const CONTENT_TYPE: &'static str = "application/x-www-form-urlencoded";
 }
 
+/// How long the Worker waits for `siteverify` before it gives up (and sends nothing).
+/// Turnstile answers in well under a second; the person is waiting on a form post, and
+/// the code delivery after a pass has its own budget of about 5 s.
+pub const SITEVERIFY_BUDGET_MS: u64 = 3_000;
+
+/// The reason code the adapter reports when `siteverify` did not answer within
+/// [`SITEVERIFY_BUDGET_MS`].
+pub const TIMED_OUT: &str = "siteverify-timeout";
+
+/// The reason code the adapter reports when `siteverify` could not be reached (or the
+/// configured URL cannot be requested).
+pub const UNREACHABLE: &str = "siteverify-unreachable";
+
 /// The parts of the `siteverify` answer the decision reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct SiteverifyAnswer {
