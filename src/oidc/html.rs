@@ -122,19 +122,21 @@ fn title(page: &Page) -> &'static str {
 /// Cloudflare Turnstile's widget script, the one script any page loads.
 pub const TURNSTILE_SCRIPT: &str = "https://challenges.cloudflare.com/turnstile/v0/api.js";
 
-/// The `Content-Security-Policy` of a page. No page runs a script except the CAPTCHA page,
-/// which may load the widget's script and frame from its origin only (Turnstile's
-/// documented policy); inline script stays forbidden everywhere. `form-action` is left
-/// unset because Chromium applies it to the redirect that follows a form post, which
-/// goes to the application.
+/// The `Content-Security-Policy` of a page that runs no script (every page but the
+/// CAPTCHA page, and the error pages). `form-action` is left unset because Chromium
+/// applies it to the redirect that follows a form post, which goes to the application.
+pub const NO_SCRIPT_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The `Content-Security-Policy` of `page`. The CAPTCHA page may load the widget's
+/// script and frame from its origin only (Turnstile's documented policy); inline script
+/// stays forbidden everywhere.
 pub fn content_security_policy(page: &Page) -> &'static str {
     match page {
         Page::Captcha { .. } => {
             "default-src 'none'; script-src https://challenges.cloudflare.com; frame-src https://challenges.cloudflare.com; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
         }
-        _ => {
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
-        }
+        _ => NO_SCRIPT_CSP,
     }
 }
 
