@@ -25,11 +25,63 @@ use super::hosted::Page;
 use crate::flow::register::options;
 use crate::flow::reply::Reply;
 use crate::flow::{Channel, FlowInput, FlowState};
-use crate::pii::Secret;
+use crate::pii::{Pii, Secret};
 use crate::sms::captcha::{TIMED_OUT, is_captcha_reason};
 use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
 
 pub use crate::sms::captcha::SITEVERIFY_BUDGET_MS;
+
+/// The step that asked for the SMS, kept with the CAPTCHA page and run again once the
+/// check passes: one of the two inputs that text a number. A type of its own rather than
+/// the whole [`FlowInput`] as JSON, so nothing else can be replayed through the page
+/// (and the Worker does not carry a deserializer for every flow input).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "input",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum Retry {
+    /// Send the code to this registered method (MFA, or a resend).
+    SelectMethod {
+        /// The method id.
+        id: String,
+    },
+    /// Register this phone number and text it a code.
+    RegisterPhone {
+        /// The number as the person typed it.
+        phone: Pii<String>,
+    },
+}
+
+impl Retry {
+    /// The retry for `input`, if it is one that can text a number.
+    pub fn of(input: &FlowInput) -> Option<Retry> {
+        match input {
+            FlowInput::SelectMethod { id } => Some(Retry::SelectMethod { id: id.clone() }),
+            FlowInput::RegisterMethod {
+                channel: Channel::Sms,
+                target,
+            } => Some(Retry::RegisterPhone {
+                phone: target.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The flow input to run again.
+    pub fn input(&self) -> FlowInput {
+        match self {
+            Retry::SelectMethod { id } => FlowInput::SelectMethod { id: id.clone() },
+            Retry::RegisterPhone { phone } => FlowInput::RegisterMethod {
+                channel: Channel::Sms,
+                target: phone.clone(),
+            },
+        }
+    }
+}
 
 /// The widget's site key when the hosted pages can run the check: a site key to show and
 /// a secret to verify with. Without either the pages keep the old behaviour (the
@@ -54,7 +106,7 @@ pub fn page(
     };
     let before = before.filter(|_| is_captcha_reason(reason))?;
     Some(Page::Captcha {
-        retry: serde_json::to_value(input).ok()?,
+        retry: Retry::of(input)?,
         site_key: site_key.to_string(),
         other: other_methods(before).map(Box::new),
     })
@@ -190,7 +242,7 @@ pub enum Verified {
     Run(Box<FlowState>, Box<FlowInput>),
     /// Show the CAPTCHA page again, the flow state unchanged; nothing was sent.
     Again(CheckFailure),
-    /// The kept flow or input cannot be used: start again with this message.
+    /// There is no kept flow to go on with: start again with this message.
     Restart(&'static str),
 }
 
@@ -208,9 +260,7 @@ pub fn after_siteverify(
     let (Page::Captcha { retry, .. }, Some(state)) = (page, state) else {
         return Verified::Restart(EXPIRED);
     };
-    let Ok(input) = serde_json::from_value::<FlowInput>(retry.clone()) else {
-        return Verified::Restart(EXPIRED);
-    };
+    let input = retry.input();
     let mut state = state.clone();
     state.common_mut().facts.captcha_verified_at = Some(now);
     Verified::Run(Box::new(state), Box::new(input))
@@ -298,7 +348,7 @@ mod tests {
             panic!("expected the captcha page, got {page:?}");
         };
         assert_eq!(site_key, "site-1");
-        assert_eq!(retry["type"], "selectMethod");
+        assert_eq!(retry, Retry::SelectMethod { id: "sms-1".into() });
         assert_eq!(other, None, "a phone-only account has no other method");
 
         let other_reason = Reply::Redirect {
@@ -403,7 +453,7 @@ mod tests {
                 ..ClientFacts::default()
             }
         );
-        // No kept flow, another page, or an input that no longer reads: start again.
+        // No kept flow, or not the CAPTCHA page: start again.
         assert!(matches!(
             after_siteverify(&page, None, Ok(()), Timestamp(1)),
             Verified::Restart(_)
@@ -412,15 +462,33 @@ mod tests {
             after_siteverify(&Page::Password, Some(&before), Ok(()), Timestamp(1)),
             Verified::Restart(_)
         ));
-        let broken = Page::Captcha {
-            retry: serde_json::json!({"type": "noSuchInput"}),
-            site_key: "k".into(),
-            other: None,
+    }
+
+    #[test]
+    fn only_inputs_that_text_a_number_are_kept_and_they_round_trip() {
+        let phone = FlowInput::RegisterMethod {
+            channel: Channel::Sms,
+            target: Pii::new("+12025550143".into()),
         };
-        assert!(matches!(
-            after_siteverify(&broken, Some(&before), Ok(()), Timestamp(1)),
-            Verified::Restart(_)
-        ));
+        let email = FlowInput::RegisterMethod {
+            channel: Channel::Email,
+            target: Pii::new("a@example.com".into()),
+        };
+        for input in [select("m1"), phone] {
+            let retry = Retry::of(&input).expect("kept");
+            let json = serde_json::to_value(&retry).unwrap();
+            let back: Retry = serde_json::from_value(json).unwrap();
+            assert_eq!(back, retry);
+            assert_eq!(
+                serde_json::to_value(back.input()).unwrap(),
+                serde_json::to_value(&input).unwrap()
+            );
+        }
+        assert_eq!(Retry::of(&email), None);
+        assert_eq!(Retry::of(&FlowInput::Continue), None);
+        let before = choosing(vec![method("m1", Channel::Sms)]);
+        assert!(page(&captcha_reply(), Some(&before), &FlowInput::Continue, "k").is_none());
+        assert!(serde_json::from_value::<Retry>(serde_json::json!({"input": "continue"})).is_err());
     }
 
     #[test]

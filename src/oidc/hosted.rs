@@ -73,9 +73,8 @@ pub enum Page {
     /// suspected. The only page that needs JavaScript (the widget); every other page
     /// works without it.
     Captcha {
-        /// The flow input that asked for the SMS (as JSON: `FlowInput` has no
-        /// `PartialEq`), run again once the check passes.
-        retry: Value,
+        /// The flow input that asked for the SMS, run again once the check passes.
+        retry: super::captcha::Retry,
         /// The widget's public site key (`CAPTCHA_SITE_KEY`).
         site_key: String,
         /// The page offering the account's other methods (no text message), when it has

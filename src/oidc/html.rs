@@ -460,7 +460,7 @@ mod tests {
     #[test]
     fn the_captcha_page_shows_the_widget_with_the_escaped_site_key() {
         let page = Page::Captcha {
-            retry: serde_json::Value::Null,
+            retry: crate::oidc::captcha::Retry::SelectMethod { id: "m".into() },
             site_key: "k\"<x".into(),
             other: None,
         };
@@ -484,7 +484,7 @@ mod tests {
         );
 
         let with_other = Page::Captcha {
-            retry: serde_json::Value::Null,
+            retry: crate::oidc::captcha::Retry::SelectMethod { id: "m".into() },
             site_key: "k".into(),
             other: Some(Box::new(Page::Password)),
         };
