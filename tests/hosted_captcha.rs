@@ -50,7 +50,8 @@ fn select_to_captcha(h: &mut Harness, method: &str) -> (vestibule::flow::FlowSta
         h.state.is_none(),
         "the redirect ends the flow for native clients"
     );
-    let page = captcha::page(&reply, Some(&before), &input, "site-key")
+    let retry = captcha::Retry::of(&input).expect("an input that texts a number");
+    let page = captcha::page(&reply, Some(&before), &retry, "site-key")
         .unwrap_or_else(|| panic!("expected the CAPTCHA page for {reply:?}"));
     (before, page)
 }
@@ -133,7 +134,8 @@ fn registration_keeps_the_number_and_offers_email_without_javascript() {
         target: vestibule::pii::Pii::new(US_PHONE.into()),
     };
     let reply = h.send(input.clone());
-    let page = captcha::page(&reply, Some(&before), &input, "k").expect("the CAPTCHA page");
+    let retry = captcha::Retry::of(&input).expect("an input that texts a number");
+    let page = captcha::page(&reply, Some(&before), &retry, "k").expect("the CAPTCHA page");
     let Page::Captcha {
         other: Some(other), ..
     } = &page

@@ -92,13 +92,14 @@ pub fn widget(site_key: Option<&str>, has_secret: bool) -> Option<String> {
 }
 
 /// The CAPTCHA page when `reply` is the flow's "a CAPTCHA must come before this SMS"
-/// answer to `input`, run on `before`; `None` for any other reply, and when there is no
-/// flow to go on with. The adapter asks this before [`super::hosted::after_step`], keeps
-/// `before` as the interaction's flow, and shows the page.
+/// answer to the input `retry` stands for ([`Retry::of`]), run on `before`; `None` for
+/// any other reply, and when there is no flow to go on with. The adapter asks this before
+/// [`super::hosted::after_step`], keeps `before` as the interaction's flow, and shows
+/// the page.
 pub fn page(
     reply: &Reply,
     before: Option<&FlowState>,
-    input: &FlowInput,
+    retry: &Retry,
     site_key: &str,
 ) -> Option<Page> {
     let Reply::Redirect { reason } = reply else {
@@ -106,7 +107,7 @@ pub fn page(
     };
     let before = before.filter(|_| is_captcha_reason(reason))?;
     Some(Page::Captcha {
-        retry: Retry::of(input)?,
+        retry: retry.clone(),
         site_key: site_key.to_string(),
         other: other_methods(before).map(Box::new),
     })
@@ -327,6 +328,10 @@ mod tests {
         FlowInput::SelectMethod { id: id.into() }
     }
 
+    fn sms(id: &str) -> Retry {
+        Retry::SelectMethod { id: id.into() }
+    }
+
     #[test]
     fn the_widget_needs_a_site_key_and_a_secret() {
         assert_eq!(widget(Some(" site-1 "), true).as_deref(), Some("site-1"));
@@ -338,7 +343,7 @@ mod tests {
     #[test]
     fn only_the_captcha_redirect_of_a_running_flow_shows_the_widget() {
         let before = choosing(vec![method("sms-1", Channel::Sms)]);
-        let page = page(&captcha_reply(), Some(&before), &select("sms-1"), "site-1");
+        let page = page(&captcha_reply(), Some(&before), &sms("sms-1"), "site-1");
         let Some(Page::Captcha {
             retry,
             site_key,
@@ -354,9 +359,9 @@ mod tests {
         let other_reason = Reply::Redirect {
             reason: "something else".into(),
         };
-        assert!(super::page(&other_reason, Some(&before), &select("sms-1"), "k").is_none());
-        assert!(super::page(&captcha_reply(), None, &select("sms-1"), "k").is_none());
-        assert!(super::page(&Reply::Cancelled, Some(&before), &select("sms-1"), "k").is_none());
+        assert!(super::page(&other_reason, Some(&before), &sms("sms-1"), "k").is_none());
+        assert!(super::page(&captcha_reply(), None, &sms("sms-1"), "k").is_none());
+        assert!(super::page(&Reply::Cancelled, Some(&before), &sms("sms-1"), "k").is_none());
     }
 
     #[test]
@@ -387,7 +392,7 @@ mod tests {
             channels: vec![Channel::Sms],
         });
         assert_eq!(other_methods(&sms_only), None);
-        let page = page(&captcha_reply(), Some(&both), &select("sms-1"), "k");
+        let page = page(&captcha_reply(), Some(&both), &sms("sms-1"), "k");
         assert!(matches!(page, Some(Page::Captcha { other: Some(_), .. })));
     }
 
@@ -397,7 +402,7 @@ mod tests {
             method("sms-1", Channel::Sms),
             method("email-1", Channel::Email),
         ]);
-        let page = page(&captcha_reply(), Some(&before), &select("sms-1"), "k").unwrap();
+        let page = page(&captcha_reply(), Some(&before), &sms("sms-1"), "k").unwrap();
         match post(
             &page,
             &fields(&[("action", "captcha"), ("cf-turnstile-response", "tok")]),
@@ -424,7 +429,7 @@ mod tests {
         assert!(post(&Page::Password, &fields(&[("action", "captcha")])).is_none());
 
         let alone = choosing(vec![method("sms-1", Channel::Sms)]);
-        let page = super::page(&captcha_reply(), Some(&alone), &select("sms-1"), "k").unwrap();
+        let page = super::page(&captcha_reply(), Some(&alone), &sms("sms-1"), "k").unwrap();
         assert!(matches!(
             post(&page, &fields(&[("action", "other")])),
             Some(Posted::Again(_))
@@ -434,7 +439,7 @@ mod tests {
     #[test]
     fn a_pass_runs_the_kept_input_on_the_kept_state_with_the_check_recorded() {
         let before = choosing(vec![method("sms-1", Channel::Sms)]);
-        let page = page(&captcha_reply(), Some(&before), &select("sms-1"), "k").unwrap();
+        let page = page(&captcha_reply(), Some(&before), &sms("sms-1"), "k").unwrap();
         match after_siteverify(&page, Some(&before), Ok(()), Timestamp(77)) {
             Verified::Run(state, input) => {
                 assert_eq!(
@@ -486,15 +491,13 @@ mod tests {
         }
         assert_eq!(Retry::of(&email), None);
         assert_eq!(Retry::of(&FlowInput::Continue), None);
-        let before = choosing(vec![method("m1", Channel::Sms)]);
-        assert!(page(&captcha_reply(), Some(&before), &FlowInput::Continue, "k").is_none());
         assert!(serde_json::from_value::<Retry>(serde_json::json!({"input": "continue"})).is_err());
     }
 
     #[test]
     fn every_failure_keeps_the_page_and_says_why() {
         let before = choosing(vec![method("sms-1", Channel::Sms)]);
-        let page = page(&captcha_reply(), Some(&before), &select("sms-1"), "k").unwrap();
+        let page = page(&captcha_reply(), Some(&before), &sms("sms-1"), "k").unwrap();
         let cases: [(&[&str], CheckFailure); 8] = [
             (&["invalid-input-response"], CheckFailure::Refused),
             (&["unsuccessful"], CheckFailure::Refused),

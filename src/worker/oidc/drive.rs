@@ -142,8 +142,12 @@ impl Run<'_> {
                 entropy: Entropy::new(request::random::<{ Entropy::RECOMMENDED_LEN }>()?.to_vec()),
                 user,
             };
-            // Kept for the CAPTCHA page, which runs it again once the check passes.
-            let sent = self.captcha_site_key.as_ref().map(|_| input.clone());
+            // An input that may text a number, kept for the CAPTCHA page, which runs it
+            // again once the check passes.
+            let retry = self
+                .captcha_site_key
+                .as_ref()
+                .and_then(|_| captcha::Retry::of(&input));
             let step = match self
                 .guard
                 .step(self.tenant, state.clone(), input, ctx)
@@ -186,8 +190,8 @@ impl Run<'_> {
                 let error = delivery_rules::failure_error(channel, why, &others);
                 return Ok(Outcome::Page(Some(error.description)));
             }
-            if let (Some(site_key), Some(sent)) = (&self.captcha_site_key, &sent)
-                && let Some(page) = captcha::page(&step.reply, state.as_ref(), sent, site_key)
+            if let (Some(site_key), Some(retry)) = (&self.captcha_site_key, &retry)
+                && let Some(page) = captcha::page(&step.reply, state.as_ref(), retry, site_key)
             {
                 interaction.page = page;
                 interaction.flow = state;
