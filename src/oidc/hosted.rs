@@ -69,6 +69,19 @@ pub enum Page {
         /// The attributes to collect.
         attributes: Vec<AttributeSpec>,
     },
+    /// A CAPTCHA before a text message is sent ([`super::captcha`]): fraud is
+    /// suspected. The only page that needs JavaScript (the widget); every other page
+    /// works without it.
+    Captcha {
+        /// The flow input that asked for the SMS, run again once the check passes.
+        retry: super::captcha::Retry,
+        /// The widget's public site key (`CAPTCHA_SITE_KEY`).
+        site_key: String,
+        /// The page offering the account's other methods (no text message), when it has
+        /// any: the way on for a person without JavaScript.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        other: Option<Box<Page>>,
+    },
 }
 crate::tagged_enum!(Page, "page");
 

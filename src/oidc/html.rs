@@ -1,4 +1,5 @@
-//! Server-rendered HTML for the hosted pages: plain forms that work without JavaScript,
+//! Server-rendered HTML for the hosted pages: plain forms that work without JavaScript
+//! (all but the CAPTCHA page, whose widget needs it and which says so without it),
 //! accessible by construction (a `lang`, a `<main>` with one `<h1>`, a `<label>` for every
 //! field, `autocomplete` tokens password managers and SMS autofill use, the error text in
 //! a `role="alert"` paragraph that each field at fault names in `aria-describedby`).
@@ -114,6 +115,28 @@ fn title(page: &Page) -> &'static str {
         Page::ChooseMethod { .. } => "Verify it is you",
         Page::Register { .. } => "Add a second way to verify it is you",
         Page::Attributes { .. } => "About you",
+        Page::Captcha { .. } => "Confirm you are a person",
+    }
+}
+
+/// Cloudflare Turnstile's widget script, the one script any page loads.
+pub const TURNSTILE_SCRIPT: &str = "https://challenges.cloudflare.com/turnstile/v0/api.js";
+
+/// The `Content-Security-Policy` of a page that runs no script (every page but the
+/// CAPTCHA page, and the error pages). `form-action` is left unset because Chromium
+/// applies it to the redirect that follows a form post, which goes to the application.
+pub const NO_SCRIPT_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The `Content-Security-Policy` of `page`. The CAPTCHA page may load the widget's
+/// script and frame from its origin only (Turnstile's documented policy); inline script
+/// stays forbidden everywhere.
+pub fn content_security_policy(page: &Page) -> &'static str {
+    match page {
+        Page::Captcha { .. } => {
+            "default-src 'none'; script-src https://challenges.cloudflare.com; frame-src https://challenges.cloudflare.com; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+        }
+        _ => NO_SCRIPT_CSP,
     }
 }
 
@@ -291,6 +314,30 @@ pub fn render(view: &View<'_>) -> String {
             }
             button(&mut out, "register", "Send code", false);
         }
+        // The only page that needs JavaScript: the widget fills `cf-turnstile-response`
+        // in this form. Without it the page says so and offers the other methods.
+        Page::Captcha {
+            site_key, other, ..
+        } => {
+            let _ = write!(
+                out,
+                "<p id=\"captcha-help\">Before we send your code by text message, confirm you are a person: \
+                 complete the check below, then select <strong>Send the code</strong>.</p>\
+                 <script src=\"{TURNSTILE_SCRIPT}\" async defer></script>\
+                 <div class=\"cf-turnstile\" data-sitekey=\"{}\" data-response-field-name=\"cf-turnstile-response\"></div>\
+                 <noscript><p>This check needs JavaScript, which is turned off in this browser. {}</p></noscript>",
+                escape(site_key),
+                if other.is_some() {
+                    "Use another method instead, or turn JavaScript on and sign in again."
+                } else {
+                    "Turn JavaScript on and sign in again, or cancel."
+                }
+            );
+            button(&mut out, "captcha", "Send the code", false);
+            if other.is_some() {
+                button(&mut out, "other", "Use another method", true);
+            }
+        }
         Page::Attributes { attributes } => {
             for (i, spec) in attributes.iter().enumerate() {
                 let id = format!("attr.{}", spec.name);
@@ -408,5 +455,51 @@ mod tests {
         assert!(email.contains("type=\"email\" autocomplete=\"email\""));
         let err = render_error("Sign-in error", "the address <x> is not registered");
         assert!(err.contains("&lt;x&gt;") && err.contains("lang=\"en\""));
+    }
+
+    #[test]
+    fn the_captcha_page_shows_the_widget_with_the_escaped_site_key() {
+        let page = Page::Captcha {
+            retry: crate::oidc::captcha::Retry::SelectMethod { id: "m".into() },
+            site_key: "k\"<x".into(),
+            other: None,
+        };
+        let html = render(&view(&page, None));
+        assert!(html.contains("class=\"cf-turnstile\" data-sitekey=\"k&quot;&lt;x\""));
+        assert!(html.contains(&format!("<script src=\"{TURNSTILE_SCRIPT}\"")));
+        assert!(html.contains("Before we send your code by text message"));
+        assert!(html.contains("<noscript><p>This check needs JavaScript"));
+        assert!(html.contains("Turn JavaScript on and sign in again, or cancel."));
+        assert!(html.contains("value=\"captcha\""));
+        assert!(html.contains("value=\"cancel\""));
+        assert!(
+            !html.contains("value=\"other\""),
+            "no other method to offer"
+        );
+        assert!(
+            content_security_policy(&page).contains("script-src https://challenges.cloudflare.com")
+        );
+        assert!(
+            content_security_policy(&page).contains("frame-src https://challenges.cloudflare.com")
+        );
+
+        let with_other = Page::Captcha {
+            retry: crate::oidc::captcha::Retry::SelectMethod { id: "m".into() },
+            site_key: "k".into(),
+            other: Some(Box::new(Page::Password)),
+        };
+        let html = render(&view(&with_other, None));
+        assert!(html.contains("Use another method instead"));
+        assert!(html.contains("value=\"other\""));
+    }
+
+    #[test]
+    fn only_the_captcha_page_may_load_a_script() {
+        for page in [Page::Password, Page::NewPassword { sign_up: true }] {
+            let csp = content_security_policy(&page);
+            assert!(csp.starts_with("default-src 'none'"));
+            assert!(!csp.contains("script-src"), "{csp}");
+            assert!(!render(&view(&page, None)).contains("<script"));
+        }
     }
 }

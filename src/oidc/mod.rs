@@ -8,7 +8,8 @@
 //!   the exact-match check at the authorization endpoint.
 //! - [`authorize`]: the authorization request, checked in RFC 6749 §4.1.2.1 order;
 //!   [`acr`]: what `acr_values` asks of the sign-in.
-//! - [`hosted`] / [`html`] / [`interaction`]: the sign-up, sign-in and MFA pages, driving
+//! - [`hosted`] / [`html`] / [`interaction`] / [`captcha`]: the sign-up, sign-in and MFA
+//!   pages (with the CAPTCHA before a text message when fraud is suspected), driving
 //!   the flow engine ([`crate::flow::step`]).
 //! - [`sso`]: the browser's single sign-on session (`prompt`, `max_age`).
 //! - [`code`]: authorization codes and the token endpoint's checks.
@@ -18,6 +19,7 @@
 pub mod acr;
 pub mod apps;
 pub mod authorize;
+pub mod captcha;
 pub mod code;
 pub mod discovery;
 pub mod err;

@@ -146,6 +146,12 @@ pub fn redirect_reason(signals: &[FraudSignal]) -> String {
     )
 }
 
+/// Whether a flow `redirect_reason` is the one [`redirect_reason`] builds, i.e. the
+/// hosted pages can answer it with the widget rather than give up.
+pub fn is_captcha_reason(reason: &str) -> bool {
+    reason.starts_with("sms fraud protection requires a captcha")
+}
+
 /// A Turnstile-compatible `siteverify` call: `POST` to the configured URL with a form
 /// body of `secret`, `response` and, when known, `remoteip`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +181,19 @@ impl SiteverifyRequest {
     /// The content type to send.
     pub const CONTENT_TYPE: &'static str = "application/x-www-form-urlencoded";
 }
+
+/// How long the Worker waits for `siteverify` before it gives up (and sends nothing).
+/// Turnstile answers in well under a second; the person is waiting on a form post, and
+/// the code delivery after a pass has its own budget of about 5 s.
+pub const SITEVERIFY_BUDGET_MS: u64 = 3_000;
+
+/// The reason code the adapter reports when `siteverify` did not answer within
+/// [`SITEVERIFY_BUDGET_MS`].
+pub const TIMED_OUT: &str = "siteverify-timeout";
+
+/// The reason code the adapter reports when `siteverify` could not be reached (or the
+/// configured URL cannot be requested).
+pub const UNREACHABLE: &str = "siteverify-unreachable";
 
 /// The parts of the `siteverify` answer the decision reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

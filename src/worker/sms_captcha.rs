@@ -1,62 +1,107 @@
-//! The CAPTCHA check's I/O: POST a widget token to a Turnstile-compatible `siteverify`
-//! endpoint. The core builds the form ([`crate::sms::captcha::SiteverifyRequest`]) and
-//! judges the answer ([`crate::sms::captcha::read_siteverify`], fail closed).
+//! The CAPTCHA check's I/O: read its configuration and POST a widget token to a
+//! Turnstile-compatible `siteverify` endpoint. The core builds the form
+//! ([`crate::sms::captcha::SiteverifyRequest`]), judges the answer
+//! ([`crate::sms::captcha::read_siteverify`], fail closed) and decides what the hosted
+//! page does with it ([`crate::oidc::captcha`]).
 //!
-//! Configuration: the `CAPTCHA_SITEVERIFY_URL` variable (default Cloudflare Turnstile's
-//! `https://challenges.cloudflare.com/turnstile/v0/siteverify`) and the `CAPTCHA_SECRET`
-//! secret. Without the secret every token fails (`missing-input-secret`), so a missing
-//! secret never lets an SMS through.
+//! Configuration (see `wrangler.toml`):
+//! - `CAPTCHA_SITE_KEY` (variable): the widget's public site key;
+//! - `CAPTCHA_SECRET` (secret): the key `siteverify` checks tokens with;
+//! - `CAPTCHA_SITEVERIFY_URL` (variable, optional): default Cloudflare Turnstile's
+//!   `https://challenges.cloudflare.com/turnstile/v0/siteverify`; any service that takes
+//!   the same form (`secret`, `response`, `remoteip`) and answers the same JSON
+//!   (`success`, `error-codes`) works.
 //!
-//! Native auth never calls this: its clients cannot show a widget and the protocol has
-//! no token field, so the flow answers `redirect` instead. The hosted pages call
-//! [`verify`] with the widget's token and, on `Ok`, start the flow with
-//! `facts.captchaVerifiedAt` set.
+//! Without a site key or without the secret the hosted pages do not offer the widget and
+//! keep the behaviour they had before it existed: when fraud is suspected the sign-in
+//! ends with `access_denied` and no SMS is sent. Native auth never calls this: its
+//! clients cannot show a widget and the protocol has no token field, so the flow answers
+//! `redirect` instead.
 
-use crate::sms::captcha::{SiteverifyRequest, read_siteverify};
-use worker::{Fetch, Headers, Method, Request, RequestInit, Result, RouteContext};
+use crate::oidc::captcha::{SITEVERIFY_BUDGET_MS, widget};
+use crate::pii::Secret;
+use crate::sms::captcha::{SiteverifyRequest, TIMED_OUT, UNREACHABLE, read_siteverify};
+use futures_util::future::{Either, select};
+use std::pin::pin;
+use std::time::Duration;
+use worker::{
+    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
+    RouteContext,
+};
 
 /// Cloudflare Turnstile's endpoint.
-#[allow(dead_code, reason = "used by `verify`")]
 pub const DEFAULT_SITEVERIFY_URL: &str =
     "https://challenges.cloudflare.com/turnstile/v0/siteverify";
 
-/// Verifies one widget token. `Ok(Err(codes))` when the token is refused or the service
-/// cannot be reached or answers something else; `Err` only for a runtime failure.
-// No caller in this branch: the hosted pages (another branch) call it. Until then the
-// linker drops it, which keeps the Worker within its wasm size budget (a dev route
-// calling it cost several KB gzip).
-#[allow(
-    dead_code,
-    reason = "called by the hosted pages, built in another branch"
-)]
+fn secret(ctx: &RouteContext<()>) -> Option<String> {
+    ctx.secret("CAPTCHA_SECRET")
+        .ok()
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// The widget's site key when the hosted pages can run the check (a site key and a
+/// secret are configured); `None` keeps the pages as they were without a CAPTCHA.
+pub fn site_key(ctx: &RouteContext<()>) -> Option<String> {
+    let key = ctx.var("CAPTCHA_SITE_KEY").ok().map(|v| v.to_string());
+    widget(key.as_deref(), secret(ctx).is_some())
+}
+
+/// Verifies one widget token within [`SITEVERIFY_BUDGET_MS`]. `Err` holds the reason
+/// codes: the service's own, or [`TIMED_OUT`] / [`UNREACHABLE`] when it did not answer
+/// in time or could not be asked. Never an error of its own: whatever goes wrong, the
+/// check fails and the page says so, with the flow kept.
 pub async fn verify(
     ctx: &RouteContext<()>,
-    token: &str,
+    token: &Secret<String>,
     remote_ip: Option<&str>,
-) -> Result<std::result::Result<(), Vec<String>>> {
-    let Some(secret) = ctx.secret("CAPTCHA_SECRET").ok().map(|s| s.to_string()) else {
-        return Ok(Err(vec!["missing-input-secret".into()]));
+) -> Result<(), Vec<String>> {
+    let Some(secret) = secret(ctx) else {
+        return Err(vec!["missing-input-secret".into()]);
     };
     let url = ctx
         .var("CAPTCHA_SITEVERIFY_URL")
         .map(|v| v.to_string())
-        .unwrap_or_else(|_| DEFAULT_SITEVERIFY_URL.to_string());
-    let Some(form) = SiteverifyRequest::new(&secret, token, remote_ip) else {
-        return Ok(Err(vec!["invalid-input-response".into()]));
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| DEFAULT_SITEVERIFY_URL.to_string());
+    let Some(form) = SiteverifyRequest::new(&secret, token.expose(), remote_ip) else {
+        return Err(vec!["invalid-input-response".into()]);
     };
+    let Ok(request) = build(&url, form) else {
+        worker::console_error!("captcha: CAPTCHA_SITEVERIFY_URL cannot be requested");
+        return Err(vec![UNREACHABLE.into()]);
+    };
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    // The body is read inside the race too: a service that sends its headers and then
+    // stalls is as slow as one that never answers.
+    let answer = pin!(async {
+        let mut resp = fetch.send_with_signal(&signal).await?;
+        let status = resp.status_code();
+        let body = resp.text().await?;
+        Ok::<_, worker::Error>((status, body))
+    });
+    let timer = pin!(Delay::from(Duration::from_millis(SITEVERIFY_BUDGET_MS)));
+    match select(answer, timer).await {
+        Either::Left((Ok((status, body)), _)) => read_siteverify(status, &body),
+        Either::Left((Err(_), _)) => Err(vec![UNREACHABLE.into()]),
+        Either::Right(((), _)) => {
+            controller.abort();
+            Err(vec![TIMED_OUT.into()])
+        }
+    }
+}
+
+/// The `POST` of the form; redirects are not followed (a `3xx` fails the check).
+fn build(url: &str, form: SiteverifyRequest) -> worker::Result<Request> {
     let headers = Headers::new();
     headers.set("content-type", SiteverifyRequest::CONTENT_TYPE)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual)
         .with_body(Some(form.body.into()));
-    let req = Request::new_with_init(&url, &init)?;
-    let mut resp = match Fetch::Request(req).send().await {
-        Ok(r) => r,
-        // Unreachable service: refuse, as for a bad token.
-        Err(_) => return Ok(Err(vec!["siteverify-unreachable".into()])),
-    };
-    let status = resp.status_code();
-    let body = resp.text().await.unwrap_or_default();
-    Ok(read_siteverify(status, &body))
+    Request::new_with_init(url, &init)
 }

@@ -10,6 +10,7 @@
 
 use super::super::native::{Fail, http};
 use super::super::{request, tenant};
+use super::captcha;
 use super::drive::{Outcome, Run};
 use super::pages;
 use crate::flow::{
@@ -168,7 +169,8 @@ async fn show(
         handle: handle.token.expose(),
         error,
     });
-    pages::html(if error.is_some() { 400 } else { 200 }, html)
+    let status = if error.is_some() { 400 } else { 200 };
+    pages::page(status, &interaction.page, html)
 }
 
 const EXPIRED: &str = "this sign-in page has expired or was already used; go back to the application and sign in again";
@@ -207,7 +209,18 @@ pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Resp
     let old_session = sso::read_cookie(cookie.as_deref())
         .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok());
     let field = |name: &str| form.get(name).map(str::to_string);
-    let action = match hosted::action(&interaction.page, interaction.flow.as_ref(), &field) {
+    let posted = match captcha::post(&ctx, &req, &mut interaction, &field, now).await {
+        // The CAPTCHA passed: step the kept flow (the check recorded) with the kept input.
+        Some(captcha::Next::Run(state, input)) => {
+            interaction.flow = Some(*state);
+            Ok(Action::Flow(input))
+        }
+        Some(captcha::Next::Show(error)) => {
+            return show(&kv, &tenant, &interaction, error.as_deref(), now).await;
+        }
+        None => hosted::action(&interaction.page, interaction.flow.as_ref(), &field),
+    };
+    let action = match posted {
         Ok(a) => a,
         Err(message) => return show(&kv, &tenant, &interaction, Some(&message), now).await,
     };

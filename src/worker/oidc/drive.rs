@@ -1,7 +1,9 @@
 //! One form post (or a resumed session) through the flow engine: step with the input,
 //! apply the effects exactly as native auth does (users to KV, codes to delivery, audit
 //! to the log), follow the automatic inputs [`crate::oidc::hosted::after_step`] names,
-//! and stop at the next page, the token grant, or an error for the client.
+//! and stop at the next page, the token grant, or an error for the client. When the flow
+//! asks for a CAPTCHA before an SMS and the widget is configured, the CAPTCHA page is
+//! shown instead, with the flow as it was before that step ([`crate::oidc::captcha`]).
 
 use super::super::native::Fail;
 use super::super::native::delivery::Delivery;
@@ -15,6 +17,7 @@ use crate::flow::{
 };
 use crate::native::delivery as delivery_rules;
 use crate::oidc::acr::RequireMfa;
+use crate::oidc::captcha;
 use crate::oidc::hosted::{self, Next, Page};
 use crate::oidc::interaction::Interaction;
 use crate::time::Timestamp;
@@ -53,6 +56,8 @@ pub struct Run<'a> {
     pub guard: crate::worker::guard::Client,
     /// Now.
     pub now: Timestamp,
+    /// The CAPTCHA widget's site key, when the check is configured.
+    pub captcha_site_key: Option<String>,
 }
 
 impl<'a> Run<'a> {
@@ -72,6 +77,7 @@ impl<'a> Run<'a> {
             sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(ctx),
             guard: crate::worker::guard::Client::for_request(ctx, req),
             now,
+            captcha_site_key: crate::worker::sms_captcha::site_key(ctx),
         })
     }
 }
@@ -136,6 +142,12 @@ impl Run<'_> {
                 entropy: Entropy::new(request::random::<{ Entropy::RECOMMENDED_LEN }>()?.to_vec()),
                 user,
             };
+            // An input that may text a number, kept for the CAPTCHA page, which runs it
+            // again once the check passes.
+            let retry = self
+                .captcha_site_key
+                .as_ref()
+                .and_then(|_| captcha::Retry::of(&input));
             let step = match self
                 .guard
                 .step(self.tenant, state.clone(), input, ctx)
@@ -177,6 +189,13 @@ impl Run<'_> {
                 interaction.flow = state.map(delivery_rules::after_failed_send);
                 let error = delivery_rules::failure_error(channel, why, &others);
                 return Ok(Outcome::Page(Some(error.description)));
+            }
+            if let (Some(site_key), Some(retry)) = (&self.captcha_site_key, &retry)
+                && let Some(page) = captcha::page(&step.reply, state.as_ref(), retry, site_key)
+            {
+                interaction.page = page;
+                interaction.flow = state;
+                return Ok(Outcome::Page(None));
             }
             let grant = applied.grant;
             match hosted::after_step(step.state.as_ref(), &step.reply) {

@@ -14,6 +14,7 @@
 
 pub mod apps;
 mod authorize;
+mod captcha;
 mod discovery;
 mod drive;
 mod pages;

@@ -1,19 +1,27 @@
 //! HTML and redirect responses of the hosted pages, with the headers that keep them out
-//! of caches, frames and referrers. The pages run no script at all, so the content
-//! security policy allows none; `form-action` is left unset because Chromium applies it
-//! to the redirect that follows a form post, which goes to the application.
+//! of caches, frames and referrers. The content security policy is the core's
+//! ([`crate::oidc::html::content_security_policy`]): no script at all, except the
+//! CAPTCHA widget's on the CAPTCHA page.
 
+use crate::oidc::hosted::Page;
+use crate::oidc::html::{NO_SCRIPT_CSP, content_security_policy};
 use worker::{Response, Result};
 
-const CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
-
-/// An HTML page.
+/// An HTML page that runs no script.
 pub fn html(status: u16, body: String) -> Result<Response> {
+    with_csp(status, body, NO_SCRIPT_CSP)
+}
+
+/// The HTML of `page`, with that page's content security policy.
+pub fn page(status: u16, page: &Page, body: String) -> Result<Response> {
+    with_csp(status, body, content_security_policy(page))
+}
+
+fn with_csp(status: u16, body: String, csp: &str) -> Result<Response> {
     let resp = Response::from_html(body)?.with_status(status);
     let h = resp.headers();
     h.set("cache-control", "no-store")?;
-    h.set("content-security-policy", CSP)?;
+    h.set("content-security-policy", csp)?;
     h.set("x-frame-options", "DENY")?;
     h.set("x-content-type-options", "nosniff")?;
     h.set("referrer-policy", "no-referrer")?;
