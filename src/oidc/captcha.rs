@@ -38,7 +38,7 @@ pub use crate::sms::captcha::SITEVERIFY_BUDGET_MS;
 /// (and the Worker does not carry a deserializer for every flow input).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
-    tag = "input",
+    remote = "Self",
     rename_all = "camelCase",
     rename_all_fields = "camelCase",
     deny_unknown_fields
@@ -55,6 +55,7 @@ pub enum Retry {
         phone: Pii<String>,
     },
 }
+crate::tagged_enum!(Retry, "input");
 
 impl Retry {
     /// The retry for `input`, if it is one that can text a number.
