@@ -107,6 +107,17 @@ test("password sign-in with email MFA, and a flow id works only once", async () 
   assert.deepEqual([...r.tokens.amr].sort(), ["mfa", "otp", "pwd"]);
 });
 
+test("an input's fields may come in any order: `type` need not be first", async () => {
+  const h = harness({ config: config("EmailPassword-OAUTH", "off") });
+  let r = await h.flow.start({ email: "ida@example.com", password: "Correct-Horse-9", appId: APP, type: "startSignUp", attributes: { displayName: "Ida" } });
+  assert.equal(r.reply.type, "started", JSON.stringify(r));
+  r = await h.flow.next(r.flowId, { type: "challenge" });
+  r = await h.flow.next(r.flowId, { code: h.lastCode("ida@example.com"), type: "submitCode" });
+  assert.equal(r.reply.type, "verified", JSON.stringify(r.reply));
+  const misnamed = await h.flow.next(r.flowId, { code: "1", type: "submitKode" });
+  assert.match(misnamed.error.message, /unknown variant `submitKode`/, JSON.stringify(misnamed));
+});
+
 test("a failed delivery keeps the flow where it was, so the user can retry", async () => {
   let failNext = true;
   const outbox = [];
