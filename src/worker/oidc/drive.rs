@@ -67,7 +67,7 @@ impl<'a> Run<'a> {
         Ok(Run {
             kv,
             tenant,
-            setup: super::super::native::setup::load(ctx, kv, tenant).await?,
+            setup: super::super::native::setup::load(ctx, tenant).await?,
             delivery: Delivery::load(ctx, kv, tenant).await?,
             sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(ctx),
             guard: crate::worker::guard::Client::for_request(ctx, req),
