@@ -137,7 +137,7 @@ async fn run(
         )
         .await;
     }
-    let delivery = delivery::Delivery::load(ctx, &kv, &tenant).await?;
+    let delivery = delivery::Delivery::load(ctx, &tenant, setup.delivery_hooks.as_deref())?;
     let call = step::Call {
         kv: &kv,
         tenant: &tenant,

@@ -1,7 +1,7 @@
 //! Everything a native-auth request needs besides the request: the tenant's flow
 //! configuration and Conditional Access policies, the code key and the signing keys.
 //!
-//! The four tenant documents come in one bulk KV read. Each is parsed or compiled once
+//! The tenant's documents (these and the delivery hooks) come in one bulk KV read. Each is parsed or compiled once
 //! per isolate per change: the caches below are keyed by the exact text they were built
 //! from, so an admin write takes effect on the next request (as soon as KV returns it)
 //! and an unchanged tenant costs that read and a few string compares.
@@ -110,6 +110,9 @@ pub struct Setup {
     pub policies: Option<Rc<PolicySet>>,
     /// The code key and the signing keys.
     pub secrets: Secrets,
+    /// The tenant's delivery hooks document as stored (read in the same bulk read), for
+    /// [`super::delivery::Delivery::load`].
+    pub delivery_hooks: Option<String>,
 }
 
 impl Setup {
@@ -124,7 +127,7 @@ impl Setup {
     }
 }
 
-/// Loads (or reuses) everything for `tenant`: its four configuration documents in one
+/// Loads (or reuses) everything for `tenant`: its configuration documents in one
 /// bulk KV read ([`kv_bulk`]), each parsed or compiled only when its text changed.
 pub async fn load(ctx: &RouteContext<()>, tenant: &str) -> Result<Setup, Fail> {
     let secrets = secrets(ctx)?;
@@ -133,10 +136,12 @@ pub async fn load(ctx: &RouteContext<()>, tenant: &str) -> Result<Setup, Fail> {
         crate::worker::admin_sms::key(tenant),
         store::key(tenant, CollectionName::Policies),
         store::key(tenant, CollectionName::NamedLocations),
+        super::delivery::hooks_key(tenant),
     ];
     let mut texts = kv_bulk::get_texts(&ctx.env, "KV", &keys).await?.into_iter();
     let mut next = || texts.next().flatten();
     let (flow, listeners, policy_items, locations) = (next(), next(), next(), next());
+    let delivery_hooks = next();
     let config = with_phone_listeners(flow_config(tenant, flow)?, listeners, tenant)?;
     let policies = match config.settings.mfa_enforcement {
         MfaEnforcement::Conditional => policies(tenant, policy_items, locations)?,
@@ -146,6 +151,7 @@ pub async fn load(ctx: &RouteContext<()>, tenant: &str) -> Result<Setup, Fail> {
         config,
         policies,
         secrets,
+        delivery_hooks,
     })
 }
 
