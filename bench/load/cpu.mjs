@@ -7,7 +7,13 @@
 //    "(garbage collector)" (both also shown on their own), and leaves out "(idle)" and
 //    everything outside the isolate (waits for KV, Durable Objects, fetch; workerd's HTTP
 //    handling; miniflare's entry worker and local KV, which run in other isolates).
-//    Sampling error: a sample every ~0.1 ms, so a few hundred samples per step.
+//    Sampling error: a sample every ~0.1 ms, so a few hundred samples per step; V8
+//    samples on wall-clock time, so a busy machine inflates it and a starved sampler
+//    deflates it: compare runs taken back to back. Two local differences: the guard
+//    Durable Object runs in the Worker's isolate under wrangler dev, so the steps that
+//    call it (a code challenge, a code check) include its CPU, which Cloudflare bills to
+//    the object; and each console call (the audit lines) is also serialized for
+//    wrangler's inspector session.
 // 2. process (an upper bound): the CPU time of the whole workerd process that runs the
 //    Worker (wrangler dev starts two: its dev proxy on the public port, and the
 //    Worker's), all threads, from /proc/<pid>/task/*/schedstat in ns, cross-checked with
