@@ -1,25 +1,51 @@
-// CPU time per request of each native-auth step, measured on the workerd process that
-// runs the Worker locally (wrangler dev starts two: its dev proxy on the public port, and
-// the Worker's): the process's CPU time (all threads, from
-// /proc/<pid>/task/*/schedstat in ns, cross-checked with utime+stime from /proc/<pid>/stat)
-// over N sequential requests of one step, divided by N. The requests a step needs first
-// (earlier steps, outbox reads) run before the measured window. The figure is an upper
-// bound of what the Worker spends: it includes workerd's HTTP handling, miniflare's entry
-// worker and the local KV simulation; a GET /healthz baseline measured the same way
-// estimates that fixed part, and "net" subtracts it.
+// CPU time per request of each native-auth step, two ways.
 //
-//   bash scripts/bench-cpu.sh [--n 200] [--json out.json]
+// 1. isolate (what Cloudflare bills): a V8 CPU profile of the Worker's isolate over the N
+//    requests of the step, taken through wrangler dev's inspector (isolate-profile.mjs):
+//    the sampled non-idle time divided by N. It counts JS and wasm, "(program)" (V8 and
+//    workerd native work for the isolate outside any JS frame: compilation, API glue) and
+//    "(garbage collector)" (both also shown on their own), and leaves out "(idle)" and
+//    everything outside the isolate (waits for KV, Durable Objects, fetch; workerd's HTTP
+//    handling; miniflare's entry worker and local KV, which run in other isolates).
+//    Sampling error: a sample every ~0.1 ms, so a few hundred samples per step; V8
+//    samples on wall-clock time, so a busy machine inflates it and a starved sampler
+//    deflates it: compare runs taken back to back. Two local differences: the guard
+//    Durable Object runs in the Worker's isolate under wrangler dev, so the steps that
+//    call it (a code challenge, a code check) include its CPU, which Cloudflare bills to
+//    the object; and each console call (the audit lines) is also serialized for
+//    wrangler's inspector session.
+// 2. process (an upper bound): the CPU time of the whole workerd process that runs the
+//    Worker (wrangler dev starts two: its dev proxy on the public port, and the
+//    Worker's), all threads, from /proc/<pid>/task/*/schedstat in ns, cross-checked with
+//    utime+stime from /proc/<pid>/stat, over the same window, divided by N. It includes
+//    workerd's HTTP handling, miniflare's entry worker, the local KV simulation and the
+//    profiler's own sampling; a GET /healthz baseline measured the same way estimates that
+//    fixed part, and "net" subtracts it.
 //
-// Password steps (argon2id, default m = 19 MiB, t = 2, p = 1) are measured with fewer
-// requests (--n-password, default 30).
+// The requests a step needs first (earlier steps, outbox reads) run before the window.
+//
+//   bash scripts/bench-cpu.sh [--n 200] [--json out.json] [--top 8] [--profiles dir]
+//
+// --top lists the functions with the most self time per step; --profiles writes each
+// step's .cpuprofile (open in Chrome DevTools). Password steps (argon2id, default
+// m = 19 MiB, t = 2, p = 1) are measured with fewer requests (--n-password, default 30).
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startWorker } from "../../tests/support/worker.mjs";
 import { CAPS, TYPES, nativeVars, post, requireMfa } from "../../tests/support/native.mjs";
+import { IsolateProfiler, summarize } from "./isolate-profile.mjs";
 
 const { values: opts } = parseArgs({
-  options: { n: { type: "string", default: "200" }, "n-password": { type: "string", default: "30" }, json: { type: "string" } },
+  options: {
+    n: { type: "string", default: "200" },
+    "n-password": { type: "string", default: "30" },
+    json: { type: "string" },
+    top: { type: "string", default: "0" },
+    profiles: { type: "string" },
+    "interval-us": { type: "string", default: "50" },
+  },
 });
 const N = Number(opts.n);
 const N_PASSWORD = Number(opts["n-password"]);
@@ -28,6 +54,8 @@ const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
 const FLOWS_PER_USER = 10; // the dev outbox keeps 20 messages per address
 const TICK_NS = 1e9 / 100; // USER_HZ
+const TOP = Number(opts.top);
+const INTERVAL_US = Number(opts["interval-us"]);
 
 /** The workerd processes in wrangler's process group: `worker` runs the Worker (and its
  * local KV), `proxy` is wrangler's dev proxy, the one bound to the public port. */
@@ -68,6 +96,8 @@ const ctOf = (r, what) => {
 async function main() {
   const worker = await startWorker({ vars: nativeVars(), timeoutMs: 120_000 });
   const results = {};
+  const profiler = await IsolateProfiler.connect(worker.inspectorPort);
+  if (opts.profiles) mkdirSync(opts.profiles, { recursive: true });
   try {
     const pids = workerdPids(worker.pid, new URL(worker.url).port);
     const cpu = () => {
@@ -78,13 +108,22 @@ async function main() {
     /** Runs `calls` (thunks) one after another inside the measured window. */
     async function measure(name, calls, check) {
       await new Promise((r) => setTimeout(r, 300));
+      await profiler.start(INTERVAL_US);
       const c0 = cpu();
       const out = [];
       for (const call of calls) out.push(await call());
       const c1 = cpu();
+      const profile = await profiler.stop();
       for (const r of out) check(r);
       const per = (a, b) => (b - a) / 1e6 / calls.length;
-      results[name] = { n: calls.length, msPerRequest: per(c0.sched, c1.sched), msPerRequestTicks: per(c0.ticks, c1.ticks), msPerRequestWithProxy: per(c0.all, c1.all) };
+      const iso = summarize(profile, { top: TOP });
+      const perUs = (us) => us / 1e3 / calls.length;
+      results[name] = {
+        n: calls.length,
+        isolate: { msPerRequest: perUs(iso.busyUs), programMs: perUs(iso.programUs), gcMs: perUs(iso.gcUs), samples: iso.samples, intervalUs: iso.intervalUs, top: iso.top.map(([f, us]) => [f, perUs(us)]) },
+        msPerRequest: per(c0.sched, c1.sched), msPerRequestTicks: per(c0.ticks, c1.ticks), msPerRequestWithProxy: per(c0.all, c1.all),
+      };
+      if (opts.profiles) writeFileSync(join(opts.profiles, `${name.replace(/[^a-z0-9]+/gi, "-")}.cpuprofile`), JSON.stringify(profile));
       return out;
     }
     const is200 = (r) => assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -132,15 +171,24 @@ async function main() {
     await measure("token (refresh_token, signs 2 JWTs)", tokens.map((r) => () => post(worker, TENANT, TOKEN, { grant_type: "refresh_token", refresh_token: r.body.refresh_token })), is200);
 
     const base = results["healthz (baseline)"].msPerRequest;
-    console.log(`\nworkerd CPU per request (wrangler dev, local KV), N=${N} (password step N=${N_PASSWORD})`);
-    console.log("ms/req: the Worker's workerd; net: minus the healthz baseline; ticks: utime+stime cross-check; +proxy: with wrangler's dev proxy");
-    console.log(`${"step".padEnd(42)} ${"ms/req".padStart(8)} ${"net ms".padStart(8)} ${"ticks ms".padStart(9)} ${"+proxy".padStart(8)}`);
+    console.log(`\nCPU per request (wrangler dev, local KV), N=${N} (password step N=${N_PASSWORD})`);
+    console.log("isolate: V8 profile of the Worker's isolate, non-idle (incl. program and GC, also shown alone); samples: sampled, at the median interval");
+    console.log("process: the Worker's workerd process (/proc); net: minus the healthz baseline; ticks: utime+stime cross-check; +proxy: with wrangler's dev proxy");
+    console.log(`${"step".padEnd(40)} ${"isolate".padStart(8)} ${"program".padStart(8)} ${"gc".padStart(6)} ${"samples".padStart(12)} | ${"process".padStart(8)} ${"net".padStart(8)} ${"ticks".padStart(7)} ${"+proxy".padStart(8)}  (ms/req)`);
     for (const [name, r] of Object.entries(results)) {
       r.netMsPerRequest = name.startsWith("healthz") ? 0 : r.msPerRequest - base;
-      console.log(`${name.padEnd(42)} ${r.msPerRequest.toFixed(3).padStart(8)} ${r.netMsPerRequest.toFixed(3).padStart(8)} ${r.msPerRequestTicks.toFixed(2).padStart(9)} ${r.msPerRequestWithProxy.toFixed(3).padStart(8)}`);
+      const i = r.isolate;
+      console.log(`${name.padEnd(40)} ${i.msPerRequest.toFixed(3).padStart(8)} ${i.programMs.toFixed(3).padStart(8)} ${i.gcMs.toFixed(3).padStart(6)} ${`${i.samples}@${i.intervalUs}µs`.padStart(12)} | ${r.msPerRequest.toFixed(3).padStart(8)} ${r.netMsPerRequest.toFixed(3).padStart(8)} ${r.msPerRequestTicks.toFixed(2).padStart(7)} ${r.msPerRequestWithProxy.toFixed(3).padStart(8)}`);
+    }
+    if (TOP > 0) {
+      for (const [name, r] of Object.entries(results)) {
+        console.log(`\n${name}: most self time (ms/req)`);
+        for (const [f, ms] of r.isolate.top) console.log(`  ${ms.toFixed(3).padStart(7)}  ${f}`);
+      }
     }
     if (opts.json) writeFileSync(opts.json, JSON.stringify(results, null, 2));
   } finally {
+    profiler.close();
     await worker.stop();
   }
 }

@@ -6,7 +6,7 @@
 //! (`tenant/{tenant}/identity/authenticationEventListeners`), validated by the core
 //! ([`crate::sms::listener::validate`]) before they are stored: a bad listener is a 400
 //! listing every problem and is never written. The native endpoints read them on every
-//! request ([`listeners`]), so a change applies to the next SMS.
+//! request (`native::setup`, by [`key`]), so a change applies to the next SMS.
 
 use super::{reply, request};
 use crate::admin::Collection;
@@ -19,7 +19,8 @@ use worker::{Method, Request, Response, Result};
 const CONTEXT: &str =
     "https://graph.microsoft.com/v1.0/$metadata#identity/authenticationEventListeners";
 
-fn key(tenant: &str) -> String {
+/// The KV key of a tenant's listeners (read by the native endpoints' setup too).
+pub(super) fn key(tenant: &str) -> String {
     format!("tenant/{tenant}/identity/authenticationEventListeners")
 }
 
@@ -35,12 +36,6 @@ async fn save(kv: &KvStore, tenant: &str, c: &Collection) -> Result<()> {
         .execute()
         .await?;
     Ok(())
-}
-
-/// The tenant's stored phone listeners (Graph JSON, validated when they were written),
-/// as the flow engine reads them.
-pub async fn listeners(kv: &KvStore, tenant: &str) -> Result<Vec<serde_json::Value>> {
-    Ok(load(kv, tenant).await?.items().to_vec())
 }
 
 /// `…/identity/authenticationEventListeners[/{id}]`; `rest` is what follows the

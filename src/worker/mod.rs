@@ -13,6 +13,7 @@ mod admin_sms;
 mod admin_users;
 mod dev;
 mod guard;
+mod kv_bulk;
 mod kv_json;
 mod native;
 mod oidc;

@@ -17,6 +17,11 @@ pub enum CollectionName {
     NamedLocations,
 }
 
+/// The KV key of a tenant's collection.
+pub fn key(tenant: &str, name: CollectionName) -> String {
+    name.key(tenant)
+}
+
 impl CollectionName {
     fn key(self, tenant: &str) -> String {
         let name = match self {

@@ -23,8 +23,10 @@ export function freePort() {
 
 /**
  * @param {{vars?: Record<string,string>, timeoutMs?: number, config?: string, healthPath?: string}} [opts]
- * @returns {Promise<{url: string, stop: () => Promise<void>, output: () => string, pid: number}>}
+ * @returns {Promise<{url: string, stop: () => Promise<void>, output: () => string, pid: number, inspectorPort: number}>}
  * `pid` is wrangler's, the leader of the process group that also holds workerd.
+ * `inspectorPort` is wrangler's Chrome DevTools Protocol proxy to the Worker's isolate
+ * (bench/load/cpu.mjs profiles through it).
  */
 export async function startWorker(opts = {}) {
   const port = await freePort();
@@ -32,7 +34,7 @@ export async function startWorker(opts = {}) {
   const state = mkdtempSync(join(tmpdir(), "vestibule-kv-"));
   const vars = opts.config ? { ...(opts.vars ?? {}) } : { DEV_ROUTES: "on", ...(opts.vars ?? {}) };
   const args = [
-    "dev", ...(opts.config ? ["--config", opts.config] : []), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+    "dev", ...(opts.config ? ["--config", opts.config] : []), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--inspector-ip", "127.0.0.1",
     "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "info",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
@@ -72,7 +74,7 @@ export async function startWorker(opts = {}) {
     if (/Ready on/.test(output)) {
       try {
         const res = await fetch(`${url}${opts.healthPath ?? "/healthz"}`);
-        if (res.ok) return { url, stop, output: () => output, pid: child.pid };
+        if (res.ok) return { url, stop, output: () => output, pid: child.pid, inspectorPort: inspector };
       } catch { /* not listening yet */ }
     }
     await new Promise((r) => setTimeout(r, 200));

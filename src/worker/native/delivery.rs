@@ -48,21 +48,23 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// The senders for `tenant`: its hooks document, the deployment's hook settings, the
-    /// outbox when `DEV_ROUTES` is `on`. A configuration error is a `server_error` that
-    /// names the setting (never a value), like an invalid flow configuration.
-    pub async fn load(
+    /// The senders for `tenant`: its hooks document (`stored`, as read with the rest of
+    /// its setup), the deployment's hook settings, the outbox when `DEV_ROUTES` is `on`.
+    /// A configuration error is a `server_error` that names the setting (never a value),
+    /// like an invalid flow configuration.
+    pub fn load(
         ctx: &RouteContext<()>,
-        kv: &KvStore,
         tenant: &str,
+        stored: Option<&str>,
     ) -> std::result::Result<Delivery, Fail> {
         let dev = ctx
             .var("DEV_ROUTES")
             .map(|v| v.to_string() == "on")
             .unwrap_or(false);
-        let key = hooks_key(tenant);
-        let doc = match kv.get(&key).text().await? {
-            Some(text) => Some(TenantHooks::parse(&key, &text).map_err(misconfigured)?),
+        let doc = match stored {
+            Some(text) => {
+                Some(TenantHooks::parse(&hooks_key(tenant), text).map_err(misconfigured)?)
+            }
             None => None,
         };
         let lookup = |name: &str| {

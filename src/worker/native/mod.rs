@@ -114,7 +114,7 @@ async fn run(
     }
     let request = crate::native::parse(endpoint, &form, &http::facts(req))?;
     let kv = ctx.kv("KV")?;
-    let setup = setup::load(ctx, &kv, &tenant).await?;
+    let setup = setup::load(ctx, &tenant).await?;
     let origin = req.url()?.origin().ascii_serialization();
     let settings = TokenSettings::new(issuer(&origin, &tenant), tenant.clone());
     if let NativeRequest::Refresh {
@@ -137,7 +137,7 @@ async fn run(
         )
         .await;
     }
-    let delivery = delivery::Delivery::load(ctx, &kv, &tenant).await?;
+    let delivery = delivery::Delivery::load(ctx, &tenant, setup.delivery_hooks.as_deref())?;
     let call = step::Call {
         kv: &kv,
         tenant: &tenant,

@@ -1,14 +1,17 @@
 //! Everything a native-auth request needs besides the request: the tenant's flow
 //! configuration and Conditional Access policies, the code key and the signing keys.
 //!
-//! Each is parsed or compiled once per isolate per change: the caches below are keyed
-//! by the text they were built from, so an admin write takes effect on the next request
-//! and an unchanged tenant costs a KV read and a string compare.
+//! The tenant's documents (these and the delivery hooks) come in one bulk KV read. Each is parsed or compiled once
+//! per isolate per change: the caches below are keyed by the exact text they were built
+//! from, so an admin write takes effect on the next request (as soon as KV returns it)
+//! and an unchanged tenant costs that read and a few string compares.
 //!
 //! - Flow configuration: `tenant/{tenant}/flowConfig` in KV (Graph-shaped
 //!   [`crate::flow::FlowConfig`]), else the built-in flow of
 //!   [`crate::native::defaults`] (client `vestibule-demo-app`, email + password, email
 //!   and SMS second factors, MFA when Conditional Access requires it).
+//! - Phone listeners: the tenant's `onPhoneMethodLoadStartListener`s (admin API), merged
+//!   into the flow configuration's SMS settings.
 //! - Conditional Access: the tenant's `policies` and `namedLocations` collections of
 //!   the admin API, compiled into a [`PolicySet`]. A stored set that no longer compiles
 //!   fails closed (`server_error`), never open.
@@ -17,10 +20,12 @@
 //!   created here: without them the endpoints answer `server_error`.
 
 use super::Fail;
+use crate::admin::Collection;
 use crate::flow::{CodeKey, FlowConfig, MfaEnforcement};
 use crate::native::NativeError;
 use crate::policy::PolicySet;
 use crate::token::Keyring;
+use crate::worker::kv_bulk;
 use crate::worker::store::{self, CollectionName};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
@@ -29,7 +34,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use worker::RouteContext;
-use worker::kv::KvStore;
 
 /// Tenants whose compiled configuration an isolate keeps; more are rebuilt on demand.
 const MAX_CACHED_TENANTS: usize = 64;
@@ -39,23 +43,26 @@ pub fn flow_config_key(tenant: &str) -> String {
     format!("tenant/{tenant}/flowConfig")
 }
 
+/// Per slot (tenant): the text a value was built from, and the value.
 type Cache<T> = RefCell<HashMap<String, (String, Rc<T>)>>;
 /// The code key and the signing keys, parsed together from the two secrets.
 pub type Secrets = Rc<(CodeKey, Keyring)>;
 
 thread_local! {
     static CONFIGS: Cache<FlowConfig> = RefCell::new(HashMap::new());
+    static WITH_LISTENERS: Cache<FlowConfig> = RefCell::new(HashMap::new());
+    static POLICY_ITEMS: Cache<Collection> = RefCell::new(HashMap::new());
     static POLICIES: Cache<PolicySet> = RefCell::new(HashMap::new());
     static SECRETS: RefCell<Option<(String, Secrets)>> = const { RefCell::new(None) };
 }
 
 /// Returns the cached value for `slot` if it was built from `text`, else builds it.
-fn cached<T>(
+fn cached<T, E>(
     cache: &'static std::thread::LocalKey<Cache<T>>,
     slot: &str,
     text: &str,
-    build: impl FnOnce() -> Result<T, NativeError>,
-) -> Result<Rc<T>, NativeError> {
+    build: impl FnOnce() -> Result<T, E>,
+) -> Result<Rc<T>, E> {
     let hit = cache.with(|c| {
         c.borrow()
             .get(slot)
@@ -76,6 +83,25 @@ fn cached<T>(
     Ok(value)
 }
 
+/// One cache key for several texts: each prefixed by its length, so two different
+/// lists never give the same key.
+fn joined(texts: &[&str]) -> String {
+    let mut key = String::with_capacity(texts.iter().map(|t| t.len() + 12).sum());
+    for t in texts {
+        key.push_str(&t.len().to_string());
+        key.push(':');
+        key.push_str(t);
+    }
+    key
+}
+
+/// A stored admin collection, parsed as [`store::load`] does: a document that is not a
+/// collection is a runtime failure (`server_error`), as it was when the admin API
+/// stored it valid.
+fn parse_collection(text: &str) -> Result<Collection, Fail> {
+    serde_json::from_str(text).map_err(|e| Fail::Runtime(e.into()))
+}
+
 /// What one request works with.
 pub struct Setup {
     /// The tenant's flow configuration.
@@ -84,6 +110,9 @@ pub struct Setup {
     pub policies: Option<Rc<PolicySet>>,
     /// The code key and the signing keys.
     pub secrets: Secrets,
+    /// The tenant's delivery hooks document as stored (read in the same bulk read), for
+    /// [`super::delivery::Delivery::load`].
+    pub delivery_hooks: Option<String>,
 }
 
 impl Setup {
@@ -98,35 +127,62 @@ impl Setup {
     }
 }
 
-/// Loads (or reuses) everything for `tenant`.
-pub async fn load(ctx: &RouteContext<()>, kv: &KvStore, tenant: &str) -> Result<Setup, Fail> {
+/// Loads (or reuses) everything for `tenant`: its configuration documents in one
+/// bulk KV read ([`kv_bulk`]), each parsed or compiled only when its text changed.
+pub async fn load(ctx: &RouteContext<()>, tenant: &str) -> Result<Setup, Fail> {
     let secrets = secrets(ctx)?;
-    let config = with_phone_listeners(flow_config(kv, tenant).await?, kv, tenant).await?;
+    let keys = [
+        flow_config_key(tenant),
+        crate::worker::admin_sms::key(tenant),
+        store::key(tenant, CollectionName::Policies),
+        store::key(tenant, CollectionName::NamedLocations),
+        super::delivery::hooks_key(tenant),
+    ];
+    let mut texts = kv_bulk::get_texts(&ctx.env, "KV", &keys).await?.into_iter();
+    let mut next = || texts.next().flatten();
+    let (flow, listeners, policy_items, locations) = (next(), next(), next(), next());
+    let delivery_hooks = next();
+    let config = with_phone_listeners(flow_config(tenant, flow)?, listeners, tenant)?;
     let policies = match config.settings.mfa_enforcement {
-        MfaEnforcement::Conditional => policies(kv, tenant).await?,
+        MfaEnforcement::Conditional => policies(tenant, policy_items, locations)?,
         MfaEnforcement::Off | MfaEnforcement::Always => None,
     };
     Ok(Setup {
         config,
         policies,
         secrets,
+        delivery_hooks,
     })
 }
 
 /// Adds the tenant's stored `onPhoneMethodLoadStartListener`s (admin API) to the SMS
-/// settings; none stored leaves the configuration as is.
-async fn with_phone_listeners(
-    config: Rc<FlowConfig>,
-    kv: &KvStore,
+/// settings; none stored leaves the configuration as is. The merged configuration is
+/// cached per tenant, keyed by the flow configuration it extends and the listeners' text.
+fn with_phone_listeners(
+    config: (Rc<FlowConfig>, String),
+    stored: Option<String>,
     tenant: &str,
 ) -> Result<Rc<FlowConfig>, Fail> {
-    let stored = crate::worker::admin_sms::listeners(kv, tenant).await?;
-    if stored.is_empty() {
+    let (config, config_text) = config;
+    let Some(text) = stored else {
         return Ok(config);
-    }
-    let mut config = (*config).clone();
-    config.settings.sms.phone_method_listeners.extend(stored);
-    Ok(Rc::new(config))
+    };
+    let merged = cached(
+        &WITH_LISTENERS,
+        tenant,
+        &joined(&[&config_text, &text]),
+        || {
+            let stored = parse_collection(&text)?;
+            let mut merged = (*config).clone();
+            merged
+                .settings
+                .sms
+                .phone_method_listeners
+                .extend(stored.items().iter().cloned());
+            Ok::<_, Fail>(merged)
+        },
+    )?;
+    Ok(merged)
 }
 
 /// The code key and the signing keys from the Worker secrets (parsed once per change).
@@ -180,14 +236,14 @@ fn decode_key(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
-async fn flow_config(kv: &KvStore, tenant: &str) -> Result<Rc<FlowConfig>, Fail> {
-    let stored = kv.get(&flow_config_key(tenant)).text().await?;
+/// The tenant's flow configuration and the text it was built from (empty: built-in).
+fn flow_config(tenant: &str, stored: Option<String>) -> Result<(Rc<FlowConfig>, String), Fail> {
     let (slot, text) = match stored {
         Some(text) => (tenant.to_string(), text),
         // One shared slot for the built-in flow, whatever the tenant.
         None => ("\0builtin".to_string(), String::new()),
     };
-    Ok(cached(&CONFIGS, &slot, &text, || {
+    let config = cached(&CONFIGS, &slot, &text, || {
         let config = if text.is_empty() {
             crate::native::defaults::builtin_flow_config()
         } else {
@@ -197,24 +253,40 @@ async fn flow_config(kv: &KvStore, tenant: &str) -> Result<Rc<FlowConfig>, Fail>
         };
         config
             .ok_or_else(|| NativeError::server_error("the tenant's flow configuration is invalid"))
-    })?)
+    })?;
+    Ok((config, text))
 }
 
-async fn policies(kv: &KvStore, tenant: &str) -> Result<Option<Rc<PolicySet>>, Fail> {
-    let policies = store::load(kv, tenant, CollectionName::Policies).await?;
+/// The tenant's compiled policies, `None` without any. Keyed by the two collections'
+/// stored texts: an unchanged tenant costs two string compares, no parsing, no
+/// compiling.
+fn policies(
+    tenant: &str,
+    policies_text: Option<String>,
+    locations_text: Option<String>,
+) -> Result<Option<Rc<PolicySet>>, Fail> {
+    let Some(policies_text) = policies_text else {
+        return Ok(None);
+    };
+    let policies = cached(&POLICY_ITEMS, tenant, &policies_text, || {
+        parse_collection(&policies_text)
+    })?;
     if policies.items().is_empty() {
         return Ok(None);
     }
-    let locations = store::load(kv, tenant, CollectionName::NamedLocations).await?;
-    let doc = json!({"policies": policies.items(), "namedLocations": locations.items()});
-    let text = doc.to_string();
-    let set = cached(&POLICIES, tenant, &text, || {
+    let key = joined(&[&policies_text, locations_text.as_deref().unwrap_or("")]);
+    let set = cached(&POLICIES, tenant, &key, || {
+        let locations = match locations_text.as_deref() {
+            Some(text) => parse_collection(text)?,
+            None => Collection::default(),
+        };
+        let doc = json!({"policies": policies.items(), "namedLocations": locations.items()});
         PolicySet::from_json(&doc).map_err(|errors| {
             let code = errors.first().map(|e| e.code.clone()).unwrap_or_default();
             worker::console_error!("native: stored policies do not compile ({code})");
-            NativeError::server_error(
+            Fail::from(NativeError::server_error(
                 "the tenant's Conditional Access policies cannot be evaluated",
-            )
+            ))
         })
     })?;
     Ok(Some(set))

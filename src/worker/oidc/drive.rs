@@ -69,11 +69,13 @@ impl<'a> Run<'a> {
         tenant: &'a str,
         now: Timestamp,
     ) -> std::result::Result<Run<'a>, Fail> {
+        let setup = super::super::native::setup::load(ctx, tenant).await?;
+        let delivery = Delivery::load(ctx, tenant, setup.delivery_hooks.as_deref())?;
         Ok(Run {
             kv,
             tenant,
-            setup: super::super::native::setup::load(ctx, kv, tenant).await?,
-            delivery: Delivery::load(ctx, kv, tenant).await?,
+            setup,
+            delivery,
             sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(ctx),
             guard: crate::worker::guard::Client::for_request(ctx, req),
             now,

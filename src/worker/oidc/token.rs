@@ -77,7 +77,7 @@ pub async fn exchange(
     .expiration_ttl(SPENT_MARKER_TTL)
     .execute()
     .await?;
-    let setup = setup::load(ctx, &kv, tenant).await?;
+    let setup = setup::load(ctx, tenant).await?;
     let origin = req.url()?.origin().ascii_serialization();
     let settings = TokenSettings::new(
         crate::native::tokens::issuer(&origin, tenant),
