@@ -84,8 +84,8 @@ fn start_value(stack: &mut [Frame]) {
     }
 }
 
-/// Reads a string from after its opening quote; returns it and the index after its
-/// closing quote (or `end`). Escapes are kept as written except `\"` and `\\`.
+/// Reads a string from after its opening quote; returns it, unescaped, and the index after
+/// its closing quote (or `end`).
 fn read_string(text: &str, start: usize, end: usize) -> (String, usize) {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
@@ -100,12 +100,26 @@ fn read_string(text: &str, start: usize, end: usize) -> (String, usize) {
                 );
             }
             b'\\' => {
-                let next = bytes.get(i.saturating_add(1)).copied().unwrap_or(b'\\');
-                if next != b'"' && next != b'\\' {
-                    out.push(b'\\');
-                }
-                out.push(next);
+                let escape = bytes.get(i.saturating_add(1)).copied().unwrap_or(b'\\');
                 i = i.saturating_add(2);
+                let c = match escape {
+                    b'b' => '\u{8}',
+                    b'f' => '\u{c}',
+                    b'n' => '\n',
+                    b'r' => '\r',
+                    b't' => '\t',
+                    b'u' => {
+                        let hex = text.get(i..i.saturating_add(4)).unwrap_or("");
+                        i = i.saturating_add(4);
+                        u32::from_str_radix(hex, 16)
+                            .ok()
+                            .and_then(char::from_u32)
+                            .unwrap_or(char::REPLACEMENT_CHARACTER)
+                    }
+                    other => char::from(other),
+                };
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             }
             _ => {
                 out.push(b);
@@ -238,6 +252,8 @@ mod tests {
             r#"{"settings": {"length": 3, "mode": "on"}}"#,
             "{\n  \"name\": \"a\",\n  \"settings\": {\n    \"length\": 3,\n    \"mode\": 7\n  }\n}",
             r#"{"na\"me": 1}"#,
+            r#"{"name": "a", "settings": {"len\u0067th": "x", "mode": "on"}}"#,
+            r#"{"name": "a", "settings": {"\/length\n": 1}}"#,
             r#"[1]"#,
             r#"{"name": "ok"}"#,
         ];
