@@ -176,7 +176,7 @@ fn dispatch(state: Option<FlowState>, input: FlowInput, cx: &mut Cx) -> Result<N
     if is_start {
         return Err(FlowError::FlowInProgress);
     }
-    if cx.now >= state.common().expires_at {
+    if cx.now >= state.deadline() {
         let common = state.common().clone();
         cx.audit(&common, "flow.expired", None, None);
         return Ok(Next::reject(None, Rejection::FlowExpired));

@@ -164,6 +164,7 @@ impl ResetExpectCode {
                             FlowState::ResetExpectNewPassword(ResetExpectNewPassword {
                                 common,
                                 verified_at: cx.now,
+                                submit_by: Some(cx.now.plus(Seconds(window))),
                             }),
                             Reply::Verified {
                                 expires_in: Some(window),
@@ -189,6 +190,11 @@ pub struct ResetExpectNewPassword {
     pub common: FlowCommon,
     /// When the code was verified; the password must come within the reset window.
     pub verified_at: Timestamp,
+    /// The end of the reset window. Kept in the state (not only recomputed at submit) so
+    /// the token's stored record expires with it: an expired reset token is then
+    /// `expired_token` at every endpoint, not "wrong step" at the ones other than submit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit_by: Option<Timestamp>,
 }
 
 impl ResetExpectNewPassword {
@@ -198,7 +204,7 @@ impl ResetExpectNewPassword {
         };
         let common = self.common;
         let window = Seconds(cx.config.settings.reset_window_seconds);
-        if cx.now >= self.verified_at.plus(window) {
+        if cx.now >= self.submit_by.unwrap_or(self.verified_at.plus(window)) {
             cx.audit(&common, "flow.expired", None, None);
             return Ok(Next::reject(None, Rejection::FlowExpired));
         }
@@ -217,6 +223,7 @@ impl ResetExpectNewPassword {
                 Some(FlowState::ResetExpectNewPassword(ResetExpectNewPassword {
                     common,
                     verified_at: self.verified_at,
+                    submit_by: self.submit_by,
                 })),
                 Rejection::PasswordRefused { problem },
             )),

@@ -240,6 +240,17 @@ pub enum FlowState {
 crate::tagged_enum!(FlowState, "step");
 
 impl FlowState {
+    /// When this state stops being usable: the flow's expiry, or the end of the password
+    /// reset window when that comes first.
+    pub fn deadline(&self) -> Timestamp {
+        match self {
+            FlowState::ResetExpectNewPassword(s) => s
+                .submit_by
+                .map_or(s.common.expires_at, |t| t.min(s.common.expires_at)),
+            _ => self.common().expires_at,
+        }
+    }
+
     /// The common part.
     pub fn common(&self) -> &FlowCommon {
         match self {

@@ -21,10 +21,10 @@ pub struct FlowRecord {
 }
 
 impl FlowRecord {
-    /// Wraps a state with its flow's expiry.
+    /// Wraps a state with its deadline (the flow's expiry, or the reset window's end).
     pub fn new(state: FlowState) -> Self {
         FlowRecord {
-            expires_at: state.common().expires_at,
+            expires_at: state.deadline(),
             state,
         }
     }

@@ -434,6 +434,62 @@ fn password_reset_then_sign_in() {
     );
 }
 
+/// Past the reset window, the token from `/resetpassword/v1.0/continue` is expired at every
+/// endpoint, not only at `submit` (Entra: `expired_token` 552003).
+#[test]
+fn an_expired_reset_token_is_expired_everywhere() {
+    let mut s = Server::new(None);
+    let email = "rita@example.com";
+    let t = sign_up(&mut s, email);
+    s.post(
+        Token,
+        &form(&[
+            ("continuation_token", &t),
+            ("grant_type", "continuation_token"),
+        ]),
+    );
+    let r = s.post(
+        ResetStart,
+        &form(&[("username", email), ("challenge_type", "oob redirect")]),
+    );
+    let r = s.post(
+        ResetChallenge,
+        &form(&[
+            ("continuation_token", &ct(&r)),
+            ("challenge_type", "oob redirect"),
+        ]),
+    );
+    let code = s.code_for(email);
+    let r = s.post(
+        ResetContinue,
+        &form(&[
+            ("continuation_token", &ct(&r)),
+            ("grant_type", "oob"),
+            ("oob", &code),
+        ]),
+    );
+    ok(&r);
+    let t = ct(&r);
+    // Within the window the wrong endpoint is the wrong step.
+    let r = s.post(
+        ResetChallenge,
+        &form(&[
+            ("continuation_token", &t),
+            ("challenge_type", "oob redirect"),
+        ]),
+    );
+    err(&r, "invalid_request", None, Some(55200));
+    s.now += 600;
+    let r = s.post(
+        ResetChallenge,
+        &form(&[
+            ("continuation_token", &t),
+            ("challenge_type", "oob redirect"),
+        ]),
+    );
+    err(&r, "expired_token", None, Some(552003));
+}
+
 #[test]
 fn tokens_are_bound_to_flow_client_and_time() {
     let mut s = Server::new(None);
