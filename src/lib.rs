@@ -21,6 +21,7 @@ pub mod native;
 pub mod oidc;
 pub mod pii;
 pub mod policy;
+pub mod routes;
 pub mod sms;
 pub mod tagged;
 pub mod time;

@@ -14,11 +14,12 @@ use crate::admin::flow_document::Refusal;
 use crate::admin::{collection::WriteError, credential};
 use crate::error::ErrorBody;
 use crate::pii::Secret;
+use crate::worker::route::Ctx;
 use serde_json::{Value, json};
-use worker::{Method, Request, Response, Result, RouteContext};
+use worker::{Method, Request, Response, Result};
 
 /// Entry point for every `/v1.0/*rest` and `/:tenant/v1.0/*rest` request.
-pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn handle(mut req: Request, ctx: Ctx) -> Result<Response> {
     let Some(tenant) = tenant::from_route(&ctx) else {
         return reply::error(
             404,

@@ -6,14 +6,15 @@
 
 use super::reply;
 use crate::error::ErrorBody;
-use worker::{Fetch, Request, Response, Result, RouteContext};
+use crate::worker::route::Ctx;
+use worker::{Fetch, Request, Response, Result};
 
 const KV_BINDING: &str = "KV";
 const DEV_PREFIX: &str = "dev:";
 /// Large enough for diagnostics, small enough that a probe cannot fill KV.
 const MAX_VALUE_BYTES: usize = 4096;
 
-fn enabled(ctx: &RouteContext<()>) -> bool {
+fn enabled(ctx: &Ctx) -> bool {
     ctx.var("DEV_ROUTES")
         .map(|v| v.to_string() == "on")
         .unwrap_or(false)
@@ -24,7 +25,7 @@ fn not_found() -> Result<Response> {
 }
 
 /// `PUT /_dev/kv/:key`: stores the body under a namespaced key.
-pub async fn kv_put(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn kv_put(mut req: Request, ctx: Ctx) -> Result<Response> {
     if !enabled(&ctx) {
         return not_found();
     }
@@ -47,7 +48,7 @@ pub async fn kv_put(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
 }
 
 /// `GET /_dev/kv/:key`: reads back what `kv_put` stored.
-pub async fn kv_get(_req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn kv_get(_req: Request, ctx: Ctx) -> Result<Response> {
     if !enabled(&ctx) {
         return not_found();
     }
@@ -66,7 +67,7 @@ pub async fn kv_get(_req: Request, ctx: RouteContext<()>) -> Result<Response> {
 
 /// `POST /_dev/fetch?url=…`: the Worker fetches the URL and reports the status and body.
 /// Only loopback URLs are allowed, so the route cannot be turned into an open proxy.
-pub async fn fetch_probe(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn fetch_probe(req: Request, ctx: Ctx) -> Result<Response> {
     if !enabled(&ctx) {
         return not_found();
     }
@@ -103,7 +104,7 @@ pub async fn fetch_probe(req: Request, ctx: RouteContext<()>) -> Result<Response
 /// `GET /_dev/outbox?to=<address>[&tenant=<tenant>]`: the latest one-time codes sent to
 /// an email address or phone number (newest first), which is how tests and the local
 /// demo read codes (see `native::delivery`).
-pub async fn outbox(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn outbox(req: Request, ctx: Ctx) -> Result<Response> {
     if !enabled(&ctx) {
         return not_found();
     }

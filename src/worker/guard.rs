@@ -22,12 +22,13 @@ use crate::guard::{
     flow_object_name, send_refusal_error, unavailable_error,
 };
 use crate::time::Timestamp;
+use crate::worker::route::Ctx;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::durable::ScheduledTime;
 use worker::{
-    DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, Result,
-    RouteContext, State, durable_object,
+    DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, Result, State,
+    durable_object,
 };
 
 /// The binding name in `wrangler.toml`.
@@ -135,7 +136,7 @@ pub struct Client {
 
 impl Client {
     /// The client for one request: the `GUARD` binding (if bound) and the caller's IP.
-    pub fn for_request(ctx: &RouteContext<()>, req: &Request) -> Self {
+    pub fn for_request(ctx: &Ctx, req: &Request) -> Self {
         Client {
             namespace: ctx.durable_object(BINDING).ok(),
             ip: req.headers().get("cf-connecting-ip").ok().flatten(),

@@ -19,44 +19,43 @@ mod native;
 mod oidc;
 mod reply;
 mod request;
+mod route;
 mod sign_in_log;
 mod sms_captcha;
 mod store;
 mod tenant;
 
-use worker::{Context, Env, Request, Response, Result, Router, event};
+use crate::routes::{Handler, Routed};
+use route::Ctx;
+use worker::{Context, Env, Request, Response, Result, event};
 
 /// The single entry point the Workers runtime calls for every request.
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let router = Router::new()
-        .get("/healthz", |_, _| {
-            Response::from_json(&crate::about::build_info())
-        })
-        .get_async("/_dev/kv/:key", dev::kv_get)
-        .put_async("/_dev/kv/:key", dev::kv_put)
-        .post_async("/_dev/fetch", dev::fetch_probe)
-        .on_async("/v1.0/*rest", admin::handle)
-        .on_async("/:tenant/v1.0/*rest", admin::handle)
-        .get_async("/_dev/outbox", dev::outbox)
-        .put_async("/_dev/native/:tenant/flow-config", native::dev_flow_config)
-        .get_async(
-            "/:tenant/v2.0/.well-known/openid-configuration",
-            oidc::discovery,
-        )
-        .get_async("/:tenant/discovery/v2.0/keys", oidc::jwks)
-        .on_async("/:tenant/oauth2/v2.0/authorize", oidc::authorize)
-        .post_async("/:tenant/oidc/interaction", oidc::interaction)
-        .on_async("/:tenant/oidc/userinfo", oidc::userinfo)
-        .on_async("/:tenant/oauth2/v2.0/:op", native::handle)
-        .on_async("/:tenant/signup/v1.0/:op", native::handle)
-        .on_async("/:tenant/resetpassword/v1.0/:op", native::handle)
-        .on_async("/:tenant/register/v1.0/:op", native::handle)
-        .or_else_any_method("/", |_, _| reply::not_found())
-        .or_else_any_method("/*path", |_, _| reply::not_found());
-    match router.run(req, env).await {
-        // The router answers a known path with the wrong method in plain text; keep JSON.
-        Ok(resp) if resp.status_code() == 405 => reply::method_not_allowed(),
+    let (handler, params) = match crate::routes::route(req.method().as_ref(), &req.path()) {
+        Routed::To(handler, params) => (handler, params),
+        Routed::MethodNotAllowed => return reply::method_not_allowed(),
+        Routed::NotFound => return reply::not_found(),
+    };
+    let ctx = Ctx::new(env, params);
+    let answer = match handler {
+        Handler::Healthz => Response::from_json(&crate::about::build_info()),
+        Handler::DevKvGet => dev::kv_get(req, ctx).await,
+        Handler::DevKvPut => dev::kv_put(req, ctx).await,
+        Handler::DevFetch => dev::fetch_probe(req, ctx).await,
+        Handler::DevOutbox => dev::outbox(req, ctx).await,
+        Handler::DevFlowConfig => native::dev_flow_config(req, ctx).await,
+        Handler::Admin => admin::handle(req, ctx).await,
+        Handler::Discovery => oidc::discovery(req, ctx).await,
+        Handler::Jwks => oidc::jwks(req, ctx).await,
+        Handler::Authorize => oidc::authorize(req, ctx).await,
+        Handler::Interaction => oidc::interaction(req, ctx).await,
+        Handler::Userinfo => oidc::userinfo(req, ctx).await,
+        // Served once RP-initiated logout lands; until then the path is unknown.
+        Handler::Logout => reply::not_found(),
+        Handler::Native => native::handle(req, ctx).await,
+    };
+    match answer {
         Ok(resp) => Ok(resp),
         Err(err) => reply::internal(&err),
     }

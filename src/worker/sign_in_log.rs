@@ -19,9 +19,10 @@ use super::reply;
 use crate::audit::{Query, SignInSummary, log, sign_in};
 use crate::error::ErrorBody;
 use crate::flow::AuditEvent;
+use crate::worker::route::Ctx;
 use serde_json::Value;
 use worker::kv::KvStore;
-use worker::{Method, Request, Response, Result, RouteContext};
+use worker::{Method, Request, Response, Result};
 
 /// How the log is kept, read once per request from the Worker's vars.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +32,7 @@ pub struct SignInLog {
 
 impl SignInLog {
     /// The log settings of this Worker.
-    pub fn for_env(ctx: &RouteContext<()>) -> SignInLog {
+    pub fn for_env(ctx: &Ctx) -> SignInLog {
         let days = ctx
             .var("SIGN_IN_LOG_RETENTION_DAYS")
             .ok()

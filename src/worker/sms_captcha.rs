@@ -21,19 +21,19 @@
 use crate::oidc::captcha::{SITEVERIFY_BUDGET_MS, widget};
 use crate::pii::Secret;
 use crate::sms::captcha::{SiteverifyRequest, TIMED_OUT, UNREACHABLE, read_siteverify};
+use crate::worker::route::Ctx;
 use futures_util::future::{Either, select};
 use std::pin::pin;
 use std::time::Duration;
 use worker::{
     AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
-    RouteContext,
 };
 
 /// Cloudflare Turnstile's endpoint.
 pub const DEFAULT_SITEVERIFY_URL: &str =
     "https://challenges.cloudflare.com/turnstile/v0/siteverify";
 
-fn secret(ctx: &RouteContext<()>) -> Option<String> {
+fn secret(ctx: &Ctx) -> Option<String> {
     ctx.secret("CAPTCHA_SECRET")
         .ok()
         .map(|s| s.to_string())
@@ -42,7 +42,7 @@ fn secret(ctx: &RouteContext<()>) -> Option<String> {
 
 /// The widget's site key when the hosted pages can run the check (a site key and a
 /// secret are configured); `None` keeps the pages as they were without a CAPTCHA.
-pub fn site_key(ctx: &RouteContext<()>) -> Option<String> {
+pub fn site_key(ctx: &Ctx) -> Option<String> {
     let key = ctx.var("CAPTCHA_SITE_KEY").ok().map(|v| v.to_string());
     widget(key.as_deref(), secret(ctx).is_some())
 }
@@ -52,7 +52,7 @@ pub fn site_key(ctx: &RouteContext<()>) -> Option<String> {
 /// in time or could not be asked. Never an error of its own: whatever goes wrong, the
 /// check fails and the page says so, with the flow kept.
 pub async fn verify(
-    ctx: &RouteContext<()>,
+    ctx: &Ctx,
     token: &Secret<String>,
     remote_ip: Option<&str>,
 ) -> Result<(), Vec<String>> {

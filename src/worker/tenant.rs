@@ -1,12 +1,11 @@
 //! Which tenant a request is for. The native-auth base URL carries it (`/{tenant}/oauth2/…`);
 //! admin paths without one use `DEFAULT_TENANT`. All data is keyed by the tenant name.
 
-use worker::RouteContext;
-
+use crate::worker::route::Ctx;
 const FALLBACK: &str = "default";
 
 /// The tenant of this route, or `None` when the segment is not a valid tenant name.
-pub fn from_route(ctx: &RouteContext<()>) -> Option<String> {
+pub fn from_route(ctx: &Ctx) -> Option<String> {
     match ctx.param("tenant") {
         Some(t) => valid(t).then(|| t.to_ascii_lowercase()),
         None => Some(

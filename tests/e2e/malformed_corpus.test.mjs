@@ -382,11 +382,9 @@ function generatedNative() {
     for (const [kind, token, tenant, clientId = APP] of badTokens) {
       out.push({ name: `${ep}: ${kind} continuation token`, path: `/${tenant}/${ep}`, headers: FORM, form: { client_id: clientId, continuation_token: token, ...STEP_PARAMS[ep] }, expect: { status: 400, error: "invalid_grant", errorCodes: [55200] } });
     }
-    // The token is past its reset window: `submit` says so (and ends the flow); any other
-    // endpoint refuses it for being at the wrong step, before looking at the time.
-    const late = ep === "resetpassword/v1.0/submit"
-      ? { status: 400, error: "expired_token", errorCodes: [552003] }
-      : { status: 400, error: "invalid_request", errorCodes: [55200] };
+    // The token is past its reset window: every endpoint says so (the window's end is the
+    // stored record's deadline), not only `submit`.
+    const late = { status: 400, error: "expired_token", errorCodes: [552003] };
     out.push({ name: `${ep}: expired continuation token`, path: `/${SHORT}/${ep}`, headers: FORM, form: { client_id: APP, continuation_token: "{{ct.expired}}", ...STEP_PARAMS[ep] }, expect: late });
     out.push({ name: `${ep}: no continuation token`, path: `/{{tenant}}/${ep}`, headers: FORM, form: { client_id: APP, ...STEP_PARAMS[ep] }, expect: { status: 400, error: "invalid_request", errorCodes: [900144] } });
   }

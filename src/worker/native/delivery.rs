@@ -25,10 +25,11 @@ use crate::hook::request::Context;
 use crate::native::NativeError;
 use crate::native::delivery::Undelivered;
 use crate::time::Timestamp;
+use crate::worker::route::Ctx;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+use worker::Result;
 use worker::kv::KvStore;
-use worker::{Result, RouteContext};
 
 /// Messages kept per destination.
 const OUTBOX_DEPTH: usize = 20;
@@ -53,7 +54,7 @@ impl Delivery {
     /// A configuration error is a `server_error` that names the setting (never a value),
     /// like an invalid flow configuration.
     pub fn load(
-        ctx: &RouteContext<()>,
+        ctx: &Ctx,
         tenant: &str,
         stored: Option<&str>,
     ) -> std::result::Result<Delivery, Fail> {

@@ -7,11 +7,12 @@
 use super::setup::flow_config_key;
 use crate::error::ErrorBody;
 use crate::flow::FlowConfig;
+use crate::worker::route::Ctx;
 use crate::worker::{reply, request, tenant};
-use worker::{Request, Response, Result, RouteContext};
+use worker::{Request, Response, Result};
 
 /// Stores the body as the tenant's flow configuration if the core accepts it.
-pub async fn put(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn put(mut req: Request, ctx: Ctx) -> Result<Response> {
     let dev = ctx
         .var("DEV_ROUTES")
         .map(|v| v.to_string() == "on")

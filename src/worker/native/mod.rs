@@ -30,7 +30,8 @@ use crate::native::tokens::{TokenSettings, issuer};
 use crate::native::{
     Endpoint, Form, Meta, NativeError, NativeRequest, NativeResponse, error_response,
 };
-use worker::{Method, Request, Response, Result, RouteContext};
+use crate::worker::route::Ctx;
+use worker::{Method, Request, Response, Result};
 
 /// Why a request could not be answered normally: a protocol error for the client, or
 /// a failure of the runtime (KV, entropy).
@@ -60,7 +61,7 @@ impl From<worker::kv::KvError> for Fail {
 }
 
 /// Entry point for every native-auth path and method.
-pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn handle(mut req: Request, ctx: Ctx) -> Result<Response> {
     let meta = http::meta(&req)?;
     let answer = match req.method() {
         Method::Options => return http::preflight(),
@@ -97,7 +98,7 @@ fn endpoint(req: &Request) -> Option<Endpoint> {
 
 async fn run(
     req: &mut Request,
-    ctx: &RouteContext<()>,
+    ctx: &Ctx,
     meta: &Meta,
 ) -> std::result::Result<NativeResponse, Fail> {
     let (Some(endpoint), Some(tenant)) = (endpoint(req), crate::worker::tenant::from_route(ctx))

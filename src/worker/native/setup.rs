@@ -26,6 +26,7 @@ use crate::native::NativeError;
 use crate::policy::PolicySet;
 use crate::token::Keyring;
 use crate::worker::kv_bulk;
+use crate::worker::route::Ctx;
 use crate::worker::store::{self, CollectionName};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
@@ -33,7 +34,6 @@ use serde_json::json;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use worker::RouteContext;
 
 /// Tenants whose compiled configuration an isolate keeps; more are rebuilt on demand.
 const MAX_CACHED_TENANTS: usize = 64;
@@ -129,7 +129,7 @@ impl Setup {
 
 /// Loads (or reuses) everything for `tenant`: its configuration documents in one
 /// bulk KV read ([`kv_bulk`]), each parsed or compiled only when its text changed.
-pub async fn load(ctx: &RouteContext<()>, tenant: &str) -> Result<Setup, Fail> {
+pub async fn load(ctx: &Ctx, tenant: &str) -> Result<Setup, Fail> {
     let secrets = secrets(ctx)?;
     let keys = [
         flow_config_key(tenant),
@@ -186,7 +186,7 @@ fn with_phone_listeners(
 }
 
 /// The code key and the signing keys from the Worker secrets (parsed once per change).
-pub fn secrets(ctx: &RouteContext<()>) -> Result<Secrets, Fail> {
+pub fn secrets(ctx: &Ctx) -> Result<Secrets, Fail> {
     let read = |name: &str| ctx.secret(name).ok().map(|s| s.to_string());
     let (Some(code_key), Some(keys)) = (read("CODE_KEY"), read("SIGNING_KEYS")) else {
         return Err(NativeError::server_error(

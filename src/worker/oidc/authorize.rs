@@ -26,8 +26,9 @@ use crate::oidc::sso::{self, SsoSession};
 use crate::pii::Pii;
 use crate::time::Timestamp;
 use crate::token::{HandleKind, lookup_key, new_handle};
+use crate::worker::route::Ctx;
 use worker::kv::KvStore;
-use worker::{Method, Request, Response, Result, RouteContext};
+use worker::{Method, Request, Response, Result};
 
 fn interaction_key(tenant: &str, lookup: &str) -> String {
     format!("oidc/{tenant}/interaction/{lookup}")
@@ -39,7 +40,7 @@ pub fn code_key(tenant: &str, lookup: &str) -> String {
 }
 
 /// The authorization endpoint (GET, or POST with a form body, OIDC Core §3.1.2.1).
-pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn authorize(mut req: Request, ctx: Ctx) -> Result<Response> {
     let Some(tenant) = tenant::from_route(&ctx) else {
         return pages::error(404, "this sign-in address names no valid tenant");
     };
@@ -176,7 +177,7 @@ async fn show(
 const EXPIRED: &str = "this sign-in page has expired or was already used; go back to the application and sign in again";
 
 /// A form post from a hosted page.
-pub async fn interaction(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn interaction(mut req: Request, ctx: Ctx) -> Result<Response> {
     let Some(tenant) = tenant::from_route(&ctx) else {
         return pages::error(404, "this sign-in address names no valid tenant");
     };

@@ -9,8 +9,9 @@ use crate::oidc::captcha::{self, Posted, Verified};
 use crate::oidc::hosted::{self, Page};
 use crate::oidc::interaction::Interaction;
 use crate::time::Timestamp;
+use crate::worker::route::Ctx;
 use crate::worker::sms_captcha;
-use worker::{Request, RouteContext};
+use worker::Request;
 
 /// What the post leads to.
 pub enum Next {
@@ -24,7 +25,7 @@ pub enum Next {
 /// Handles a post from the CAPTCHA page; `None` when `interaction` is not on it or the
 /// post is one the other pages handle (cancel).
 pub async fn post(
-    ctx: &RouteContext<()>,
+    ctx: &Ctx,
     req: &Request,
     interaction: &mut Interaction,
     field: &dyn Fn(&str) -> Option<String>,

@@ -10,7 +10,8 @@ use super::super::native::setup;
 use super::super::{reply, tenant};
 use crate::error::ErrorBody;
 use crate::oidc::{Endpoints, discovery_document};
-use worker::{Request, Response, Result, RouteContext};
+use crate::worker::route::Ctx;
+use worker::{Request, Response, Result};
 
 fn public_json(value: &impl serde::Serialize) -> Result<Response> {
     let resp = Response::from_json(value)?;
@@ -31,7 +32,7 @@ fn bad_tenant() -> Result<Response> {
 }
 
 /// The discovery document.
-pub async fn discovery(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn discovery(req: Request, ctx: Ctx) -> Result<Response> {
     let Some(tenant) = tenant::from_route(&ctx) else {
         return bad_tenant();
     };
@@ -51,7 +52,7 @@ pub async fn discovery(req: Request, ctx: RouteContext<()>) -> Result<Response> 
 }
 
 /// The JWK Set.
-pub async fn jwks(_req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn jwks(_req: Request, ctx: Ctx) -> Result<Response> {
     if tenant::from_route(&ctx).is_none() {
         return bad_tenant();
     }

@@ -21,8 +21,9 @@ use crate::oidc::captcha;
 use crate::oidc::hosted::{self, Next, Page};
 use crate::oidc::interaction::Interaction;
 use crate::time::Timestamp;
+use crate::worker::route::Ctx;
+use worker::Request;
 use worker::kv::KvStore;
-use worker::{Request, RouteContext};
 
 /// How one form post ended.
 pub enum Outcome {
@@ -63,7 +64,7 @@ pub struct Run<'a> {
 impl<'a> Run<'a> {
     /// Loads everything a run of `tenant` needs for this request.
     pub async fn load(
-        ctx: &RouteContext<()>,
+        ctx: &Ctx,
         req: &Request,
         kv: &'a KvStore,
         tenant: &'a str,

@@ -10,7 +10,8 @@ use crate::native::tokens::{RefreshSession, TokenSettings};
 use crate::native::{Form, Meta, NativeError, NativeResponse};
 use crate::oidc::code::{CodeRecord, Exchange, exchange as decide};
 use crate::token::{HandleKind, lookup_key};
-use worker::{Request, RouteContext};
+use crate::worker::route::Ctx;
+use worker::Request;
 
 /// How long a spent code's marker is kept: as long as the sessions it could have started.
 const SPENT_MARKER_TTL: u64 = 86_400;
@@ -27,7 +28,7 @@ fn invalid_client() -> NativeError {
 /// Redeems an authorization code.
 pub async fn exchange(
     req: &Request,
-    ctx: &RouteContext<()>,
+    ctx: &Ctx,
     tenant: &str,
     form: &Form,
     meta: &Meta,

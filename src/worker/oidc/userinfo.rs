@@ -12,8 +12,9 @@ use super::super::{request, tenant};
 use crate::oidc::userinfo as core;
 use crate::oidc::www_authenticate;
 use crate::token::{Validation, verify};
+use crate::worker::route::Ctx;
 use serde_json::json;
-use worker::{Method, Request, Response, Result, RouteContext};
+use worker::{Method, Request, Response, Result};
 
 fn challenge(status: u16, error: &str, description: &str) -> Result<Response> {
     let resp = Response::from_json(&json!({"error": error, "error_description": description}))?
@@ -30,7 +31,7 @@ fn challenge(status: u16, error: &str, description: &str) -> Result<Response> {
 }
 
 /// The userinfo endpoint.
-pub async fn userinfo(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn userinfo(req: Request, ctx: Ctx) -> Result<Response> {
     if req.method() == Method::Options {
         let resp = Response::empty()?.with_status(204);
         let h = resp.headers();
