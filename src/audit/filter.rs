@@ -37,6 +37,8 @@ pub struct Query {
     pub filter: Filter,
     /// At most this many, newest first.
     pub top: usize,
+    /// Where the previous page stopped (`$skiptoken`).
+    pub skip: Option<super::paging::Position>,
 }
 
 /// Clauses that must all hold.
@@ -75,6 +77,7 @@ impl Query {
         let mut query = Query {
             filter: Filter::default(),
             top: DEFAULT_TOP,
+            skip: None,
         };
         let mut seen: Vec<&str> = Vec::new();
         for (name, value) in params {
@@ -94,6 +97,7 @@ impl Query {
             match name {
                 "$filter" => query.filter = Filter::parse(value)?,
                 "$top" => query.top = parse_top(value)?,
+                "$skiptoken" => query.skip = Some(super::paging::Position::from_token(value)?),
                 "$orderby" => {
                     let words: Vec<&str> = value.split_whitespace().collect();
                     let newest_first = matches!(words.as_slice(), [p, d]
@@ -109,7 +113,7 @@ impl Query {
                     return Err(unsupported(
                         other,
                         format!(
-                            "the query option `{other}` is not supported here; use `$filter` and `$top`"
+                            "the query option `{other}` is not supported here; use `$filter`, `$top` and `$skiptoken`"
                         ),
                     ));
                 }

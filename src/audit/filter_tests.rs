@@ -156,3 +156,30 @@ fn query_reads_top_and_refuses_other_options() {
         );
     }
 }
+
+#[test]
+fn skiptoken_is_read_into_the_query_or_refused() {
+    let position = crate::audit::paging::Position {
+        cursor: Some("kv-cursor".into()),
+        after: "8204999999876-018f0000-0000-7000-8000-000000000000".into(),
+    };
+    let token = position.token();
+    let q = Query::from_params([("$top", "2"), ("$skiptoken", token.as_str())]).unwrap();
+    assert_eq!((q.top, q.skip), (2, Some(position)));
+    assert_eq!(Query::from_params([]).unwrap().skip, None);
+    assert_eq!(
+        Query::from_params([("$skiptoken", "forged")])
+            .unwrap_err()
+            .code,
+        "signIns.skiptoken_invalid"
+    );
+    assert_eq!(
+        Query::from_params([
+            ("$skiptoken", token.as_str()),
+            ("$skiptoken", token.as_str())
+        ])
+        .unwrap_err()
+        .code,
+        "signIns.query_unsupported"
+    );
+}

@@ -134,9 +134,14 @@ pub fn summary_from_metadata(metadata: Option<&Value>) -> Option<SignInSummary> 
     serde_json::from_value(metadata?.clone()).ok()
 }
 
-/// The Graph collection body for records already in order.
-pub fn page(records: Vec<Value>) -> Value {
-    json!({ "@odata.context": CONTEXT, "value": records })
+/// The Graph collection body for records already in order, with `@odata.nextLink` when
+/// more may follow ([`super::paging`]).
+pub fn page(records: Vec<Value>, next_link: Option<String>) -> Value {
+    let mut body = json!({ "@odata.context": CONTEXT, "value": records });
+    if let (Some(link), Some(map)) = (next_link, body.as_object_mut()) {
+        map.insert("@odata.nextLink".into(), Value::String(link));
+    }
+    body
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod datetime;
 pub mod evidence;
 pub mod filter;
 pub mod log;
+pub mod paging;
 pub mod sign_in;
 
 pub use evidence::{AppliedPolicy, AuthStep, SignInEvidence, SignInOutcome, applied_policies};

@@ -236,6 +236,9 @@ pub struct FlowSettings {
     /// SMS caps across flows: per number, user, IP and country calling code, enforced
     /// by the Worker's guard (see [`crate::guard::velocity`]).
     pub sms_velocity: crate::guard::velocity::SmsVelocity,
+    /// Email code caps across flows: per address and IP, enforced by the Worker's guard
+    /// (see [`crate::guard::email_velocity`]).
+    pub email_velocity: crate::guard::email_velocity::EmailVelocity,
     /// SMS protections: region opt-in per app and the CAPTCHA before an SMS.
     pub sms: crate::sms::SmsSettings,
 }
@@ -250,6 +253,7 @@ impl Default for FlowSettings {
             flow_lifetime_seconds: 1800,
             reset_window_seconds: 600,
             sms_velocity: crate::guard::velocity::SmsVelocity::default(),
+            email_velocity: crate::guard::email_velocity::EmailVelocity::default(),
             sms: crate::sms::SmsSettings::default(),
         }
     }
@@ -484,7 +488,11 @@ impl FlowConfig {
                 return Err(FlowError::config(target, reason));
             }
         }
-        if let Some((target, reason)) = s.sms_velocity.problem() {
+        if let Some((target, reason)) = s
+            .sms_velocity
+            .problem()
+            .or_else(|| s.email_velocity.problem())
+        {
             return Err(FlowError::config(target, reason));
         }
         s.sms

@@ -8,7 +8,8 @@
 //! 1. a one-time code is accepted at most once, and evaluated at most `maxAttempts`
 //!    times however many requests race ([`attempts`], one object per flow);
 //! 2. SMS codes respect velocity caps per number, user, IP and country calling code,
-//!    with growing cool-downs ([`velocity`], one object per counter).
+//!    with growing cool-downs ([`velocity`], one object per counter);
+//! 3. email codes likewise, per address and per IP ([`email_velocity`]).
 //!
 //! This module is pure: state structs, `decide` functions, the wire format between the
 //! Worker and the object ([`GuardCall`], [`GuardAnswer`]), the object names and the
@@ -16,6 +17,7 @@
 //! calls [`decide`], stores the result and answers.
 
 pub mod attempts;
+pub mod email_velocity;
 pub mod velocity;
 
 use crate::flow::{CodeKey, FlowCommon, FlowState};
@@ -180,9 +182,22 @@ pub fn counter_object_name(
     dimension: Dimension,
     value: &str,
 ) -> String {
-    let domain = format!("vestibule.guard.v1/{tenant}/{}", dimension.as_str());
+    // SMS counters keep the names they had before email was counted (their state
+    // lives on); email counters get a domain of their own.
+    let domain = match dimension.channel() {
+        "sms" => format!("vestibule.guard.v1/{tenant}/{}", dimension.as_str()),
+        channel => format!(
+            "vestibule.guard.v1/{tenant}/{channel}/{}",
+            dimension.as_str()
+        ),
+    };
     let hash = key.keyed_hash(&domain, value);
-    format!("sms/{tenant}/{}/{}", dimension.as_str(), hex16(&hash))
+    format!(
+        "{}/{tenant}/{}/{}",
+        dimension.channel(),
+        dimension.as_str(),
+        hex16(&hash)
+    )
 }
 
 /// Whether the code behind a granted slot left the flow, i.e. was accepted: the next
@@ -225,18 +240,23 @@ pub fn code_refusal_error(reason: CodeRefusal) -> NativeError {
     }
 }
 
-/// The protocol error for an SMS refused by a velocity cap: `access_denied` with
+/// The protocol error for a code refused by a velocity cap: `access_denied` with
 /// suberror `provider_blocked_by_rep`, the error Entra sends when it will not text a
 /// number for reputation (fraud) reasons (reference §7, §12). MSAL checks exactly this
-/// pair (`isVerificationContactBlocked()`), so apps already tell the user this number
+/// pair (`isVerificationContactBlocked()`), so apps already tell the user this contact
 /// cannot get a code now. `invalid_request` 901001 would say the number is malformed,
 /// and `slow_down` is not a native-auth error. `retry_after` says when to try again.
+///
+/// Email refusals get the same pair: the reference documents it for phones only, but it
+/// is the one answer MSAL has for "this contact is blocked from getting codes", which is
+/// what an inbox being flooded is, and one shape lets apps handle both channels alike.
 pub fn send_refusal_error(dimension: Dimension, retry_after: u64) -> NativeError {
     let what = match dimension {
         Dimension::Number => "this phone number",
         Dimension::User => "this account",
-        Dimension::Ip => "this network address",
+        Dimension::Ip | Dimension::EmailIp => "this network address",
         Dimension::CountryCode => "this country calling code",
+        Dimension::EmailAddress => "this email address",
     };
     NativeError::new(
         "access_denied",
@@ -337,6 +357,18 @@ mod tests {
             n,
             counter_object_name(&key, "t1", Dimension::Number, "+15551234567")
         );
+        // Email counters live apart from SMS ones, even for the same IP.
+        let email_ip = counter_object_name(&key, "t1", Dimension::EmailIp, "203.0.113.9");
+        assert!(email_ip.starts_with("email/t1/ip/"), "{email_ip}");
+        assert_ne!(
+            email_ip,
+            counter_object_name(&key, "t1", Dimension::Ip, "203.0.113.9")
+        );
+        let address = counter_object_name(&key, "t1", Dimension::EmailAddress, "a@b.example");
+        assert!(
+            address.starts_with("email/t1/address/") && !address.contains("b.example"),
+            "{address}"
+        );
         let other = CodeKey::new(vec![4u8; 32]).unwrap();
         assert_ne!(
             n,
@@ -411,6 +443,20 @@ mod tests {
         );
         assert!(
             s.description.contains("this phone number") && s.description.contains("42 seconds")
+        );
+        let e = send_refusal_error(Dimension::EmailAddress, 59);
+        assert_eq!(
+            (e.error, e.suberror),
+            ("access_denied", Some("provider_blocked_by_rep"))
+        );
+        assert!(
+            e.description.contains("this email address") && e.description.contains("59 seconds"),
+            "{}",
+            e.description
+        );
+        assert_eq!(
+            e.extra.as_ref().and_then(|x| x.get("retry_after")),
+            Some(&serde_json::Value::from(59u64))
         );
         assert_eq!(unavailable_error().status, 500);
         assert_eq!(unavailable_error().error, "server_error");

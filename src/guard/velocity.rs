@@ -222,6 +222,10 @@ pub enum Dimension {
     Ip,
     /// The number's country calling code.
     CountryCode,
+    /// The destination email address ([`super::email_velocity`]).
+    EmailAddress,
+    /// The client IP address, counting email codes (apart from SMS: other limits).
+    EmailIp,
 }
 
 impl Dimension {
@@ -232,6 +236,16 @@ impl Dimension {
             Dimension::User => "user",
             Dimension::Ip => "ip",
             Dimension::CountryCode => "cc",
+            Dimension::EmailAddress => "address",
+            Dimension::EmailIp => "ip",
+        }
+    }
+
+    /// The channel it counts, the first part of its object's name: `sms` or `email`.
+    pub fn channel(self) -> &'static str {
+        match self {
+            Dimension::EmailAddress | Dimension::EmailIp => "email",
+            Dimension::Number | Dimension::User | Dimension::Ip | Dimension::CountryCode => "sms",
         }
     }
 }
@@ -249,7 +263,7 @@ pub struct SendCheck {
 }
 
 /// The checks for the SMS codes among `effects`, narrowest dimension first. Email codes
-/// are not counted here (email costs nothing per message; the per-flow caps hold).
+/// have their own counters ([`super::email_velocity::email_checks`]).
 pub fn sms_checks(
     effects: &[Effect],
     settings: &SmsVelocity,

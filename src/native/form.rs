@@ -18,8 +18,10 @@ pub struct Form {
 }
 
 impl Form {
-    /// Parses a body. Invalid percent-escapes and non-UTF-8 bytes decode lossily (as
-    /// browsers do); the values are then checked where they are used.
+    /// Parses a body. `+` is a space and `%XX` a byte; an invalid escape (`%zz`) stays as
+    /// written, as browsers do. A name or value whose bytes are not UTF-8 (raw, or
+    /// escaped like `%ff`) is refused rather than decoded lossily: a username or code
+    /// with replacement characters would be checked as something the client never sent.
     pub fn parse(body: &[u8]) -> Result<Form, NativeError> {
         if body.len() > MAX_FORM_BODY {
             return Err(NativeError::invalid_request(format!(
@@ -27,14 +29,30 @@ impl Form {
             )));
         }
         let mut pairs: Vec<(String, String)> = Vec::new();
-        for (name, value) in form_urlencoded::parse(body) {
-            if pairs.iter().any(|(n, _)| n == name.as_ref()) {
+        for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|b| *b == b'=') {
+                Some(at) => (
+                    pair.get(..at).unwrap_or_default(),
+                    pair.get(at + 1..).unwrap_or_default(),
+                ),
+                None => (pair, &[][..]),
+            };
+            let name = decode(name).ok_or_else(|| {
+                NativeError::invalid_request("a parameter name in the body is not valid utf-8")
+            })?;
+            let value = decode(value).ok_or_else(|| {
+                NativeError::invalid_request(format!(
+                    "the value of `{}` is not valid utf-8; send the form as utf-8, percent-encoded",
+                    name.chars().take(40).collect::<String>()
+                ))
+            })?;
+            if pairs.iter().any(|(n, _)| *n == name) {
                 return Err(NativeError::invalid_request(format!(
                     "the parameter `{}` appears more than once",
                     name.chars().take(40).collect::<String>()
                 )));
             }
-            pairs.push((name.into_owned(), value.into_owned()));
+            pairs.push((name, value));
         }
         Ok(Form { pairs })
     }
@@ -54,6 +72,39 @@ impl Form {
         self.get(name).ok_or_else(|| NativeError::missing(name))
     }
 }
+
+/// One name or value: `+` as a space, then percent-decoded, then UTF-8 or nothing.
+fn decode(raw: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    String::from_utf8(bytes).ok()
+}
+
+/// Checks a request's `Content-Type` for a form body: the media type must be exactly
+/// `application/x-www-form-urlencoded` (any case, RFC 9110 §8.3.1), parameters such as
+/// `; charset=utf-8` allowed (MSAL's refresh sends one). A prefix match would take
+/// `application/x-www-form-urlencodedXYZ` for a form.
+pub fn check_content_type(value: Option<&str>) -> Result<(), NativeError> {
+    let media_type = value
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim_matches([' ', '\t']);
+    if media_type.eq_ignore_ascii_case(CONTENT_TYPE) {
+        Ok(())
+    } else {
+        Err(NativeError::invalid_request(format!(
+            "send the body as `{CONTENT_TYPE}`"
+        )))
+    }
+}
+
+/// The one media type a form body is accepted as.
+pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 #[cfg(test)]
 mod tests {
@@ -83,9 +134,67 @@ mod tests {
         assert!(Form::parse(b"oob=1&oob=2").is_err());
         assert!(Form::parse(&vec![b'a'; MAX_FORM_BODY + 1]).is_err());
         assert!(Form::parse(b"").is_ok());
-        // Lossy decoding, never a panic.
-        let f = Form::parse(b"x=%ff%fe&y=%zz").unwrap();
-        assert!(f.get("x").is_some());
-        assert_eq!(f.get("y"), Some("%zz"));
+        // An invalid escape stays as written.
+        assert_eq!(Form::parse(b"y=%zz").unwrap().get("y"), Some("%zz"));
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused_by_name() {
+        for body in [
+            &b"username=j%FCrgen"[..],
+            b"username=j\xfcrgen",
+            b"x=%ff%fe",
+        ] {
+            let err = Form::parse(body).unwrap_err();
+            assert_eq!(err.error, "invalid_request");
+            assert!(
+                err.description.contains("is not valid utf-8"),
+                "{}",
+                err.description
+            );
+        }
+        let err = Form::parse(b"username=j%FCrgen").unwrap_err();
+        assert!(
+            err.description.contains("`username`"),
+            "{}",
+            err.description
+        );
+        let err = Form::parse(b"a%ff=1").unwrap_err();
+        assert!(
+            err.description.contains("parameter name"),
+            "{}",
+            err.description
+        );
+        // UTF-8, raw or escaped, is read as such.
+        let f = Form::parse("a=j%C3%BCrgen&b=jürgen&c&d=x=y".as_bytes()).unwrap();
+        assert_eq!(f.get("a"), Some("jürgen"));
+        assert_eq!(f.get("b"), Some("jürgen"));
+        assert_eq!(f.get("c"), None);
+        assert_eq!(f.get("d"), Some("x=y"));
+    }
+
+    #[test]
+    fn content_type_is_the_form_media_type_exactly() {
+        for ok in [
+            "application/x-www-form-urlencoded",
+            "APPLICATION/X-WWW-FORM-URLENCODED; CHARSET=UTF-8",
+            "application/x-www-form-urlencoded;charset=utf-8",
+            " application/x-www-form-urlencoded ; charset=utf-8",
+        ] {
+            assert!(check_content_type(Some(ok)).is_ok(), "{ok}");
+        }
+        for bad in [
+            None,
+            Some(""),
+            Some("application/x-www-form-urlencodedXYZ"),
+            Some("application/x-www-form-urlencoded-x; charset=utf-8"),
+            Some("application/json"),
+            Some("text/plain; application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+        ] {
+            let err = check_content_type(bad).unwrap_err();
+            assert_eq!((err.status, err.error), (400, "invalid_request"), "{bad:?}");
+            assert!(err.description.contains(CONTENT_TYPE));
+        }
     }
 }

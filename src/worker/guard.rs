@@ -11,11 +11,12 @@
 //! with the number of flows.
 //!
 //! Without the `GUARD` binding (a misconfigured deployment) every guarded operation
-//! fails closed with `server_error`: no code is evaluated and no SMS is sent.
+//! fails closed with `server_error`: no code is sent (SMS or email) or evaluated.
 
 use super::native::Fail;
 use crate::flow::{CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCode};
 use crate::guard::attempts::CodeVerdict;
+use crate::guard::email_velocity::email_checks;
 use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
 use crate::guard::{
     GuardAnswer, GuardCall, GuardOp, GuardState, code_refusal_error, counter_object_name,
@@ -36,7 +37,7 @@ const BINDING: &str = "GUARD";
 /// The one row an object keeps.
 const STATE_KEY: &str = "state";
 
-/// One guard object: a flow's code attempts, or one SMS velocity counter.
+/// One guard object: a flow's code attempts, or one SMS or email velocity counter.
 #[durable_object(alarm)]
 pub struct Guard {
     state: State,
@@ -220,7 +221,7 @@ impl Client {
 
     /// Runs one flow step under the guard, for native auth and the hosted pages alike:
     /// a slot before a code is evaluated; after the step, the accepted code is consumed
-    /// once and SMS sends are counted, before anything is applied or stored. The outer
+    /// once and SMS and email sends are counted, before anything is applied or stored. The outer
     /// error is the guard's refusal (or its failure); the inner one is the flow's.
     pub async fn step(
         &self,
@@ -271,7 +272,8 @@ impl Client {
     }
 
     /// After a step ran and before anything is applied or stored: consume an accepted
-    /// code (only one request gets past this), then count the SMS codes it would send.
+    /// code (only one request gets past this), then count the SMS and email codes it
+    /// would send.
     #[allow(
         clippy::too_many_arguments,
         reason = "the pieces of one step, passed apart so step.rs needs no guard types"
@@ -292,7 +294,8 @@ impl Client {
             self.commit(&slot, now).await?;
         }
         let user = next.and_then(|s| s.common().user_id.as_deref());
-        let checks = sms_checks(effects, &settings.sms_velocity, user, self.ip());
+        let mut checks = sms_checks(effects, &settings.sms_velocity, user, self.ip());
+        checks.extend(email_checks(effects, &settings.email_velocity, self.ip()));
         self.check_sends(key, tenant, checks, now).await
     }
 

@@ -16,6 +16,7 @@
 //!   goes out. Availability of sign-in wins over completeness of the log.
 
 use super::reply;
+use crate::audit::paging::{self, Position};
 use crate::audit::{Query, SignInSummary, log, sign_in};
 use crate::error::ErrorBody;
 use crate::flow::AuditEvent;
@@ -113,7 +114,9 @@ async fn load(kv: &KvStore, key: &str) -> Result<Option<Value>> {
 
 /// Scans keys newest first, filtering on their list metadata, until `$top` records
 /// matched, the filter's lower time bound was passed, the log ended or
-/// [`log::MAX_SCANNED`] keys were seen; then reads the matching records.
+/// [`log::MAX_SCANNED`] keys were seen; then reads the matching records. A `$skiptoken`
+/// resumes after the key the previous page stopped at; a page that stopped with keys left
+/// links to the next one ([`paging`] decides both).
 async fn list(req: &Request, kv: &KvStore, tenant: &str) -> Result<Response> {
     let url = req.url()?;
     let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
@@ -121,17 +124,46 @@ async fn list(req: &Request, kv: &KvStore, tenant: &str) -> Result<Response> {
         Ok(q) => q,
         Err(e) => return reply::error(400, e),
     };
+    let prefix = log::prefix(tenant);
     let mut wanted: Vec<(String, Option<Value>)> = Vec::new();
-    let mut cursor: Option<String> = None;
+    // The cursor that lists the current page (none: the first), and the next one.
+    let mut page_cursor = query.skip.as_ref().and_then(|p| p.cursor.clone());
+    let mut cursor = page_cursor.clone();
     let mut scanned = 0usize;
+    let mut stopped: Option<Position> = None;
+    let mut first = true;
     'scan: loop {
-        let mut page = kv.list().prefix(log::prefix(tenant)).limit(1000);
+        let mut list = kv.list().prefix(prefix.clone()).limit(1000);
         if let Some(c) = cursor.take() {
-            page = page.cursor(c);
+            list = list.cursor(c);
         }
-        let page = page.execute().await?;
-        for key in page.keys {
+        let page = match list.execute().await {
+            Ok(page) => page,
+            // KV refuses a cursor it did not issue: the caller's token, not our fault.
+            Err(_) if first && page_cursor.is_some() => {
+                return reply::error(400, paging::invalid_token());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        first = false;
+        let (len, complete) = (page.keys.len(), page.list_complete);
+        // A page that stops on this list page's last key resumes on the next one.
+        let next_cursor = page.cursor.clone().filter(|_| !complete);
+        for (index, key) in page.keys.into_iter().enumerate() {
+            let Some(suffix) = key.name.strip_prefix(&prefix) else {
+                continue;
+            };
+            if query.skip.as_ref().is_some_and(|p| p.covers(suffix)) {
+                continue;
+            }
             scanned = scanned.saturating_add(1);
+            let position = Position {
+                cursor: match &next_cursor {
+                    Some(next) if index.saturating_add(1) == len => Some(next.clone()),
+                    _ => page_cursor.clone(),
+                },
+                after: suffix.to_string(),
+            };
             // Without usable metadata, the record itself is read to be filtered.
             let (summary, record) = match log::summary_from_metadata(key.metadata.as_ref()) {
                 Some(s) => (Some(s), None),
@@ -141,26 +173,37 @@ async fn list(req: &Request, kv: &KvStore, tenant: &str) -> Result<Response> {
                     (summary, record)
                 }
             };
+            let mut full = false;
             if let Some(summary) = summary {
                 if query.filter.too_old(summary.at) {
                     break 'scan;
                 }
                 if query.filter.matches(&summary) {
                     wanted.push((key.name, record));
-                    if wanted.len() >= query.top {
-                        break 'scan;
-                    }
+                    full = wanted.len() >= query.top;
                 }
             }
-            if scanned >= log::MAX_SCANNED {
+            if full || scanned >= log::MAX_SCANNED {
+                stopped = paging::more_after(index, len, complete).then_some(position);
                 break 'scan;
             }
         }
-        match page.cursor {
-            Some(c) if !page.list_complete => cursor = Some(c),
-            _ => break,
+        match next_cursor {
+            Some(c) => {
+                page_cursor = Some(c.clone());
+                cursor = Some(c);
+            }
+            None => break,
         }
     }
+    let next_link = match stopped {
+        Some(position) => {
+            let mut base = url.clone();
+            base.set_query(None);
+            Some(paging::next_link(base.as_str(), &pairs, &position))
+        }
+        None => None,
+    };
     let mut records = Vec::with_capacity(wanted.len());
     for (key, record) in wanted {
         let record = match record {
@@ -170,5 +213,5 @@ async fn list(req: &Request, kv: &KvStore, tenant: &str) -> Result<Response> {
         // Gone between the list and the read (expired): leave it out.
         records.extend(record);
     }
-    Response::from_json(&log::page(records))
+    Response::from_json(&log::page(records, next_link))
 }

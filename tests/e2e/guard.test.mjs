@@ -1,6 +1,7 @@
 // The Durable Object guard against the Worker in workerd: a one-time code is accepted at
 // most once and evaluated at most maxAttempts (5) times however many requests race on one
-// continuation token, and SMS velocity caps refuse a pumped number but not another one.
+// continuation token, and SMS and email velocity caps refuse a pumped number or a bombed
+// inbox but not another one.
 //
 // "Evaluated" and "refused by the guard" are told apart by the error each answer carries:
 // the flow's own code errors (and the guard's commit refusal, which comes after the code
@@ -160,17 +161,57 @@ test("SMS velocity: repeated codes to one number hit the cap with a clear error;
   assert.equal(b.body.challenge_channel, "sms");
 });
 
-test("without the GUARD binding a code is never evaluated: server_error, fail closed", async () => {
+/** A new sign-up flow for `email` up to its code: the challenge answer. */
+async function signUpChallenge(email) {
+  const r = await post(worker, "plain", "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return post(worker, "plain", "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+}
+
+test("email velocity: codes to one address across new flows hit the cap with retry_after; another address is unaffected", async () => {
+  await fresh();
+  const victim = "bombed@example.com";
+  const answers = [];
+  // Six new flows, each asking for a code (case varies: the same inbox). The per-flow
+  // resend wait never applies; only the guard's per-address counter can refuse.
+  for (const to of [victim, victim, "Bombed@Example.com", victim, victim, "BOMBED@example.com"]) answers.push(await signUpChallenge(to));
+  assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 200, 200, 400], JSON.stringify(answers.map((r) => r.body)));
+  const refused = answers[5].body;
+  console.log(`email velocity refusal: ${refused.error}/${refused.suberror} retry_after=${refused.retry_after}`);
+  assert.equal(refused.error, "access_denied");
+  assert.equal(refused.suberror, "provider_blocked_by_rep");
+  assert.match(refused.error_description, /too many codes were sent to this email address recently; try again in \d+ seconds/);
+  assert.ok(refused.retry_after > 0 && refused.retry_after <= 60, String(refused.retry_after));
+  assert.equal(refused.continuation_token, undefined);
+  // The refused send reached nobody: the outbox holds the five codes that went out.
+  const outbox = await (await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent(victim)}`)).json();
+  assert.equal(outbox.messages.length, 5, JSON.stringify(outbox.messages.length));
+  // Asking again right away is still refused, and the wait did not grow (a refusal
+  // changes nothing).
+  const again = await signUpChallenge(victim);
+  assert.equal(again.body.suberror, "provider_blocked_by_rep", JSON.stringify(again.body));
+  assert.ok(again.body.retry_after <= refused.retry_after, JSON.stringify(again.body));
+  // Another address, same network address: its code goes out.
+  const other = await signUpChallenge("neighbour@example.com");
+  assert.equal(other.status, 200, JSON.stringify(other.body));
+  assert.equal(other.body.challenge_type, "oob");
+  assert.match(await latestCode(worker, "neighbour@example.com"), /^\d+$/);
+});
+
+test("without the GUARD binding no code is sent (so none can be evaluated): server_error, fail closed", async () => {
   await worker?.stop();
   worker = await startWorker({ config: "tests/fixtures/no-guard/wrangler.toml", vars: { ...nativeVars(), DEV_ROUTES: "on" } });
   await new Promise((ok) => setTimeout(ok, 5000));
-  const { token, code } = await signUpToCode("plain", "no-guard@example.com");
-  for (const oob of [code, "00000000"]) {
-    const r = await post(worker, "plain", "signup/v1.0/continue", { continuation_token: token, grant_type: "oob", oob });
-    assert.equal(r.status, 500, JSON.stringify(r.body));
-    assert.equal(r.body.error, "server_error");
-    assert.match(r.body.error_description, /attempt guard is not available/);
-  }
+  // Every email code is counted by the guard before it goes out (email velocity), so a
+  // deployment without it refuses to send one, as it already refused SMS and code checks.
+  const email = "no-guard@example.com";
+  const r = await signUpChallenge(email);
+  assert.equal(r.status, 500, JSON.stringify(r.body));
+  assert.equal(r.body.error, "server_error");
+  assert.match(r.body.error_description, /attempt guard is not available/);
+  assert.equal(r.body.continuation_token, undefined);
+  const outbox = await (await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent(email)}`)).json();
+  assert.equal(outbox.messages.length, 0, JSON.stringify(outbox));
   // The operator sees why in the log (it arrives a moment after the answer).
   for (let i = 0; i < 50 && !/GUARD binding is missing/.test(worker.output()); i++) await new Promise((ok) => setTimeout(ok, 100));
   assert.match(worker.output(), /GUARD binding is missing; failing closed/);

@@ -7,7 +7,7 @@
 //
 // Entry format (see tests/corpus/http/README.md):
 //   { "name", "method"?, "path", "headers"?, one of "form" | "body" | "bodyBase64" | "json",
-//     "expect": { "status", "error"?, "errorCodes"?, "suberror"?, "code"?, "platform"?, "empty"?,
+//     "expect": { "status", "error"?, "errorCodes"?, "suberror"?, "description"?, "code"?, "platform"?, "empty"?,
 //                 "html"?, "message"?, "redirect"?, "fragment"?, "state"?, "bearer"? } }
 // `form` is an object or a list of [name, value] pairs (for duplicates); strings may hold
 // `{{placeholders}}` (see `fill`).
@@ -158,6 +158,7 @@ export function check(entry, res) {
   if (want.code !== undefined) assert.equal(body.error?.code, want.code, `error.code: ${where}`);
   if (want.errorCodes !== undefined) assert.deepEqual(body.error_codes, want.errorCodes, `error_codes: ${where}`);
   if (want.suberror !== undefined) assert.equal(body.suberror, want.suberror, `suberror: ${where}`);
+  if (want.description !== undefined) assert.ok(String(body.error_description).includes(want.description), `error_description \`${body.error_description}\` lacks \`${want.description}\`: ${where}`);
   return body;
 }
 

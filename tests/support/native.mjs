@@ -110,6 +110,13 @@ function digitRuns(line) {
   return (line.match(/\d(?:[\s().\/-]{0,2}\d)*/g) ?? []).map((r) => r.replace(/\D/g, ""));
 }
 
+/** `settings.emailVelocity` for tests that send many codes to one address or from one
+ * IP on purpose (fixtures, not abuse): caps far above what they send. */
+export const ROOMY_EMAIL_VELOCITY = {
+  address: { burst: 200, windowSeconds: 600, cooldownsSeconds: [1], quietSeconds: 600 },
+  ip: { burst: 200, windowSeconds: 600, cooldownsSeconds: [1], quietSeconds: 600 },
+};
+
 /** A flow configuration like the built-in one (src/native/defaults.rs), with `settings`
  * replaced, for `PUT /_dev/native/:tenant/flow-config`. */
 export function flowConfig({ settings }) {

@@ -3,7 +3,7 @@
 
 use super::Fail;
 use crate::flow::ClientFacts;
-use crate::native::form::MAX_FORM_BODY;
+use crate::native::form::{MAX_FORM_BODY, check_content_type};
 use crate::native::{Meta, NativeError, NativeResponse};
 use crate::pii::Pii;
 use crate::worker::request;
@@ -36,22 +36,11 @@ pub fn meta(req: &Request) -> Result<Meta> {
     })
 }
 
-/// The form body, refused unless it is `application/x-www-form-urlencoded` (MSAL's
-/// refresh adds `;charset=utf-8`) and small.
+/// The form body, refused unless its media type is `application/x-www-form-urlencoded`
+/// ([`check_content_type`] decides; MSAL's refresh adds `;charset=utf-8`) and small.
 pub async fn form_body(req: &mut Request) -> std::result::Result<Vec<u8>, Fail> {
-    let content_type = req
-        .headers()
-        .get("content-type")
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if !content_type.starts_with("application/x-www-form-urlencoded") {
-        return Err(NativeError::invalid_request(
-            "send the body as `application/x-www-form-urlencoded`",
-        )
-        .into());
-    }
+    let content_type = req.headers().get("content-type").ok().flatten();
+    check_content_type(content_type.as_deref())?;
     let bytes = req.bytes().await?;
     if bytes.len() > MAX_FORM_BODY {
         return Err(NativeError::invalid_request(format!(

@@ -47,7 +47,15 @@ pub async fn authorize(mut req: Request, ctx: Ctx) -> Result<Response> {
     let query = match req.method() {
         Method::Get => req.url()?.query().unwrap_or_default().to_string(),
         Method::Post => match http::form_body(&mut req).await {
-            Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+            Ok(body) => match String::from_utf8(body) {
+                Ok(text) => text,
+                Err(_) => {
+                    return pages::error(
+                        400,
+                        "the authorization request could not be read: the form is not valid utf-8",
+                    );
+                }
+            },
             Err(_) => return pages::error(400, "the authorization request could not be read"),
         },
         _ => return super::super::reply::method_not_allowed(),
@@ -184,8 +192,14 @@ pub async fn interaction(mut req: Request, ctx: Ctx) -> Result<Response> {
     let Ok(body) = http::form_body(&mut req).await else {
         return pages::error(400, "the form could not be read");
     };
-    let Ok(form) = Form::parse(&body) else {
-        return pages::error(400, "the form could not be read");
+    let form = match Form::parse(&body) {
+        Ok(form) => form,
+        Err(e) => {
+            return pages::error(
+                400,
+                &format!("the form could not be read: {}", e.description),
+            );
+        }
     };
     let kv = ctx.kv("KV")?;
     let now = request::now();
