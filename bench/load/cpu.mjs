@@ -94,7 +94,7 @@ const ctOf = (r, what) => {
 };
 
 async function main() {
-  const worker = await startWorker({ vars: nativeVars(), timeoutMs: 120_000 });
+  const worker = await startWorker({ vars: nativeVars(), timeoutMs: 120_000, inspector: true });
   const results = {};
   const profiler = await IsolateProfiler.connect(worker.inspectorPort);
   if (opts.profiles) mkdirSync(opts.profiles, { recursive: true });

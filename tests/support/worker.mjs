@@ -22,19 +22,34 @@ export function freePort() {
 }
 
 /**
- * @param {{vars?: Record<string,string>, timeoutMs?: number, config?: string, healthPath?: string}} [opts]
- * @returns {Promise<{url: string, stop: () => Promise<void>, output: () => string, pid: number, inspectorPort: number}>}
+ * @param {{vars?: Record<string,string>, timeoutMs?: number, config?: string, healthPath?: string, inspector?: boolean}} [opts]
+ * @returns {Promise<{url: string, stop: () => Promise<void>, output: () => string, pid: number, inspectorPort?: number}>}
  * `pid` is wrangler's, the leader of the process group that also holds workerd.
- * `inspectorPort` is wrangler's Chrome DevTools Protocol proxy to the Worker's isolate
- * (bench/load/cpu.mjs profiles through it).
+ * `inspectorPort` (with `inspector: true`) is wrangler's Chrome DevTools Protocol proxy to
+ * the Worker's isolate (bench/load/cpu.mjs profiles through it).
+ *
+ * A free port found here can be taken by another process before wrangler binds it (another
+ * test run on the machine, say), so a start that fails with "Address already in use" is
+ * tried again on new ports, up to three times.
  */
 export async function startWorker(opts = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/.test(String(e?.message))) throw e;
+    }
+  }
+}
+
+async function startOnce(opts) {
   const port = await freePort();
-  const inspector = await freePort();
+  const inspector = opts.inspector ? await freePort() : undefined;
   const state = mkdtempSync(join(tmpdir(), "vestibule-kv-"));
   const vars = opts.config ? { ...(opts.vars ?? {}) } : { DEV_ROUTES: "on", ...(opts.vars ?? {}) };
   const args = [
-    "dev", ...(opts.config ? ["--config", opts.config] : []), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--inspector-ip", "127.0.0.1",
+    "dev", ...(opts.config ? ["--config", opts.config] : []), "--ip", "127.0.0.1", "--port", String(port),
+    ...(inspector ? ["--inspector-port", String(inspector)] : []), "--inspector-ip", "127.0.0.1",
     "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "info",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
