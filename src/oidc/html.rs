@@ -400,11 +400,7 @@ pub fn render_signed_out(notice: Option<&str>) -> String {
     head(&mut out, title);
     let _ = write!(out, "<h1>{title}</h1>");
     if let Some(notice) = notice {
-        let _ = write!(
-            out,
-            "<p id=\"error\" role=\"alert\">{}</p>",
-            escape(notice)
-        );
+        let _ = write!(out, "<p id=\"error\" role=\"alert\">{}</p>", escape(notice));
     }
     out.push_str("<p>You are no longer signed in on this device. You can close this window, or go back to the application and sign in again.</p>");
     tail(&mut out);

@@ -64,9 +64,7 @@ pub fn parse(query: &str) -> Result<LogoutRequest, String> {
     let get = |name: &str| params.get(name).map(str::to_string);
     let state = get("state");
     if state.as_ref().is_some_and(|s| s.len() > MAX_ECHO_LEN) {
-        return Err(format!(
-            "`state` is longer than {MAX_ECHO_LEN} characters"
-        ));
+        return Err(format!("`state` is longer than {MAX_ECHO_LEN} characters"));
     }
     Ok(LogoutRequest {
         id_token_hint: get("id_token_hint"),
@@ -134,7 +132,8 @@ pub struct Decision {
     pub revoke_family: Option<String>,
 }
 
-const NOT_VERIFIED: &str = "the sign-out request could not be verified, so you were not sent back to the application";
+const NOT_VERIFIED: &str =
+    "the sign-out request could not be verified, so you were not sent back to the application";
 
 /// Decides where the browser goes. `client` is the registration [`client_id`] named, if
 /// any exists.
@@ -261,7 +260,11 @@ mod tests {
         assert_eq!(r.post_logout_redirect_uri.as_deref(), Some("https://a/b"));
         assert_eq!(r.state.as_deref(), Some("s"));
         assert_eq!(parse("").unwrap(), LogoutRequest::default());
-        assert_eq!(parse("state=").unwrap().state, None, "empty counts as absent");
+        assert_eq!(
+            parse("state=").unwrap().state,
+            None,
+            "empty counts as absent"
+        );
         assert_eq!(
             parse("state=a&state=b").unwrap_err(),
             "the parameter `state` appears more than once"
@@ -281,7 +284,11 @@ mod tests {
     fn a_valid_hint_is_accepted_even_when_expired() {
         let keys = ring(1);
         let now = Timestamp(10_000);
-        let fresh = request(Some(id_token(&keys, "shop", 20_000, Some("f1"))), None, None);
+        let fresh = request(
+            Some(id_token(&keys, "shop", 20_000, Some("f1"))),
+            None,
+            None,
+        );
         let Hint::Valid(c) = check_hint(&fresh, &keys, ISS, now) else {
             panic!("a fresh hint is valid");
         };
@@ -291,7 +298,10 @@ mod tests {
             check_hint(&expired, &keys, ISS, now),
             Hint::Valid(_)
         ));
-        assert_eq!(check_hint(&request(None, None, None), &keys, ISS, now), Hint::Absent);
+        assert_eq!(
+            check_hint(&request(None, None, None), &keys, ISS, now),
+            Hint::Absent
+        );
     }
 
     #[test]
@@ -312,12 +322,24 @@ mod tests {
         let mut access = Claims::new(ISS, "user-1", "shop", Timestamp(1000), Timestamp(20_000));
         access.scp = Some("openid profile".into());
         let at = issue(&keys, &access).unwrap().expose().clone();
-        assert_eq!(check_hint(&request(Some(at), None, None), &keys, ISS, now), Hint::Invalid);
-        let typed = issue_typed(&keys, &access, TokenType::AccessToken).unwrap().expose().clone();
-        assert_eq!(check_hint(&request(Some(typed), None, None), &keys, ISS, now), Hint::Invalid);
+        assert_eq!(
+            check_hint(&request(Some(at), None, None), &keys, ISS, now),
+            Hint::Invalid
+        );
+        let typed = issue_typed(&keys, &access, TokenType::AccessToken)
+            .unwrap()
+            .expose()
+            .clone();
+        assert_eq!(
+            check_hint(&request(Some(typed), None, None), &keys, ISS, now),
+            Hint::Invalid
+        );
         // An expired token that is also forged stays invalid.
         let old_forged = request(Some(id_token(&ring(2), "shop", 1100, None)), None, None);
-        assert_eq!(check_hint(&old_forged, &keys, ISS, Timestamp(9999)), Hint::Invalid);
+        assert_eq!(
+            check_hint(&old_forged, &keys, ISS, Timestamp(9999)),
+            Hint::Invalid
+        );
     }
 
     fn valid(aud: &str, sid: Option<&str>) -> Hint {
@@ -342,7 +364,10 @@ mod tests {
         let mut r = request(None, Some("shop"), Some("https://shop.example.com/bye?x=1"));
         r.state = None;
         let d = decide(&r, &Hint::Absent, Some(&shop()));
-        assert_eq!(d.redirect.as_deref(), Some("https://shop.example.com/bye?x=1"));
+        assert_eq!(
+            d.redirect.as_deref(),
+            Some("https://shop.example.com/bye?x=1")
+        );
         assert_eq!(d.revoke_family, None, "nothing to revoke without a hint");
     }
 
@@ -370,8 +395,17 @@ mod tests {
             let r = request(None, Some("shop"), Some(uri));
             let d = decide(&r, &valid("shop", Some("fam")), Some(&shop()));
             assert_eq!(d.redirect, None, "{uri}");
-            assert!(d.notice.as_deref().unwrap().contains("not a registered address of Shop"));
-            assert_eq!(d.revoke_family.as_deref(), Some("fam"), "the logout itself stands");
+            assert!(
+                d.notice
+                    .as_deref()
+                    .unwrap()
+                    .contains("not a registered address of Shop")
+            );
+            assert_eq!(
+                d.revoke_family.as_deref(),
+                Some("fam"),
+                "the logout itself stands"
+            );
         }
     }
 
@@ -388,7 +422,11 @@ mod tests {
     #[test]
     fn an_invalid_hint_or_a_client_id_mismatch_refuses_the_redirect() {
         let uri = Some("https://shop.example.com/cb");
-        let d = decide(&request(None, Some("shop"), uri), &Hint::Invalid, Some(&shop()));
+        let d = decide(
+            &request(None, Some("shop"), uri),
+            &Hint::Invalid,
+            Some(&shop()),
+        );
         assert_eq!((d.redirect, d.revoke_family), (None, None));
         assert_eq!(d.notice.as_deref(), Some(NOT_VERIFIED));
         let d = decide(
@@ -402,7 +440,11 @@ mod tests {
 
     #[test]
     fn no_redirect_uri_shows_the_page_without_a_notice() {
-        let d = decide(&request(None, None, None), &valid("shop", Some("")), Some(&shop()));
+        let d = decide(
+            &request(None, None, None),
+            &valid("shop", Some("")),
+            Some(&shop()),
+        );
         assert_eq!(
             d,
             Decision {

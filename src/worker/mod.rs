@@ -48,6 +48,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .on_async("/:tenant/oauth2/v2.0/authorize", oidc::authorize)
         .post_async("/:tenant/oidc/interaction", oidc::interaction)
         .on_async("/:tenant/oidc/userinfo", oidc::userinfo)
+        .on_async("/:tenant/oauth2/v2.0/logout", oidc::logout)
         .on_async("/:tenant/oauth2/v2.0/:op", native::handle)
         .on_async("/:tenant/signup/v1.0/:op", native::handle)
         .on_async("/:tenant/resetpassword/v1.0/:op", native::handle)

@@ -130,7 +130,7 @@ pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> Result<Respon
 }
 
 /// The KV key of a single sign-on session.
-fn sso_key(tenant: &str, lookup: &str) -> String {
+pub(super) fn sso_key(tenant: &str, lookup: &str) -> String {
     format!("oidc/{tenant}/sso/{lookup}")
 }
 
