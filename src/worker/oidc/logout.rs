@@ -3,6 +3,13 @@
 //! hinted session family, and either sends the browser back to the application or shows
 //! the "You are signed out" page. What is accepted is decided by
 //! [`crate::oidc::logout`]; this module only reads the request, KV and the keyring.
+//!
+//! The KV delete is seen at once where it was made, and at other edge locations within
+//! KV's propagation delay (up to about 60 s): the cookie is cleared in the same answer, so
+//! the browser itself never presents it again, but a copy of the cookie could resume the
+//! session elsewhere for that long. The session cookie is `SameSite=Lax`, so another site
+//! cannot log the person out with an embedded request; a top-level navigation can, as the
+//! protocol intends.
 
 use super::super::native::kv::Store;
 use super::super::native::{http, setup};
