@@ -391,6 +391,22 @@ pub fn render_error(title: &str, message: &str) -> String {
     out
 }
 
+/// The page after a sign-out that does not go back to the application (RP-Initiated
+/// Logout, [`super::logout`]): the person learns they are signed out and, when the
+/// application's return address was refused, why they stay here.
+pub fn render_signed_out(notice: Option<&str>) -> String {
+    let title = "You are signed out";
+    let mut out = String::with_capacity(1024);
+    head(&mut out, title);
+    let _ = write!(out, "<h1>{title}</h1>");
+    if let Some(notice) = notice {
+        let _ = write!(out, "<p id=\"error\" role=\"alert\">{}</p>", escape(notice));
+    }
+    out.push_str("<p>You are no longer signed in on this device. You can close this window, or go back to the application and sign in again.</p>");
+    tail(&mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,5 +517,16 @@ mod tests {
             assert!(!csp.contains("script-src"), "{csp}");
             assert!(!render(&view(&page, None)).contains("<script"));
         }
+    }
+
+    #[test]
+    fn the_signed_out_page_escapes_its_notice_and_runs_no_script() {
+        let plain = render_signed_out(None);
+        assert!(plain.contains("<h1>You are signed out</h1>"));
+        assert!(!plain.contains("role=\"alert\""));
+        let html = render_signed_out(Some("`<script>alert(1)</script>` is not registered"));
+        assert!(html.contains("role=\"alert\""));
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;"));
     }
 }

@@ -11,7 +11,8 @@
 //! - [`hosted`] / [`html`] / [`interaction`] / [`captcha`]: the sign-up, sign-in and MFA
 //!   pages (with the CAPTCHA before a text message when fraud is suspected), driving
 //!   the flow engine ([`crate::flow::step`]).
-//! - [`sso`]: the browser's single sign-on session (`prompt`, `max_age`).
+//! - [`sso`]: the browser's single sign-on session (`prompt`, `max_age`);
+//!   [`logout`]: RP-Initiated Logout, which ends it.
 //! - [`code`]: authorization codes and the token endpoint's checks.
 //! - [`userinfo`] and [`step_up_needed`] / [`www_authenticate`]: whether a token's `acr` /
 //!   `auth_time` meet a resource's requirements, and the challenge if not.
@@ -26,6 +27,7 @@ pub mod err;
 pub mod hosted;
 pub mod html;
 pub mod interaction;
+pub mod logout;
 pub mod redirect;
 pub mod sso;
 pub mod step_up;

@@ -77,6 +77,12 @@ pub fn set_cookie(handle: &str, tenant: &str, secure: bool) -> String {
     )
 }
 
+/// The `Set-Cookie` value that deletes the cookie (at logout): the attributes it was set
+/// with, an empty value and `Max-Age=0`, so the browser drops exactly that cookie.
+pub fn clear_cookie(tenant: &str, secure: bool) -> String {
+    format!("{}; Max-Age=0", set_cookie("", tenant, secure))
+}
+
 /// The cookie's value in a `Cookie` request header, if present.
 pub fn read_cookie(header: Option<&str>) -> Option<&str> {
     header?
@@ -151,5 +157,10 @@ mod tests {
         );
         assert_eq!(read_cookie(Some("vestibule_sessionx=1")), None);
         assert_eq!(read_cookie(None), None);
+        assert_eq!(
+            clear_cookie("contoso", true),
+            "vestibule_session=; Path=/contoso/; HttpOnly; SameSite=Lax; Secure; Max-Age=0"
+        );
+        assert_eq!(read_cookie(Some("vestibule_session=")), None);
     }
 }

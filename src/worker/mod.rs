@@ -51,8 +51,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Handler::Authorize => oidc::authorize(req, ctx).await,
         Handler::Interaction => oidc::interaction(req, ctx).await,
         Handler::Userinfo => oidc::userinfo(req, ctx).await,
-        // Served once RP-initiated logout lands; until then the path is unknown.
-        Handler::Logout => reply::not_found(),
+        Handler::Logout => oidc::logout(req, ctx).await,
         Handler::Native => native::handle(req, ctx).await,
     };
     match answer {

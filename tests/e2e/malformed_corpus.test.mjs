@@ -492,7 +492,7 @@ function generatedOidc() {
     const form = [...Object.entries(CODE_PARAMS), [name, CODE_PARAMS[name]]];
     out.push({ name: `token: ${name} twice`, path: "/{{oidc.tenant}}/oauth2/v2.0/token", headers: FORM, form, expect: { status: 400, error: "invalid_request" } });
   }
-  for (const [what, path] of [["authorize", "oauth2/v2.0/authorize"], ["interaction", "oidc/interaction"]]) {
+  for (const [what, path] of [["authorize", "oauth2/v2.0/authorize"], ["interaction", "oidc/interaction"], ["logout", "oauth2/v2.0/logout"]]) {
     for (const tenant of ["bad!tenant", "t".repeat(101), "a%20b", "%00"]) {
       out.push({ name: `${what}: tenant \`${tenant.slice(0, 12)}\``, path: `/${tenant}/${path}`, headers: FORM, body: "", expect: { status: 404, html: true } });
     }

@@ -139,7 +139,7 @@ pub async fn authorize(mut req: Request, ctx: Ctx) -> Result<Response> {
 }
 
 /// The KV key of a single sign-on session.
-fn sso_key(tenant: &str, lookup: &str) -> String {
+pub(super) fn sso_key(tenant: &str, lookup: &str) -> String {
     format!("oidc/{tenant}/sso/{lookup}")
 }
 

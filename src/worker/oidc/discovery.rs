@@ -43,7 +43,7 @@ pub async fn discovery(req: Request, ctx: Ctx) -> Result<Response> {
         token: format!("{base}/oauth2/v2.0/token"),
         jwks_uri: format!("{base}/discovery/v2.0/keys"),
         userinfo: Some(format!("{base}/oidc/userinfo")),
-        end_session: None,
+        end_session: Some(format!("{base}/oauth2/v2.0/logout")),
     };
     match discovery_document(&issuer, &endpoints, &crate::oidc::acr::supported()) {
         Ok(doc) => public_json(&doc),

@@ -1,6 +1,7 @@
 //! OpenID Connect in the Worker: discovery and JWKS, the authorization endpoint with the
 //! hosted sign-up / sign-in / MFA pages, the `authorization_code` grant (dispatched from
-//! the shared `/oauth2/v2.0/token` endpoint of [`super::native`]), and userinfo.
+//! the shared `/oauth2/v2.0/token` endpoint of [`super::native`]), userinfo, and
+//! RP-initiated logout at `/oauth2/v2.0/logout`.
 //!
 //! Every decision is in [`crate::oidc`] (request checks, page choice, code checks,
 //! userinfo claims and step-up) and [`crate::flow`] (the sign-in itself, the same engine
@@ -17,12 +18,14 @@ mod authorize;
 mod captcha;
 mod discovery;
 mod drive;
+mod logout;
 mod pages;
 pub mod token;
 mod userinfo;
 
 pub use authorize::{authorize, interaction};
 pub use discovery::{discovery, jwks};
+pub use logout::logout;
 pub use userinfo::userinfo;
 
 use crate::native::tokens::issuer;
