@@ -34,7 +34,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startWorker } from "../../tests/support/worker.mjs";
-import { CAPS, TYPES, nativeVars, post, requireMfa } from "../../tests/support/native.mjs";
+import { CAPS, BENCH_EMAIL_VELOCITY, TYPES, flowConfig, nativeVars, post, requireMfa } from "../../tests/support/native.mjs";
 import { IsolateProfiler, summarize } from "./isolate-profile.mjs";
 
 const { values: opts } = parseArgs({
@@ -129,6 +129,11 @@ async function main() {
     const is200 = (r) => assert.equal(r.status, 200, JSON.stringify(r.body));
 
     await requireMfa(worker, TENANT);
+    // Every flow comes from one IP and each user gets several codes: raise the email code
+    // caps so the run measures the steps, not the velocity guard's refusals.
+    const config = flowConfig({ settings: { mfaEnforcement: "conditional", emailVelocity: BENCH_EMAIL_VELOCITY } });
+    const res = await fetch(`${worker.url}/_dev/native/${TENANT}/flow-config`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(config) });
+    assert.equal(res.status, 200, await res.text());
     const users = Array.from({ length: Math.ceil(N / FLOWS_PER_USER) }, (_, i) => `cpu-${i}@bench.example`);
     const outbox = async (to) => (await (await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent(to)}`)).json()).messages;
     for (const email of users) {
