@@ -57,6 +57,16 @@ function engineInput(input) {
   return out;
 }
 
+/** A stored state as the engine reads it: `step` first, and `action` first in the method
+ * change its common part may carry. */
+function engineState(state) {
+  const out = tagFirst(state, "step");
+  if (out !== state && out.common?.methodChange) {
+    out.common = { ...out.common, methodChange: tagFirst(out.common.methodChange, "action") };
+  }
+  return out;
+}
+
 function error(code, message, target) {
   return { error: target ? { code, message, target } : { code, message } };
 }
@@ -95,10 +105,18 @@ export class Flow {
     if (stateText === undefined || stateText === null) {
       return error("flow.not_found", "this flow has ended, expired or was already continued; start again", "flowId");
     }
-    const lookup = JSON.parse(wasm.flowUserLookupJson(stateText));
+    // The app's storage may hand the text back with its keys reordered (a JSON column that
+    // sorts them, say); the engine reads tags first, so they are put first again.
+    let state;
+    try {
+      state = engineState(JSON.parse(stateText));
+    } catch {
+      return error("flow.state_unreadable", "the stored flow state is not JSON; the storage must return the text it was given", "flowId");
+    }
+    const lookup = JSON.parse(wasm.flowUserLookupJson(JSON.stringify(state)));
     if (lookup.error) return lookup;
     const user = lookup.by === "id" ? await this.#users.findById(lookup.value) : await this.#users.findByEmail(lookup.value);
-    return this.#run(flowId, JSON.parse(stateText), input, user);
+    return this.#run(flowId, state, input, user);
   }
 
   async #run(flowId, state, input, user) {

@@ -109,12 +109,23 @@ fn read_string(text: &str, start: usize, end: usize) -> (String, usize) {
                     b'r' => '\r',
                     b't' => '\t',
                     b'u' => {
-                        let hex = text.get(i..i.saturating_add(4)).unwrap_or("");
+                        let unit = hex4(text, i);
                         i = i.saturating_add(4);
-                        u32::from_str_radix(hex, 16)
-                            .ok()
-                            .and_then(char::from_u32)
-                            .unwrap_or(char::REPLACEMENT_CHARACTER)
+                        // A UTF-16 surrogate pair spells one character in two escapes.
+                        let low = (0xD800..0xDC00).contains(&unit)
+                            && text.get(i..i.saturating_add(2)) == Some("\\u");
+                        let pair = if low {
+                            hex4(text, i.saturating_add(2))
+                        } else {
+                            0
+                        };
+                        if (0xDC00..0xE000).contains(&pair) {
+                            i = i.saturating_add(6);
+                            let code = 0x10000 + ((unit - 0xD800) << 10) + (pair - 0xDC00);
+                            char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
+                        } else {
+                            char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER)
+                        }
                     }
                     other => char::from(other),
                 };
@@ -128,6 +139,13 @@ fn read_string(text: &str, start: usize, end: usize) -> (String, usize) {
         }
     }
     (String::from_utf8_lossy(&out).into_owned(), end)
+}
+
+/// The four hex digits at `at` as a UTF-16 code unit (an invalid one is never a character).
+fn hex4(text: &str, at: usize) -> u32 {
+    text.get(at..at.saturating_add(4))
+        .and_then(|h| u32::from_str_radix(h, 16).ok())
+        .unwrap_or(0xFFFF_FFFF)
 }
 
 /// The byte offset just after the last byte `serde_json` read.
@@ -254,6 +272,7 @@ mod tests {
             r#"{"na\"me": 1}"#,
             r#"{"name": "a", "settings": {"len\u0067th": "x", "mode": "on"}}"#,
             r#"{"name": "a", "settings": {"\/length\n": 1}}"#,
+            r#"{"name": "a", "settings": {"\ud83d\ude00": 1}}"#,
             r#"[1]"#,
             r#"{"name": "ok"}"#,
         ];

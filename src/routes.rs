@@ -95,7 +95,7 @@ fn dev_or_root(method: &str, segments: &[&str]) -> Option<Routed> {
             "PUT",
             to(Handler::DevFlowConfig, &[("tenant", tenant)]),
         ),
-        ["v1.0", rest @ ..] if !rest.join("/").is_empty() => {
+        ["v1.0", rest @ ..] if rest != [""] && !rest.is_empty() => {
             to(Handler::Admin, &[("rest", &rest.join("/"))])
         }
         _ => return None,
@@ -110,7 +110,7 @@ fn tenant_route(method: &str, segments: &[&str]) -> Option<Routed> {
     }
     let t = [("tenant", *tenant)];
     Some(match rest {
-        ["v1.0", rest @ ..] if !rest.join("/").is_empty() => to(
+        ["v1.0", rest @ ..] if rest != [""] && !rest.is_empty() => to(
             Handler::Admin,
             &[("tenant", tenant), ("rest", &rest.join("/"))],
         ),

@@ -32,7 +32,11 @@ pub async fn logout(mut req: Request, ctx: Ctx) -> Result<Response> {
     let query = match req.method() {
         Method::Get => Ok(req.url()?.query().unwrap_or_default().to_string()),
         Method::Post => match http::form_body(&mut req).await {
-            Ok(body) => Ok(String::from_utf8_lossy(&body).into_owned()),
+            // Strict like every other form: a body that is not UTF-8 is refused, not
+            // decoded with replacement characters.
+            Ok(body) => String::from_utf8(body).map_err(|_| {
+                "the sign-out request is not valid utf-8; send the form as utf-8".to_string()
+            }),
             Err(_) => Err("the sign-out request could not be read".to_string()),
         },
         _ => return super::super::reply::method_not_allowed(),
