@@ -276,21 +276,8 @@ mod tests {
     use crate::flow::register::ExpectRegistrationMethod;
     use crate::flow::reply::MfaMethod;
     use crate::flow::state::FlowCommon;
+    use crate::oidc::hosted::tests::fields;
     use crate::sms::captcha::{FraudSignal, redirect_reason};
-
-    fn fields(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let owned: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name: &str| {
-            owned
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .filter(|v| !v.is_empty())
-        }
-    }
 
     fn common() -> FlowCommon {
         let mut common = FlowCommon::new(

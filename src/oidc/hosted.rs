@@ -413,10 +413,11 @@ pub fn is_sign_up(state: Option<&FlowState>) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn fields(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    /// A posted form's fields by name (empty ones absent), as the adapter reads them.
+    pub(crate) fn fields(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let owned: Vec<(String, String)> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

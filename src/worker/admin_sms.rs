@@ -25,17 +25,11 @@ pub(super) fn key(tenant: &str) -> String {
 }
 
 async fn load(kv: &KvStore, tenant: &str) -> Result<Collection> {
-    Ok(crate::worker::kv_json::get::<Collection>(kv, &key(tenant))
-        .await?
-        .unwrap_or_default())
+    crate::worker::store::load_at(kv, &key(tenant)).await
 }
 
 async fn save(kv: &KvStore, tenant: &str, c: &Collection) -> Result<()> {
-    // Serialized here: the binding's own path would turn JSON objects into JS Maps.
-    kv.put(&key(tenant), serde_json::to_string(c)?)?
-        .execute()
-        .await?;
-    Ok(())
+    crate::worker::store::save_at(kv, &key(tenant), c).await
 }
 
 /// `…/identity/authenticationEventListeners[/{id}]`; `rest` is what follows the

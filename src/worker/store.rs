@@ -34,19 +34,26 @@ impl CollectionName {
 
 /// Loads a collection; a missing document is an empty collection.
 pub async fn load(kv: &KvStore, tenant: &str, name: CollectionName) -> Result<Collection> {
-    Ok(
-        crate::worker::kv_json::get::<Collection>(kv, &name.key(tenant))
-            .await?
-            .unwrap_or_default(),
-    )
+    load_at(kv, &name.key(tenant)).await
+}
+
+/// The collection at `key` (any Graph collection: policies, applications, listeners); a
+/// missing document is an empty collection.
+pub async fn load_at(kv: &KvStore, key: &str) -> Result<Collection> {
+    Ok(crate::worker::kv_json::get::<Collection>(kv, key)
+        .await?
+        .unwrap_or_default())
 }
 
 /// Stores a collection whole.
 pub async fn save(kv: &KvStore, tenant: &str, name: CollectionName, c: &Collection) -> Result<()> {
+    save_at(kv, &name.key(tenant), c).await
+}
+
+/// Stores the collection at `key` whole.
+pub async fn save_at(kv: &KvStore, key: &str, c: &Collection) -> Result<()> {
     // Serialized here, not by the binding: its serde-wasm-bindgen path turns JSON objects
     // into JS Maps, which KV would store as `{}`.
-    kv.put(&name.key(tenant), serde_json::to_string(c)?)?
-        .execute()
-        .await?;
+    kv.put(key, serde_json::to_string(c)?)?.execute().await?;
     Ok(())
 }

@@ -15,6 +15,7 @@ import { after, before, test } from "node:test";
 import { JSDOM } from "jsdom";
 import { startWorker } from "../support/worker.mjs";
 import { APP, assertLogClean, flowConfig, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
+import { submitForm } from "../support/hosted.mjs";
 
 const T = "hcaptcha";
 const REDIRECT = "http://127.0.0.1:9/callback";
@@ -99,22 +100,9 @@ async function read(res) {
   return { status: res.status, csp: res.headers.get("content-security-policy"), doc, html, h1: doc.querySelector("h1")?.textContent };
 }
 
-/** Submits the page's form like a browser (every field as the page has it, overridden
- * by `fields`), from the request country `headers` name. */
-async function submit(page, fields, headers = {}) {
-  const form = page.doc.querySelector("form");
-  assert.ok(form, `no form on the page: ${page.html}`);
-  const body = new URLSearchParams();
-  for (const input of form.querySelectorAll("input")) {
-    if ((input.type === "radio" || input.type === "checkbox") && !input.checked) continue;
-    if (input.name && !(input.name in fields)) body.set(input.name, input.value);
-  }
-  for (const [k, v] of Object.entries(fields)) body.set(k, v);
-  return fetch(new URL(form.getAttribute("action"), worker.url), {
-    method: "POST", redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body,
-  });
-}
+/** From the request country `headers` name. */
+const submit = (page, fields, headers = {}) => submitForm(worker.url, page, fields, headers);
+
 
 async function next(page, fields, h1, headers) {
   const p = await read(await submit(page, fields, headers));

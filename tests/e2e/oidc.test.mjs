@@ -16,6 +16,7 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import { DESKTOP, shots } from "../support/browser.mjs";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post } from "../support/native.mjs";
+import { submitForm } from "../support/hosted.mjs";
 
 const T = "oidc";
 const PASSWORD = "Correct-Horse-Battery-9";
@@ -63,22 +64,8 @@ async function read(res) {
   return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent };
 }
 
-/** Submits the page's form like a browser without JavaScript: every field as the page
- * has it, overridden by `fields` (including the pressed button's `action`). */
-async function submit(page, fields) {
-  const form = page.doc.querySelector("form");
-  assert.ok(form, `no form on the page: ${page.html}`);
-  const body = new URLSearchParams();
-  for (const input of form.querySelectorAll("input")) {
-    if ((input.type === "radio" || input.type === "checkbox") && !input.checked) continue;
-    if (input.name && !(input.name in fields)) body.set(input.name, input.value);
-  }
-  for (const [k, v] of Object.entries(fields)) body.set(k, v);
-  return fetch(new URL(form.getAttribute("action"), worker.url), {
-    method: "POST", redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" }, body,
-  });
-}
+const submit = (page, fields) => submitForm(worker.url, page, fields);
+
 
 /** Posts `fields` and expects the next page. */
 async function next(page, fields, h1) {

@@ -13,6 +13,7 @@ import * as client from "openid-client";
 import { signJwt } from "../support/corpus_oidc.mjs";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, assertLogClean, latestCode, nativeVars } from "../support/native.mjs";
+import { submitForm } from "../support/hosted.mjs";
 
 const T = "logout";
 const APP_ID = "logout-shop";
@@ -49,20 +50,8 @@ async function read(res) {
   return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent, alert: doc.querySelector('[role="alert"]')?.textContent };
 }
 
-async function submit(page, fields, cookie) {
-  const form = page.doc.querySelector("form");
-  assert.ok(form, `no form on the page: ${page.html}`);
-  const body = new URLSearchParams();
-  for (const input of form.querySelectorAll("input")) {
-    if ((input.type === "radio" || input.type === "checkbox") && !input.checked) continue;
-    if (input.name && !(input.name in fields)) body.set(input.name, input.value);
-  }
-  for (const [k, v] of Object.entries(fields)) body.set(k, v);
-  return fetch(new URL(form.getAttribute("action"), worker.url), {
-    method: "POST", redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie ? { cookie } : {}) }, body,
-  });
-}
+const submit = (page, fields, cookie) => submitForm(worker.url, page, fields, cookie ? { cookie } : {});
+
 
 async function authorization() {
   const verifier = client.randomPKCECodeVerifier();

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash, createPrivateKey, randomBytes, sign } from "node:crypto";
 import { JSDOM } from "jsdom";
+import { submitForm } from "./hosted.mjs";
 
 /** The PKCE pair and the redirect URI every corpus code is issued with (the demo client
  * accepts any loopback redirect URI). */
@@ -84,17 +85,7 @@ export class Browser {
   }
 
   async submit(page, fields) {
-    const form = page.doc.querySelector("form");
-    assert.ok(form, `no form on the page: ${page.html.slice(0, 500)}`);
-    const body = new URLSearchParams();
-    for (const input of form.querySelectorAll("input")) {
-      if ((input.type === "radio" || input.type === "checkbox") && !input.checked) continue;
-      if (input.name && !(input.name in fields)) body.set(input.name, input.value);
-    }
-    for (const [k, v] of Object.entries(fields)) body.set(k, v);
-    const res = await fetch(new URL(form.getAttribute("action"), this.worker.url), {
-      method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body,
-    });
+    const res = await submitForm(this.worker.url, page, fields);
     this.keep(res);
     return res;
   }

@@ -13,17 +13,12 @@ fn key(tenant: &str) -> String {
 
 /// The tenant's registrations; none stored is an empty collection.
 pub async fn load(kv: &KvStore, tenant: &str) -> Result<Collection> {
-    Ok(crate::worker::kv_json::get::<Collection>(kv, &key(tenant))
-        .await?
-        .unwrap_or_default())
+    crate::worker::store::load_at(kv, &key(tenant)).await
 }
 
 /// Stores the registrations whole.
 pub async fn save(kv: &KvStore, tenant: &str, c: &Collection) -> Result<()> {
-    kv.put(&key(tenant), serde_json::to_string(c)?)?
-        .execute()
-        .await?;
-    Ok(())
+    crate::worker::store::save_at(kv, &key(tenant), c).await
 }
 
 /// The client `client_id` names in this tenant (a registration, or the demo client).
