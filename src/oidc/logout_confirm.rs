@@ -156,6 +156,21 @@ pub fn plan(
     }
 }
 
+/// Decides for a request that could not be read (`message` says why): with a live
+/// session, the generic question with the reason (a request nobody can read proves
+/// nothing, not even a valid hint); without one, the signed-out page with the reason.
+pub fn plan_unreadable(message: String, session: bool) -> Plan {
+    if session {
+        Plan::Confirm(Confirmation::generic(message))
+    } else {
+        Plan::SignOut(Decision {
+            redirect: None,
+            notice: Some(message),
+            revoke_family: None,
+        })
+    }
+}
+
 /// The page for `req`: the client only if it is the one `client_id` names, the return
 /// address only if exactly registered for it.
 fn confirmation(req: &LogoutRequest, client: Option<&Client>) -> Confirmation {
@@ -441,9 +456,19 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_request_asks_generically() {
-        let page = Confirmation::generic("the sign-out request is too large".into());
+    fn an_unreadable_request_asks_generically_or_ends_nothing() {
+        let Plan::Confirm(page) = plan_unreadable("too large".into(), true) else {
+            panic!("a live session is never ended by a request nobody can read");
+        };
         assert_eq!(page.status(), 400);
+        assert_eq!(page.error.as_deref(), Some("too large"));
         assert_eq!((page.app_name, page.client_id), (None, None));
+        let Plan::SignOut(d) = plan_unreadable("too large".into(), false) else {
+            panic!("nothing to end");
+        };
+        assert_eq!(
+            (d.redirect, d.notice.as_deref(), d.revoke_family),
+            (None, Some("too large"), None)
+        );
     }
 }

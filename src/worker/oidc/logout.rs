@@ -20,7 +20,9 @@ use super::pages;
 use crate::native::tokens::TokenSettings;
 use crate::oidc::html::render_signed_out;
 use crate::oidc::logout::{self, Answer, Decision, Hint};
-use crate::oidc::logout_confirm::{Confirmation, Plan, csrf_token, csrf_valid, plan};
+use crate::oidc::logout_confirm::{
+    Confirmation, Plan, csrf_token, csrf_valid, plan, plan_unreadable,
+};
 use crate::oidc::logout_page::{render_confirm, render_still_signed_in};
 use crate::oidc::sso::{self, SsoSession};
 use crate::token::{HandleKind, LookupKey, lookup_key};
@@ -81,9 +83,14 @@ pub async fn logout(mut req: Request, ctx: Ctx) -> Result<Response> {
             worker::console_warn!(
                 "logout: unreadable request; nothing ended without a confirmation"
             );
-            return match live {
-                Some(session) => here.confirm(&ctx, Confirmation::generic(message), session),
-                None => here.signed_out(lookup.as_ref(), 400, Some(&message)).await,
+            return match (plan_unreadable(message, live.is_some()), live) {
+                (Plan::Confirm(page), Some(session)) => here.confirm(&ctx, page, session),
+                (Plan::SignOut(d), _) => {
+                    here.signed_out(lookup.as_ref(), 400, d.notice.as_deref())
+                        .await
+                }
+                // `plan_unreadable` asks only when there is a session.
+                _ => here.signed_out(lookup.as_ref(), 400, None).await,
             };
         }
     };
