@@ -25,13 +25,19 @@ pub fn render_confirm(page: &Confirmation, form_action: &str, csrf: &str) -> Str
             escape(error)
         );
     }
-    let who = match &page.app_name {
-        Some(name) => format!("{} asked", escape(name)),
-        None => "An application or web site asked".to_string(),
+    // The application is only named, never vouched for: the request proved nothing.
+    let request = match &page.app_name {
+        Some(name) => format!(
+            "A request to sign you out in the name of {} arrived, but it did not prove that it came from there",
+            escape(name)
+        ),
+        None => {
+            "A request to sign you out arrived, but it did not prove where it came from".to_string()
+        }
     };
     let _ = write!(
         out,
-        "<p>{who} to sign you out, but the request did not prove where it came from, so nothing changes unless you choose.</p>\
+        "<p>{request}, so nothing changes unless you choose.</p>\
 <p>Signing out ends your session on this device: the applications that use it will ask you to sign in again.</p>"
     );
     if let Some(note) = &page.return_refused {
@@ -127,7 +133,9 @@ mod tests {
         };
         let html = render_confirm(&generic, "/t/oauth2/v2.0/logout", "t");
         assert!(html.contains("<h1>Sign out?</h1>"));
-        assert!(html.contains("An application or web site asked to sign you out"));
+        assert!(html.contains(
+            "A request to sign you out arrived, but it did not prove where it came from"
+        ));
         assert!(html.contains(
             "<p id=\"error\" class=\"error\" role=\"alert\">this sign-out page has expired</p>"
         ));
