@@ -51,7 +51,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:28rem;margi
 label,legend{display:block;font-weight:600;margin-top:1rem}input[type=email],input[type=password],input[type=text],input[type=tel]{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}\
 button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}.error{color:#a00;font-weight:600}.secondary{background:none;border:none;color:#0645ad;text-decoration:underline;cursor:pointer;padding:0}";
 
-fn head(out: &mut String, title: &str) {
+pub(super) fn head(out: &mut String, title: &str) {
     let _ = write!(
         out,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -61,7 +61,7 @@ fn head(out: &mut String, title: &str) {
     );
 }
 
-fn tail(out: &mut String) {
+pub(super) fn tail(out: &mut String) {
     out.push_str("</main></body></html>");
 }
 
@@ -91,7 +91,7 @@ fn input(
     );
 }
 
-fn button(out: &mut String, action: &str, text: &str, secondary: bool) {
+pub(super) fn button(out: &mut String, action: &str, text: &str, secondary: bool) {
     let class = if secondary {
         " class=\"secondary\""
     } else {

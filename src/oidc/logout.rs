@@ -1,11 +1,13 @@
 //! RP-Initiated Logout 1.0 at Entra's `/{tenant}/oauth2/v2.0/logout`: what a logout
 //! request asks for, whether its `id_token_hint` is ours, and where the browser goes.
 //!
-//! Every request that reaches the endpoint (GET or POST) signs the browser out: its
-//! single sign-on session is deleted and the cookie cleared, whatever else is wrong with
-//! the request, because a person who pressed "sign out" must never stay signed in
-//! because an application built the URL badly. What the checks decide is only whether
-//! the browser is sent back to the application or shown the "You are signed out" page.
+//! Who asked decides what happens (§2: the OP SHOULD ask the End-User whether to log out
+//! when the request carries no valid hint). A request with a valid hint ([`trusted`])
+//! comes from the application the person signed in to, so the session ends at once.
+//! Any other request could come from any site (a cross-site link or image is all logout
+//! CSRF needs), so while the browser has a session nothing ends until the person
+//! confirms on Vestibule's own page ([`super::logout_confirm`]); without a session there
+//! is nothing to end and the signed-out page (or the return address) is shown.
 //!
 //! - `post_logout_redirect_uri` is followed only when it exactly matches (simple string
 //!   comparison, §3.1) a redirect URI registered for the client, the client being named
@@ -15,23 +17,23 @@
 //!   does, the app's registered redirect URIs (`spa`, `web`, `publicClient`) are the
 //!   allowed ones. The loopback-any-port leniency of the authorization endpoint does not
 //!   apply here; the built-in demo client, which has no list, accepts its loopback rule.
-//!   Anything else never redirects (no open redirect): the page says why.
+//!   Anything else never redirects (no open redirect): the page says why. A registered
+//!   URI named by `client_id` alone is followed too: §3 allows the redirect without a
+//!   hint when "the OP has other means of confirming the legitimacy of the post-logout
+//!   redirection target", and exact registration for the named client is that means.
 //! - `id_token_hint` is verified like every other token (signature with the tenant's
 //!   keyring, `iss`, `aud`, `typ`), and must be an ID token, not an access token. An
 //!   expired hint is accepted (§2: the OP need not check its expiry, and an application
 //!   typically logs out long after its ID token expired). A hint that fails any other
 //!   check refuses the redirect.
 //! - `logout_hint` and `ui_locales` are ignored: there is one session per browser.
-//! - The session is cleared without asking for confirmation, also without a hint (§2
-//!   lets the OP ask; Vestibule's sessions hold nothing worth protecting from being
-//!   ended, and a confirmation page would need a form round trip for nothing).
 //!
 //! Refresh tokens: a valid hint names its session family (`sid`), and that family is
 //! revoked, so the refresh tokens (and, at userinfo, the access tokens) issued to the
 //! application that logs out stop working. Families of other applications that signed in
 //! through the same browser session are not tracked by the session and stay valid until
 //! they expire, as in Entra, where front-channel logout does not revoke refresh tokens
-//! either. Without a valid hint nothing is revoked.
+//! either. Without a valid hint nothing is revoked, also after a confirmation.
 
 use super::apps::Client;
 use super::authorize::{MAX_ECHO_LEN, MAX_QUERY_LEN, Params};
@@ -51,26 +53,80 @@ pub struct LogoutRequest {
     pub post_logout_redirect_uri: Option<String>,
     /// `state`, echoed to the redirect URI.
     pub state: Option<String>,
+    /// The person's answer on the confirmation page (form posts only).
+    pub answer: Option<Answer>,
 }
 
-/// Reads the query (GET) or form body (POST). `Err` is the message for the page: a
-/// request that cannot be read still signs out, but redirects nowhere.
+/// What the person chose on the confirmation page ([`super::logout_confirm`]). Only a
+/// form post carries an answer: the page always posts, so a link cannot answer for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// "Sign out", with the page's anti-forgery token.
+    SignOut {
+        /// The `csrf` field, unverified.
+        csrf: Option<String>,
+    },
+    /// "Stay signed in".
+    Stay,
+}
+
+/// Longest `post_logout_redirect_uri` read: longer ones are never registered, and the
+/// confirmation page echoes what it reads.
+pub const MAX_URI_LEN: usize = 2048;
+/// Longest `client_id` read.
+pub const MAX_CLIENT_ID_LEN: usize = 256;
+/// Longest `csrf` field read (a real token is about 60 characters).
+pub const MAX_CSRF_LEN: usize = 128;
+
+/// Reads the query of a GET. `Err` is the message for the page: a request that cannot
+/// be read redirects nowhere.
 pub fn parse(query: &str) -> Result<LogoutRequest, String> {
+    read(query, false)
+}
+
+/// Reads the form body of a POST: the request parameters, and the answer when the post
+/// comes from the confirmation page (it has an `action`).
+pub fn parse_form(body: &str) -> Result<LogoutRequest, String> {
+    read(body, true)
+}
+
+fn read(query: &str, form: bool) -> Result<LogoutRequest, String> {
     if query.len() > MAX_QUERY_LEN {
         return Err("the sign-out request is too large".into());
     }
     let params = Params::parse(query)
         .map_err(|name| format!("the parameter `{name}` appears more than once"))?;
     let get = |name: &str| params.get(name).map(str::to_string);
-    let state = get("state");
-    if state.as_ref().is_some_and(|s| s.len() > MAX_ECHO_LEN) {
-        return Err(format!("`state` is longer than {MAX_ECHO_LEN} characters"));
+    let too_long = |name: &str, max: usize| {
+        params
+            .get(name)
+            .is_some_and(|v| v.len() > max)
+            .then(|| format!("`{name}` is longer than {max} characters"))
+    };
+    for (name, max) in [
+        ("state", MAX_ECHO_LEN),
+        ("client_id", MAX_CLIENT_ID_LEN),
+        ("post_logout_redirect_uri", MAX_URI_LEN),
+        ("csrf", MAX_CSRF_LEN),
+    ] {
+        if let Some(message) = too_long(name, max) {
+            return Err(message);
+        }
     }
+    let answer = match (form, params.get("action")) {
+        (false, _) | (true, None) => None,
+        (true, Some("sign_out")) => Some(Answer::SignOut { csrf: get("csrf") }),
+        (true, Some("stay")) => Some(Answer::Stay),
+        (true, Some(_)) => {
+            return Err("the sign-out form's `action` must be `sign_out` or `stay`".into());
+        }
+    };
     Ok(LogoutRequest {
         id_token_hint: get("id_token_hint"),
         client_id: get("client_id"),
         post_logout_redirect_uri: get("post_logout_redirect_uri"),
-        state,
+        state: get("state"),
+        answer,
     })
 }
 
@@ -119,6 +175,16 @@ pub fn client_id<'a>(req: &'a LogoutRequest, hint: &'a Hint) -> Option<&'a str> 
         Hint::Valid(claims) => Some(claims.aud.as_str()),
         _ => None,
     })
+}
+
+/// Whether the request provably comes from the application the person signed in to: a
+/// valid hint whose audience is the `client_id`, if one was given. Only such a request
+/// ends the session without asking.
+pub fn trusted(req: &LogoutRequest, hint: &Hint) -> bool {
+    match hint {
+        Hint::Valid(claims) => req.client_id.as_deref().is_none_or(|id| id == claims.aud),
+        Hint::Absent | Hint::Invalid => false,
+    }
 }
 
 /// What to answer, besides clearing the session.
@@ -200,7 +266,7 @@ pub fn decide(req: &LogoutRequest, hint: &Hint, client: Option<&Client>) -> Deci
 
 /// Exact match against the registered URIs (no loopback port leniency); the demo client
 /// keeps its any-loopback rule, which cannot leave the person's own machine.
-fn allows_post_logout(client: &Client, uri: &str) -> bool {
+pub(super) fn allows_post_logout(client: &Client, uri: &str) -> bool {
     match &client.redirects {
         super::apps::Redirects::Registered(list) => {
             list.iter().any(|r| r == uri) && client.allows_redirect(uri)
@@ -249,6 +315,7 @@ mod tests {
             client_id: client_id.map(str::to_string),
             post_logout_redirect_uri: uri.map(str::to_string),
             state: Some("s 1&x".into()),
+            answer: None,
         }
     }
 
@@ -278,6 +345,56 @@ mod tests {
             parse(&"a".repeat(MAX_QUERY_LEN + 1)).unwrap_err(),
             "the sign-out request is too large"
         );
+    }
+
+    #[test]
+    fn only_a_form_post_carries_an_answer_and_fields_have_limits() {
+        let q = "client_id=shop&action=sign_out&csrf=t";
+        assert_eq!(parse(q).unwrap().answer, None, "a link cannot answer");
+        assert_eq!(
+            parse_form(q).unwrap().answer,
+            Some(Answer::SignOut {
+                csrf: Some("t".into())
+            })
+        );
+        assert_eq!(
+            parse_form("action=sign_out").unwrap().answer,
+            Some(Answer::SignOut { csrf: None })
+        );
+        assert_eq!(
+            parse_form("action=stay&csrf=x").unwrap().answer,
+            Some(Answer::Stay)
+        );
+        assert_eq!(parse_form("client_id=shop").unwrap().answer, None);
+        assert!(
+            parse_form("action=delete")
+                .unwrap_err()
+                .contains("must be `sign_out` or `stay`")
+        );
+        for (name, max) in [
+            ("client_id", MAX_CLIENT_ID_LEN),
+            ("post_logout_redirect_uri", MAX_URI_LEN),
+            ("csrf", MAX_CSRF_LEN),
+        ] {
+            let at_limit = format!("{name}={}", "a".repeat(max));
+            assert!(parse_form(&at_limit).is_ok(), "{name}");
+            let over = format!("{name}={}", "a".repeat(max + 1));
+            assert_eq!(
+                parse_form(&over).unwrap_err(),
+                format!("`{name}` is longer than {max} characters")
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_valid_hint_for_the_named_client_is_trusted() {
+        let r = request(None, None, None);
+        assert!(trusted(&r, &valid("shop", None)));
+        assert!(!trusted(&r, &Hint::Absent));
+        assert!(!trusted(&r, &Hint::Invalid));
+        let named = request(None, Some("shop"), None);
+        assert!(trusted(&named, &valid("shop", None)));
+        assert!(!trusted(&named, &valid("other-app", None)));
     }
 
     #[test]

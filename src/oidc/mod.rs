@@ -12,7 +12,8 @@
 //!   pages (with the CAPTCHA before a text message when fraud is suspected), driving
 //!   the flow engine ([`crate::flow::step`]).
 //! - [`sso`]: the browser's single sign-on session (`prompt`, `max_age`);
-//!   [`logout`]: RP-Initiated Logout, which ends it.
+//!   [`logout`]: RP-Initiated Logout, which ends it; [`logout_confirm`] /
+//!   [`logout_page`]: the confirmation asked first when the request has no valid hint.
 //! - [`code`]: authorization codes and the token endpoint's checks.
 //! - [`userinfo`] and [`step_up_needed`] / [`www_authenticate`]: whether a token's `acr` /
 //!   `auth_time` meet a resource's requirements, and the challenge if not.
@@ -28,6 +29,8 @@ pub mod hosted;
 pub mod html;
 pub mod interaction;
 pub mod logout;
+pub mod logout_confirm;
+pub mod logout_page;
 pub mod redirect;
 pub mod sso;
 pub mod step_up;

@@ -228,6 +228,13 @@ async function oidcValue(name) {
     const tokens = await browser.exchange(await browser.code());
     return name === "access" ? tokens.access_token : tokens.refresh_token;
   }
+  if (name === "cookie") {
+    // The live single sign-on cookie: the final check signs in through it, so an entry
+    // that ended the session would fail there.
+    const value = browser.cookie.split("=").slice(1).join("=");
+    seen.push(value);
+    return value;
+  }
   if (name === "cookieUsed") {
     // Every sign-in through single sign-on replaces the session: the old cookie is dead.
     const old = browser.cookie.split("=").slice(1).join("=");

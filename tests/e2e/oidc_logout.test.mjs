@@ -1,10 +1,13 @@
 // OpenID Connect RP-Initiated Logout 1.0 against the Worker in workerd: openid-client 6
 // discovers `end_session_endpoint` and builds the logout URL (`buildEndSessionUrl`); the
 // test is a browser without JavaScript that signs in on the hosted pages, keeps the
-// single sign-on cookie, and logs out. Checked: the redirect goes only to a registered
-// `post_logout_redirect_uri` (with `state`), the cookie is cleared and the KV session is
-// gone (the next authorization asks for credentials), the hinted family's refresh token
-// is revoked, and unregistered URIs or forged hints never redirect.
+// single sign-on cookie, and logs out. Checked: with a valid id_token_hint the redirect
+// goes only to a registered `post_logout_redirect_uri` (with `state`), the cookie is
+// cleared and the KV session is gone (the next authorization asks for credentials), the
+// hinted family's refresh token is revoked, and unregistered URIs or forged hints never
+// redirect. Without a valid hint the session survives until the person confirms on the
+// confirmation page (§2), whose form token is bound to the session: a cross-site link,
+// a forged, missing or foreign token, or "Stay signed in" end nothing.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
@@ -43,6 +46,8 @@ async function read(res) {
   assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
   assert.equal(res.headers.get("cache-control"), "no-store");
   assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+  assert.match(res.headers.get("content-security-policy") ?? "", /frame-ancestors 'none'/);
+  assert.equal(res.headers.get("x-frame-options"), "DENY");
   assert.equal(res.headers.get("location"), null, "a page never redirects");
   const html = await res.text();
   assert.ok(!/<script/i.test(html), "the pages run no script");
@@ -152,17 +157,141 @@ test("logout with a registered post_logout_redirect_uri: 302 there with state, s
   await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token), (e) => e.error === "invalid_grant", "the hinted family's refresh token is revoked");
 });
 
-test("logout by POST form with only client_id redirects too", async () => {
+/** The confirmation page: asks, keeps the session (no cookie change), and has the form. */
+async function assertConfirm(res, { app = "Logout Shop", status = 200 } = {}) {
+  assert.equal(res.headers.get("set-cookie"), null, "asking changes no cookie");
+  const page = await read(res);
+  assert.equal(page.status, status, page.html);
+  assert.equal(page.h1, app ? `Sign out of ${app}?` : "Sign out?");
+  const form = page.doc.querySelector("form");
+  assert.equal(form.getAttribute("method"), "post");
+  assert.equal(form.getAttribute("action"), `/${T}/oauth2/v2.0/logout`);
+  const buttons = [...form.querySelectorAll("button")].map((b) => [b.value, b.textContent]);
+  assert.deepEqual(buttons, [["sign_out", "Sign out"], ["stay", "Stay signed in"]]);
+  const field = (name) => form.querySelector(`input[name="${name}"]`)?.value;
+  assert.match(field("csrf") ?? "", /^\d+\.[A-Za-z0-9_-]{43}$/);
+  seen.push(field("csrf"));
+  return { ...page, field };
+}
+
+/** The session still signs in silently: `prompt=none` returns a code. Returns the rotated cookie. */
+async function assertAlive(cookie) {
+  const a = await authorization();
+  a.url.searchParams.set("prompt", "none");
+  const res = await get(a.url, cookie);
+  assert.equal(res.status, 303, "the session is still alive");
+  assert.ok(new URL(res.headers.get("location")).searchParams.get("code"), "prompt=none resumed the session");
+  const next = cookieOf(res);
+  await tokensFrom(a, res);
+  return next;
+}
+
+/** The session is gone: `prompt=none` answers `login_required`. */
+async function assertLoginRequired(cookie) {
+  const a = await authorization();
+  a.url.searchParams.set("prompt", "none");
+  const res = await get(a.url, cookie);
+  assert.equal(res.status, 303);
+  const back = new URL(res.headers.get("location"));
+  assert.equal(back.searchParams.get("error"), "login_required");
+  assert.equal(back.searchParams.get("state"), a.state);
+}
+
+const LOGOUT = () => `${worker.url}/${T}/oauth2/v2.0/logout`;
+const postForm = (fields, headers = {}) => fetch(LOGOUT(), {
+  method: "POST", redirect: "manual",
+  headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(fields),
+});
+
+test("without a hint the session is kept until the person confirms; then 303 to the registered uri with state", async () => {
   const { cookie } = await signIn();
-  const res = await fetch(`${worker.url}/${T}/oauth2/v2.0/logout`, {
-    method: "POST", redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
-    body: new URLSearchParams({ client_id: APP_ID, post_logout_redirect_uri: SIGNED_OUT, state: "s&1" }),
-  });
-  assert.equal(res.status, 302);
+  const url = client.buildEndSessionUrl(config, { post_logout_redirect_uri: SIGNED_OUT, state: "s&1" });
+  const page = await assertConfirm(await get(url, cookie));
+  assert.equal(page.field("client_id"), APP_ID);
+  assert.equal(page.field("post_logout_redirect_uri"), SIGNED_OUT);
+  assert.equal(page.field("state"), "s&1");
+  assert.equal(page.doc.querySelector("#return"), null, "the return address was accepted");
+  const res = await submit(page, { action: "sign_out" }, cookie);
+  assert.equal(res.status, 303);
   assert.equal(res.headers.get("location"), `${SIGNED_OUT}?state=s%261`);
   assertCleared(res);
+  await assertLoginRequired(cookie);
   await assertSignedOut(cookie);
+});
+
+test("an RP's form post without a hint asks too; confirming without a return address shows the signed-out page", async () => {
+  const { cookie } = await signIn();
+  const page = await assertConfirm(await postForm({ client_id: APP_ID }, { cookie }));
+  assert.equal(page.field("post_logout_redirect_uri"), undefined);
+  const res = await submit(page, { action: "sign_out" }, cookie);
+  const done = await read(res);
+  assert.equal(done.h1, "You are signed out");
+  assertCleared(res);
+  await assertLoginRequired(cookie);
+});
+
+test("a cross-site GET without a hint leaves the session alive", async () => {
+  let { cookie } = await signIn();
+  const res = await get(`${LOGOUT()}?post_logout_redirect_uri=${encodeURIComponent("https://evil.example/")}`, cookie);
+  const page = await assertConfirm(res, { app: null });
+  assert.match(page.doc.querySelector("#return").textContent, /did not identify itself/);
+  assert.equal(page.field("post_logout_redirect_uri"), undefined, "an unaccepted return address is dropped");
+  cookie = await assertAlive(cookie);
+  // An unregistered return address for a known app: the page says it was not accepted.
+  const other = await assertConfirm(await get(client.buildEndSessionUrl(config, { post_logout_redirect_uri: "https://evil.example/bye" }), cookie));
+  assert.match(other.doc.querySelector("#return").textContent, /`https:\/\/evil\.example\/bye` is not registered for Logout Shop/);
+  assert.equal(other.field("post_logout_redirect_uri"), undefined);
+  await assertAlive(cookie);
+});
+
+test("a forged, missing or another session's CSRF token does not sign out; the page asks again", async () => {
+  let { cookie } = await signIn();
+  const page = await assertConfirm(await get(client.buildEndSessionUrl(config, { post_logout_redirect_uri: SIGNED_OUT, state: "st" }), cookie));
+  const token = page.field("csrf");
+  const [exp, mac] = token.split(".");
+  const forged = [
+    `${exp}.${randomBytes(32).toString("base64url")}`,
+    `${Number(exp) + 60}.${mac}`,
+    `${exp}.${mac.slice(0, -1)}${mac.endsWith("A") ? "B" : "A"}`,
+    "garbage",
+  ];
+  for (const csrf of forged) {
+    const again = await assertConfirm(await submit(page, { action: "sign_out", csrf }, cookie), { status: 400 });
+    assert.match(again.alert, /has expired or did not come from this site/);
+    assert.equal(again.field("post_logout_redirect_uri"), SIGNED_OUT, "the page keeps the accepted return address");
+  }
+  const missing = new URLSearchParams({ action: "sign_out", client_id: APP_ID });
+  await assertConfirm(await postForm(missing, { cookie }), { status: 400 });
+  // Without the cookie (a cross-site post does not carry a SameSite=Lax cookie) there is
+  // no session to end: the answer is the one for a browser without a session (the
+  // registered return address), and the session lives on.
+  const noCookie = await submit(page, { action: "sign_out" });
+  assert.equal(noCookie.status, 303);
+  assert.equal(noCookie.headers.get("location"), `${SIGNED_OUT}?state=st`);
+  // A token issued to another session of the same browser profile does not work either.
+  cookie = await assertAlive(cookie);
+  const stale = await assertConfirm(await submit(page, { action: "sign_out" }, cookie), { status: 400 });
+  assert.match(stale.alert, /did not come from this site/);
+  // The content type is checked like every hosted form: no sign-out, the generic question.
+  const body = new URLSearchParams({ action: "sign_out", csrf: stale.field("csrf"), client_id: APP_ID });
+  const plain = await assertConfirm(await fetch(LOGOUT(), { method: "POST", redirect: "manual", headers: { "content-type": "text/plain", cookie }, body: body.toString() }), { app: null, status: 400 });
+  assert.match(plain.alert, /could not be read/);
+  cookie = await assertAlive(cookie);
+  // The genuine token of the current session signs out.
+  const fresh = await assertConfirm(await get(client.buildEndSessionUrl(config, {}), cookie));
+  const res = await submit(fresh, { action: "sign_out" }, cookie);
+  assertCleared(res);
+  await assertLoginRequired(cookie);
+});
+
+test("Stay signed in keeps the session", async () => {
+  let { cookie } = await signIn();
+  const page = await assertConfirm(await get(client.buildEndSessionUrl(config, { post_logout_redirect_uri: SIGNED_OUT }), cookie));
+  const res = await submit(page, { action: "stay" }, cookie);
+  assert.equal(res.headers.get("set-cookie"), null);
+  const stayed = await read(res);
+  assert.equal(stayed.h1, "You are still signed in");
+  cookie = await assertAlive(cookie);
 });
 
 test("an unregistered or inexact post_logout_redirect_uri never redirects: the signed-out page says why", async () => {
@@ -179,18 +308,19 @@ test("an unregistered or inexact post_logout_redirect_uri never redirects: the s
   }
 });
 
-test("a forged id_token_hint never redirects, and the browser is still signed out", async () => {
+test("a forged id_token_hint is not trusted: the person is asked, and confirming revokes nothing", async () => {
   const { tokens, cookie } = await signIn();
   const [h, p] = tokens.id_token.split(".");
   const decode = (part) => JSON.parse(Buffer.from(part, "base64url"));
   const forged = signJwt(decode(h), decode(p), randomBytes(32).toString("base64url"));
-  const res = await get(client.buildEndSessionUrl(config, { id_token_hint: forged, post_logout_redirect_uri: SIGNED_OUT, state: "st" }), cookie);
-  const page = await read(res);
-  assert.equal(page.status, 200);
-  assert.match(page.alert, /could not be verified/);
+  const page = await assertConfirm(await get(client.buildEndSessionUrl(config, { id_token_hint: forged, post_logout_redirect_uri: SIGNED_OUT, state: "st" }), cookie));
+  assert.equal(page.field("id_token_hint"), undefined, "the hint is not carried");
+  const res = await submit(page, { action: "sign_out" }, cookie);
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get("location"), `${SIGNED_OUT}?state=st`);
   assertCleared(res);
   await assertSignedOut(cookie);
-  // The forged hint revoked nothing.
+  // Neither the forged hint nor the confirmation revoked the family.
   const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
   seen.push(refreshed.access_token, refreshed.refresh_token, refreshed.id_token);
 });
@@ -210,15 +340,15 @@ test("an expired but genuine id_token_hint is accepted (RP-Initiated Logout §2)
   await assertSignedOut(cookie);
 });
 
-test("a hint for another client than client_id, or an access token as hint, never redirects", async () => {
-  const { tokens, cookie } = await signIn();
-  let res = await get(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, client_id: "vestibule-demo-app", post_logout_redirect_uri: "http://127.0.0.1:9/cb" }), cookie);
-  let page = await read(res);
-  assert.match(page.alert, /could not be verified/);
-  assertCleared(res);
-  res = await get(client.buildEndSessionUrl(config, { id_token_hint: tokens.access_token, post_logout_redirect_uri: SIGNED_OUT }));
-  page = await read(res);
-  assert.match(page.alert, /could not be verified/);
+test("a hint for another client than client_id asks; an access token as hint without a session never redirects", async () => {
+  let { tokens, cookie } = await signIn();
+  const res = await get(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, client_id: "vestibule-demo-app", post_logout_redirect_uri: "http://127.0.0.1:9/cb" }), cookie);
+  const page = await assertConfirm(res, { app: "Vestibule demo app" });
+  assert.equal(page.field("client_id"), "vestibule-demo-app");
+  cookie = await assertAlive(cookie);
+  const at = await read(await get(client.buildEndSessionUrl(config, { id_token_hint: tokens.access_token, post_logout_redirect_uri: SIGNED_OUT })));
+  assert.equal(at.h1, "You are signed out");
+  assert.match(at.alert, /could not be verified/);
 });
 
 test("without parameters or a cookie: the plain signed-out page; wrong method: 405", async () => {

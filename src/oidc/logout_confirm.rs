@@ -1,0 +1,474 @@
+//! The confirmation before a sign-out nobody can vouch for (OpenID Connect RP-Initiated
+//! Logout 1.0 §2: the OP SHOULD ask the End-User whether to log out when there is no
+//! valid `id_token_hint`). Without it any site could sign a browser out with a link or
+//! an image (logout CSRF); Keycloak and Auth0 ask "Do you want to log out?" the same way.
+//!
+//! [`plan`] decides, from what the request proves and whether the browser has a live
+//! session, one of three things: end the session (a trusted request, a confirmation with
+//! a valid token, or no session at all, where there is nothing to end), ask, or keep the
+//! session (the person chose "Stay signed in").
+//!
+//! The page's form carries an anti-forgery token ([`csrf_token`]) bound to the browser's
+//! session: HMAC-SHA256 under the `CODE_KEY` secret over the tenant, the session's lookup
+//! key (the hash of the cookie's handle, which only that browser holds) and an expiry
+//! [`CONFIRM_LIFETIME`] ahead. Another site can neither read the page (no CORS, framing
+//! forbidden) nor compute the token, and a cross-site post does not carry the
+//! `SameSite=Lax` cookie anyway; a token from another session or tenant, or an expired
+//! one, fails. Nothing is stored: the token is checked by recomputing it, in constant
+//! time.
+
+use super::apps::Client;
+use super::logout::{Answer, Decision, Hint, LogoutRequest, allows_post_logout, decide, trusted};
+use crate::flow::CodeKey;
+use crate::time::{Seconds, Timestamp};
+use crate::token::err::shorten;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use subtle::ConstantTimeEq as _;
+
+/// How long a confirmation page may be answered: long enough to read it, short enough
+/// that a token copied from a page left open is soon useless.
+pub const CONFIRM_LIFETIME: Seconds = Seconds(10 * 60);
+
+/// Separates these MACs from every other use of `CODE_KEY`.
+const DOMAIN: &str = "vestibule.logout.confirm.v1";
+
+/// The form's token for the session whose lookup key is `session`, valid until
+/// `now + CONFIRM_LIFETIME`: `<expiry>.<base64url MAC>`.
+pub fn csrf_token(key: &CodeKey, tenant: &str, session: &str, now: Timestamp) -> String {
+    let expires = now.plus(CONFIRM_LIFETIME);
+    let mac = mac(key, tenant, session, expires);
+    format!("{}.{}", expires.0, URL_SAFE_NO_PAD.encode(mac))
+}
+
+/// Whether `token` is one [`csrf_token`] issued for this tenant and session and it has
+/// not expired. Anything malformed is simply not valid.
+pub fn csrf_valid(key: &CodeKey, tenant: &str, session: &str, token: &str, now: Timestamp) -> bool {
+    let Some((expires, mac_text)) = token.split_once('.') else {
+        return false;
+    };
+    if expires.is_empty() || expires.len() > 20 || !expires.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let Ok(expires) = expires.parse::<u64>().map(Timestamp) else {
+        return false;
+    };
+    // Expired, or further ahead than any token this code issues.
+    if now >= expires || expires > now.plus(CONFIRM_LIFETIME) {
+        return false;
+    }
+    let Ok(presented) = URL_SAFE_NO_PAD.decode(mac_text) else {
+        return false;
+    };
+    let expected = mac(key, tenant, session, expires);
+    presented.len() == expected.len() && bool::from(presented.as_slice().ct_eq(&expected))
+}
+
+fn mac(key: &CodeKey, tenant: &str, session: &str, expires: Timestamp) -> [u8; 32] {
+    // Unambiguous: a tenant is a path segment and a lookup key is hex, so neither holds
+    // a newline, and the expiry is digits.
+    key.keyed_hash(DOMAIN, &format!("{tenant}\n{session}\n{}", expires.0))
+}
+
+/// What the confirmation page shows and posts back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The application's display name, when `client_id` names a registered one.
+    pub app_name: Option<String>,
+    /// Echoed in the form: the registered client's id.
+    pub client_id: Option<String>,
+    /// Echoed in the form only when it is exactly registered for that client.
+    pub post_logout_redirect_uri: Option<String>,
+    /// Echoed in the form.
+    pub state: Option<String>,
+    /// Why the application's return address will not be followed, if it was refused.
+    pub return_refused: Option<String>,
+    /// What went wrong with the request or the previous answer (shown as an alert).
+    pub error: Option<String>,
+}
+
+impl Confirmation {
+    /// A confirmation that knows nothing of the request (it could not be read).
+    pub fn generic(error: String) -> Self {
+        Confirmation {
+            error: Some(error),
+            ..Confirmation::default()
+        }
+    }
+
+    /// `400` when the page is shown again because something was refused, else `200`.
+    pub fn status(&self) -> u16 {
+        if self.error.is_some() { 400 } else { 200 }
+    }
+}
+
+/// What to do with a logout request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// End the session (if there is one), revoke the family, then redirect or show the
+    /// signed-out page.
+    SignOut(Decision),
+    /// Keep the session and ask.
+    Confirm(Confirmation),
+    /// Keep the session: the person chose to stay signed in.
+    Stay,
+}
+
+/// The answer when the token is missing, expired or not this session's.
+pub const CSRF_REFUSED: &str = "this sign-out page has expired or did not come from this site, so you are still signed in; choose sign out again if you want to sign out";
+
+/// Decides. `session` is whether the browser presented a live single sign-on session;
+/// `csrf_ok` whether the answer's token is valid for it ([`csrf_valid`]); `client` the
+/// registration `client_id` (or a valid hint's `aud`) names.
+pub fn plan(
+    req: &LogoutRequest,
+    hint: &Hint,
+    client: Option<&Client>,
+    session: bool,
+    csrf_ok: bool,
+) -> Plan {
+    if trusted(req, hint) {
+        return Plan::SignOut(decide(req, hint, client));
+    }
+    match (&req.answer, session) {
+        // The person asked to stay, or there is no session to keep or end: nothing to
+        // ask. Staying shows the plain signed-out page when there was nothing to keep.
+        (Some(Answer::Stay), true) => Plan::Stay,
+        (Some(Answer::Stay), false) => Plan::SignOut(Decision {
+            redirect: None,
+            notice: None,
+            revoke_family: None,
+        }),
+        // Nothing to end: the answer is what it always was (the return address, when
+        // `client_id` names a client that registered it, or the page).
+        (_, false) => Plan::SignOut(decide(req, hint, client)),
+        // Confirmed on our page: the hint (if any) was dropped from the form, so the
+        // return address rests on `client_id` and exact registration alone.
+        (Some(Answer::SignOut { .. }), true) if csrf_ok => {
+            Plan::SignOut(decide(req, &Hint::Absent, client))
+        }
+        (Some(Answer::SignOut { .. }), true) => {
+            let mut page = confirmation(req, client);
+            page.error = Some(CSRF_REFUSED.into());
+            Plan::Confirm(page)
+        }
+        (None, true) => Plan::Confirm(confirmation(req, client)),
+    }
+}
+
+/// Decides for a request that could not be read (`message` says why): with a live
+/// session, the generic question with the reason (a request nobody can read proves
+/// nothing, not even a valid hint); without one, the signed-out page with the reason.
+pub fn plan_unreadable(message: String, session: bool) -> Plan {
+    if session {
+        Plan::Confirm(Confirmation::generic(message))
+    } else {
+        Plan::SignOut(Decision {
+            redirect: None,
+            notice: Some(message),
+            revoke_family: None,
+        })
+    }
+}
+
+/// The page for `req`: the client only if it is the one `client_id` names, the return
+/// address only if exactly registered for it.
+fn confirmation(req: &LogoutRequest, client: Option<&Client>) -> Confirmation {
+    let client = client.filter(|c| req.client_id.as_deref() == Some(c.app_id.as_str()));
+    let mut page = Confirmation {
+        app_name: client.map(|c| c.display_name.clone()),
+        client_id: client.map(|c| c.app_id.clone()),
+        state: req.state.clone(),
+        ..Confirmation::default()
+    };
+    let Some(uri) = req.post_logout_redirect_uri.as_deref() else {
+        return page;
+    };
+    let shown = shorten(uri, 120);
+    match client {
+        Some(c) if allows_post_logout(c, uri) => {
+            page.post_logout_redirect_uri = Some(uri.to_string());
+        }
+        Some(c) => {
+            page.return_refused = Some(format!(
+                "the return address `{shown}` is not registered for {}, so after signing out you will stay on this site",
+                c.display_name
+            ));
+        }
+        None => {
+            page.return_refused = Some(match req.client_id.as_deref() {
+                Some(id) => format!(
+                    "the application `{}` is not registered, so after signing out you will not be sent to `{shown}`",
+                    shorten(id, 80)
+                ),
+                None => format!(
+                    "the application did not identify itself (`client_id`), so after signing out you will not be sent to `{shown}`"
+                ),
+            });
+        }
+    }
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oidc::apps::Redirects;
+    use crate::token::Claims;
+
+    const SESSION: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    fn key(byte: u8) -> CodeKey {
+        CodeKey::new(vec![byte; 32]).unwrap()
+    }
+
+    fn shop() -> Client {
+        Client {
+            app_id: "shop".into(),
+            display_name: "Shop".into(),
+            redirects: Redirects::Registered(vec!["https://shop.example.com/bye".into()]),
+        }
+    }
+
+    fn request(
+        client_id: Option<&str>,
+        uri: Option<&str>,
+        answer: Option<Answer>,
+    ) -> LogoutRequest {
+        LogoutRequest {
+            id_token_hint: None,
+            client_id: client_id.map(str::to_string),
+            post_logout_redirect_uri: uri.map(str::to_string),
+            state: Some("st".into()),
+            answer,
+        }
+    }
+
+    fn valid(aud: &str, sid: &str) -> Hint {
+        let mut c = Claims::new("iss", "user-1", aud, Timestamp(1000), Timestamp(2000));
+        c.sid = Some(sid.into());
+        Hint::Valid(Box::new(c))
+    }
+
+    fn confirm() -> Option<Answer> {
+        Some(Answer::SignOut {
+            csrf: Some("t".into()),
+        })
+    }
+
+    const BYE: Option<&str> = Some("https://shop.example.com/bye");
+
+    #[test]
+    fn the_token_is_bound_to_key_tenant_session_and_time() {
+        let now = Timestamp(1_000_000);
+        let t = csrf_token(&key(1), "contoso", SESSION, now);
+        assert!(t.starts_with("1000600."), "{t}");
+        assert!(t.len() < crate::oidc::logout::MAX_CSRF_LEN);
+        assert!(csrf_valid(&key(1), "contoso", SESSION, &t, now));
+        assert!(csrf_valid(
+            &key(1),
+            "contoso",
+            SESSION,
+            &t,
+            Timestamp(1_000_599)
+        ));
+        assert!(
+            !csrf_valid(&key(1), "contoso", SESSION, &t, Timestamp(1_000_600)),
+            "expired"
+        );
+        assert!(
+            !csrf_valid(&key(2), "contoso", SESSION, &t, now),
+            "another key"
+        );
+        assert!(
+            !csrf_valid(&key(1), "fabrikam", SESSION, &t, now),
+            "another tenant"
+        );
+        let other = SESSION.replace('9', "8");
+        assert!(
+            !csrf_valid(&key(1), "contoso", &other, &t, now),
+            "another session"
+        );
+    }
+
+    #[test]
+    fn tampered_or_malformed_tokens_are_refused() {
+        let now = Timestamp(1_000_000);
+        let t = csrf_token(&key(1), "t", SESSION, now);
+        let (_, mac) = t.split_once('.').unwrap();
+        // A later expiry with the same MAC, or one beyond what is ever issued.
+        assert!(!csrf_valid(
+            &key(1),
+            "t",
+            SESSION,
+            &format!("1000599.{mac}"),
+            now
+        ));
+        let far = csrf_token(&key(1), "t", SESSION, Timestamp(1_000_001));
+        assert!(!csrf_valid(&key(1), "t", SESSION, &far, Timestamp(999_000)));
+        let truncated = &t[..t.len() - 1];
+        for bad in [
+            "",
+            ".",
+            "x",
+            truncated,
+            "1000600.",
+            "+1000600.AAAA",
+            "1000600.!!!!",
+            "99999999999999999999999.AAAA",
+            &format!("1000600.{}", URL_SAFE_NO_PAD.encode([0u8; 32])),
+        ] {
+            assert!(!csrf_valid(&key(1), "t", SESSION, bad, now), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_trusted_request_signs_out_at_once() {
+        let r = request(Some("shop"), BYE, None);
+        let Plan::SignOut(d) = plan(&r, &valid("shop", "fam"), Some(&shop()), true, false) else {
+            panic!("a valid hint signs out");
+        };
+        assert_eq!(
+            d.redirect.as_deref(),
+            Some("https://shop.example.com/bye?state=st")
+        );
+        assert_eq!(d.revoke_family.as_deref(), Some("fam"));
+    }
+
+    #[test]
+    fn an_unproven_request_with_a_session_asks_first() {
+        for hint in [Hint::Absent, Hint::Invalid, valid("other-app", "fam")] {
+            let r = request(Some("shop"), BYE, None);
+            let Plan::Confirm(page) = plan(&r, &hint, Some(&shop()), true, false) else {
+                panic!("{hint:?} asks");
+            };
+            assert_eq!(page.app_name.as_deref(), Some("Shop"));
+            assert_eq!(page.client_id.as_deref(), Some("shop"));
+            assert_eq!(page.post_logout_redirect_uri.as_deref(), BYE);
+            assert_eq!(page.state.as_deref(), Some("st"));
+            assert_eq!((&page.return_refused, &page.error), (&None, &None));
+            assert_eq!(page.status(), 200);
+        }
+    }
+
+    #[test]
+    fn the_page_drops_a_return_address_that_is_not_registered() {
+        let r = request(Some("shop"), Some("https://evil.example/bye"), None);
+        let Plan::Confirm(page) = plan(&r, &Hint::Absent, Some(&shop()), true, false) else {
+            panic!("asks");
+        };
+        assert_eq!(page.post_logout_redirect_uri, None);
+        assert!(
+            page.return_refused
+                .unwrap()
+                .contains("`https://evil.example/bye` is not registered for Shop")
+        );
+        let r = request(Some("nobody"), BYE, None);
+        let Plan::Confirm(page) = plan(&r, &Hint::Absent, None, true, false) else {
+            panic!("asks");
+        };
+        assert_eq!((page.app_name, page.client_id), (None, None));
+        assert!(
+            page.return_refused
+                .unwrap()
+                .contains("`nobody` is not registered")
+        );
+        let r = request(None, BYE, None);
+        let Plan::Confirm(page) = plan(&r, &Hint::Absent, None, true, false) else {
+            panic!("asks");
+        };
+        assert!(
+            page.return_refused
+                .unwrap()
+                .contains("did not identify itself")
+        );
+        // A client found through something other than `client_id` is not named.
+        let r = request(None, BYE, None);
+        let Plan::Confirm(page) = plan(&r, &Hint::Invalid, Some(&shop()), true, false) else {
+            panic!("asks");
+        };
+        assert_eq!((page.app_name, page.post_logout_redirect_uri), (None, None));
+    }
+
+    #[test]
+    fn a_confirmation_signs_out_only_with_a_valid_token() {
+        let r = request(Some("shop"), BYE, confirm());
+        let Plan::SignOut(d) = plan(&r, &Hint::Absent, Some(&shop()), true, true) else {
+            panic!("confirmed");
+        };
+        assert_eq!(
+            d.redirect.as_deref(),
+            Some("https://shop.example.com/bye?state=st")
+        );
+        assert_eq!(
+            d.revoke_family, None,
+            "nothing is revoked without a valid hint"
+        );
+        let Plan::Confirm(page) = plan(&r, &Hint::Absent, Some(&shop()), true, false) else {
+            panic!("a bad token asks again");
+        };
+        assert_eq!(page.error.as_deref(), Some(CSRF_REFUSED));
+        assert_eq!(page.status(), 400);
+        assert_eq!(page.post_logout_redirect_uri.as_deref(), BYE);
+        // An invalid hint smuggled into the confirmed form does not block the redirect
+        // the person confirmed, and revokes nothing.
+        let mut with_hint = r.clone();
+        with_hint.id_token_hint = Some("forged".into());
+        let Plan::SignOut(d) = plan(&with_hint, &Hint::Invalid, Some(&shop()), true, true) else {
+            panic!("confirmed");
+        };
+        assert!(d.redirect.is_some() && d.revoke_family.is_none());
+    }
+
+    #[test]
+    fn staying_keeps_the_session_without_a_token() {
+        let r = request(Some("shop"), BYE, Some(Answer::Stay));
+        assert_eq!(
+            plan(&r, &Hint::Absent, Some(&shop()), true, false),
+            Plan::Stay
+        );
+        let Plan::SignOut(d) = plan(&r, &Hint::Absent, Some(&shop()), false, false) else {
+            panic!("nothing to keep");
+        };
+        assert_eq!((d.redirect, d.notice), (None, None));
+    }
+
+    #[test]
+    fn without_a_session_there_is_nothing_to_confirm() {
+        let r = request(Some("shop"), BYE, None);
+        let Plan::SignOut(d) = plan(&r, &Hint::Absent, Some(&shop()), false, false) else {
+            panic!("nothing to end");
+        };
+        assert_eq!(
+            d.redirect.as_deref(),
+            Some("https://shop.example.com/bye?state=st")
+        );
+        let Plan::SignOut(d) = plan(&r, &Hint::Invalid, Some(&shop()), false, false) else {
+            panic!("nothing to end");
+        };
+        assert_eq!(d.redirect, None, "a forged hint still never redirects");
+        // A forged answer without a session ends nothing either way.
+        let forged = request(Some("shop"), None, confirm());
+        assert!(matches!(
+            plan(&forged, &Hint::Absent, Some(&shop()), false, false),
+            Plan::SignOut(Decision { redirect: None, .. })
+        ));
+    }
+
+    #[test]
+    fn an_unreadable_request_asks_generically_or_ends_nothing() {
+        let Plan::Confirm(page) = plan_unreadable("too large".into(), true) else {
+            panic!("a live session is never ended by a request nobody can read");
+        };
+        assert_eq!(page.status(), 400);
+        assert_eq!(page.error.as_deref(), Some("too large"));
+        assert_eq!((page.app_name, page.client_id), (None, None));
+        let Plan::SignOut(d) = plan_unreadable("too large".into(), false) else {
+            panic!("nothing to end");
+        };
+        assert_eq!(
+            (d.redirect, d.notice.as_deref(), d.revoke_family),
+            (None, Some("too large"), None)
+        );
+    }
+}
