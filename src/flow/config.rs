@@ -587,6 +587,11 @@ mod tests {
         assert_eq!(err.code(), "flow.invalid_config");
         assert_eq!(err.target(), Some("settings.codes.maxAttempts"));
         config.settings.codes.max_attempts = 5;
+        config.settings.email_velocity.address_all_ips.burst = 0;
+        let err = config.validate().unwrap_err();
+        assert_eq!(err.target(), Some("settings.emailVelocity.addressAllIps"));
+        config.settings.email_velocity.address_all_ips.burst = 20;
+        assert_eq!(config.validate(), Ok(()));
         config
             .user_flow
             .on_authentication_method_load_start

@@ -9,7 +9,9 @@
 //!    times however many requests race ([`attempts`], one object per flow);
 //! 2. SMS codes respect velocity caps per number, user, IP and country calling code,
 //!    with growing cool-downs ([`velocity`], one object per counter);
-//! 3. email codes likewise, per address and per IP ([`email_velocity`]).
+//! 3. email codes likewise, per address from one client network, per network and per
+//!    address across networks, with aliases of one inbox counted as one
+//!    ([`email_velocity`], [`velocity_key`]).
 //!
 //! This module is pure: state structs, `decide` functions, the wire format between the
 //! Worker and the object ([`GuardCall`], [`GuardAnswer`]), the object names and the
@@ -19,6 +21,7 @@
 pub mod attempts;
 pub mod email_velocity;
 pub mod velocity;
+pub mod velocity_key;
 
 use crate::flow::{CodeKey, FlowCommon, FlowState};
 use crate::native::NativeError;
@@ -256,7 +259,8 @@ pub fn send_refusal_error(dimension: Dimension, retry_after: u64) -> NativeError
         Dimension::User => "this account",
         Dimension::Ip | Dimension::EmailIp => "this network address",
         Dimension::CountryCode => "this country calling code",
-        Dimension::EmailAddress => "this email address",
+        Dimension::EmailAddressFromIp => "this email address from this network address",
+        Dimension::EmailAddressAllIps => "this email address",
     };
     NativeError::new(
         "access_denied",
@@ -364,10 +368,20 @@ mod tests {
             email_ip,
             counter_object_name(&key, "t1", Dimension::Ip, "203.0.113.9")
         );
-        let address = counter_object_name(&key, "t1", Dimension::EmailAddress, "a@b.example");
+        let address = counter_object_name(&key, "t1", Dimension::EmailAddressAllIps, "a@b.example");
         assert!(
-            address.starts_with("email/t1/address/") && !address.contains("b.example"),
+            address.starts_with("email/t1/address-all/") && !address.contains("b.example"),
             "{address}"
+        );
+        let pair = counter_object_name(
+            &key,
+            "t1",
+            Dimension::EmailAddressFromIp,
+            "a@b.example\n203.0.113.9",
+        );
+        assert!(
+            pair.starts_with("email/t1/address-ip/") && !pair.contains("203.0.113"),
+            "{pair}"
         );
         let other = CodeKey::new(vec![4u8; 32]).unwrap();
         assert_ne!(
@@ -444,7 +458,14 @@ mod tests {
         assert!(
             s.description.contains("this phone number") && s.description.contains("42 seconds")
         );
-        let e = send_refusal_error(Dimension::EmailAddress, 59);
+        let pair = send_refusal_error(Dimension::EmailAddressFromIp, 59);
+        assert!(
+            pair.description
+                .contains("to this email address from this network address recently"),
+            "{}",
+            pair.description
+        );
+        let e = send_refusal_error(Dimension::EmailAddressAllIps, 59);
         assert_eq!(
             (e.error, e.suberror),
             ("access_denied", Some("provider_blocked_by_rep"))

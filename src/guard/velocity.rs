@@ -222,9 +222,14 @@ pub enum Dimension {
     Ip,
     /// The number's country calling code.
     CountryCode,
-    /// The destination email address ([`super::email_velocity`]).
-    EmailAddress,
-    /// The client IP address, counting email codes (apart from SMS: other limits).
+    /// The destination email address as requested from one client network: the
+    /// per-address cool-down ([`super::email_velocity`]), so an attacker's requests do
+    /// not hold back the victim's own.
+    EmailAddressFromIp,
+    /// The destination email address across all networks: the ceiling that stops a
+    /// flood spread over many networks.
+    EmailAddressAllIps,
+    /// The client network, counting email codes (apart from SMS: other limits).
     EmailIp,
 }
 
@@ -236,7 +241,10 @@ impl Dimension {
             Dimension::User => "user",
             Dimension::Ip => "ip",
             Dimension::CountryCode => "cc",
-            Dimension::EmailAddress => "address",
+            // Not `address`, the per-address counter these two replaced: its state was
+            // counted under other limits, so it is left to expire.
+            Dimension::EmailAddressFromIp => "address-ip",
+            Dimension::EmailAddressAllIps => "address-all",
             Dimension::EmailIp => "ip",
         }
     }
@@ -244,7 +252,9 @@ impl Dimension {
     /// The channel it counts, the first part of its object's name: `sms` or `email`.
     pub fn channel(self) -> &'static str {
         match self {
-            Dimension::EmailAddress | Dimension::EmailIp => "email",
+            Dimension::EmailAddressFromIp | Dimension::EmailAddressAllIps | Dimension::EmailIp => {
+                "email"
+            }
             Dimension::Number | Dimension::User | Dimension::Ip | Dimension::CountryCode => "sms",
         }
     }
