@@ -165,7 +165,7 @@ pub fn email_checks(
 mod tests {
     use super::*;
     use crate::flow::{CodeDelivery, CodePurpose};
-    use crate::guard::velocity::{SendVerdict, VelocityState, decide};
+    use crate::guard::velocity::{VelocityState, ask_in_order};
     use crate::pii::{Pii, Secret};
     use crate::time::Timestamp;
     use std::collections::HashMap;
@@ -180,9 +180,7 @@ mod tests {
         })
     }
 
-    /// The guard as the Worker runs it (`src/worker/guard.rs`, `check_sends`): one
-    /// state per (dimension, value), the checks asked in order, the first refusal
-    /// answering; what was allowed before it stays counted.
+    /// The guard as the Worker runs it ([`crate::guard::velocity::ask_in_order`]).
     #[derive(Default)]
     struct Guard {
         counters: HashMap<(&'static str, String), VelocityState>,
@@ -198,16 +196,8 @@ mod tests {
             ip: &str,
             t: u64,
         ) -> Result<(), (Dimension, u64)> {
-            for check in email_checks(&[send(Channel::Email, to)], s, Some(ip)) {
-                let key = (check.dimension.as_str(), check.value);
-                let state = self.counters.remove(&key).unwrap_or_default();
-                let (next, verdict) = decide(state, &check.limits, Timestamp(t));
-                self.counters.insert(key, next);
-                if let SendVerdict::Refused { retry_after } = verdict {
-                    return Err((check.dimension, retry_after));
-                }
-            }
-            Ok(())
+            let checks = email_checks(&[send(Channel::Email, to)], s, Some(ip));
+            ask_in_order(&mut self.counters, checks, t)
         }
     }
 

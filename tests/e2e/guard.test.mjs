@@ -123,18 +123,20 @@ async function signUpWithPhone(email, phone) {
   assert.equal(r.status, 200, JSON.stringify(r.body));
 }
 
-/** A new sign-in up to the MFA challenge: asks for one SMS; returns the answer. */
-async function mfaChallenge(email) {
-  let r = await post(worker, "mfa", "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
-  r = await post(worker, "mfa", "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
-  r = await post(worker, "mfa", "oauth2/v2.0/token", { continuation_token: ct(r), grant_type: "password", password: PASSWORD });
+/** A new sign-in up to the MFA challenge (from client IP `ip`, if given): asks for one
+ * SMS; returns the answer. */
+async function mfaChallenge(email, ip) {
+  const send = (path, params) => (ip ? postFrom(ip, "mfa", path, params) : post(worker, "mfa", path, params));
+  let r = await send("oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
+  r = await send("oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+  r = await send("oauth2/v2.0/token", { continuation_token: ct(r), grant_type: "password", password: PASSWORD });
   assert.equal(r.body.suberror, "mfa_required", JSON.stringify(r.body));
-  r = await post(worker, "mfa", "oauth2/v2.0/introspect", { continuation_token: ct(r) });
+  r = await send("oauth2/v2.0/introspect", { continuation_token: ct(r) });
   const [method] = r.body.methods;
-  return post(worker, "mfa", "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES, id: method.id });
+  return send("oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES, id: method.id });
 }
 
-test("SMS velocity: repeated codes to one number hit the cap with a clear error; another number is unaffected", async () => {
+test("SMS velocity: repeated codes to one number from one network hit the cap with a clear error; that number from another network, and another number, are unaffected", async () => {
   await fresh();
   await requireMfa(worker, "mfa");
   const phoneA = "+15550001111";
@@ -148,12 +150,17 @@ test("SMS velocity: repeated codes to one number hit the cap with a clear error;
   console.log(`velocity refusal: ${refused.error}/${refused.suberror} retry_after=${refused.retry_after}`);
   assert.equal(refused.error, "access_denied");
   assert.equal(refused.suberror, "provider_blocked_by_rep");
-  assert.match(refused.error_description, /too many codes were sent to this phone number recently; try again in \d+ seconds/);
+  assert.match(refused.error_description, /too many codes were sent to this phone number from this network address recently; try again in \d+ seconds/);
   assert.ok(refused.retry_after > 0 && refused.retry_after <= 60, String(refused.retry_after));
   assert.equal(refused.continuation_token, undefined);
   // The refused send left the outbox alone: still the code of the third SMS.
   const outbox = await (await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent(phoneA)}`)).json();
   assert.equal(outbox.messages.length, 3);
+  // The same number from another network still gets its code: the cool-down counts per
+  // (number, network), so requests from elsewhere cannot hold back the owner's.
+  const elsewhere = await mfaChallenge("pumped@example.com", "203.0.113.9");
+  assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+  assert.equal(elsewhere.body.challenge_channel, "sms");
   // Another user with another number in the same country, from the same address: sent.
   await signUpWithPhone("other@example.com", phoneB);
   const b = await mfaChallenge("other@example.com");
