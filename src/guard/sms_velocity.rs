@@ -43,7 +43,7 @@ pub struct SmsVelocity {
     /// 1 h, ended by 24 h of silence. One network's `number` ladder lets through 5 an
     /// hour (3, then after 1 and 5 minutes), so it takes three attacking networks before
     /// the owner waits too; a number's daily cost stays about what the single
-    /// per-number cap allowed (≈ 34 SMS against ≈ 28). Keep its `burst` above
+    /// per-number cap allowed (≈ 35 SMS against ≈ 28). Keep its `burst` above
     /// `number.burst`, or one attacker can lock the owner out again.
     pub number_all_ips: VelocityLimits,
 }

@@ -18,8 +18,8 @@ use std::net::IpAddr;
 ///   bounds what one source sends through them.
 /// - A `+tag` is dropped from the local part (`victim+1@example.com` →
 ///   `victim@example.com`): plus-addressing is on by default at Gmail, Outlook.com,
-///   iCloud, Fastmail and Proton, so every tag would otherwise be a fresh budget into
-///   one inbox. An address that is only a tag (`+tag@…`) is left whole.
+///   Fastmail and Proton, so every tag would otherwise be a fresh budget into one
+///   inbox. An address that is only a tag (`+tag@…`) is left whole.
 /// - For `gmail.com` and `googlemail.com` (one service: `googlemail.com` becomes
 ///   `gmail.com`) dots are dropped from the local part: Gmail ignores them and never
 ///   lets two accounts differ only by dots, so `v.i.c.t.i.m@gmail.com` is the same
