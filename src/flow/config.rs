@@ -233,11 +233,13 @@ pub struct FlowSettings {
     /// After the reset code is verified, the new password must come within this time
     /// (native auth returns it as `expires_in`, at most 600).
     pub reset_window_seconds: u64,
-    /// SMS caps across flows: per number, user, IP and country calling code, enforced
-    /// by the Worker's guard (see [`crate::guard::velocity`]).
+    /// SMS caps across flows: per number from one network, user, IP, number across
+    /// networks and country calling code, enforced by the Worker's guard (see
+    /// [`crate::guard::sms_velocity`]).
     pub sms_velocity: crate::guard::velocity::SmsVelocity,
-    /// Email code caps across flows: per address and IP, enforced by the Worker's guard
-    /// (see [`crate::guard::email_velocity`]).
+    /// Email code caps across flows: per address from one network, per network and per
+    /// address across networks, enforced by the Worker's guard (see
+    /// [`crate::guard::email_velocity`]).
     pub email_velocity: crate::guard::email_velocity::EmailVelocity,
     /// SMS protections: region opt-in per app and the CAPTCHA before an SMS.
     pub sms: crate::sms::SmsSettings,
@@ -587,6 +589,11 @@ mod tests {
         assert_eq!(err.code(), "flow.invalid_config");
         assert_eq!(err.target(), Some("settings.codes.maxAttempts"));
         config.settings.codes.max_attempts = 5;
+        config.settings.email_velocity.address_all_ips.burst = 0;
+        let err = config.validate().unwrap_err();
+        assert_eq!(err.target(), Some("settings.emailVelocity.addressAllIps"));
+        config.settings.email_velocity.address_all_ips.burst = 20;
+        assert_eq!(config.validate(), Ok(()));
         config
             .user_flow
             .on_authentication_method_load_start

@@ -7,9 +7,12 @@
 //!
 //! 1. a one-time code is accepted at most once, and evaluated at most `maxAttempts`
 //!    times however many requests race ([`attempts`], one object per flow);
-//! 2. SMS codes respect velocity caps per number, user, IP and country calling code,
-//!    with growing cool-downs ([`velocity`], one object per counter);
-//! 3. email codes likewise, per address and per IP ([`email_velocity`]).
+//! 2. SMS codes respect velocity caps per number from one client network, user, IP,
+//!    number across networks and country calling code, with growing cool-downs
+//!    ([`velocity`], one object per counter);
+//! 3. email codes likewise, per address from one client network, per network and per
+//!    address across networks, with aliases of one inbox counted as one
+//!    ([`email_velocity`], [`velocity_key`]).
 //!
 //! This module is pure: state structs, `decide` functions, the wire format between the
 //! Worker and the object ([`GuardCall`], [`GuardAnswer`]), the object names and the
@@ -18,7 +21,9 @@
 
 pub mod attempts;
 pub mod email_velocity;
+pub mod sms_velocity;
 pub mod velocity;
+pub mod velocity_key;
 
 use crate::flow::{CodeKey, FlowCommon, FlowState};
 use crate::native::NativeError;
@@ -252,11 +257,13 @@ pub fn code_refusal_error(reason: CodeRefusal) -> NativeError {
 /// what an inbox being flooded is, and one shape lets apps handle both channels alike.
 pub fn send_refusal_error(dimension: Dimension, retry_after: u64) -> NativeError {
     let what = match dimension {
-        Dimension::Number => "this phone number",
+        Dimension::NumberFromIp => "this phone number from this network address",
+        Dimension::NumberAllIps => "this phone number",
         Dimension::User => "this account",
         Dimension::Ip | Dimension::EmailIp => "this network address",
         Dimension::CountryCode => "this country calling code",
-        Dimension::EmailAddress => "this email address",
+        Dimension::EmailAddressFromIp => "this email address from this network address",
+        Dimension::EmailAddressAllIps => "this email address",
     };
     NativeError::new(
         "access_denied",
@@ -342,12 +349,12 @@ mod tests {
     #[test]
     fn counter_names_hide_the_value_and_separate_tenants_and_dimensions() {
         let key = CodeKey::new(vec![3u8; 32]).unwrap();
-        let n = counter_object_name(&key, "t1", Dimension::Number, "+15551234567");
-        assert!(n.starts_with("sms/t1/number/"), "{n}");
+        let n = counter_object_name(&key, "t1", Dimension::NumberAllIps, "+15551234567");
+        assert!(n.starts_with("sms/t1/number-all/"), "{n}");
         assert!(!n.contains("5551234567"));
         assert_ne!(
             n,
-            counter_object_name(&key, "t2", Dimension::Number, "+15551234567")
+            counter_object_name(&key, "t2", Dimension::NumberAllIps, "+15551234567")
         );
         assert_ne!(
             n,
@@ -355,7 +362,7 @@ mod tests {
         );
         assert_eq!(
             n,
-            counter_object_name(&key, "t1", Dimension::Number, "+15551234567")
+            counter_object_name(&key, "t1", Dimension::NumberAllIps, "+15551234567")
         );
         // Email counters live apart from SMS ones, even for the same IP.
         let email_ip = counter_object_name(&key, "t1", Dimension::EmailIp, "203.0.113.9");
@@ -364,15 +371,25 @@ mod tests {
             email_ip,
             counter_object_name(&key, "t1", Dimension::Ip, "203.0.113.9")
         );
-        let address = counter_object_name(&key, "t1", Dimension::EmailAddress, "a@b.example");
+        let address = counter_object_name(&key, "t1", Dimension::EmailAddressAllIps, "a@b.example");
         assert!(
-            address.starts_with("email/t1/address/") && !address.contains("b.example"),
+            address.starts_with("email/t1/address-all/") && !address.contains("b.example"),
             "{address}"
+        );
+        let pair = counter_object_name(
+            &key,
+            "t1",
+            Dimension::EmailAddressFromIp,
+            "a@b.example\n203.0.113.9",
+        );
+        assert!(
+            pair.starts_with("email/t1/address-ip/") && !pair.contains("203.0.113"),
+            "{pair}"
         );
         let other = CodeKey::new(vec![4u8; 32]).unwrap();
         assert_ne!(
             n,
-            counter_object_name(&other, "t1", Dimension::Number, "+15551234567")
+            counter_object_name(&other, "t1", Dimension::NumberAllIps, "+15551234567")
         );
     }
 
@@ -436,7 +453,7 @@ mod tests {
             ("invalid_grant", vec![55_200])
         );
         assert_ne!(used.description, race.description);
-        let s = send_refusal_error(Dimension::Number, 42);
+        let s = send_refusal_error(Dimension::NumberAllIps, 42);
         assert_eq!(
             (s.status, s.error, s.suberror),
             (400, "access_denied", Some("provider_blocked_by_rep"))
@@ -444,7 +461,21 @@ mod tests {
         assert!(
             s.description.contains("this phone number") && s.description.contains("42 seconds")
         );
-        let e = send_refusal_error(Dimension::EmailAddress, 59);
+        let pair = send_refusal_error(Dimension::NumberFromIp, 42);
+        assert!(
+            pair.description
+                .contains("to this phone number from this network address recently"),
+            "{}",
+            pair.description
+        );
+        let pair = send_refusal_error(Dimension::EmailAddressFromIp, 59);
+        assert!(
+            pair.description
+                .contains("to this email address from this network address recently"),
+            "{}",
+            pair.description
+        );
+        let e = send_refusal_error(Dimension::EmailAddressAllIps, 59);
         assert_eq!(
             (e.error, e.suberror),
             ("access_denied", Some("provider_blocked_by_rep"))

@@ -1,5 +1,6 @@
-//! SMS velocity: how many codes may go to one number, one country calling code, one IP
-//! address and one user, and how long to wait after that.
+//! Velocity: how many codes may go to one destination (or from one source), and how
+//! long to wait after that. The model and the counters' names; the SMS settings and
+//! checks are [`super::sms_velocity`]'s, the email ones [`super::email_velocity`]'s.
 //!
 //! Every SMS costs money, and SMS pumping (toll fraud) turns a sign-in form into a way
 //! to send many expensive messages to numbers the attacker is paid for. The per-flow
@@ -21,12 +22,15 @@
 //!
 //! Each dimension is its own Durable Object (keyed by a keyed hash, never the raw
 //! value), so one hot number never slows another. They are asked in order, narrowest
-//! first (number, user, IP, country); a send refused by a wider dimension has already
-//! been counted by the narrower ones, which errs on the side of fewer messages.
+//! first (number from this network, user, IP, number from all networks, country); a
+//! send refused by a wider dimension has already been counted by the narrower ones,
+//! which errs on the side of fewer messages.
 
-use crate::flow::{Channel, Effect};
 use crate::time::{Seconds, Timestamp};
 use serde::{Deserialize, Serialize};
+
+// Their old home: `crate::guard::velocity::SmsVelocity` keeps working.
+pub use super::sms_velocity::{SmsVelocity, country_calling_code, sms_checks};
 
 /// The limits of one counter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +47,7 @@ pub struct VelocityLimits {
 }
 
 impl VelocityLimits {
-    fn new(burst: u8, window: u64, cooldowns: &[u64], quiet: u64) -> Self {
+    pub(crate) fn new(burst: u8, window: u64, cooldowns: &[u64], quiet: u64) -> Self {
         VelocityLimits {
             burst,
             window_seconds: window,
@@ -66,59 +70,6 @@ impl VelocityLimits {
         } else {
             None
         }
-    }
-}
-
-/// SMS velocity settings of a user flow (`settings.smsVelocity`).
-///
-/// The defaults are for a small to medium tenant; a tenant with heavy SMS traffic in one
-/// country raises `countryCode`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct SmsVelocity {
-    /// Per destination number. 3 codes per 10 minutes covers a resend and a retry; then
-    /// 1 min → 5 min → 1 h between codes, ended by 24 h of silence. A person waiting for
-    /// a code never needs a fourth one within a minute; a pumping run against one number
-    /// is cut to one message an hour.
-    pub number: VelocityLimits,
-    /// Per user (a user may register a new number, then do MFA with it): 5 per 10
-    /// minutes, then 1 min → 5 min → 15 min → 1 h (Auth0 allows 10 MFA SMS an hour per
-    /// user), ended by 24 h of silence.
-    pub user: VelocityLimits,
-    /// Per client IP address: 20 per 10 minutes, because mobile carriers put many users
-    /// behind one address (CGNAT); then 30 s → 2 min → 10 min, ended by 1 h of silence.
-    /// Supabase allows 30 SMS an hour per IP; an IP cap alone does not stop pumping,
-    /// which rotates addresses, so it is one dimension of four.
-    pub ip: VelocityLimits,
-    /// Per country calling code, tenant-wide: the dimension that catches pumping spread
-    /// over many numbers of one premium range. Every user of that country shares it, so
-    /// it throttles instead of blocking: 100 per 10 minutes, then 10 s → 30 s → 60 s
-    /// between codes, ended by 1 h of silence.
-    pub country_code: VelocityLimits,
-}
-
-impl Default for SmsVelocity {
-    fn default() -> Self {
-        SmsVelocity {
-            number: VelocityLimits::new(3, 600, &[60, 300, 3600], 86_400),
-            user: VelocityLimits::new(5, 600, &[60, 300, 900, 3600], 86_400),
-            ip: VelocityLimits::new(20, 600, &[30, 120, 600], 3600),
-            country_code: VelocityLimits::new(100, 600, &[10, 30, 60], 3600),
-        }
-    }
-}
-
-impl SmsVelocity {
-    /// The first unusable field, as `(target, reason)`.
-    pub fn problem(&self) -> Option<(&'static str, &'static str)> {
-        [
-            ("settings.smsVelocity.number", &self.number),
-            ("settings.smsVelocity.user", &self.user),
-            ("settings.smsVelocity.ip", &self.ip),
-            ("settings.smsVelocity.countryCode", &self.country_code),
-        ]
-        .into_iter()
-        .find_map(|(target, limits)| limits.problem().map(|p| (target, p)))
     }
 }
 
@@ -214,17 +165,24 @@ pub fn decide(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Dimension {
-    /// The destination number.
-    Number,
+    /// The destination number as requested from one client network.
+    NumberFromIp,
+    /// The destination number across all networks.
+    NumberAllIps,
     /// The user the code is for.
     User,
     /// The client IP address.
     Ip,
     /// The number's country calling code.
     CountryCode,
-    /// The destination email address ([`super::email_velocity`]).
-    EmailAddress,
-    /// The client IP address, counting email codes (apart from SMS: other limits).
+    /// The destination email address as requested from one client network: the
+    /// per-address cool-down ([`super::email_velocity`]), so an attacker's requests do
+    /// not hold back the victim's own.
+    EmailAddressFromIp,
+    /// The destination email address across all networks: the ceiling that stops a
+    /// flood spread over many networks.
+    EmailAddressAllIps,
+    /// The client network, counting email codes (apart from SMS: other limits).
     EmailIp,
 }
 
@@ -232,11 +190,17 @@ impl Dimension {
     /// A short stable name (part of the Durable Object name).
     pub fn as_str(self) -> &'static str {
         match self {
-            Dimension::Number => "number",
+            // Not `number`, the per-number counter these two replaced: its state was
+            // counted under other limits, so it is left to expire.
+            Dimension::NumberFromIp => "number-ip",
+            Dimension::NumberAllIps => "number-all",
             Dimension::User => "user",
             Dimension::Ip => "ip",
             Dimension::CountryCode => "cc",
-            Dimension::EmailAddress => "address",
+            // Not `address`, the per-address counter these two replaced: its state was
+            // counted under other limits, so it is left to expire.
+            Dimension::EmailAddressFromIp => "address-ip",
+            Dimension::EmailAddressAllIps => "address-all",
             Dimension::EmailIp => "ip",
         }
     }
@@ -244,8 +208,14 @@ impl Dimension {
     /// The channel it counts, the first part of its object's name: `sms` or `email`.
     pub fn channel(self) -> &'static str {
         match self {
-            Dimension::EmailAddress | Dimension::EmailIp => "email",
-            Dimension::Number | Dimension::User | Dimension::Ip | Dimension::CountryCode => "sms",
+            Dimension::EmailAddressFromIp | Dimension::EmailAddressAllIps | Dimension::EmailIp => {
+                "email"
+            }
+            Dimension::NumberFromIp
+            | Dimension::NumberAllIps
+            | Dimension::User
+            | Dimension::Ip
+            | Dimension::CountryCode => "sms",
         }
     }
 }
@@ -262,74 +232,31 @@ pub struct SendCheck {
     pub limits: VelocityLimits,
 }
 
-/// The checks for the SMS codes among `effects`, narrowest dimension first. Email codes
-/// have their own counters ([`super::email_velocity::email_checks`]).
-pub fn sms_checks(
-    effects: &[Effect],
-    settings: &SmsVelocity,
-    user_id: Option<&str>,
-    ip: Option<&str>,
-) -> Vec<SendCheck> {
-    let mut checks = Vec::new();
-    for effect in effects {
-        let Effect::SendCode(code) = effect else {
-            continue;
-        };
-        if code.channel != Channel::Sms {
-            continue;
-        }
-        let number = code.to.expose();
-        let mut push = |dimension, value: &str, limits: &VelocityLimits| {
-            checks.push(SendCheck {
-                dimension,
-                value: value.to_string(),
-                limits: limits.clone(),
-            });
-        };
-        push(Dimension::Number, number, &settings.number);
-        if let Some(user) = user_id {
-            push(Dimension::User, user, &settings.user);
-        }
-        if let Some(ip) = ip {
-            push(Dimension::Ip, ip, &settings.ip);
-        }
-        if let Some(cc) = country_calling_code(number) {
-            push(Dimension::CountryCode, cc, &settings.country_code);
+/// The guard as the Worker runs it (`src/worker/guard.rs`, `check_sends`), for tests
+/// of how the counters play together: one state per (dimension, value), the checks
+/// asked in order, the first refusal answering; what was allowed before it stays
+/// counted. `Err` carries the refusing dimension and its `retry_after`.
+#[cfg(test)]
+pub(crate) fn ask_in_order(
+    counters: &mut std::collections::HashMap<(&'static str, String), VelocityState>,
+    checks: Vec<SendCheck>,
+    now: u64,
+) -> Result<(), (Dimension, u64)> {
+    for check in checks {
+        let key = (check.dimension.as_str(), check.value);
+        let state = counters.remove(&key).unwrap_or_default();
+        let (next, verdict) = decide(state, &check.limits, Timestamp(now));
+        counters.insert(key, next);
+        if let SendVerdict::Refused { retry_after } = verdict {
+            return Err((check.dimension, retry_after));
         }
     }
-    checks
-}
-
-/// The ITU-T E.164 country calling code of a `+`-prefixed number, by the zone rules:
-/// codes are prefix-free, 1 to 3 digits; zones 1 and 7 are one digit, and each other
-/// zone has a fixed set of two-digit codes, every other code being three digits. A
-/// table of 200+ codes (or the `phonenumber` crate's metadata) would say the same at a
-/// far larger wasm cost.
-pub fn country_calling_code(number: &str) -> Option<&str> {
-    let digits = number.strip_prefix('+')?;
-    let bytes = digits.as_bytes();
-    if bytes.len() < 4 || !bytes.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let two_digit: &[&str] = &[
-        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
-        "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
-        "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
-    ];
-    let len = match bytes.first() {
-        Some(b'1' | b'7') => 1,
-        Some(b'0') => return None,
-        _ if two_digit.contains(&digits.get(..2)?) => 2,
-        _ => 3,
-    };
-    digits.get(..len)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{CodeDelivery, CodePurpose};
-    use crate::pii::{Pii, Secret};
 
     fn number() -> VelocityLimits {
         SmsVelocity::default().number
@@ -420,98 +347,5 @@ mod tests {
         let (_, s) = run(&l, &times);
         assert!(s.recent.len() <= usize::from(l.burst));
         assert_eq!(s.forget_at(&l), s.last_send.map(|t| t.plus(Seconds(3600))));
-    }
-
-    #[test]
-    fn defaults_are_valid_and_bad_limits_are_named() {
-        assert_eq!(SmsVelocity::default().problem(), None);
-        let mut s = SmsVelocity::default();
-        s.ip.quiet_seconds = 60;
-        assert_eq!(
-            s.problem(),
-            Some((
-                "settings.smsVelocity.ip",
-                "`quietSeconds` must be longer than the longest cool-down"
-            ))
-        );
-        s = SmsVelocity::default();
-        s.number.burst = 0;
-        assert_eq!(
-            s.problem().map(|p| p.0),
-            Some("settings.smsVelocity.number")
-        );
-        s = SmsVelocity::default();
-        s.user.cooldowns_seconds.clear();
-        assert_eq!(s.problem().map(|p| p.0), Some("settings.smsVelocity.user"));
-    }
-
-    #[test]
-    fn settings_parse_from_camel_case_json_and_refuse_unknown_fields() {
-        let s: SmsVelocity = serde_json::from_str(
-            r#"{"number":{"burst":2,"windowSeconds":60,"cooldownsSeconds":[5],"quietSeconds":600}}"#,
-        )
-        .unwrap();
-        assert_eq!(s.number.burst, 2);
-        assert_eq!(s.user, SmsVelocity::default().user);
-        assert!(serde_json::from_str::<SmsVelocity>(r#"{"numbr":{}}"#).is_err());
-    }
-
-    #[test]
-    fn calling_codes_follow_the_zone_rules() {
-        for (n, cc) in [
-            ("+15551234567", Some("1")),
-            ("+74951234567", Some("7")),
-            ("+447700900123", Some("44")),
-            ("+33612345678", Some("33")),
-            ("+4915112345678", Some("49")),
-            ("+35312345678", Some("353")),
-            ("+8801712345678", Some("880")),
-            ("+97312345678", Some("973")),
-            ("+2348012345678", Some("234")),
-            ("+201001234567", Some("20")),
-            ("+0123456", None),
-            ("15551234567", None),
-            ("+1555x", None),
-            ("+12", None),
-        ] {
-            assert_eq!(country_calling_code(n), cc, "{n}");
-        }
-    }
-
-    fn send(channel: Channel, to: &str) -> Effect {
-        Effect::SendCode(CodeDelivery {
-            channel,
-            to: Pii::new(to.to_string()),
-            code: Secret::new("12345678".to_string()),
-            purpose: CodePurpose::Mfa,
-            expires_at: Timestamp(600),
-        })
-    }
-
-    #[test]
-    fn only_sms_codes_are_checked_narrowest_first() {
-        let s = SmsVelocity::default();
-        let effects = vec![
-            send(Channel::Email, "a@example.com"),
-            send(Channel::Sms, "+447700900123"),
-        ];
-        let checks = sms_checks(&effects, &s, Some("u1"), Some("203.0.113.9"));
-        let dims: Vec<(Dimension, &str)> = checks
-            .iter()
-            .map(|c| (c.dimension, c.value.as_str()))
-            .collect();
-        assert_eq!(
-            dims,
-            vec![
-                (Dimension::Number, "+447700900123"),
-                (Dimension::User, "u1"),
-                (Dimension::Ip, "203.0.113.9"),
-                (Dimension::CountryCode, "44"),
-            ]
-        );
-        assert_eq!(checks[3].limits, s.country_code);
-        // Without a user or an IP those dimensions are skipped; email alone checks nothing.
-        assert_eq!(sms_checks(&effects, &s, None, None).len(), 2);
-        assert!(sms_checks(&effects[..1], &s, Some("u1"), Some("ip")).is_empty());
     }
 }

@@ -1,7 +1,7 @@
 // The Durable Object guard against the Worker in workerd: a one-time code is accepted at
 // most once and evaluated at most maxAttempts (5) times however many requests race on one
 // continuation token, and SMS and email velocity caps refuse a pumped number or a bombed
-// inbox but not another one.
+// inbox but not another one, nor the bombed inbox's owner asking from another network.
 //
 // "Evaluated" and "refused by the guard" are told apart by the error each answer carries:
 // the flow's own code errors (and the guard's commit refusal, which comes after the code
@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { CAPS, TYPES, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
+import { APP, CAPS, TYPES, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const BURST = 100;
@@ -123,18 +123,20 @@ async function signUpWithPhone(email, phone) {
   assert.equal(r.status, 200, JSON.stringify(r.body));
 }
 
-/** A new sign-in up to the MFA challenge: asks for one SMS; returns the answer. */
-async function mfaChallenge(email) {
-  let r = await post(worker, "mfa", "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
-  r = await post(worker, "mfa", "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
-  r = await post(worker, "mfa", "oauth2/v2.0/token", { continuation_token: ct(r), grant_type: "password", password: PASSWORD });
+/** A new sign-in up to the MFA challenge (from client IP `ip`, if given): asks for one
+ * SMS; returns the answer. */
+async function mfaChallenge(email, ip) {
+  const send = (path, params) => (ip ? postFrom(ip, "mfa", path, params) : post(worker, "mfa", path, params));
+  let r = await send("oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
+  r = await send("oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+  r = await send("oauth2/v2.0/token", { continuation_token: ct(r), grant_type: "password", password: PASSWORD });
   assert.equal(r.body.suberror, "mfa_required", JSON.stringify(r.body));
-  r = await post(worker, "mfa", "oauth2/v2.0/introspect", { continuation_token: ct(r) });
+  r = await send("oauth2/v2.0/introspect", { continuation_token: ct(r) });
   const [method] = r.body.methods;
-  return post(worker, "mfa", "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES, id: method.id });
+  return send("oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES, id: method.id });
 }
 
-test("SMS velocity: repeated codes to one number hit the cap with a clear error; another number is unaffected", async () => {
+test("SMS velocity: repeated codes to one number from one network hit the cap with a clear error; that number from another network, and another number, are unaffected", async () => {
   await fresh();
   await requireMfa(worker, "mfa");
   const phoneA = "+15550001111";
@@ -148,12 +150,17 @@ test("SMS velocity: repeated codes to one number hit the cap with a clear error;
   console.log(`velocity refusal: ${refused.error}/${refused.suberror} retry_after=${refused.retry_after}`);
   assert.equal(refused.error, "access_denied");
   assert.equal(refused.suberror, "provider_blocked_by_rep");
-  assert.match(refused.error_description, /too many codes were sent to this phone number recently; try again in \d+ seconds/);
+  assert.match(refused.error_description, /too many codes were sent to this phone number from this network address recently; try again in \d+ seconds/);
   assert.ok(refused.retry_after > 0 && refused.retry_after <= 60, String(refused.retry_after));
   assert.equal(refused.continuation_token, undefined);
   // The refused send left the outbox alone: still the code of the third SMS.
   const outbox = await (await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent(phoneA)}`)).json();
   assert.equal(outbox.messages.length, 3);
+  // The same number from another network still gets its code: the cool-down counts per
+  // (number, network), so requests from elsewhere cannot hold back the owner's.
+  const elsewhere = await mfaChallenge("pumped@example.com", "203.0.113.9");
+  assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+  assert.equal(elsewhere.body.challenge_channel, "sms");
   // Another user with another number in the same country, from the same address: sent.
   await signUpWithPhone("other@example.com", phoneB);
   const b = await mfaChallenge("other@example.com");
@@ -161,41 +168,88 @@ test("SMS velocity: repeated codes to one number hit the cap with a clear error;
   assert.equal(b.body.challenge_channel, "sms");
 });
 
-/** A new sign-up flow for `email` up to its code: the challenge answer. */
-async function signUpChallenge(email) {
-  const r = await post(worker, "plain", "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return post(worker, "plain", "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+/** A native form POST from the client IP `ip` (Cloudflare's `cf-connecting-ip`, which
+ * wrangler dev passes through when the request carries one). */
+async function postFrom(ip, tenant, path, params) {
+  const res = await fetch(`${worker.url}/${tenant}/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "cf-connecting-ip": ip },
+    body: new URLSearchParams({ client_id: APP, ...params }),
+  });
+  return { status: res.status, body: await res.json() };
 }
 
-test("email velocity: codes to one address across new flows hit the cap with retry_after; another address is unaffected", async () => {
+/** A new sign-up flow for `email` from `ip` up to its code: the challenge answer. */
+async function signUpChallenge(email, ip = ATTACKER) {
+  const r = await postFrom(ip, "plain", "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return postFrom(ip, "plain", "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+}
+
+const ATTACKER = "198.51.100.66";
+const outboxCount = async (to) => (await (await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent(to)}`)).json()).messages.length;
+
+test("email velocity: codes to one inbox (any alias) from one network hit the cap with retry_after; the owner elsewhere and another address are unaffected", async () => {
   await fresh();
   const victim = "bombed@example.com";
+  // Six new flows from one network, each asking for a code to one inbox written six
+  // ways (case, +tags). The per-flow resend wait never applies; only the guard's
+  // per-address counter can refuse, and the aliases share its budget.
+  const spellings = [victim, "Bombed+1@Example.com", "bombed+2@example.com", victim, "BOMBED@example.com", "bombed+3@example.com"];
   const answers = [];
-  // Six new flows, each asking for a code (case varies: the same inbox). The per-flow
-  // resend wait never applies; only the guard's per-address counter can refuse.
-  for (const to of [victim, victim, "Bombed@Example.com", victim, victim, "BOMBED@example.com"]) answers.push(await signUpChallenge(to));
+  for (const to of spellings) answers.push(await signUpChallenge(to));
   assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 200, 200, 400], JSON.stringify(answers.map((r) => r.body)));
   const refused = answers[5].body;
   console.log(`email velocity refusal: ${refused.error}/${refused.suberror} retry_after=${refused.retry_after}`);
   assert.equal(refused.error, "access_denied");
   assert.equal(refused.suberror, "provider_blocked_by_rep");
-  assert.match(refused.error_description, /too many codes were sent to this email address recently; try again in \d+ seconds/);
+  assert.match(refused.error_description, /too many codes were sent to this email address from this network address recently; try again in \d+ seconds/);
   assert.ok(refused.retry_after > 0 && refused.retry_after <= 60, String(refused.retry_after));
   assert.equal(refused.continuation_token, undefined);
-  // The refused send reached nobody: the outbox holds the five codes that went out.
-  const outbox = await (await fetch(`${worker.url}/_dev/outbox?to=${encodeURIComponent(victim)}`)).json();
-  assert.equal(outbox.messages.length, 5, JSON.stringify(outbox.messages.length));
+  // The refused send reached nobody: the five codes that went out, none to `+3`.
+  const sent = [victim, "bombed+1@example.com", "bombed+2@example.com"];
+  const counts = await Promise.all(sent.map(outboxCount));
+  assert.deepEqual(counts, [3, 1, 1]);
+  assert.equal(await outboxCount("bombed+3@example.com"), 0);
   // Asking again right away is still refused, and the wait did not grow (a refusal
   // changes nothing).
   const again = await signUpChallenge(victim);
   assert.equal(again.body.suberror, "provider_blocked_by_rep", JSON.stringify(again.body));
   assert.ok(again.body.retry_after <= refused.retry_after, JSON.stringify(again.body));
-  // Another address, same network address: its code goes out.
+  // The owner, from their own network, still gets a code: the attacker's requests put
+  // only the attacker's network in cool-down.
+  const owner = await signUpChallenge(victim, "203.0.113.9");
+  assert.equal(owner.status, 200, JSON.stringify(owner.body));
+  assert.equal(owner.body.challenge_type, "oob");
+  assert.equal(await outboxCount(victim), 4);
+  // Another address, from the attacker's network: its code goes out.
   const other = await signUpChallenge("neighbour@example.com");
   assert.equal(other.status, 200, JSON.stringify(other.body));
   assert.equal(other.body.challenge_type, "oob");
   assert.match(await latestCode(worker, "neighbour@example.com"), /^\d+$/);
+});
+
+test("email velocity: a flood spread over many networks stops at the per-address ceiling (20 an hour)", async () => {
+  await fresh();
+  const victim = "distributed@example.com";
+  // Four networks, five codes each (each within its own per-network budget): 20 sent.
+  const answers = [];
+  for (let n = 1; n <= 4; n++) {
+    for (let i = 0; i < 5; i++) answers.push(await signUpChallenge(i % 2 ? `distributed+${n}x${i}@example.com` : victim, `192.0.2.${n}`));
+  }
+  assert.ok(answers.every((r) => r.status === 200), JSON.stringify(answers.filter((r) => r.status !== 200).map((r) => r.body)));
+  // A fifth network, fresh in every other way: refused by the ceiling.
+  const r = await signUpChallenge(victim, "192.0.2.5");
+  console.log(`email ceiling refusal: ${r.body.error}/${r.body.suberror} retry_after=${r.body.retry_after}`);
+  assert.equal(r.status, 400, JSON.stringify(r.body));
+  assert.equal(r.body.suberror, "provider_blocked_by_rep");
+  assert.match(r.body.error_description, /too many codes were sent to this email address recently; try again in \d+ seconds/);
+  assert.ok(r.body.retry_after > 60 && r.body.retry_after <= 300, String(r.body.retry_after));
+  // An IPv6 client rotating addresses within one /64 is one network: five, then refused.
+  const rotating = [];
+  for (let i = 1; i <= 6; i++) rotating.push(await signUpChallenge("ipv6-bombed@example.com", `2001:db8:77:1::${i}`));
+  assert.deepEqual(rotating.map((x) => x.status), [200, 200, 200, 200, 200, 400], JSON.stringify(rotating.map((x) => x.body)));
+  assert.match(rotating[5].body.error_description, /from this network address/);
 });
 
 test("without the GUARD binding no code is sent (so none can be evaluated): server_error, fail closed", async () => {

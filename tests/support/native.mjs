@@ -117,11 +117,13 @@ function digitRuns(line) {
 export const BENCH_EMAIL_VELOCITY = {
   address: { burst: 255, windowSeconds: 1, cooldownsSeconds: [1], quietSeconds: 2 },
   ip: { burst: 255, windowSeconds: 1, cooldownsSeconds: [1], quietSeconds: 2 },
+  addressAllIps: { burst: 255, windowSeconds: 1, cooldownsSeconds: [1], quietSeconds: 2 },
 };
 
 export const ROOMY_EMAIL_VELOCITY = {
   address: { burst: 200, windowSeconds: 600, cooldownsSeconds: [1], quietSeconds: 600 },
   ip: { burst: 200, windowSeconds: 600, cooldownsSeconds: [1], quietSeconds: 600 },
+  addressAllIps: { burst: 200, windowSeconds: 600, cooldownsSeconds: [1], quietSeconds: 600 },
 };
 
 /** A flow configuration like the built-in one (src/native/defaults.rs), with `settings`
