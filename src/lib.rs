@@ -26,6 +26,7 @@ pub mod sms;
 pub mod tagged;
 pub mod time;
 pub mod token;
+pub mod urlencoded;
 
 #[cfg(feature = "js")]
 mod ffi;

@@ -18,42 +18,16 @@ pub struct Form {
 }
 
 impl Form {
-    /// Parses a body. `+` is a space and `%XX` a byte; an invalid escape (`%zz`) stays as
-    /// written, as browsers do. A name or value whose bytes are not UTF-8 (raw, or
-    /// escaped like `%ff`) is refused rather than decoded lossily: a username or code
-    /// with replacement characters would be checked as something the client never sent.
+    /// Parses a body with the rules of [`crate::urlencoded::pairs`]: a repeated name, or
+    /// bytes that are not UTF-8, are `invalid_request` naming the parameter.
     pub fn parse(body: &[u8]) -> Result<Form, NativeError> {
         if body.len() > MAX_FORM_BODY {
             return Err(NativeError::invalid_request(format!(
                 "the request body is larger than {MAX_FORM_BODY} bytes"
             )));
         }
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
-            let (name, value) = match pair.iter().position(|b| *b == b'=') {
-                Some(at) => (
-                    pair.get(..at).unwrap_or_default(),
-                    pair.get(at + 1..).unwrap_or_default(),
-                ),
-                None => (pair, &[][..]),
-            };
-            let name = decode(name).ok_or_else(|| {
-                NativeError::invalid_request("a parameter name in the body is not valid utf-8")
-            })?;
-            let value = decode(value).ok_or_else(|| {
-                NativeError::invalid_request(format!(
-                    "the value of `{}` is not valid utf-8; send the form as utf-8, percent-encoded",
-                    name.chars().take(40).collect::<String>()
-                ))
-            })?;
-            if pairs.iter().any(|(n, _)| *n == name) {
-                return Err(NativeError::invalid_request(format!(
-                    "the parameter `{}` appears more than once",
-                    name.chars().take(40).collect::<String>()
-                )));
-            }
-            pairs.push((name, value));
-        }
+        let pairs = crate::urlencoded::pairs(body)
+            .map_err(|e| NativeError::invalid_request(e.message()))?;
         Ok(Form { pairs })
     }
 
@@ -71,16 +45,6 @@ impl Form {
     pub fn require(&self, name: &str) -> Result<&str, NativeError> {
         self.get(name).ok_or_else(|| NativeError::missing(name))
     }
-}
-
-/// One name or value: `+` as a space, then percent-decoded, then UTF-8 or nothing.
-fn decode(raw: &[u8]) -> Option<String> {
-    let spaced: Vec<u8> = raw
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
-    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-    String::from_utf8(bytes).ok()
 }
 
 /// Checks a request's `Content-Type` for a form body: the media type must be exactly

@@ -17,6 +17,7 @@
 use super::acr::{self, AcrRequest};
 use super::apps::{Client, client_id_ok};
 use crate::token::challenge_is_valid;
+use crate::urlencoded::PairsError;
 use serde::{Deserialize, Serialize};
 
 /// Longest `state` and `nonce` kept (they are echoed into URLs and tokens).
@@ -112,20 +113,13 @@ pub struct ErrorRedirect {
     pub state: Option<String>,
 }
 
-/// The query parameters, each name at most once (RFC 6749 §3.1).
+/// The query parameters, each name at most once (RFC 6749 §3.1), all UTF-8.
 pub struct Params(Vec<(String, String)>);
 
 impl Params {
-    /// Reads a query string (without `?`). `Err` names a repeated parameter.
-    pub fn parse(query: &str) -> Result<Params, String> {
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            if pairs.iter().any(|(n, _)| n == name.as_ref()) {
-                return Err(name.chars().take(40).collect());
-            }
-            pairs.push((name.into_owned(), value.into_owned()));
-        }
-        Ok(Params(pairs))
+    /// Reads a query string (without `?`) with the rules of [`crate::urlencoded::pairs`].
+    pub fn parse(query: &str) -> Result<Params, PairsError> {
+        crate::urlencoded::pairs(query.as_bytes()).map(Params)
     }
 
     /// A parameter's value; empty counts as absent (RFC 6749 §3.1).
@@ -136,6 +130,15 @@ impl Params {
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
     }
+}
+
+/// The error page for a query that cannot be read.
+fn unreadable(e: &PairsError) -> AuthorizeError {
+    let code = match e {
+        PairsError::Repeated(_) => "oidc.parameter_repeated",
+        PairsError::NameNotUtf8 | PairsError::ValueNotUtf8(_) => "oidc.parameter_not_utf8",
+    };
+    page(code, e.message())
 }
 
 fn page(code: &'static str, message: impl Into<String>) -> AuthorizeError {
@@ -153,12 +156,7 @@ pub fn client_id(query: &str) -> Result<String, AuthorizeError> {
             "the authorization request is too large",
         ));
     }
-    let params = Params::parse(query).map_err(|name| {
-        page(
-            "oidc.parameter_repeated",
-            format!("the parameter `{name}` appears more than once"),
-        )
-    })?;
+    let params = Params::parse(query).map_err(|e| unreadable(&e))?;
     let id = params.get("client_id").ok_or_else(|| {
         page(
             "oidc.client_id_missing",
@@ -177,12 +175,7 @@ pub fn client_id(query: &str) -> Result<String, AuthorizeError> {
 /// Step 2: the whole request, for the `client` the id named (`None`: not registered).
 pub fn validate(query: &str, client: Option<&Client>) -> Result<AuthorizeRequest, AuthorizeError> {
     client_id(query)?;
-    let params = Params::parse(query).map_err(|_| {
-        page(
-            "oidc.parameter_repeated",
-            "a parameter appears more than once",
-        )
-    })?;
+    let params = Params::parse(query).map_err(|e| unreadable(&e))?;
     let client = client.ok_or_else(|| {
         page(
             "oidc.client_unknown",

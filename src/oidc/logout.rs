@@ -94,8 +94,7 @@ fn read(query: &str, form: bool) -> Result<LogoutRequest, String> {
     if query.len() > MAX_QUERY_LEN {
         return Err("the sign-out request is too large".into());
     }
-    let params = Params::parse(query)
-        .map_err(|name| format!("the parameter `{name}` appears more than once"))?;
+    let params = Params::parse(query).map_err(|e| e.message())?;
     let get = |name: &str| params.get(name).map(str::to_string);
     let too_long = |name: &str, max: usize| {
         params

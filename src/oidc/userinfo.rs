@@ -12,6 +12,7 @@ use super::authorize::Params;
 use super::step_up::{InsufficientAuth, step_up_needed};
 use crate::time::{Seconds, Timestamp};
 use crate::token::Claims;
+use crate::urlencoded::PairsError;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
@@ -83,7 +84,12 @@ pub struct Required {
 
 /// Reads `acr_values` and `max_age` from a userinfo query; `Err` for a malformed one.
 pub fn required(query: &str) -> Result<Required, &'static str> {
-    let params = Params::parse(query).map_err(|_| "a parameter appears more than once")?;
+    let params = Params::parse(query).map_err(|e| match e {
+        PairsError::Repeated(_) => "a parameter appears more than once",
+        PairsError::NameNotUtf8 | PairsError::ValueNotUtf8(_) => {
+            "a parameter is not valid utf-8; send it as utf-8, percent-encoded"
+        }
+    })?;
     let acr_values = params
         .get("acr_values")
         .unwrap_or_default()
