@@ -107,6 +107,8 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
     }
     await call("POST", "identity/authenticationEventListeners", {
       "@odata.type": phoneListener,
+      // The console's regions are tenant-wide: every app.
+      conditions: { applications: { includeAllApplications: true } },
       handler: {
         "@odata.type": "#microsoft.graph.onPhoneMethodLoadStartExternalUsersAuthHandler",
         smsOptions: { includeAdditionalRegions: [...tenant.smsRegions.includeAdditionalRegions], excludeRegions: [...tenant.smsRegions.excludeRegions] },
