@@ -159,7 +159,7 @@ export function customerPage(root, app) {
         return show("password");
       case "codeSent": {
         const where = reply.channel === "sms" ? "by SMS" : "by email";
-        decide(`A ${reply.codeLength}-digit code was sent ${where} to ${reply.targetLabel}.`, `It is valid for ${Math.round(reply.expiresIn / 60)} minutes; a new one can be asked for after ${reply.interval} seconds.`);
+        decide(`${/^(8|11|18)$/.test(String(reply.codeLength)) ? "An" : "A"} ${reply.codeLength}-digit code was sent ${where} to ${reply.targetLabel}.`, `It is valid for ${Math.round(reply.expiresIn / 60)} minutes; a new one can be asked for after ${reply.interval} seconds.`);
         if (s.kind === "signIn" && s.screen === "welcome") s.firstFactor = "email";
         return show("code", { channel: reply.channel, label: reply.targetLabel, length: reply.codeLength, resend: s.resend ?? input });
       }
