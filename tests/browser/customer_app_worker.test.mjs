@@ -221,3 +221,23 @@ test("pushed console policies: the same password sign-in that needed nothing now
   await textOf(bank(page).locator(".field-error:visible"), /native authentication API \(V1\) has no call for/);
   await page.done("customer-worker-signin-email-mfa");
 });
+
+test("a console save is pushed at once: SMS switched off in Authentication methods, the Worker offers email only", async () => {
+  const page = await openWorkerDemo();
+  await pushWith(page, ADMIN);
+  await textOf(page.locator("#worker-push-status"), /^Pushed at /);
+
+  await page.getByRole("link", { name: "Authentication methods" }).click();
+  await page.getByRole("switch", { name: /SMS text message/ }).uncheck();
+  await textOf(page.getByRole("status").filter({ hasText: "disabled" }), /SMS text message disabled/);
+  await page.getByRole("link", { name: "Customer app" }).click();
+  await textOf(decisions(page), /The console saved: the Worker now has this console's configuration\./);
+
+  await signUp(page, { email: "fay@example.com", name: "Fay Wu", password: "Correct-Horse-9" });
+  await expectScreen(page, "Add a second way to sign in");
+  assert.equal(await bank(page).getByRole("radio", { name: "Text message (SMS)" }).count(), 0, "the Worker still offered SMS");
+  await bank(page).getByRole("radio", { name: "Email" }).check();
+  await bank(page).getByRole("button", { name: "Send code" }).click();
+  await expectScreen(page, "Hello, Fay Wu");
+  await page.done("customer-worker-console-save-pushed");
+});
