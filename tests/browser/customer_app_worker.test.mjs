@@ -241,3 +241,28 @@ test("a console save is pushed at once: SMS switched off in Authentication metho
   await expectScreen(page, "Hello, Fay Wu");
   await page.done("customer-worker-console-save-pushed");
 });
+
+test("?worker= takes only a loopback origin, since the admin credential is sent there", async () => {
+  const { WORKER_URL, workerUrlFrom } = await import("../../www/native-client.js");
+  assert.equal(workerUrlFrom("?worker=http%3A%2F%2F127.0.0.1%3A39000"), "http://127.0.0.1:39000");
+  assert.equal(workerUrlFrom("?worker=http://localhost:8787/"), "http://localhost:8787");
+  for (const bad of ["?worker=https://evil.example", "?worker=http://127.0.0.1.evil.example:80", "?worker=http://127.0.0.1:1/x",
+    "?worker=http://user@127.0.0.1:1", "?worker=javascript:alert(1)", "?worker=", ""]) {
+    assert.equal(workerUrlFrom(bad), WORKER_URL, bad);
+  }
+});
+
+test("pushed policies name the Worker's location ids and its client for the bank", async () => {
+  const { policyForWorker } = await import("../../www/worker-sync.js");
+  const { APPS, LOCATIONS, seedTenant } = await import("../../www/seed.js");
+  const policies = seedTenant().conditionalAccess.policies;
+  const ids = new Map([[LOCATIONS.headOffice, "worker-office"], [LOCATIONS.blockedCountries, "worker-blocked"]]);
+  const pushed = policies.map((p) => policyForWorker(p, ids));
+  const bankPolicy = pushed.find((p) => p.displayName === "Require MFA for the banking app");
+  assert.deepEqual(bankPolicy.conditions.applications.includeApplications, ["vestibule-demo-app"]);
+  assert.ok(!JSON.stringify(pushed).includes(APPS.bank), "the console's bank app id is not sent");
+  assert.deepEqual(pushed.find((p) => p.displayName === "Require MFA for staff outside the office").conditions.locations,
+    { includeLocations: ["All"], excludeLocations: ["worker-office"] });
+  assert.ok(pushed.every((p) => !("id" in p)), "server-owned ids are left out");
+  assert.ok(policies.some((p) => JSON.stringify(p).includes(APPS.bank)), "the console's own policies are not changed");
+});
