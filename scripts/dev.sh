@@ -16,5 +16,11 @@ node -e 'const fs=require("fs"), r=(n)=>require("crypto").randomBytes(n).toStrin
   for (const [k,v] of Object.entries(want)) if (!new RegExp(`^${k}=`,"m").test(have)) add.push(`${k}='"'"'${v()}'"'"'`);
   if (add.length) fs.appendFileSync(".dev.vars", (have && !have.endsWith("\n") ? "\n" : "")+add.join("\n")+"\n");
   if (add.length) console.error("wrote "+add.map(a=>a.split("=")[0]).join(", ")+" to .dev.vars")'
+# The browser demo (node scripts/serve-www.mjs 8080) may call the admin API from its own
+# origin, to push its console's policies when the customer app is switched to this Worker;
+# the admin credential is still required. DEMO_ORIGINS overrides the list; unset in
+# production, the admin API sends no CORS headers at all.
 exec wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" --persist-to .wrangler/state \
-  --var DEV_ROUTES:on --show-interactive-dev-session=false
+  --var DEV_ROUTES:on \
+  --var "ADMIN_CORS_ORIGINS:${DEMO_ORIGINS:-http://127.0.0.1:8080 http://localhost:8080}" \
+  --show-interactive-dev-session=false

@@ -7,10 +7,11 @@ import { browserEngine } from "./browser-engine.js";
 import { blockedText, methodsText, quoted, rejectionText } from "./customer-text.js";
 import { createDevices } from "./devices.js";
 import { localAccountLabel, smsRegionCheck, TRANSFER_CONTEXT } from "./flow-config.js";
-import { WORKER_CLIENT_ID, WORKER_URL, workerEngine } from "./native-client.js";
+import { WORKER_CLIENT_ID, workerEngine, workerUrlFrom } from "./native-client.js";
 import { APPS } from "./seed.js";
 import { policyInput } from "./tenant.js";
-import { badge, h, replace } from "./ui.js";
+import { h, replace } from "./ui.js";
+import { pushTenant } from "./worker-sync.js";
 
 /** Where the customer signs in from: Conditional Access sees these facts. */
 const NETWORKS = [
@@ -20,6 +21,10 @@ const NETWORKS = [
 ];
 const PAYEES = ["Landlord (Fabrikam Lettings)", "Savings account", "Mum"];
 const money = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP" });
+/** Where the Worker's admin credential is kept: this tab only, never in the page's code. */
+const TOKEN_KEY = "vestibule-demo.worker-admin-token";
+const readToken = () => { try { return globalThis.sessionStorage?.getItem(TOKEN_KEY) ?? ""; } catch { return ""; } };
+const keepToken = (t) => { try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch { /* private mode */ } };
 
 /** Mounts the page into `root`; `app` is the console's `{ engine, tenant, commit }`. */
 export function customerPage(root, app) {
@@ -40,11 +45,26 @@ export function customerPage(root, app) {
   const log = h("ol", { class: "engine-steps", "aria-label": "Engine decisions, newest first", tabindex: "0" });
   const logAnnouncer = h("p", { class: "visually-hidden", "aria-live": "polite", id: "decision-announcer" });
   const modeNote = h("p", { class: "hint", id: "engine-mode-note" });
+  const workerUrl = workerUrlFrom();
+  // The console's configuration as last accepted by the Worker (null: nothing pushed yet).
+  let pushed = null;
+  const tokenInput = h("input", { id: "worker-admin-token", name: "worker-admin-token", class: "text-input", type: "password", autocomplete: "off",
+    spellcheck: "false", value: readToken(), "aria-describedby": "worker-admin-token-hint",
+    onChange: (e) => { keepToken(e.target.value.trim()); pushToWorker("The credential was entered"); } });
+  const pushStatus = h("p", { class: "hint", id: "worker-push-status", role: "status" });
+  const workerAdmin = h("div", { class: "worker-admin", id: "worker-admin", hidden: true },
+    h("div", { class: "field" },
+      h("label", { for: "worker-admin-token" }, "The Worker's ADMIN_TOKEN (from .dev.vars)"),
+      h("p", { class: "hint", id: "worker-admin-token-hint" },
+        `Kept in this tab only (sessionStorage) and sent only to ${workerUrl}, to push this console's Conditional Access policies, named locations, Email and SMS switches, SMS regions and user flow through the Worker's admin API. Pushed when you enter it, when you switch to the Worker and whenever the console saves.`),
+      tokenInput),
+    h("button", { type: "button", class: "button secondary", id: "worker-push", onClick: () => pushToWorker("Pushed on request") }, "Push the console's configuration now"),
+    pushStatus);
 
   const onDelivery = (m) => devices.deliver(m);
   const engines = {
     browser: browserEngine({ vestibule, tenant: app.tenant, onDelivery }),
-    worker: workerEngine({ onDelivery, onOutboxError: (text) => { outboxNote.textContent = text; outboxNote.hidden = false; } }),
+    worker: workerEngine({ baseUrl: workerUrl, onDelivery, onOutboxError: (text) => { outboxNote.textContent = text; outboxNote.hidden = false; } }),
   };
   const engine = () => engines[mode];
   const appId = () => (mode === "worker" ? WORKER_CLIENT_ID : APPS.bank);
@@ -84,6 +104,13 @@ export function customerPage(root, app) {
       satisfiedBy: named(["success"]),
       reportOnly: named(["reportOnlyFailure", "reportOnlyInterrupted"]),
     };
+  }
+
+  /** Who made the Worker's decision, in words: the pushed policies, or the Worker's own. */
+  function workerDecider() {
+    return pushed
+      ? ` by the Worker, deciding with the Conditional Access policies pushed from this console at ${pushed.at}`
+      : " by the Worker's own policies (nothing pushed from this console yet)";
   }
 
   function reportOnlyNote(reasons) {
@@ -128,11 +155,11 @@ export function customerPage(root, app) {
         return next({ type: "challenge" });
       case "passwordRequired":
         s.firstFactor = "password";
-        decide("First factor: password.", `The tenant's local accounts sign in with ${mode === "browser" ? localAccountLabel(tenant()) : "the Worker's user flow"}.`);
+        decide("First factor: password.", `The tenant's local accounts sign in with ${mode === "browser" || pushed ? localAccountLabel(tenant()) : "the Worker's user flow"}.`);
         return show("password");
       case "codeSent": {
         const where = reply.channel === "sms" ? "by SMS" : "by email";
-        decide(`A ${reply.codeLength}-digit code was sent ${where} to ${reply.targetLabel}.`, `It is valid for ${Math.round(reply.expiresIn / 60)} minutes; a new one can be asked for after ${reply.interval} seconds.`);
+        decide(`${/^(8|11|18)$/.test(String(reply.codeLength)) ? "An" : "A"} ${reply.codeLength}-digit code was sent ${where} to ${reply.targetLabel}.`, `It is valid for ${Math.round(reply.expiresIn / 60)} minutes; a new one can be asked for after ${reply.interval} seconds.`);
         if (s.kind === "signIn" && s.screen === "welcome") s.firstFactor = "email";
         return show("code", { channel: reply.channel, label: reply.targetLabel, length: reply.codeLength, resend: s.resend ?? input });
       }
@@ -163,7 +190,7 @@ export function customerPage(root, app) {
       case "registrationRequired": {
         const satisfied = s.kind === "stepUp" ? session.methods : [{ method: s.firstFactor ?? "password", at: Math.floor(Date.now() / 1000) }];
         const reasons = await policyReasons({ email: s.email, userId: session?.userId, satisfied, authContexts: s.kind === "stepUp" ? [TRANSFER_CONTEXT.id] : [] });
-        const by = reasons?.requiring.length ? ` by ${reasons.requiring.length > 1 ? "policies" : "policy"} ${quoted(reasons.requiring)}` : mode === "worker" ? " by the Worker's policies" : "";
+        const by = reasons?.requiring.length ? ` by ${reasons.requiring.length > 1 ? "policies" : "policy"} ${quoted(reasons.requiring)}` : mode === "worker" ? workerDecider() : "";
         const before = s.kind === "stepUp" ? "The session has no second factor yet." : `${s.firstFactor === "email" ? "Email code" : "Password"} accepted.`;
         const what = reply.type === "mfaRequired"
           ? reply.methods.length === 1 ? "The customer has one registered method that can do it." : `The customer picks one of ${reply.methods.length} registered methods.`
@@ -289,7 +316,7 @@ export function customerPage(root, app) {
 
   const screens = {
     welcome: () => {
-      const otp = mode === "browser" && tenant().localAccount.method === "emailOtp";
+      const otp = (mode === "browser" || pushed) && tenant().localAccount.method === "emailOtp";
       return [
         heading("Sign in"),
         h("p", { class: "screen-lede" }, otp ? "Enter your email address and we'll send you a one-time code." : "Enter your email address, then your password."),
@@ -306,7 +333,7 @@ export function customerPage(root, app) {
       ];
     },
     signUp: () => {
-      const withPassword = mode === "worker" || tenant().localAccount.method === "emailPassword";
+      const withPassword = (mode === "worker" && !pushed) || tenant().localAccount.method === "emailPassword";
       return [
         heading("Create your account"),
         h("p", { class: "screen-lede" }, withPassword ? "We'll email you a code to check the address is yours." : "No password needed: you'll sign in with a code sent to your email."),
@@ -478,7 +505,10 @@ export function customerPage(root, app) {
         const amount = Number(value(d, "transfer-amount").replace(/[£,]/g, ""));
         if (!(amount > 0)) return need("transfer-amount", "Enter an amount above £0.");
         if (amount > balance) return need("transfer-amount", `You can send up to ${money.format(balance)}.`);
-        if (!engine().supportsStepUp) return need("transfer-amount", "Transfers need a step-up, which the native authentication API (V1) has no call for. Switch the engine to “In this browser”.");
+        if (!engine().supportsStepUp) {
+          decide("No step-up through the Worker's native authentication API.", "Native authentication (V1) has no call that asks for an authentication context; the Worker steps up only in its OpenID Connect code flow (acr_values / claims with acrs c1), which this page does not run.", "warn");
+          return need("transfer-amount", "Transfers need a step-up, which the native authentication API (V1) has no call for. Switch the engine to “In this browser”.");
+        }
         s = { ...s, kind: "stepUp", flowId: null, transfer: { amount, payee: value(d, "transfer-payee") }, resend: null };
         decide(`Transfer asks for authentication context ${TRANSFER_CONTEXT.id} (${TRANSFER_CONTEXT.displayName}).`,
           `Step-up with the session's methods: ${methodsText(t.methods.map((m) => m.method))}. Only what is missing is asked for.`);
@@ -533,16 +563,51 @@ export function customerPage(root, app) {
 
   // ---- Page frame ------------------------------------------------------------------------
 
+  /**
+   * Pushes the console's configuration to the Worker (worker-sync.js) when in Worker mode
+   * and a credential was entered. `why` says what triggered it, for the log.
+   */
+  let pushing = Promise.resolve();
+  function pushToWorker(why) {
+    if (mode !== "worker") return pushing;
+    const token = tokenInput.value.trim();
+    if (!token) {
+      pushed = null;
+      pushStatus.textContent = "Nothing pushed: enter the Worker's ADMIN_TOKEN to make it decide with this console's policies. Until then it uses its own.";
+      return pushing;
+    }
+    pushing = pushing.then(async () => {
+      pushStatus.textContent = `Pushing the console's configuration to ${workerUrl}…`;
+      const r = await pushTenant({ baseUrl: workerUrl, token, tenant: tenant() });
+      if (r.ok) {
+        pushed = { at: new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) };
+        const what = `${r.summary.policies} Conditional Access policies, ${r.summary.namedLocations} named locations, the Email and SMS switches, the SMS regions and the user flow's sign-in method and attributes`;
+        pushStatus.textContent = `Pushed at ${pushed.at}: ${what}. The Worker decides with them from its next step.`;
+        decide(`${why}: the Worker now has this console's configuration.`, `${what}, through its admin API. Users and groups are not pushed: the Worker keeps its own customers.`, "ok");
+      } else {
+        pushed = null;
+        const e = r.error;
+        const text = `The Worker refused the push at “${e.step}”: ${e.code}: ${e.message}${e.target ? ` (at ${e.target})` : ""}.`;
+        pushStatus.textContent = `${text} It keeps deciding with what it had.`;
+        decide("The Worker refused the configuration.", text, "bad");
+      }
+      if (["welcome", "signUp"].includes(s.screen) && !screen.contains(document.activeElement)) render();
+    });
+    return pushing;
+  }
+
   function setMode(next) {
     mode = next;
     session = null;
     s = { screen: "welcome" };
     outboxNote.hidden = true;
+    workerAdmin.hidden = mode !== "worker";
     modeNote.textContent = mode === "worker"
-      ? `Experimental: every step is an HTTP call to ${WORKER_URL} (native authentication API, client ${WORKER_CLIENT_ID}), with its own users and policies. Start it with bash scripts/dev.sh. Codes are read from its dev outbox. Step-up is not available.`
+      ? `Every step is an HTTP call to the Worker at ${workerUrl} (native authentication API, client ${WORKER_CLIENT_ID}); it keeps its own customer accounts and, once pushed, decides with this console's policies and methods. Start it with bash scripts/dev.sh. Codes are read from its dev outbox. The customer's network above applies in this browser only: the Worker sees the real request. Step-up is not available: native authentication has no call for it.`
       : "The engine runs in this page on WebAssembly; it follows the policies and methods set in this console. Customer accounts stay in this browser.";
-    decide(mode === "worker" ? `Engine: local Worker at ${WORKER_URL} (experimental).` : "Engine: in this browser (WebAssembly).");
+    decide(mode === "worker" ? `Engine: local Worker at ${workerUrl}.` : "Engine: in this browser (WebAssembly).");
     render();
+    if (mode === "worker") pushToWorker("Switched to the Worker");
   }
 
   replace(root,
@@ -558,14 +623,14 @@ export function customerPage(root, app) {
           h("label", { for: "engine-browser" }, "In this browser")),
         h("div", { class: "choice" },
           h("input", { type: "radio", name: "engine-mode", id: "engine-worker", value: "worker", onChange: () => setMode("worker") }),
-          h("label", { for: "engine-worker" }, `Local Worker (${WORKER_URL}) `, badge("Experimental", "warning")))),
+          h("label", { for: "engine-worker" }, `Local Worker (${workerUrl})`))),
       h("div", { class: "field network-field" },
         h("label", { for: "customer-network" }, "Customer's network"),
         h("select", { id: "customer-network", onChange: (e) => {
           network = NETWORKS.find((n) => n.id === e.target.value) ?? NETWORKS[0];
           decide(`The customer is now on: ${network.label}.`, "Conditional Access sees this IP address and country at the next sign-in.");
         } }, NETWORKS.map((n) => h("option", { value: n.id }, n.label)))),
-      modeNote),
+      modeNote, workerAdmin),
     h("div", { class: "customer-layout" },
       h("section", { class: "bank-app", "aria-labelledby": "bank-name" },
         h("div", { class: "bank-bar" },
@@ -586,6 +651,7 @@ export function customerPage(root, app) {
   return {
     /** The tenant changed (the admin saved something): the next step follows it. */
     refresh() {
+      pushToWorker("The console saved");
       if (["welcome", "signUp"].includes(s.screen) && !root.contains(document.activeElement)) render();
     },
   };

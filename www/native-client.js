@@ -1,4 +1,4 @@
-// "Engine: local Worker" (experimental). The same customer pages, but every step is an HTTP
+// "Engine: local Worker". The same customer pages, but every step is an HTTP
 // call to the Worker's native authentication API (Entra External ID protocol V1: form-encoded
 // POSTs to /{tenant}/oauth2/v2.0/initiate|challenge|token|introspect, /signup/v1.0/*,
 // /resetpassword/v1.0/*, /register/v1.0/*), and codes are read from the Worker's dev outbox
@@ -6,11 +6,27 @@
 //
 // This module speaks the protocol and answers in the `Flow` reply shapes (js/index.d.ts),
 // so the customer pages do not know which engine they talk to. The Worker keeps its own
-// users, flow configuration and policies (its admin API), not the demo tenant's.
+// users; the console's policies and methods reach it through its admin API (worker-sync.js).
 //
 //   const engine = workerEngine({ baseUrl: "http://127.0.0.1:8787", tenant: "contoso", onDelivery });
 //   let r = await engine.start({ type: "startSignIn", appId: WORKER_CLIENT_ID, email });
 export const WORKER_URL = "http://127.0.0.1:8787";
+
+/**
+ * The Worker this page talks to: `?worker=http://127.0.0.1:<port>` in the page's URL, else
+ * WORKER_URL. Only loopback http(s) URLs are taken, since the person's admin credential is
+ * sent there: a crafted link cannot point the page at someone else's server.
+ */
+export function workerUrlFrom(search = globalThis.location?.search ?? "") {
+  const given = new URLSearchParams(search).get("worker");
+  if (!given) return WORKER_URL;
+  try {
+    const url = new URL(given);
+    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    if (loopback && ["http:", "https:"].includes(url.protocol) && url.pathname === "/" && !url.search && !url.username) return url.origin;
+  } catch { /* not a URL */ }
+  return WORKER_URL;
+}
 /** The client the Worker's built-in user flow serves (src/native/defaults.rs). */
 export const WORKER_CLIENT_ID = "vestibule-demo-app";
 export const WORKER_TENANT = "contoso";

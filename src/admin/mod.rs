@@ -7,6 +7,7 @@
 //! means (ids, timestamps, merge rules, validation) lives here and is tested natively.
 
 pub mod collection;
+pub mod cors;
 pub mod credential;
 pub mod flow_document;
 pub mod flow_settings;

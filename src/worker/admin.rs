@@ -11,15 +11,42 @@ use super::{
     tenant,
 };
 use crate::admin::flow_document::Refusal;
-use crate::admin::{collection::WriteError, credential};
+use crate::admin::{collection::WriteError, cors, credential};
 use crate::error::ErrorBody;
 use crate::pii::Secret;
 use crate::worker::route::Ctx;
 use serde_json::{Value, json};
 use worker::{Method, Request, Response, Result};
 
-/// Entry point for every `/v1.0/*rest` and `/:tenant/v1.0/*rest` request.
-pub async fn handle(mut req: Request, ctx: Ctx) -> Result<Response> {
+/// Entry point for every `/v1.0/*rest` and `/:tenant/v1.0/*rest` request: CORS for the
+/// origins `ADMIN_CORS_ORIGINS` lists (none unless set, see [`crate::admin::cors`]), then
+/// [`serve`].
+pub async fn handle(req: Request, ctx: Ctx) -> Result<Response> {
+    let configured = ctx.var("ADMIN_CORS_ORIGINS").ok().map(|v| v.to_string());
+    let origin = req.headers().get("origin").ok().flatten();
+    let allowed = cors::allowed_origin(configured.as_deref(), origin.as_deref()).map(str::to_owned);
+    let Some(allowed) = allowed else {
+        return serve(req, ctx).await;
+    };
+    let mut resp = if req.method() == Method::Options {
+        let resp = Response::empty()?.with_status(204);
+        resp.headers()
+            .set("access-control-allow-methods", cors::ALLOW_METHODS)?;
+        resp.headers()
+            .set("access-control-allow-headers", cors::ALLOW_HEADERS)?;
+        resp.headers().set("access-control-max-age", "600")?;
+        resp
+    } else {
+        serve(req, ctx).await?
+    };
+    let headers = resp.headers_mut();
+    headers.set("access-control-allow-origin", &allowed)?;
+    headers.append("vary", "Origin")?;
+    Ok(resp)
+}
+
+/// The admin API proper: the credential check, then one area's handler.
+async fn serve(mut req: Request, ctx: Ctx) -> Result<Response> {
     let Some(tenant) = tenant::from_route(&ctx) else {
         return reply::error(
             404,

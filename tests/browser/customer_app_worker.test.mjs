@@ -1,0 +1,268 @@
+// The customer app's "Local Worker" switch in a real browser: the same pages, but every
+// step is the real Worker in workerd (tests/support/worker.mjs) over its native
+// authentication API, and the console's configuration reaches it through the admin API
+// with the ADMIN_TOKEN the person pastes in. The Worker answers this page's origin only
+// because ADMIN_CORS_ORIGINS lists it, as scripts/dev.sh does for the demo.
+// Screenshots go to test-output/screenshots/.
+//
+//   bash scripts/build-pkg.sh && bash scripts/build-worker.sh
+//   node --test --test-force-exit --test-concurrency=1 tests/browser/customer_app_worker.test.mjs
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { DESKTOP, root, shot, startDemo, textOf as waitText } from "../support/browser.mjs";
+import { ADMIN, nativeVars } from "../support/native.mjs";
+import { startWorker } from "../support/worker.mjs";
+
+let baseUrl;
+let context;
+let demo;
+let worker;
+
+before(async () => {
+  assert.ok(existsSync(join(root, "build", "index.js")), "the Worker is not built: run `bash scripts/build-worker.sh` first");
+  demo = await startDemo("vestibule-customer-worker-");
+  ({ baseUrl, context } = demo);
+  worker = await startWorker({ vars: { ...nativeVars(), ADMIN_CORS_ORIGINS: new URL(baseUrl).origin } });
+});
+
+after(async () => {
+  await worker?.stop();
+  await demo?.stop();
+});
+
+/**
+ * The customer app pointed at the test's Worker (`?worker=`). Page errors, failed requests
+ * (a CORS refusal is one) and console errors fail the journey, except Chromium's own line
+ * for each 4xx answer: native auth answers `mfa_required` and friends with 400, as Entra.
+ */
+async function openWorkerDemo() {
+  const page = await context.newPage();
+  await page.setViewportSize(DESKTOP);
+  await page.addInitScript(() => {
+    if (!sessionStorage.getItem("tenant-cleared")) {
+      localStorage.clear();
+      sessionStorage.setItem("tenant-cleared", "yes");
+    }
+  });
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/status of 4\d\d/.test(m.text())) problems.push(`console error: ${m.text()}`);
+  });
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
+  page.on("dialog", (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
+  await page.goto(`${baseUrl}?worker=${encodeURIComponent(worker.url)}#customer`);
+  await page.waitForSelector("body[data-ready]", { timeout: 15_000 });
+  await page.getByRole("radio", { name: `Local Worker (${worker.url})` }).check();
+  await expectScreen(page, "Sign in");
+  page.done = async (name) => {
+    await shot(page, name);
+    await page.close();
+    assert.deepEqual(problems, [], "the page reported errors");
+  };
+  return page;
+}
+
+const textOf = (locator, pattern, timeout = 15_000) => waitText(locator, pattern, timeout);
+const bank = (page) => page.getByRole("region", { name: "Woodgrove Bank" });
+const device = (page, name) => page.getByRole("region", { name });
+const messages = (page, name) => device(page, name).getByRole("listitem").filter({ hasText: /\d{6}/ });
+const decisions = (page) => page.getByRole("list", { name: "Engine decisions, newest first" });
+const claim = (page, name) => bank(page).locator(`dd[data-claim="${name}"]`).innerText();
+
+async function expectScreen(page, title) {
+  const heading = bank(page).getByRole("heading", { name: title, exact: true });
+  try {
+    await heading.waitFor({ state: "visible", timeout: 15_000 });
+  } catch {
+    const seen = await bank(page).getByRole("heading").allInnerTexts();
+    const errors = await bank(page).locator(".field-error:visible").allInnerTexts();
+    const log = await decisions(page).innerText();
+    assert.fail(`expected the screen “${title}”, saw ${JSON.stringify(seen)} ${JSON.stringify(errors)}\n${log}`);
+  }
+}
+
+/** The code of the newest message on a device once there are more than `count`. */
+async function codeFrom(page, name, count, purpose) {
+  const list = messages(page, name);
+  const end = Date.now() + 15_000;
+  while ((await list.count()) <= count) {
+    if (Date.now() > end) assert.fail(`no new message on the ${name}: ${await decisions(page).innerText()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const text = await list.first().innerText();
+  if (purpose) assert.match(text, purpose);
+  const code = text.match(/\b(\d{6,8})\b/)?.[1]; // the Worker's built-in flow sends 8 digits
+  assert.ok(code, `no code in ${JSON.stringify(text)}`);
+  return code;
+}
+
+async function enterCode(page, code) {
+  await bank(page).getByLabel("Verification code").fill(code);
+  await bank(page).getByRole("button", { name: "Verify" }).click();
+}
+
+/** Enters the Worker's admin credential; the page pushes the console's configuration. */
+async function pushWith(page, token) {
+  await page.getByLabel("The Worker's ADMIN_TOKEN (from .dev.vars)").fill(token);
+  await page.getByLabel("The Worker's ADMIN_TOKEN (from .dev.vars)").press("Tab");
+}
+
+/** Signs up with email + password; ends on the screen after the email code. */
+async function signUp(page, { email, name, password }) {
+  await bank(page).getByRole("button", { name: "Create an account" }).click();
+  await expectScreen(page, "Create your account");
+  await bank(page).getByLabel("Email address").fill(email);
+  await bank(page).getByLabel("Display name").fill(name);
+  await bank(page).getByLabel("Password", { exact: true }).fill(password);
+  const emails = await messages(page, "Inbox").count();
+  await bank(page).getByRole("button", { name: "Create account" }).click();
+  await expectScreen(page, "Check your email");
+  await enterCode(page, await codeFrom(page, "Inbox", emails));
+}
+
+async function signInWithPassword(page, email, password) {
+  await bank(page).getByLabel("Email address").fill(email);
+  await bank(page).getByRole("button", { name: "Continue" }).click();
+  await expectScreen(page, "Enter your password");
+  await bank(page).getByLabel("Password", { exact: true }).fill(password);
+  await bank(page).getByRole("button", { name: "Sign in" }).click();
+}
+
+async function signOut(page) {
+  await bank(page).getByRole("button", { name: "Sign out" }).click();
+  await expectScreen(page, "Sign in");
+}
+
+const DAN = { email: "dan@example.com", name: "Dan Park", password: "Correct-Horse-9" };
+
+test("without a push the Worker decides with its own (empty) policies: no second factor", async () => {
+  const page = await openWorkerDemo();
+  await textOf(page.locator("#worker-push-status"), /^Nothing pushed: enter the Worker's ADMIN_TOKEN/);
+
+  await signUp(page, DAN);
+  await expectScreen(page, `Hello, ${DAN.name}`);
+  assert.deepEqual(JSON.parse(await claim(page, "amr")), ["pwd"]);
+  await signOut(page);
+  await signInWithPassword(page, DAN.email, DAN.password);
+  await expectScreen(page, `Hello, ${DAN.name}`);
+  assert.deepEqual(JSON.parse(await claim(page, "amr")), ["pwd"]);
+  assert.doesNotMatch(await decisions(page).innerText(), /MFA required/);
+  await page.done("customer-worker-no-push");
+});
+
+test("a wrong credential: the push shows the Worker's error code and nothing changes", async () => {
+  const page = await openWorkerDemo();
+  await pushWith(page, "not-the-admin-token");
+  await textOf(page.locator("#worker-push-status"),
+    /^The Worker refused the push at “remove the Worker's Conditional Access policies”: admin\.unauthorized: send the admin credential as `Authorization: Bearer <secret>`\./);
+  await textOf(decisions(page), /The Worker refused the configuration\./);
+  await page.done("customer-worker-push-refused");
+});
+
+test("pushed console policies: sign-up registers a phone for SMS before any token", async () => {
+  const page = await openWorkerDemo();
+  await pushWith(page, ADMIN);
+  await textOf(page.locator("#worker-push-status"), /^Pushed at .*: 6 Conditional Access policies, 2 named locations, the Email and SMS switches, the SMS regions/);
+
+  await signUp(page, { email: "erin@example.com", name: "Erin Cole", password: "Correct-Horse-9" });
+  // "Require MFA for the banking app", pushed with the bank mapped to the Worker's client.
+  await expectScreen(page, "Add a second way to sign in");
+  await textOf(decisions(page), /MFA required by the Worker, deciding with the Conditional Access policies pushed from this console/);
+  assert.equal(await bank(page).getByRole("heading", { name: "Token claims" }).count(), 0);
+
+  await bank(page).getByRole("radio", { name: "Text message (SMS)" }).check();
+  await bank(page).getByLabel("Mobile phone number").fill("+44 7700 900123");
+  const texts = await messages(page, "Phone").count();
+  await bank(page).getByRole("button", { name: "Send code" }).click();
+  await expectScreen(page, "Check your phone");
+  await enterCode(page, await codeFrom(page, "Phone", texts));
+  await expectScreen(page, "Hello, Erin Cole");
+  const amr = JSON.parse(await claim(page, "amr"));
+  assert.ok(amr.includes("mfa") && amr.includes("sms"), `amr ${JSON.stringify(amr)}`);
+  await page.done("customer-worker-signup-sms");
+});
+
+test("pushed console policies: the same password sign-in that needed nothing now asks for an email code", async () => {
+  const page = await openWorkerDemo();
+  await pushWith(page, ADMIN);
+  await textOf(page.locator("#worker-push-status"), /^Pushed at /);
+
+  // Dan signed in with the password alone before the push; now the policy asks for more.
+  await signInWithPassword(page, DAN.email, DAN.password);
+  await expectScreen(page, "Add a second way to sign in");
+  await textOf(decisions(page), /Password accepted\. MFA required by the Worker, deciding with the Conditional Access policies pushed from this console/);
+  await bank(page).getByRole("radio", { name: "Email" }).check();
+  await bank(page).getByLabel("Email address for codes").fill(DAN.email);
+  let inbox = await messages(page, "Inbox").count();
+  await bank(page).getByRole("button", { name: "Send code" }).click();
+  await expectScreen(page, "Check your email");
+  await enterCode(page, await codeFrom(page, "Inbox", inbox));
+  await expectScreen(page, `Hello, ${DAN.name}`);
+  await signOut(page);
+
+  // With the email registered: password, then the email code as the second factor.
+  await signInWithPassword(page, DAN.email, DAN.password);
+  await expectScreen(page, "Verify it's you");
+  assert.equal(await bank(page).getByRole("heading", { name: "Token claims" }).count(), 0, "no tokens after the password alone");
+  await bank(page).getByRole("radio", { name: /^Email to d\*+n@/ }).check();
+  inbox = await messages(page, "Inbox").count();
+  await bank(page).getByRole("button", { name: "Send code" }).click();
+  await expectScreen(page, "Check your email");
+  await enterCode(page, await codeFrom(page, "Inbox", inbox));
+  await expectScreen(page, `Hello, ${DAN.name}`);
+  const amr = JSON.parse(await claim(page, "amr"));
+  assert.ok(amr.includes("mfa") && amr.includes("pwd"), `amr ${JSON.stringify(amr)}`);
+
+  // Step-up stays honest: native authentication has no call for it.
+  await bank(page).getByRole("button", { name: "Transfer money" }).click();
+  await textOf(bank(page).locator(".field-error:visible"), /native authentication API \(V1\) has no call for/);
+  await page.done("customer-worker-signin-email-mfa");
+});
+
+test("a console save is pushed at once: SMS switched off in Authentication methods, the Worker offers email only", async () => {
+  const page = await openWorkerDemo();
+  await pushWith(page, ADMIN);
+  await textOf(page.locator("#worker-push-status"), /^Pushed at /);
+
+  await page.getByRole("link", { name: "Authentication methods" }).click();
+  await page.getByRole("switch", { name: /SMS text message/ }).uncheck();
+  await textOf(page.getByRole("status").filter({ hasText: "disabled" }), /SMS text message disabled/);
+  await page.getByRole("link", { name: "Customer app" }).click();
+  await textOf(decisions(page), /The console saved: the Worker now has this console's configuration\./);
+
+  await signUp(page, { email: "fay@example.com", name: "Fay Wu", password: "Correct-Horse-9" });
+  await expectScreen(page, "Add a second way to sign in");
+  assert.equal(await bank(page).getByRole("radio", { name: "Text message (SMS)" }).count(), 0, "the Worker still offered SMS");
+  await bank(page).getByRole("radio", { name: "Email" }).check();
+  await bank(page).getByRole("button", { name: "Send code" }).click();
+  await expectScreen(page, "Hello, Fay Wu");
+  await page.done("customer-worker-console-save-pushed");
+});
+
+test("?worker= takes only a loopback origin, since the admin credential is sent there", async () => {
+  const { WORKER_URL, workerUrlFrom } = await import("../../www/native-client.js");
+  assert.equal(workerUrlFrom("?worker=http%3A%2F%2F127.0.0.1%3A39000"), "http://127.0.0.1:39000");
+  assert.equal(workerUrlFrom("?worker=http://localhost:8787/"), "http://localhost:8787");
+  for (const bad of ["?worker=https://evil.example", "?worker=http://127.0.0.1.evil.example:80", "?worker=http://127.0.0.1:1/x",
+    "?worker=http://user@127.0.0.1:1", "?worker=javascript:alert(1)", "?worker=", ""]) {
+    assert.equal(workerUrlFrom(bad), WORKER_URL, bad);
+  }
+});
+
+test("pushed policies name the Worker's location ids and its client for the bank", async () => {
+  const { policyForWorker } = await import("../../www/worker-sync.js");
+  const { APPS, LOCATIONS, seedTenant } = await import("../../www/seed.js");
+  const policies = seedTenant().conditionalAccess.policies;
+  const ids = new Map([[LOCATIONS.headOffice, "worker-office"], [LOCATIONS.blockedCountries, "worker-blocked"]]);
+  const pushed = policies.map((p) => policyForWorker(p, ids));
+  const bankPolicy = pushed.find((p) => p.displayName === "Require MFA for the banking app");
+  assert.deepEqual(bankPolicy.conditions.applications.includeApplications, ["vestibule-demo-app"]);
+  assert.ok(!JSON.stringify(pushed).includes(APPS.bank), "the console's bank app id is not sent");
+  assert.deepEqual(pushed.find((p) => p.displayName === "Require MFA for staff outside the office").conditions.locations,
+    { includeLocations: ["All"], excludeLocations: ["worker-office"] });
+  assert.ok(pushed.every((p) => !("id" in p)), "server-owned ids are left out");
+  assert.ok(policies.some((p) => JSON.stringify(p).includes(APPS.bank)), "the console's own policies are not changed");
+});
