@@ -126,7 +126,12 @@ async function main() {
         isolate: { msPerRequest: perUs(iso.busyUs), programMs: perUs(iso.programUs), gcMs: perUs(iso.gcUs), samples: iso.samples, intervalUs: iso.intervalUs, top: iso.top.map(([f, us]) => [f, perUs(us)]) },
         msPerRequest: per(c0.sched, c1.sched), msPerRequestTicks: per(c0.ticks, c1.ticks), msPerRequestWithProxy: per(c0.all, c1.all),
       };
-      if (opts.profiles) writeFileSync(join(opts.profiles, `${name.replace(/[^a-z0-9]+/gi, "-")}.cpuprofile`), JSON.stringify(profile));
+      if (opts.profiles) {
+        const base = join(opts.profiles, name.replace(/[^a-z0-9]+/gi, "-"));
+        writeFileSync(`${base}.cpuprofile`, JSON.stringify(profile));
+        // The scripts' lines by scriptId, to name glue frames offline (attribute()).
+        writeFileSync(`${base}.sources.json`, JSON.stringify(Object.fromEntries(profiles.at(-1).sources)));
+      }
       return out;
     }
     const is200 = (r) => assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -191,7 +196,7 @@ async function main() {
     // Where the isolate time goes (isolate-profile.mjs `attribute`), per request.
     const markers = guardMarkers(profiles);
     const CATS = ["wasm", "boundary", "glue", "runtime", "devWrap", "program", "gc"];
-    console.log(`\nIsolate CPU by category (ms/req; self time of the sampled leaf frame; guard markers: ${[...markers].map((f) => `wasm-function[${f}]`).join(", ") || "none"})`);
+    console.log(`\nIsolate CPU by category (ms/req; self time of the sampled leaf frame; guard markers: ${[...markers].join(", ") || "none"})`);
     console.log("wasm: our Rust; boundary: wasm<->JS trampolines; glue: build/index.js (wasm-bindgen + worker crate JS); runtime: workerd's native API code (KV, DO stub, Request/Response, console, ...);");
     console.log("devWrap: miniflare's wrappers; guard: the part under the guard Durable Object (same isolate under wrangler dev; Cloudflare bills it to the object), already inside the columns");
     console.log(`${"step".padEnd(40)} ${"isolate".padStart(8)} ${CATS.map((c) => c.padStart(8)).join(" ")} | ${"guard".padStart(7)} ${"worker".padStart(7)}`);

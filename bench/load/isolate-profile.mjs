@@ -169,7 +169,8 @@ function indexProfile(profile, sources) {
 }
 
 const isWasm = (cf) => cf.url.startsWith("wasm://");
-const wasmIndex = (cf) => (isWasm(cf) ? /^wasm-function\[(\d+)\]$/.exec(cf.functionName)?.[1] : undefined);
+/** A wasm function's identity: its name (`wasm-function[i]` in the stripped build). */
+const wasmIndex = (cf) => (isWasm(cf) && !isBoundary(cf) ? cf.functionName : undefined);
 const isBoundary = (cf) => cf.functionName === "wasm-to-js" || cf.functionName.startsWith("js-to-wasm") || (isWasm(cf) && / shim/.test(cf.functionName));
 const isBundle = (cf) => cf.url === "index.js" || cf.url.endsWith("/index.js") || cf.url.endsWith("shim.mjs");
 

@@ -41,6 +41,10 @@ const STATE_KEY: &str = "state";
 #[durable_object(alarm)]
 pub struct Guard {
     state: State,
+    /// This instance created the table (each object runs one event at a time, and
+    /// `deleteAll` in the alarm drops the table and clears this), so the `CREATE TABLE`
+    /// statement runs once per instance instead of once per call.
+    table_ready: std::cell::Cell<bool>,
 }
 
 #[derive(Deserialize)]
@@ -51,10 +55,13 @@ struct Row {
 impl Guard {
     fn load(&self) -> Result<GuardState> {
         let sql = self.state.storage().sql();
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS guard (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
-            None,
-        )?;
+        if !self.table_ready.get() {
+            sql.exec(
+                "CREATE TABLE IF NOT EXISTS guard (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+                None,
+            )?;
+            self.table_ready.set(true);
+        }
         let rows: Vec<Row> = sql
             .exec("SELECT v FROM guard WHERE k = ?", vec![STATE_KEY.into()])?
             .to_array()?;
@@ -88,7 +95,10 @@ impl Guard {
 
 impl DurableObject for Guard {
     fn new(state: State, _env: Env) -> Self {
-        Guard { state }
+        Guard {
+            state,
+            table_ready: std::cell::Cell::new(false),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -117,7 +127,10 @@ impl DurableObject for Guard {
             // A later request pushed the date back: wait for that.
             Some(at) if at > now => self.arm(at).await?,
             // Due, or unreadable (see `load`): forget everything.
-            _ => self.state.storage().delete_all().await?,
+            _ => {
+                self.table_ready.set(false);
+                self.state.storage().delete_all().await?;
+            }
         }
         Response::ok("")
     }
