@@ -125,7 +125,9 @@ async fn run(
         ..
     } = &request
     {
-        let store = kv::Store::new(&kv, &tenant).with_prefetched(prefetched);
+        let store = kv::Store::new(&kv, &tenant)
+            .with_prefetched(prefetched)
+            .with_env(&ctx.env);
         let served = setup.config.user_flow.serves(client_id)
             || crate::worker::oidc::apps::is_registered(&kv, &tenant, client_id).await?;
         return tokens::refresh(
