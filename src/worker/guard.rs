@@ -41,10 +41,6 @@ const STATE_KEY: &str = "state";
 #[durable_object(alarm)]
 pub struct Guard {
     state: State,
-    /// This instance created the table (each object runs one event at a time, and
-    /// `deleteAll` in the alarm drops the table and clears this), so the `CREATE TABLE`
-    /// statement runs once per instance instead of once per call.
-    table_ready: std::cell::Cell<bool>,
 }
 
 #[derive(Deserialize)]
@@ -55,13 +51,10 @@ struct Row {
 impl Guard {
     fn load(&self) -> Result<GuardState> {
         let sql = self.state.storage().sql();
-        if !self.table_ready.get() {
-            sql.exec(
-                "CREATE TABLE IF NOT EXISTS guard (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
-                None,
-            )?;
-            self.table_ready.set(true);
-        }
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS guard (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+            None,
+        )?;
         let rows: Vec<Row> = sql
             .exec("SELECT v FROM guard WHERE k = ?", vec![STATE_KEY.into()])?
             .to_array()?;
@@ -95,10 +88,7 @@ impl Guard {
 
 impl DurableObject for Guard {
     fn new(state: State, _env: Env) -> Self {
-        Guard {
-            state,
-            table_ready: std::cell::Cell::new(false),
-        }
+        Guard { state }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -127,10 +117,7 @@ impl DurableObject for Guard {
             // A later request pushed the date back: wait for that.
             Some(at) if at > now => self.arm(at).await?,
             // Due, or unreadable (see `load`): forget everything.
-            _ => {
-                self.table_ready.set(false);
-                self.state.storage().delete_all().await?;
-            }
+            _ => self.state.storage().delete_all().await?,
         }
         Response::ok("")
     }
