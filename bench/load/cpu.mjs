@@ -22,6 +22,17 @@
 //    profiler's own sampling; a GET /healthz baseline measured the same way estimates that
 //    fixed part, and "net" subtracts it.
 //
+// 3. where the isolate time goes (isolate-profile.mjs `attribute`): each sample by its
+//    leaf frame into our wasm, the wasm<->JS trampolines, the bundle's JS glue, workerd's
+//    native API code (labelled by the wasm-bindgen import that called it: `get ← call` is
+//    a KV read, `fetch ← fetch` the guard stub, `(native) ← call` the audit console line),
+//    miniflare's wrappers, "(program)" and GC; and the guard Durable Object's share. V8
+//    does not give every native API call a frame of its own: the JS import shim that made
+//    it then carries its time (glue). Between identical runs on this shared 2-core machine
+//    the per-step totals move by 10-30% (the sampler counts wall time while the isolate is
+//    entered, so CPU contention inflates it; the argon2id row is a speed reference):
+//    compare builds A/B, back to back, and trust a per-label change more than a total.
+//
 // The requests a step needs first (earlier steps, outbox reads) run before the window.
 //
 //   bash scripts/bench-cpu.sh [--n 200] [--json out.json] [--top 8] [--profiles dir]
