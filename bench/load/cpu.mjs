@@ -22,6 +22,17 @@
 //    profiler's own sampling; a GET /healthz baseline measured the same way estimates that
 //    fixed part, and "net" subtracts it.
 //
+// 3. where the isolate time goes (isolate-profile.mjs `attribute`): each sample by its
+//    leaf frame into our wasm, the wasm<->JS trampolines, the bundle's JS glue, workerd's
+//    native API code (labelled by the wasm-bindgen import that called it: `get ← call` is
+//    a KV read, `fetch ← fetch` the guard stub, `(native) ← call` the audit console line),
+//    miniflare's wrappers, "(program)" and GC; and the guard Durable Object's share. V8
+//    does not give every native API call a frame of its own: the JS import shim that made
+//    it then carries its time (glue). Between identical runs on this shared 2-core machine
+//    the per-step totals move by 10-30% (the sampler counts wall time while the isolate is
+//    entered, so CPU contention inflates it; the argon2id row is a speed reference):
+//    compare builds A/B, back to back, and trust a per-label change more than a total.
+//
 // The requests a step needs first (earlier steps, outbox reads) run before the window.
 //
 //   bash scripts/bench-cpu.sh [--n 200] [--json out.json] [--top 8] [--profiles dir]
@@ -35,7 +46,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startWorker } from "../../tests/support/worker.mjs";
 import { CAPS, BENCH_EMAIL_VELOCITY, TYPES, flowConfig, nativeVars, post, requireMfa } from "../../tests/support/native.mjs";
-import { IsolateProfiler, summarize } from "./isolate-profile.mjs";
+import { IsolateProfiler, attribute, guardMarkers, summarize } from "./isolate-profile.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -96,6 +107,7 @@ const ctOf = (r, what) => {
 async function main() {
   const worker = await startWorker({ vars: nativeVars(), timeoutMs: 120_000, inspector: true });
   const results = {};
+  const profiles = [];
   const profiler = await IsolateProfiler.connect(worker.inspectorPort);
   if (opts.profiles) mkdirSync(opts.profiles, { recursive: true });
   try {
@@ -114,6 +126,8 @@ async function main() {
       for (const call of calls) out.push(await call());
       const c1 = cpu();
       const profile = await profiler.stop();
+      // Outside the window: the bundle's source, to name the glue frames.
+      profiles.push({ name, n: calls.length, profile, sources: await profiler.sources(profile) });
       for (const r of out) check(r);
       const per = (a, b) => (b - a) / 1e6 / calls.length;
       const iso = summarize(profile, { top: TOP });
@@ -123,7 +137,12 @@ async function main() {
         isolate: { msPerRequest: perUs(iso.busyUs), programMs: perUs(iso.programUs), gcMs: perUs(iso.gcUs), samples: iso.samples, intervalUs: iso.intervalUs, top: iso.top.map(([f, us]) => [f, perUs(us)]) },
         msPerRequest: per(c0.sched, c1.sched), msPerRequestTicks: per(c0.ticks, c1.ticks), msPerRequestWithProxy: per(c0.all, c1.all),
       };
-      if (opts.profiles) writeFileSync(join(opts.profiles, `${name.replace(/[^a-z0-9]+/gi, "-")}.cpuprofile`), JSON.stringify(profile));
+      if (opts.profiles) {
+        const base = join(opts.profiles, name.replace(/[^a-z0-9]+/gi, "-"));
+        writeFileSync(`${base}.cpuprofile`, JSON.stringify(profile));
+        // The scripts' lines by scriptId, to name glue frames offline (attribute()).
+        writeFileSync(`${base}.sources.json`, JSON.stringify(Object.fromEntries(profiles.at(-1).sources)));
+      }
       return out;
     }
     const is200 = (r) => assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -185,7 +204,35 @@ async function main() {
       const i = r.isolate;
       console.log(`${name.padEnd(40)} ${i.msPerRequest.toFixed(3).padStart(8)} ${i.programMs.toFixed(3).padStart(8)} ${i.gcMs.toFixed(3).padStart(6)} ${`${i.samples}@${i.intervalUs}µs`.padStart(12)} | ${r.msPerRequest.toFixed(3).padStart(8)} ${r.netMsPerRequest.toFixed(3).padStart(8)} ${r.msPerRequestTicks.toFixed(2).padStart(7)} ${r.msPerRequestWithProxy.toFixed(3).padStart(8)}`);
     }
+    // Where the isolate time goes (isolate-profile.mjs `attribute`), per request.
+    const markers = guardMarkers(profiles);
+    const CATS = ["wasm", "boundary", "glue", "runtime", "devWrap", "program", "gc"];
+    console.log(`\nIsolate CPU by category (ms/req; self time of the sampled leaf frame; guard markers: ${[...markers].join(", ") || "none"})`);
+    console.log("wasm: our Rust; boundary: wasm<->JS trampolines; glue: build/index.js (wasm-bindgen + worker crate JS); runtime: workerd's native API code (KV, DO stub, Request/Response, console, ...);");
+    console.log("devWrap: miniflare's wrappers; guard: the part under the guard Durable Object (same isolate under wrangler dev; Cloudflare bills it to the object), already inside the columns");
+    console.log(`${"step".padEnd(40)} ${"isolate".padStart(8)} ${CATS.map((c) => c.padStart(8)).join(" ")} | ${"guard".padStart(7)} ${"worker".padStart(7)}`);
+    for (const { name, n, profile, sources } of profiles) {
+      const a = attribute(profile, sources, markers);
+      const per = (us) => us / 1e3 / n;
+      const r = results[name];
+      r.isolate.categories = Object.fromEntries(CATS.map((c) => [c, per(a.all[c])]));
+      r.isolate.guard = { msPerRequest: per(a.guardUs), ...Object.fromEntries(CATS.map((c) => [c, per(a.guard[c])])) };
+      r.isolate.workerMsPerRequest = per(a.busyUs - a.guardUs);
+      r.isolate.runtime = [...a.runtime].sort((x, y) => y[1] - x[1]).map(([k, us]) => [k, per(us)]);
+      r.isolate.glue = [...a.glue].sort((x, y) => y[1] - x[1]).map(([k, us]) => [k, per(us)]);
+      console.log(`${name.padEnd(40)} ${per(a.busyUs).toFixed(3).padStart(8)} ${CATS.map((c) => per(a.all[c]).toFixed(3).padStart(8)).join(" ")} | ${per(a.guardUs).toFixed(3).padStart(7)} ${per(a.busyUs - a.guardUs).toFixed(3).padStart(7)}`);
+    }
     if (TOP > 0) {
+      for (const { name } of profiles) {
+        const r = results[name].isolate;
+        console.log(`\n${name}: runtime calls (ms/req) | glue (ms/req)`);
+        for (let k = 0; k < TOP; k++) {
+          const [rt, g] = [r.runtime[k], r.glue[k]];
+          if (!rt && !g) break;
+          console.log(`  ${rt ? `${rt[1].toFixed(3).padStart(7)}  ${rt[0]}`.padEnd(48) : "".padEnd(48)} | ${g ? `${g[1].toFixed(3).padStart(7)}  ${g[0]}` : ""}`);
+        }
+      }
+
       for (const [name, r] of Object.entries(results)) {
         console.log(`\n${name}: most self time (ms/req)`);
         for (const [f, ms] of r.isolate.top) console.log(`  ${ms.toFixed(3).padStart(7)}  ${f}`);

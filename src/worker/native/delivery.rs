@@ -28,6 +28,9 @@ use crate::time::Timestamp;
 use crate::worker::route::Ctx;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use worker::Result;
 use worker::kv::KvStore;
 
@@ -41,11 +44,36 @@ pub fn hooks_key(tenant: &str) -> String {
     format!("tenant/{tenant}/deliveryHooks")
 }
 
-/// How each channel's codes are sent for one tenant.
+/// How each channel's codes are sent for one tenant (shared: see [`DELIVERIES`]).
 #[derive(Debug, Clone)]
 pub struct Delivery {
+    routes: Rc<Routes>,
+}
+
+#[derive(Debug)]
+struct Routes {
     email: Route,
     sms: Route,
+}
+
+/// A tenant's resolved senders and everything they were resolved from: its hooks
+/// document, the dev flag, and each binding read while resolving (name and value, or
+/// `None` when unset). Resolving parses the document, checks URLs and parses signing
+/// secrets (a `whsk_` secret derives an Ed25519 key, a scalar multiplication, per
+/// channel); a request whose inputs all read the same reuses the result, so nothing is
+/// staler than the bindings and KV themselves.
+struct Resolved {
+    stored: Option<String>,
+    dev: bool,
+    read: Vec<(String, Option<String>)>,
+    delivery: Delivery,
+}
+
+/// Tenants whose senders an isolate keeps; more are resolved again on demand.
+const MAX_CACHED_TENANTS: usize = 64;
+
+thread_local! {
+    static DELIVERIES: RefCell<HashMap<String, Resolved>> = RefCell::new(HashMap::new());
 }
 
 impl Delivery {
@@ -62,30 +90,63 @@ impl Delivery {
             .var("DEV_ROUTES")
             .map(|v| v.to_string() == "on")
             .unwrap_or(false);
-        let doc = match stored {
-            Some(text) => {
-                Some(TenantHooks::parse(&hooks_key(tenant), text).map_err(misconfigured)?)
-            }
-            None => None,
-        };
         let lookup = |name: &str| {
             ctx.secret(name)
                 .map(|s| s.to_string())
                 .or_else(|_| ctx.var(name).map(|v| v.to_string()))
                 .ok()
         };
-        let route =
-            |channel| config::resolve(channel, doc.as_ref(), &lookup, dev).map_err(misconfigured);
-        Ok(Delivery {
-            email: route(Channel::Email)?,
-            sms: route(Channel::Sms)?,
-        })
+        let hit = DELIVERIES.with(|c| {
+            c.borrow()
+                .get(tenant)
+                .filter(|r| r.stored.as_deref() == stored && r.dev == dev)
+                .filter(|r| r.read.iter().all(|(name, value)| lookup(name) == *value))
+                .map(|r| r.delivery.clone())
+        });
+        if let Some(delivery) = hit {
+            return Ok(delivery);
+        }
+        let doc = match stored {
+            Some(text) => {
+                Some(TenantHooks::parse(&hooks_key(tenant), text).map_err(misconfigured)?)
+            }
+            None => None,
+        };
+        let read = RefCell::new(Vec::new());
+        let recording = |name: &str| {
+            let value = lookup(name);
+            read.borrow_mut().push((name.to_string(), value.clone()));
+            value
+        };
+        let route = |channel| {
+            config::resolve(channel, doc.as_ref(), &recording, dev).map_err(misconfigured)
+        };
+        let delivery = Delivery {
+            routes: Rc::new(Routes {
+                email: route(Channel::Email)?,
+                sms: route(Channel::Sms)?,
+            }),
+        };
+        let resolved = Resolved {
+            stored: stored.map(str::to_string),
+            dev,
+            read: read.into_inner(),
+            delivery: delivery.clone(),
+        };
+        DELIVERIES.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= MAX_CACHED_TENANTS {
+                c.clear();
+            }
+            c.insert(tenant.to_string(), resolved);
+        });
+        Ok(delivery)
     }
 
     fn route(&self, channel: Channel) -> &Route {
         match channel {
-            Channel::Email => &self.email,
-            Channel::Sms => &self.sms,
+            Channel::Email => &self.routes.email,
+            Channel::Sms => &self.routes.sms,
         }
     }
 

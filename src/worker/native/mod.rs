@@ -115,7 +115,8 @@ async fn run(
     }
     let request = crate::native::parse(endpoint, &form, &http::facts(req))?;
     let kv = ctx.kv("KV")?;
-    let setup = setup::load(ctx, &tenant).await?;
+    let first = kv::Store::new(&kv, &tenant).first_read_key(&request);
+    let (setup, prefetched) = setup::load_with(ctx, &tenant, first).await?;
     let origin = req.url()?.origin().ascii_serialization();
     let settings = TokenSettings::new(issuer(&origin, &tenant), tenant.clone());
     if let NativeRequest::Refresh {
@@ -124,7 +125,9 @@ async fn run(
         ..
     } = &request
     {
-        let store = kv::Store::new(&kv, &tenant);
+        let store = kv::Store::new(&kv, &tenant)
+            .with_prefetched(prefetched)
+            .with_env(&ctx.env);
         let served = setup.config.user_flow.serves(client_id)
             || crate::worker::oidc::apps::is_registered(&kv, &tenant, client_id).await?;
         return tokens::refresh(
@@ -148,6 +151,7 @@ async fn run(
         meta,
         sign_in_log: crate::worker::sign_in_log::SignInLog::for_env(ctx),
         guard: crate::worker::guard::Client::for_request(ctx, req),
+        prefetched: std::cell::Cell::new(prefetched),
     };
     step::run(&call, request).await
 }

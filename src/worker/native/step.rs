@@ -39,11 +39,13 @@ pub struct Call<'a> {
     pub sign_in_log: crate::worker::sign_in_log::SignInLog,
     /// The Durable Object guard (code attempts, SMS velocity).
     pub guard: crate::worker::guard::Client,
+    /// The record the request reads first, read with the tenant's setup.
+    pub prefetched: std::cell::Cell<Option<super::kv::Prefetched>>,
 }
 
 /// Runs a start or step request.
 pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, Fail> {
-    let store = Store::new(call.kv, call.tenant);
+    let store = Store::new(call.kv, call.tenant).with_prefetched(call.prefetched.take());
     let now = call.meta.now;
     let scope = match &req {
         NativeRequest::Step { scope, .. } => scope.clone(),

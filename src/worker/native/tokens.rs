@@ -89,7 +89,11 @@ pub async fn refresh(
     let invalid = || Fail::from(NativeError::invalid_token("refresh token"));
     let key = lookup_key(HandleKind::RefreshToken, presented.expose()).map_err(|_| invalid())?;
     let session = store.refresh(&key).await?.ok_or_else(invalid)?;
-    let revoked = store.family_revoked(&session.family).await?;
+    // The user is read with the revocation marker (one call); it is used only if the
+    // token may rotate.
+    let (revoked, user) = store
+        .revoked_and_user(&session.family, &session.user_id)
+        .await?;
     match tokens::refresh_use(&session, client_id, revoked) {
         RefreshUse::Rotate => {}
         RefreshUse::Refuse => return Err(invalid()),
@@ -114,11 +118,7 @@ pub async fn refresh(
         .code(700_082)
         .into());
     }
-    let user = store
-        .user(&session.user_id)
-        .await?
-        .filter(|u| !u.lockout.disabled)
-        .ok_or_else(invalid)?;
+    let user = user.filter(|u| !u.lockout.disabled).ok_or_else(invalid)?;
     let grant = session.grant(user.email.clone(), user.display_name.clone());
     let body = mint(store, setup, settings, &grant, &session, now, None).await?;
     Ok(NativeResponse { status: 200, body })
