@@ -102,6 +102,32 @@ impl Confirmation {
     }
 }
 
+/// The browser's single sign-on session, as far as a logout request could read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session<'a> {
+    /// No cookie, no record, or a record that has run out: nothing to end.
+    None,
+    /// A live session of this user.
+    Of(&'a str),
+    /// A cookie whose record could not be read (a store error): it may be live, so it is
+    /// treated as one whose user is unknown rather than as nothing to protect.
+    Unreadable,
+}
+
+/// The hint as it bears on this browser's session. A genuine ID token proves only that
+/// *someone* signed in to the application: anyone can get one by signing up. Unless it is
+/// the session's own user's (same `sub`), it vouches for nothing here and the person is
+/// asked (RP-Initiated Logout §2: the OP MUST ask when the hint does not belong to the
+/// currently signed-in End-User); otherwise a link carrying an attacker's own ID token
+/// would end a victim's session.
+pub fn hint_for_session(hint: Hint, session: Session<'_>) -> Hint {
+    match (hint, session) {
+        (Hint::Valid(claims), Session::Of(user)) if claims.sub != user => Hint::Invalid,
+        (Hint::Valid(_), Session::Unreadable) => Hint::Invalid,
+        (hint, _) => hint,
+    }
+}
+
 /// What to do with a logout request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -248,6 +274,31 @@ mod tests {
         let mut c = Claims::new("iss", "user-1", aud, Timestamp(1000), Timestamp(2000));
         c.sid = Some(sid.into());
         Hint::Valid(Box::new(c))
+    }
+
+    #[test]
+    fn a_hint_vouches_only_for_its_own_users_session() {
+        let mine = valid("shop", "fam");
+        assert_eq!(hint_for_session(mine.clone(), Session::Of("user-1")), mine);
+        // Someone else's genuine token: asked, and the family is not revoked.
+        let other = hint_for_session(valid("shop", "fam"), Session::Of("victim"));
+        assert_eq!(other, Hint::Invalid);
+        let r = request(Some("shop"), BYE, None);
+        assert!(matches!(
+            plan(&r, &other, Some(&shop()), true, false),
+            Plan::Confirm(_)
+        ));
+        // A session that could not be read: its user is unknown, so nothing is vouched for.
+        assert_eq!(
+            hint_for_session(valid("shop", "fam"), Session::Unreadable),
+            Hint::Invalid
+        );
+        // No session: the hint keeps its meaning (its own family may still be revoked).
+        assert_eq!(hint_for_session(mine.clone(), Session::None), mine);
+        assert_eq!(
+            hint_for_session(Hint::Absent, Session::Of("u")),
+            Hint::Absent
+        );
     }
 
     fn confirm() -> Option<Answer> {

@@ -340,6 +340,27 @@ test("an expired but genuine id_token_hint is accepted (RP-Initiated Logout §2)
   await assertSignedOut(cookie);
 });
 
+test("another user's genuine ID token does not end this browser's session: the person is asked (§2)", async () => {
+  // Anyone can sign up and hold a genuine ID token; a link carrying it must not sign a
+  // victim out. Stand-in for the attacker's own token: the same app and keys, another sub.
+  const { tokens, cookie } = await signIn();
+  const [h, p] = tokens.id_token.split(".");
+  const decode = (part) => JSON.parse(Buffer.from(part, "base64url"));
+  const [key] = JSON.parse(vars.SIGNING_KEYS);
+  const theirs = signJwt(decode(h), { ...decode(p), sub: "someone-else", oid: "someone-else", sid: "their-family" }, key.seed);
+  seen.push(theirs);
+  await assertConfirm(await get(client.buildEndSessionUrl(config, { id_token_hint: theirs, post_logout_redirect_uri: SIGNED_OUT, state: "st" }), cookie));
+  const next = await assertAlive(cookie);
+  // The victim's own refresh token still works: nothing of theirs was revoked.
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  seen.push(refreshed.access_token, refreshed.refresh_token, refreshed.id_token);
+  // The victim's own hint still signs out at once.
+  const own = await get(client.buildEndSessionUrl(config, { id_token_hint: refreshed.id_token, post_logout_redirect_uri: SIGNED_OUT }), next);
+  assert.equal(own.status, 302);
+  assertCleared(own);
+  await assertLoginRequired(next);
+});
+
 test("a hint for another client than client_id asks; an access token as hint without a session never redirects", async () => {
   let { tokens, cookie } = await signIn();
   const res = await get(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, client_id: "vestibule-demo-app", post_logout_redirect_uri: "http://127.0.0.1:9/cb" }), cookie);

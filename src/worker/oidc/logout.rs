@@ -21,7 +21,7 @@ use crate::native::tokens::TokenSettings;
 use crate::oidc::html::render_signed_out;
 use crate::oidc::logout::{self, Answer, Decision, Hint};
 use crate::oidc::logout_confirm::{
-    Confirmation, Plan, csrf_token, csrf_valid, plan, plan_unreadable,
+    Confirmation, Plan, Session, csrf_token, csrf_valid, hint_for_session, plan, plan_unreadable,
 };
 use crate::oidc::logout_page::{render_confirm, render_still_signed_in};
 use crate::oidc::sso::{self, SsoSession};
@@ -64,19 +64,22 @@ pub async fn logout(mut req: Request, ctx: Ctx) -> Result<Response> {
     let cookie = req.headers().get("cookie").ok().flatten();
     let lookup = sso::read_cookie(cookie.as_deref())
         .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok());
-    // A live session: a record that cannot be read or has run out is nothing to protect
-    // (and cannot be resumed at the authorization endpoint either).
-    let live = match &lookup {
-        Some(k) => {
+    // A live session: a record that has run out is nothing to protect (and cannot be
+    // resumed at the authorization endpoint either); one that cannot be read may be live,
+    // so it is protected like one whose user is unknown.
+    let record = match &lookup {
+        Some(k) => Some(
             crate::worker::kv_json::get::<SsoSession>(&here.kv, &sso_key(&tenant, k.as_str()))
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|s| here.now < s.expires_at)
-                .then_some(k)
-        }
+                .await,
+        ),
         None => None,
     };
+    let session = match &record {
+        Some(Ok(Some(s))) if here.now < s.expires_at => Session::Of(&s.user_id),
+        Some(Err(_)) => Session::Unreadable,
+        _ => Session::None,
+    };
+    let live = lookup.as_ref().filter(|_| session != Session::None);
     let params = match parsed {
         Ok(p) => p,
         Err(message) => {
@@ -112,7 +115,10 @@ pub async fn logout(mut req: Request, ctx: Ctx) -> Result<Response> {
     let hint = match (&params.id_token_hint, &secrets) {
         (Some(_), Some(s)) => {
             let (_, issuer) = super::issuer_of(&req, &tenant)?;
-            logout::check_hint(&params, &s.1, &issuer, here.now)
+            hint_for_session(
+                logout::check_hint(&params, &s.1, &issuer, here.now),
+                session,
+            )
         }
         _ => Hint::Absent,
     };
