@@ -26,7 +26,13 @@ pub async fn handle(req: Request, ctx: Ctx) -> Result<Response> {
     let origin = req.headers().get("origin").ok().flatten();
     let allowed = cors::allowed_origin(configured.as_deref(), origin.as_deref()).map(str::to_owned);
     let Some(allowed) = allowed else {
-        return serve(req, ctx).await;
+        let mut resp = serve(req, ctx).await?;
+        // With a list configured, answers differ by origin: a cache must not hand one
+        // origin's answer (with or without CORS headers) to another.
+        if configured.as_deref().is_some_and(|c| !c.trim().is_empty()) {
+            resp.headers_mut().append("vary", "Origin")?;
+        }
+        return Ok(resp);
     };
     let mut resp = if req.method() == Method::Options {
         let resp = Response::empty()?.with_status(204);

@@ -63,5 +63,9 @@ test("an origin that is not listed gets no CORS header", async () => {
     const res = await list(open, origin);
     assert.equal(res.status, 200, origin);
     assert.equal(res.headers.get("access-control-allow-origin"), null, origin);
+    // Answers vary by origin once a list is set, so no cache mixes them up.
+    assert.match(res.headers.get("vary") ?? "", /Origin/, origin);
   }
+  // Without a list nothing varies by origin.
+  assert.doesNotMatch((await list(closed, DEMO)).headers.get("vary") ?? "", /Origin/);
 });
