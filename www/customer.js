@@ -588,10 +588,14 @@ export function customerPage(root, app) {
         pushed = null;
         const e = r.error;
         const text = `The Worker refused the push at “${e.step}”: ${e.code}: ${e.message}${e.target ? ` (at ${e.target})` : ""}.`;
-        pushStatus.textContent = `${text} It keeps deciding with what it had.`;
+        pushStatus.textContent = `${text} It keeps deciding with ${e.kept}.`;
         decide("The Worker refused the configuration.", text, "bad");
       }
       if (["welcome", "signUp"].includes(s.screen) && !screen.contains(document.activeElement)) render();
+    }).catch((e) => {
+      // A failure here must not stop every later push (the chain would stay rejected).
+      pushed = null;
+      pushStatus.textContent = `The push stopped on an error in this page: ${e?.message ?? e}.`;
     });
     return pushing;
   }

@@ -3,12 +3,13 @@
 // the person just edited. No DOM here.
 //
 //   const result = await pushTenant({ baseUrl, token, tenant });   // tenant = loadTenant()
-//   result.ok ? result.summary : result.error   // error: { step, status, code, message, target }
+//   result.ok ? result.summary : result.error   // error: { step, status, code, message, target, kept }
 //
 // What is pushed, replacing what the Worker's tenant held:
-// - Conditional Access named locations and policies (all deleted, then created again; the
-//   Worker gives new ids, so policies are rewritten to the new location ids, and the bank's
-//   app id to the Worker's client `vestibule-demo-app`);
+// - Conditional Access named locations and policies (the new ones created, then the old
+//   ones deleted, and a refusal half-way undoes what it created; the Worker gives new ids,
+//   so policies are rewritten to the new location ids, and the bank's app id to the
+//   Worker's client `vestibule-demo-app`);
 // - the authentication methods policy's Email and Sms configurations;
 // - the SMS region opt-ins (one onPhoneMethodLoadStartListener);
 // - the user flow's local account method and the attributes it collects.
@@ -75,25 +76,42 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
 
   const ca = tenant.conditionalAccess;
   const summary = { policies: ca.policies.length, namedLocations: ca.namedLocations.length };
+  let pushedPolicies = false;
   try {
-    step = "remove the Worker's Conditional Access policies";
-    for (const p of (await call("GET", "identity/conditionalAccess/policies")).value) {
-      await call("DELETE", `identity/conditionalAccess/policies/${encodeURIComponent(p.id)}`);
+    // New items first, old ones after: a refusal half-way (a policy the Worker's validation
+    // rejects) must not leave the Worker with only some of the policies, which could be
+    // less strict than either set. What was created before a refusal is removed again.
+    step = "read the Worker's Conditional Access policies";
+    const oldPolicies = (await call("GET", "identity/conditionalAccess/policies")).value.map((p) => p.id);
+    step = "read the Worker's named locations";
+    const oldLocations = (await call("GET", "identity/conditionalAccess/namedLocations")).value.map((l) => l.id);
+    const created = { policies: [], locations: [] };
+    try {
+      const locationIds = new Map();
+      for (const l of ca.namedLocations) {
+        step = `create named location “${l.displayName}”`;
+        const made = await call("POST", "identity/conditionalAccess/namedLocations", without(l, SERVER_FIELDS));
+        created.locations.push(made.id);
+        locationIds.set(l.id, made.id);
+      }
+      for (const p of ca.policies) {
+        step = `create policy “${p.displayName}”`;
+        const made = await call("POST", "identity/conditionalAccess/policies", policyForWorker(p, locationIds));
+        created.policies.push(made.id);
+      }
+    } catch (e) {
+      const undo = async () => {
+        for (const id of created.policies) await call("DELETE", `identity/conditionalAccess/policies/${encodeURIComponent(id)}`);
+        for (const id of created.locations) await call("DELETE", `identity/conditionalAccess/namedLocations/${encodeURIComponent(id)}`);
+      };
+      const undone = await undo().then(() => true, () => false);
+      throw { ...e, kept: undone ? "its previous Conditional Access policies and everything else unchanged" : "its previous policies plus some of the new ones (removing them failed too)" };
     }
-    step = "remove the Worker's named locations";
-    for (const l of (await call("GET", "identity/conditionalAccess/namedLocations")).value) {
-      await call("DELETE", `identity/conditionalAccess/namedLocations/${encodeURIComponent(l.id)}`);
-    }
-    const locationIds = new Map();
-    for (const l of ca.namedLocations) {
-      step = `create named location “${l.displayName}”`;
-      const created = await call("POST", "identity/conditionalAccess/namedLocations", without(l, SERVER_FIELDS));
-      locationIds.set(l.id, created.id);
-    }
-    for (const p of ca.policies) {
-      step = `create policy “${p.displayName}”`;
-      await call("POST", "identity/conditionalAccess/policies", policyForWorker(p, locationIds));
-    }
+    step = "remove the Worker's previous Conditional Access policies";
+    for (const id of oldPolicies) await call("DELETE", `identity/conditionalAccess/policies/${encodeURIComponent(id)}`);
+    step = "remove the Worker's previous named locations";
+    for (const id of oldLocations) await call("DELETE", `identity/conditionalAccess/namedLocations/${encodeURIComponent(id)}`);
+    pushedPolicies = true;
 
     for (const c of tenant.authenticationMethodsPolicy.authenticationMethodConfigurations) {
       step = `switch ${c.id} ${c.state === "enabled" ? "on" : "off"}`;
@@ -125,7 +143,12 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
       });
     }
   } catch (e) {
-    return { ok: false, error: e?.step !== undefined ? e : { step, status: 0, code: "demo.bug", message: String(e?.message ?? e) } };
+    const error = e?.step !== undefined ? e : { step, status: 0, code: "demo.bug", message: String(e?.message ?? e) };
+    // What the Worker decides with now, for the page to say.
+    error.kept ??= pushedPolicies
+      ? "this console's Conditional Access policies, but not the rest from this step on"
+      : "its previous configuration";
+    return { ok: false, error };
   }
   return { ok: true, summary };
 }

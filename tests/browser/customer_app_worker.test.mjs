@@ -157,7 +157,7 @@ test("a wrong credential: the push shows the Worker's error code and nothing cha
   const page = await openWorkerDemo();
   await pushWith(page, "not-the-admin-token");
   await textOf(page.locator("#worker-push-status"),
-    /^The Worker refused the push at “remove the Worker's Conditional Access policies”: admin\.unauthorized: send the admin credential as `Authorization: Bearer <secret>`\./);
+    /^The Worker refused the push at “read the Worker's Conditional Access policies”: admin\.unauthorized: send the admin credential as `Authorization: Bearer <secret>`\./);
   await textOf(decisions(page), /The Worker refused the configuration\./);
   await page.done("customer-worker-push-refused");
 });
@@ -265,4 +265,40 @@ test("pushed policies name the Worker's location ids and its client for the bank
     { includeLocations: ["All"], excludeLocations: ["worker-office"] });
   assert.ok(pushed.every((p) => !("id" in p)), "server-owned ids are left out");
   assert.ok(policies.some((p) => JSON.stringify(p).includes(APPS.bank)), "the console's own policies are not changed");
+});
+
+test("a policy the Worker refuses half-way leaves its previous policies in place: new items first, undone on refusal", async () => {
+  const { pushTenant } = await import("../../www/worker-sync.js");
+  const { seedTenant } = await import("../../www/seed.js");
+  const tenant = seedTenant();
+  // A stand-in admin API that holds one old policy and one old location, and refuses the
+  // second policy it is asked to create.
+  const store = { policies: new Map([["old-p", {}]]), locations: new Map([["old-l", {}]]) };
+  let made = 0, policyPosts = 0;
+  const calls = [];
+  const fetchImpl = async (url, { method, body }) => {
+    const path = new URL(url).pathname.replace(/^.*\/v1\.0\//, "");
+    calls.push(`${method} ${path}`);
+    const kind = path.includes("policies") ? "policies" : "locations";
+    const json = (status, value) => new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
+    if (method === "GET") return json(200, { value: [...store[kind].keys()].map((id) => ({ id })) });
+    if (method === "POST") {
+      if (kind === "policies" && ++policyPosts === 2) {
+        return json(400, { error: { code: "policy.invalid", message: "refused for the test", target: "conditions" } });
+      }
+      const id = `new-${++made}`;
+      store[kind].set(id, JSON.parse(body));
+      return json(201, { id });
+    }
+    if (method === "DELETE") { store[kind].delete(decodeURIComponent(path.split("/").pop())); return new Response(null, { status: 204 }); }
+    return json(500, {});
+  };
+  const r = await pushTenant({ baseUrl: "http://127.0.0.1:1", token: "t", tenant, fetchImpl });
+  assert.equal(r.ok, false);
+  assert.equal(r.error.code, "policy.invalid");
+  assert.match(r.error.step, /^create policy/);
+  assert.match(r.error.kept, /previous Conditional Access policies/);
+  assert.deepEqual([...store.policies.keys()], ["old-p"], "only the previous policy is left");
+  assert.deepEqual([...store.locations.keys()], ["old-l"], "only the previous location is left");
+  assert.ok(!calls.some((c) => c.startsWith("PATCH")), "nothing after the refusal was pushed");
 });
