@@ -39,6 +39,7 @@
 
 use super::velocity::{Dimension, SendCheck, VelocityLimits};
 use super::velocity_key::{email_address_key, network_key};
+use super::vouch::pair_value;
 use crate::flow::{Channel, Effect};
 use serde::{Deserialize, Serialize};
 
@@ -139,10 +140,9 @@ pub fn email_checks(
             continue;
         }
         let address = email_address_key(code.to.expose());
-        // A newline is in no address (normalize_email refuses whitespace) nor network.
         checks.push(SendCheck {
             dimension: Dimension::EmailAddressFromIp,
-            value: format!("{address}\n{}", network.as_deref().unwrap_or_default()),
+            value: pair_value(&address, network.as_deref()),
             limits: settings.address.clone(),
         });
         if let Some(network) = &network {
@@ -166,6 +166,7 @@ mod tests {
     use super::*;
     use crate::flow::{CodeDelivery, CodePurpose};
     use crate::guard::velocity::{VelocityState, ask_in_order};
+    use crate::guard::vouch::pair_value;
     use crate::pii::{Pii, Secret};
     use crate::time::Timestamp;
     use std::collections::HashMap;
@@ -199,6 +200,65 @@ mod tests {
             let checks = email_checks(&[send(Channel::Email, to)], s, Some(ip));
             ask_in_order(&mut self.counters, checks, t)
         }
+
+        /// A code sent to `to` was verified from `ip` at `t` (what the Worker does after
+        /// the step that accepted it).
+        fn verified(&mut self, to: &str, ip: &str, t: u64) {
+            let key = email_address_key(to);
+            let pair = (
+                Dimension::EmailAddressFromIp.as_str(),
+                pair_value(&key, Some(&network_key(ip))),
+            );
+            let state = self.counters.remove(&pair).unwrap_or_default();
+            self.counters
+                .insert(pair, crate::guard::vouch::vouch(state, Timestamp(t)));
+        }
+    }
+
+    #[test]
+    fn the_owner_on_a_network_where_they_verified_a_code_is_served_through_a_flood() {
+        let s = EmailVelocity::default();
+        let mut g = Guard::default();
+        let victim = "victim@example.com";
+        let (home, travel) = ("203.0.113.9", "198.51.100.20");
+        // The owner signed in from home once: one code, verified.
+        assert_eq!(g.request(&s, victim, home, 0), Ok(()));
+        g.verified(victim, home, 30);
+        // A botnet floods the address, a fresh network a second, for a day; every hour
+        // the owner asks from home, and once from a hotel where they never verified.
+        let mut home_served = 0;
+        for t in 100..86_400u64 {
+            let _ = g.request(
+                &s,
+                victim,
+                &format!("10.{}.{}.{}", t >> 16, (t >> 8) & 255, t & 255),
+                t,
+            );
+            if t % 3600 == 50 {
+                assert_eq!(g.request(&s, victim, home, t), Ok(()), "home at {t}");
+                home_served += 1;
+            }
+        }
+        assert_eq!(home_served, 23);
+        // From the hotel the ceiling still answers: the vouch is per network.
+        assert!(matches!(
+            g.request(&s, victim, travel, 86_400),
+            Err((Dimension::EmailAddressAllIps, _))
+        ));
+        // At home the pair's own cap still bounds what one network gets.
+        let burst = (0..20u64)
+            .filter(|i| g.request(&s, victim, home, 86_401 + i).is_ok())
+            .count();
+        assert_eq!(burst, usize::from(s.address.burst));
+        // Thirty days later the vouch has ended and home waits like everyone else.
+        let later = 30 * 86_400 + 31;
+        for t in later..later + 100 {
+            let _ = g.request(&s, victim, &format!("10.9.{}.{}", t >> 8 & 255, t & 255), t);
+        }
+        assert!(matches!(
+            g.request(&s, victim, home, later + 100),
+            Err((Dimension::EmailAddressAllIps, _))
+        ));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod email_velocity;
 pub mod sms_velocity;
 pub mod velocity;
 pub mod velocity_key;
+pub mod vouch;
 
 use crate::flow::{CodeKey, FlowCommon, FlowState};
 use crate::native::NativeError;
@@ -75,6 +76,12 @@ pub enum GuardOp {
         /// The counter's limits.
         limits: VelocityLimits,
     },
+    /// A code sent to this pair's destination was verified from its network
+    /// ([`vouch`]); the answer is a send answer with `vouched`.
+    Vouch {
+        /// The pair counter's limits (to know when its state may be forgotten).
+        limits: VelocityLimits,
+    },
 }
 crate::tagged_enum!(GuardOp, "op");
 
@@ -101,6 +108,10 @@ pub enum GuardAnswer {
     Send {
         /// The verdict.
         verdict: SendVerdict,
+        /// Whether this counter is a pair a verified code vouches for: the sends after it
+        /// skip the cross-network ceilings ([`vouch::yields_to_vouched_pair`]).
+        #[serde(default)]
+        vouched: bool,
     },
 }
 crate::tagged_enum!(GuardAnswer, "kind");
@@ -138,6 +149,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
             (state, GuardAnswer::Code { verdict })
         }
         GuardOp::Send { limits } => {
+            let vouched = velocity.vouched(call.now);
             let (velocity, verdict) = velocity::decide(velocity, &limits, call.now);
             let forget_at = later(forget_at, velocity.forget_at(&limits));
             let state = GuardState {
@@ -145,7 +157,24 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
                 velocity,
                 forget_at,
             };
-            (state, GuardAnswer::Send { verdict })
+            (state, GuardAnswer::Send { verdict, vouched })
+        }
+        GuardOp::Vouch { limits } => {
+            let velocity = vouch::vouch(velocity, call.now);
+            let forget_at = later(forget_at, velocity.forget_at(&limits));
+            let state = GuardState {
+                attempts,
+                velocity,
+                forget_at,
+            };
+            let verdict = SendVerdict::Allowed;
+            (
+                state,
+                GuardAnswer::Send {
+                    verdict,
+                    vouched: true,
+                },
+            )
         }
     }
 }
@@ -306,9 +335,19 @@ mod tests {
         assert_eq!(serde_json::from_value::<GuardCall>(json).unwrap(), c);
         let a = GuardAnswer::Send {
             verdict: SendVerdict::Refused { retry_after: 7 },
+            vouched: false,
         };
         let json = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<GuardAnswer>(&json).unwrap(), a);
+        // An object deployed before `vouched` existed answers without it.
+        let old = r#"{"kind":"send","verdict":{"verdict":"allowed"}}"#;
+        assert_eq!(
+            serde_json::from_str::<GuardAnswer>(old).unwrap(),
+            GuardAnswer::Send {
+                verdict: SendVerdict::Allowed,
+                vouched: false
+            }
+        );
     }
 
     #[test]
@@ -336,14 +375,40 @@ mod tests {
             }
         );
         let limits = velocity::SmsVelocity::default().number;
-        let (s, a) = decide(s, call(GuardOp::Send { limits }));
+        let (s, a) = decide(
+            s,
+            call(GuardOp::Send {
+                limits: limits.clone(),
+            }),
+        );
         assert_eq!(
             a,
             GuardAnswer::Send {
-                verdict: SendVerdict::Allowed
+                verdict: SendVerdict::Allowed,
+                vouched: false
             }
         );
         assert_eq!(s.forget_at, Some(Timestamp(100 + 86_400)));
+        // A vouch is remembered as long as it lasts, and later sends say so.
+        let (s, a) = decide(
+            s,
+            call(GuardOp::Vouch {
+                limits: limits.clone(),
+            }),
+        );
+        assert!(matches!(a, GuardAnswer::Send { vouched: true, .. }));
+        assert_eq!(
+            s.forget_at,
+            Some(Timestamp(100).plus(vouch::VOUCH_LIFETIME))
+        );
+        let (_, a) = decide(s, call(GuardOp::Send { limits }));
+        assert!(matches!(
+            a,
+            GuardAnswer::Send {
+                verdict: SendVerdict::Allowed,
+                vouched: true
+            }
+        ));
     }
 
     #[test]

@@ -102,8 +102,7 @@ pub fn sms_checks(
                 limits: limits.clone(),
             });
         };
-        // A newline is in no E.164 number nor network key.
-        let from = format!("{number}\n{}", network.as_deref().unwrap_or_default());
+        let from = super::vouch::pair_value(number, network.as_deref());
         push(Dimension::NumberFromIp, &from, &settings.number);
         if let Some(user) = user_id {
             push(Dimension::User, user, &settings.user);

@@ -86,13 +86,28 @@ pub struct VelocityState {
     /// The last send.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_send: Option<Timestamp>,
+    /// A pair counter only: until when a verified code vouches for this (destination,
+    /// network) pair ([`super::vouch`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vouched_until: Option<Timestamp>,
 }
 
 impl VelocityState {
-    /// When the state may be forgotten (nothing to remember after the quiet period).
+    /// When the state may be forgotten (nothing to remember after the quiet period, or
+    /// after a vouch ends).
     pub fn forget_at(&self, limits: &VelocityLimits) -> Option<Timestamp> {
-        self.last_send
-            .map(|t| t.plus(Seconds(limits.quiet_seconds.max(limits.window_seconds))))
+        let sends = self
+            .last_send
+            .map(|t| t.plus(Seconds(limits.quiet_seconds.max(limits.window_seconds))));
+        match (sends, self.vouched_until) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether a verified code vouches for this pair at `now`.
+    pub fn vouched(&self, now: Timestamp) -> bool {
+        self.vouched_until.is_some_and(|until| now < until)
     }
 }
 
@@ -242,9 +257,14 @@ pub(crate) fn ask_in_order(
     checks: Vec<SendCheck>,
     now: u64,
 ) -> Result<(), (Dimension, u64)> {
+    let mut vouched = false;
     for check in checks {
+        if vouched && super::vouch::yields_to_vouched_pair(check.dimension) {
+            continue;
+        }
         let key = (check.dimension.as_str(), check.value);
         let state = counters.remove(&key).unwrap_or_default();
+        vouched |= state.vouched(Timestamp(now));
         let (next, verdict) = decide(state, &check.limits, Timestamp(now));
         counters.insert(key, next);
         if let SendVerdict::Refused { retry_after } = verdict {

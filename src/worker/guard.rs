@@ -18,6 +18,7 @@ use crate::flow::{CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCo
 use crate::guard::attempts::CodeVerdict;
 use crate::guard::email_velocity::email_checks;
 use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
+use crate::guard::vouch::{code_verified, pair_for, yields_to_vouched_pair};
 use crate::guard::{
     GuardAnswer, GuardCall, GuardOp, GuardState, code_refusal_error, counter_object_name,
     flow_object_name, send_refusal_error, unavailable_error,
@@ -134,10 +135,12 @@ async fn body_text(response: Response) -> Result<String> {
         .ok_or_else(|| worker::Error::RustError("a guard answer was not text".into()))
 }
 
-/// A granted evaluation: which object granted it, for which code.
+/// A granted evaluation: which object granted it, for which code, and the pair counter
+/// the code vouches for if it is verified ([`crate::guard::vouch`]).
 pub struct Slot {
     object: String,
     code: String,
+    vouch: Option<SendCheck>,
 }
 
 /// The Worker's side: asks guard objects before a code is evaluated or an SMS is sent.
@@ -204,6 +207,7 @@ impl Client {
             } => Ok(Slot {
                 object,
                 code: fingerprint,
+                vouch: None,
             }),
             GuardAnswer::Code {
                 verdict: CodeVerdict::Refused { reason },
@@ -277,9 +281,10 @@ impl Client {
         let common = state.common();
         let object = flow_object_name(key, tenant, common);
         let max = settings.codes.max_attempts;
-        let slot = self
+        let mut slot = self
             .acquire(object, code, max, common.expires_at, now)
             .await?;
+        slot.vouch = pair_for(code, self.ip(), settings);
         Ok(Some(slot))
     }
 
@@ -304,6 +309,9 @@ impl Client {
             && crate::guard::code_left_flow(&slot.code, next)
         {
             self.commit(&slot, now).await?;
+            if let Some(pair) = slot.vouch.filter(|_| code_verified(effects)) {
+                self.vouch(key, tenant, pair, now).await;
+            }
         }
         let user = next.and_then(|s| s.common().user_id.as_deref());
         let mut checks = sms_checks(effects, &settings.sms_velocity, user, self.ip());
@@ -319,7 +327,11 @@ impl Client {
         checks: Vec<SendCheck>,
         now: Timestamp,
     ) -> std::result::Result<(), Fail> {
+        let mut vouched = false;
         for check in checks {
+            if vouched && yields_to_vouched_pair(check.dimension) {
+                continue;
+            }
             let name = counter_object_name(key, tenant, check.dimension, &check.value);
             let call = GuardCall {
                 now,
@@ -330,13 +342,31 @@ impl Client {
             match self.call(&name, &call).await? {
                 GuardAnswer::Send {
                     verdict: SendVerdict::Allowed,
-                } => {}
+                    vouched: pair_vouched,
+                } => vouched |= pair_vouched,
                 GuardAnswer::Send {
                     verdict: SendVerdict::Refused { retry_after },
+                    ..
                 } => return Err(send_refusal_error(check.dimension, retry_after).into()),
                 GuardAnswer::Code { .. } => return Err(unavailable_error().into()),
             }
         }
         Ok(())
+    }
+
+    /// Records that a code sent to `pair`'s destination was verified from its network.
+    /// Best effort: the step already succeeded, and a missed vouch only means the owner
+    /// is treated like anyone else by the ceilings.
+    async fn vouch(&self, key: &CodeKey, tenant: &str, pair: SendCheck, now: Timestamp) {
+        let name = counter_object_name(key, tenant, pair.dimension, &pair.value);
+        let call = GuardCall {
+            now,
+            op: GuardOp::Vouch {
+                limits: pair.limits,
+            },
+        };
+        if self.call(&name, &call).await.is_err() {
+            worker::console_warn!("guard: a verified code could not vouch for its network");
+        }
     }
 }

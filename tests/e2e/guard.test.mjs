@@ -252,6 +252,37 @@ test("email velocity: a flood spread over many networks stops at the per-address
   assert.match(rotating[5].body.error_description, /from this network address/);
 });
 
+/** A password reset for `email` from `ip` up to its code: the challenge answer. */
+async function resetChallenge(email, ip) {
+  const r = await postFrom(ip, "plain", "resetpassword/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return postFrom(ip, "plain", "resetpassword/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+}
+
+test("email velocity: through a distributed flood the owner is still served on a network where they verified a code; elsewhere they wait", async () => {
+  await fresh();
+  const owner = "vouched@example.com";
+  const HOME = "203.0.113.50";
+  // The owner signs up from home: one code, verified there.
+  const c = await signUpChallenge(owner, HOME);
+  assert.equal(c.status, 200, JSON.stringify(c.body));
+  const done = await postFrom(HOME, "plain", "signup/v1.0/continue", { continuation_token: ct(c), grant_type: "oob", oob: await latestCode(worker, owner) });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  // Four networks ask for reset codes to the address, five each: its ceiling (20 an
+  // hour, one already the owner's) fills.
+  for (let n = 1; n <= 4; n++) for (let i = 0; i < 5; i++) await resetChallenge(owner, `192.0.2.${10 + n}`);
+  const elsewhere = await resetChallenge(owner, "192.0.2.99");
+  assert.equal(elsewhere.status, 400, JSON.stringify(elsewhere.body));
+  assert.equal(elsewhere.body.suberror, "provider_blocked_by_rep");
+  assert.match(elsewhere.body.error_description, /too many codes were sent to this email address recently/);
+  // From home, where a code of theirs was verified, the owner still gets one.
+  const before = await latestCode(worker, owner);
+  const home = await resetChallenge(owner, HOME);
+  assert.equal(home.status, 200, JSON.stringify(home.body));
+  assert.equal(home.body.challenge_type, "oob");
+  assert.notEqual(await latestCode(worker, owner), before, "a new code reached the inbox");
+});
+
 test("without the GUARD binding no code is sent (so none can be evaluated): server_error, fail closed", async () => {
   await worker?.stop();
   worker = await startWorker({ config: "tests/fixtures/no-guard/wrangler.toml", vars: { ...nativeVars(), DEV_ROUTES: "on" } });
