@@ -165,6 +165,23 @@ fn errors_come_back_as_an_error_envelope_with_a_code() {
     );
     assert_eq!(a["error"]["code"], "flow.invalid_input");
     assert_eq!(a["error"]["target"], "input.email");
+    // Another spelling of `ada@example.com` would be another account and send budget.
+    for spelling in [
+        "\"ada\"@example.com",
+        "ada(x)@example.com",
+        "ada@[192.0.2.1]",
+    ] {
+        let a = call(
+            &config,
+            &Value::Null,
+            json!({"type": "startSignUp", "appId": APP, "email": spelling}),
+            1,
+            &Value::Null,
+            1,
+        );
+        assert_eq!(a["error"]["code"], "flow.invalid_input", "{spelling}");
+        assert_eq!(a["error"]["target"], "input.email", "{spelling}");
+    }
     let mut bad = config.clone();
     bad["settings"]["codes"]["length"] = json!(4);
     let a = call(

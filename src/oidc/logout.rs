@@ -21,11 +21,8 @@
 //!   URI named by `client_id` alone is followed too: §3 allows the redirect without a
 //!   hint when "the OP has other means of confirming the legitimacy of the post-logout
 //!   redirection target", and exact registration for the named client is that means.
-//! - `id_token_hint` is verified like every other token (signature with the tenant's
-//!   keyring, `iss`, `aud`, `typ`), and must be an ID token, not an access token. An
-//!   expired hint is accepted (§2: the OP need not check its expiry, and an application
-//!   typically logs out long after its ID token expired). A hint that fails any other
-//!   check refuses the redirect.
+//! - `id_token_hint` is verified like every other token, expired ones included
+//!   ([`super::logout_hint`]); a hint that fails a check refuses the redirect.
 //! - `logout_hint` and `ui_locales` are ignored: there is one session per browser.
 //!
 //! Refresh tokens: a valid hint names its session family (`sid`), and that family is
@@ -37,10 +34,8 @@
 
 use super::apps::Client;
 use super::authorize::{MAX_ECHO_LEN, MAX_QUERY_LEN, Params};
-use super::userinfo::{audience_hint, is_access_token};
-use crate::time::Timestamp;
+pub use super::logout_hint::{Hint, check_hint, client_id, trusted};
 use crate::token::err::shorten;
-use crate::token::{Claims, Keyring, TokenError, Validation, verify};
 
 /// The parameters of a logout request that Vestibule acts on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,63 +124,6 @@ fn read(query: &str, form: bool) -> Result<LogoutRequest, String> {
     })
 }
 
-/// What the `id_token_hint` turned out to be.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Hint {
-    /// None was sent.
-    Absent,
-    /// An ID token this issuer signed (possibly expired).
-    Valid(Box<Claims>),
-    /// Anything else: forged, another issuer's, malformed, an access token.
-    Invalid,
-}
-
-/// Verifies the hint against the tenant's keyring. The audience to check is the hint's
-/// own `aud`, read before verification only to choose it (the signature covers it); the
-/// decision then requires it to match `client_id` when both are present.
-pub fn check_hint(req: &LogoutRequest, keyring: &Keyring, issuer: &str, now: Timestamp) -> Hint {
-    let Some(token) = req.id_token_hint.as_deref() else {
-        return Hint::Absent;
-    };
-    let Some(audience) = audience_hint(token) else {
-        return Hint::Invalid;
-    };
-    let validation = Validation::new(issuer, &audience);
-    let claims = match verify(keyring, token, &validation, now) {
-        Ok(c) => c,
-        // Expiry is checked last, after the signature, issuer, audience and consistency:
-        // verifying again at the moment of expiry yields the claims of a token that
-        // passed everything but the clock.
-        Err(TokenError::Expired { exp }) => match verify(keyring, token, &validation, exp) {
-            Ok(c) => c,
-            Err(_) => return Hint::Invalid,
-        },
-        Err(_) => return Hint::Invalid,
-    };
-    if is_access_token(&claims) {
-        return Hint::Invalid;
-    }
-    Hint::Valid(Box::new(claims))
-}
-
-/// The client to look up: `client_id`, else a valid hint's `aud`.
-pub fn client_id<'a>(req: &'a LogoutRequest, hint: &'a Hint) -> Option<&'a str> {
-    req.client_id.as_deref().or(match hint {
-        Hint::Valid(claims) => Some(claims.aud.as_str()),
-        _ => None,
-    })
-}
-
-/// Whether the request provably comes from the application the person signed in to: a
-/// valid hint whose audience is the `client_id`, if one was given. Only such a request
-/// ends the session without asking.
-pub fn trusted(req: &LogoutRequest, hint: &Hint) -> bool {
-    match hint {
-        Hint::Valid(claims) => req.client_id.as_deref().is_none_or(|id| id == claims.aud),
-        Hint::Absent | Hint::Invalid => false,
-    }
-}
-
 /// What to answer, besides clearing the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
@@ -227,15 +165,7 @@ pub fn decide(req: &LogoutRequest, hint: &Hint, client: Option<&Client>) -> Deci
     };
     let shown = shorten(uri, 120);
     let Some(client) = client else {
-        let notice = match client_id(req, hint) {
-            Some(id) => format!(
-                "the application `{}` is not registered, so you were not sent to `{shown}`",
-                shorten(id, 80)
-            ),
-            None => format!(
-                "the application did not identify itself (`client_id` or `id_token_hint`), so you were not sent to `{shown}`"
-            ),
-        };
+        let notice = unknown_client_notice(client_id(req, hint), uri, Moment::SignedOut);
         return page(Some(notice), revoke);
     };
     if !allows_post_logout(client, uri) {
@@ -263,6 +193,37 @@ pub fn decide(req: &LogoutRequest, hint: &Hint, client: Option<&Client>) -> Deci
     }
 }
 
+/// When [`unknown_client_notice`] is shown, which decides what it says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Moment {
+    /// On the signed-out page ([`decide`]): the client may be named by `client_id` or
+    /// by the hint's `aud`.
+    SignedOut,
+    /// On the confirmation page ([`super::logout_confirm`]): the hint is not carried
+    /// into its form, so only `client_id` can name the client.
+    BeforeConfirming,
+}
+
+/// Why the browser is not (or will not be) sent to `uri`: the client `id` names has no
+/// registration, or no client was named at all. One text for both pages, so the
+/// confirmation promises exactly what the sign-out then does.
+pub(super) fn unknown_client_notice(id: Option<&str>, uri: &str, moment: Moment) -> String {
+    let shown = shorten(uri, 120);
+    let (named_by, outcome) = match moment {
+        Moment::SignedOut => ("`client_id` or `id_token_hint`", "you were not sent to"),
+        Moment::BeforeConfirming => ("`client_id`", "after signing out you will not be sent to"),
+    };
+    match id {
+        Some(id) => format!(
+            "the application `{}` is not registered, so {outcome} `{shown}`",
+            shorten(id, 80)
+        ),
+        None => {
+            format!("the application did not identify itself ({named_by}), so {outcome} `{shown}`")
+        }
+    }
+}
+
 /// Exact match against the registered URIs (no loopback port leniency); the demo client
 /// keeps its any-loopback rule, which cannot leave the person's own machine.
 pub(super) fn allows_post_logout(client: &Client, uri: &str) -> bool {
@@ -275,26 +236,13 @@ pub(super) fn allows_post_logout(client: &Client, uri: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::oidc::apps::Redirects;
-    use crate::token::{Amr, TokenType, issue, issue_typed};
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use crate::time::Timestamp;
+    use crate::token::Claims;
 
-    const ISS: &str = "https://id.example.com/t/v2.0";
-
-    fn ring(seed: u8) -> Keyring {
-        let seed = URL_SAFE_NO_PAD.encode([seed; 32]);
-        Keyring::parse(&format!(r#"[{{"kid":"k1","seed":"{seed}"}}]"#)).unwrap()
-    }
-
-    fn id_token(keyring: &Keyring, aud: &str, exp: u64, sid: Option<&str>) -> String {
-        let mut c = Claims::new(ISS, "user-1", aud, Timestamp(1000), Timestamp(exp));
-        c.amr = vec![Amr::Pwd];
-        c.sid = sid.map(str::to_string);
-        issue(keyring, &c).unwrap().expose().clone()
-    }
+    pub(crate) const ISS: &str = "https://id.example.com/t/v2.0";
 
     fn shop() -> Client {
         Client {
@@ -308,7 +256,11 @@ mod tests {
         }
     }
 
-    fn request(hint: Option<String>, client_id: Option<&str>, uri: Option<&str>) -> LogoutRequest {
+    pub(crate) fn request(
+        hint: Option<String>,
+        client_id: Option<&str>,
+        uri: Option<&str>,
+    ) -> LogoutRequest {
         LogoutRequest {
             id_token_hint: hint,
             client_id: client_id.map(str::to_string),
@@ -385,80 +337,7 @@ mod tests {
         }
     }
 
-    #[test]
-    fn only_a_valid_hint_for_the_named_client_is_trusted() {
-        let r = request(None, None, None);
-        assert!(trusted(&r, &valid("shop", None)));
-        assert!(!trusted(&r, &Hint::Absent));
-        assert!(!trusted(&r, &Hint::Invalid));
-        let named = request(None, Some("shop"), None);
-        assert!(trusted(&named, &valid("shop", None)));
-        assert!(!trusted(&named, &valid("other-app", None)));
-    }
-
-    #[test]
-    fn a_valid_hint_is_accepted_even_when_expired() {
-        let keys = ring(1);
-        let now = Timestamp(10_000);
-        let fresh = request(
-            Some(id_token(&keys, "shop", 20_000, Some("f1"))),
-            None,
-            None,
-        );
-        let Hint::Valid(c) = check_hint(&fresh, &keys, ISS, now) else {
-            panic!("a fresh hint is valid");
-        };
-        assert_eq!(c.aud, "shop");
-        let expired = request(Some(id_token(&keys, "shop", 2000, None)), None, None);
-        assert!(matches!(
-            check_hint(&expired, &keys, ISS, now),
-            Hint::Valid(_)
-        ));
-        assert_eq!(
-            check_hint(&request(None, None, None), &keys, ISS, now),
-            Hint::Absent
-        );
-    }
-
-    #[test]
-    fn forged_foreign_malformed_and_access_token_hints_are_invalid() {
-        let keys = ring(1);
-        let now = Timestamp(1500);
-        let other_key = request(Some(id_token(&ring(2), "shop", 20_000, None)), None, None);
-        assert_eq!(check_hint(&other_key, &keys, ISS, now), Hint::Invalid);
-        let wrong_issuer = request(Some(id_token(&keys, "shop", 20_000, None)), None, None);
-        assert_eq!(
-            check_hint(&wrong_issuer, &keys, "https://other/v2.0", now),
-            Hint::Invalid
-        );
-        for garbage in ["x", "a.b.c", "", "eyJ.eyJ.sig"] {
-            let r = request(Some(garbage.into()), None, None);
-            assert_eq!(check_hint(&r, &keys, ISS, now), Hint::Invalid, "{garbage}");
-        }
-        let mut access = Claims::new(ISS, "user-1", "shop", Timestamp(1000), Timestamp(20_000));
-        access.scp = Some("openid profile".into());
-        let at = issue(&keys, &access).unwrap().expose().clone();
-        assert_eq!(
-            check_hint(&request(Some(at), None, None), &keys, ISS, now),
-            Hint::Invalid
-        );
-        let typed = issue_typed(&keys, &access, TokenType::AccessToken)
-            .unwrap()
-            .expose()
-            .clone();
-        assert_eq!(
-            check_hint(&request(Some(typed), None, None), &keys, ISS, now),
-            Hint::Invalid
-        );
-        // An expired token that is also forged stays invalid.
-        let old_forged = request(Some(id_token(&ring(2), "shop", 1100, None)), None, None);
-        assert_eq!(
-            check_hint(&old_forged, &keys, ISS, Timestamp(9999)),
-            Hint::Invalid
-        );
-    }
-
-    fn valid(aud: &str, sid: Option<&str>) -> Hint {
+    pub(crate) fn valid(aud: &str, sid: Option<&str>) -> Hint {
         let mut c = Claims::new(ISS, "user-1", aud, Timestamp(1000), Timestamp(2000));
         c.sid = sid.map(str::to_string);
         Hint::Valid(Box::new(c))
@@ -533,6 +412,33 @@ mod tests {
         assert!(d.notice.unwrap().contains("did not identify itself"));
         let d = decide(&request(None, Some("nobody"), uri), &Hint::Absent, None);
         assert!(d.notice.unwrap().contains("`nobody` is not registered"));
+    }
+
+    #[test]
+    fn the_unknown_client_notice_says_what_each_page_does() {
+        let uri = "https://shop.example.com/cb";
+        assert_eq!(
+            unknown_client_notice(Some("nobody"), uri, Moment::SignedOut),
+            "the application `nobody` is not registered, so you were not sent to `https://shop.example.com/cb`"
+        );
+        assert_eq!(
+            unknown_client_notice(None, uri, Moment::SignedOut),
+            "the application did not identify itself (`client_id` or `id_token_hint`), so you were not sent to `https://shop.example.com/cb`"
+        );
+        assert_eq!(
+            unknown_client_notice(Some("nobody"), uri, Moment::BeforeConfirming),
+            "the application `nobody` is not registered, so after signing out you will not be sent to `https://shop.example.com/cb`"
+        );
+        assert_eq!(
+            unknown_client_notice(None, uri, Moment::BeforeConfirming),
+            "the application did not identify itself (`client_id`), so after signing out you will not be sent to `https://shop.example.com/cb`"
+        );
+        let long =
+            unknown_client_notice(Some(&"i".repeat(500)), &"u".repeat(500), Moment::SignedOut);
+        assert!(
+            long.len() < 300,
+            "both the id and the address are shortened"
+        );
     }
 
     #[test]

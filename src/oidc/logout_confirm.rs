@@ -18,7 +18,10 @@
 //! time.
 
 use super::apps::Client;
-use super::logout::{Answer, Decision, Hint, LogoutRequest, allows_post_logout, decide, trusted};
+use super::logout::{
+    Answer, Decision, Hint, LogoutRequest, Moment, allows_post_logout, decide, trusted,
+    unknown_client_notice,
+};
 use crate::flow::CodeKey;
 use crate::time::{Seconds, Timestamp};
 use crate::token::err::shorten;
@@ -222,15 +225,11 @@ fn confirmation(req: &LogoutRequest, client: Option<&Client>) -> Confirmation {
             ));
         }
         None => {
-            page.return_refused = Some(match req.client_id.as_deref() {
-                Some(id) => format!(
-                    "the application `{}` is not registered, so after signing out you will not be sent to `{shown}`",
-                    shorten(id, 80)
-                ),
-                None => format!(
-                    "the application did not identify itself (`client_id`), so after signing out you will not be sent to `{shown}`"
-                ),
-            });
+            page.return_refused = Some(unknown_client_notice(
+                req.client_id.as_deref(),
+                uri,
+                Moment::BeforeConfirming,
+            ));
         }
     }
     page

@@ -12,7 +12,8 @@
 //!   pages (with the CAPTCHA before a text message when fraud is suspected), driving
 //!   the flow engine ([`crate::flow::step`]).
 //! - [`sso`]: the browser's single sign-on session (`prompt`, `max_age`);
-//!   [`logout`]: RP-Initiated Logout, which ends it; [`logout_confirm`] /
+//!   [`logout`]: RP-Initiated Logout, which ends it ([`logout_hint`]: whether its
+//!   `id_token_hint` is ours); [`logout_confirm`] /
 //!   [`logout_page`]: the confirmation asked first when the request has no valid hint.
 //! - [`code`]: authorization codes and the token endpoint's checks.
 //! - [`userinfo`] and [`step_up_needed`] / [`www_authenticate`]: whether a token's `acr` /
@@ -30,6 +31,7 @@ pub mod html;
 pub mod interaction;
 pub mod logout;
 pub mod logout_confirm;
+pub mod logout_hint;
 pub mod logout_page;
 pub mod redirect;
 pub mod sso;

@@ -160,3 +160,14 @@ test("bad input comes back as data, never an exception", async () => {
   const r = await h.flow.start({ type: "startSignIn", appId: APP, email: "a@example.com", facts: cyclic });
   assert.equal(r.error.code, "input.not_json");
 });
+
+test("another spelling of one mailbox is not an address: no account, no code sent", async () => {
+  const h = harness();
+  for (const email of ['"zoe"@example.com', "zoe(x)@example.com", "zo\\e@example.com", "zoé@example.com"]) {
+    const r = await h.flow.start({ type: "startSignUp", appId: APP, email, password: "Correct-Horse-42", attributes: { displayName: "Zoe" } });
+    assert.equal(r.error?.code, "flow.invalid_input", `${email}: ${JSON.stringify(r)}`);
+    assert.equal(r.error?.target, "input.email", email);
+  }
+  assert.equal(h.outbox.length, 0);
+  await signUp(h, "zoe@example.com", "Correct-Horse-42");
+});

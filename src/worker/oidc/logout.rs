@@ -17,6 +17,7 @@ use super::super::native::{http, setup};
 use super::super::{request, tenant};
 use super::authorize::sso_key;
 use super::pages;
+use crate::flow::CodeKey;
 use crate::native::tokens::TokenSettings;
 use crate::oidc::html::render_signed_out;
 use crate::oidc::logout::{self, Answer, Decision, Hint};
@@ -80,24 +81,9 @@ pub async fn logout(mut req: Request, ctx: Ctx) -> Result<Response> {
         _ => Session::None,
     };
     let live = lookup.as_ref().filter(|_| session != Session::None);
-    let params = match parsed {
-        Ok(p) => p,
-        Err(message) => {
-            worker::console_warn!(
-                "logout: unreadable request; nothing ended without a confirmation"
-            );
-            return match (plan_unreadable(message, live.is_some()), live) {
-                (Plan::Confirm(page), Some(session)) => here.confirm(&ctx, page, session),
-                (Plan::SignOut(d), _) => {
-                    here.signed_out(lookup.as_ref(), 400, d.notice.as_deref())
-                        .await
-                }
-                // `plan_unreadable` asks only when there is a session.
-                _ => here.signed_out(lookup.as_ref(), 400, None).await,
-            };
-        }
-    };
-    let needs_keys = params.id_token_hint.is_some() || live.is_some();
+    // The keys verify a hint, and sign and check the confirmation's anti-forgery token
+    // (asked only while there is a live session, readable request or not).
+    let needs_keys = live.is_some() || parsed.as_ref().is_ok_and(|p| p.id_token_hint.is_some());
     let secrets = if needs_keys {
         match setup::secrets(&ctx) {
             Ok(s) => Some(s),
@@ -111,6 +97,26 @@ pub async fn logout(mut req: Request, ctx: Ctx) -> Result<Response> {
         }
     } else {
         None
+    };
+    // The session a confirmation page would protect, with the key that signs its token
+    // (always both or neither: the keys were loaded because there is a session).
+    let confirmable = live.zip(secrets.as_ref());
+    let params = match parsed {
+        Ok(p) => p,
+        Err(message) => {
+            worker::console_warn!(
+                "logout: unreadable request; nothing ended without a confirmation"
+            );
+            return match (plan_unreadable(message, live.is_some()), confirmable) {
+                (Plan::Confirm(page), Some((session, s))) => here.confirm(&s.0, page, session),
+                (Plan::SignOut(d), _) => {
+                    here.signed_out(lookup.as_ref(), 400, d.notice.as_deref())
+                        .await
+                }
+                // `plan_unreadable` asks only when there is a session.
+                _ => here.signed_out(lookup.as_ref(), 400, None).await,
+            };
+        }
     };
     let hint = match (&params.id_token_hint, &secrets) {
         (Some(_), Some(s)) => {
@@ -143,8 +149,8 @@ pub async fn logout(mut req: Request, ctx: Ctx) -> Result<Response> {
                     "logout: confirmation without a valid csrf token; session kept"
                 );
             }
-            match live {
-                Some(session) => here.confirm(&ctx, page, session),
+            match confirmable {
+                Some((session, s)) => here.confirm(&s.0, page, session),
                 // `plan` asks only when there is a session.
                 None => here.signed_out(lookup.as_ref(), 200, None).await,
             }
@@ -210,16 +216,15 @@ impl Here<'_> {
         Ok(())
     }
 
-    /// The confirmation page, with a token bound to `session`; the session stays.
-    fn confirm(&self, ctx: &Ctx, page: Confirmation, session: &LookupKey) -> Result<Response> {
-        let Ok(secrets) = setup::secrets(ctx) else {
-            worker::console_error!("logout: CODE_KEY or SIGNING_KEYS unavailable");
-            return pages::error(
-                503,
-                "the sign-out cannot be confirmed because the server is not configured; nothing was changed",
-            );
-        };
-        let csrf = csrf_token(&secrets.0, self.tenant, session.as_str(), self.now);
+    /// The confirmation page, with a token bound to `session` under `code_key` (the
+    /// caller has the secrets already); the session stays.
+    fn confirm(
+        &self,
+        code_key: &CodeKey,
+        page: Confirmation,
+        session: &LookupKey,
+    ) -> Result<Response> {
+        let csrf = csrf_token(code_key, self.tenant, session.as_str(), self.now);
         let action = format!("/{}/oauth2/v2.0/logout", self.tenant);
         pages::html(page.status(), render_confirm(&page, &action, &csrf))
     }
