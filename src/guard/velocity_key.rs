@@ -11,11 +11,9 @@ use std::net::IpAddr;
 
 /// The key of an email address for the velocity counters: the inbox it reaches.
 ///
-/// - Lowercased and trimmed, as [`crate::flow::contact::normalize_email`] already does
-///   (Rust's Unicode lowercase). No IDN or Unicode case folding beyond that: `xn--`
-///   and Unicode spellings of one domain, or NFC/NFKC variants of a local part, get
-///   separate keys. Few providers deliver them to one inbox, and the per-IP cap still
-///   bounds what one source sends through them.
+/// - Lowercased and trimmed, as [`crate::flow::contact::normalize_email`] already does.
+///   Addresses reach here only in ASCII dot-atom form over a host name (that function
+///   refuses quoted, commented and Unicode spellings), so no further folding is needed.
 /// - A `+tag` is dropped from the local part (`victim+1@example.com` →
 ///   `victim@example.com`): plus-addressing is on by default at Gmail, Outlook.com,
 ///   Fastmail and Proton, so every tag would otherwise be a fresh budget into one
