@@ -77,6 +77,7 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
   const ca = tenant.conditionalAccess;
   const summary = { policies: ca.policies.length, namedLocations: ca.namedLocations.length };
   let pushedPolicies = false;
+  let created = null;
   try {
     // New items first, old ones after: a refusal half-way (a policy the Worker's validation
     // rejects) must not leave the Worker with only some of the policies, which could be
@@ -85,7 +86,7 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
     const oldPolicies = (await call("GET", "identity/conditionalAccess/policies")).value.map((p) => p.id);
     step = "read the Worker's named locations";
     const oldLocations = (await call("GET", "identity/conditionalAccess/namedLocations")).value.map((l) => l.id);
-    const created = { policies: [], locations: [] };
+    created = { policies: [], locations: [], all: false };
     try {
       const locationIds = new Map();
       for (const l of ca.namedLocations) {
@@ -107,6 +108,7 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
       const undone = await undo().then(() => true, () => false);
       throw { ...e, kept: undone ? "its previous Conditional Access policies and everything else unchanged" : "its previous policies plus some of the new ones (removing them failed too)" };
     }
+    created.all = true;
     step = "remove the Worker's previous Conditional Access policies";
     for (const id of oldPolicies) await call("DELETE", `identity/conditionalAccess/policies/${encodeURIComponent(id)}`);
     step = "remove the Worker's previous named locations";
@@ -147,7 +149,9 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
     // What the Worker decides with now, for the page to say.
     error.kept ??= pushedPolicies
       ? "this console's Conditional Access policies, but not the rest from this step on"
-      : "its previous configuration";
+      : created?.all
+        ? "this console's Conditional Access policies plus some of its previous ones (removing them failed), and nothing else changed"
+        : "its previous configuration";
     return { ok: false, error };
   }
   return { ok: true, summary };

@@ -257,14 +257,14 @@ pub(crate) fn ask_in_order(
     checks: Vec<SendCheck>,
     now: u64,
 ) -> Result<(), (Dimension, u64)> {
-    let mut vouched = false;
+    let mut vouched = super::vouch::Vouched::default();
     for check in checks {
-        if vouched && super::vouch::yields_to_vouched_pair(check.dimension) {
+        if vouched.skips(&check) {
             continue;
         }
-        let key = (check.dimension.as_str(), check.value);
+        let key = (check.dimension.as_str(), check.value.clone());
         let state = counters.remove(&key).unwrap_or_default();
-        vouched |= state.vouched(Timestamp(now));
+        vouched.record(&check, state.vouched(Timestamp(now)));
         let (next, verdict) = decide(state, &check.limits, Timestamp(now));
         counters.insert(key, next);
         if let SendVerdict::Refused { retry_after } = verdict {

@@ -68,6 +68,32 @@ pub fn yields_to_vouched_pair(dimension: Dimension) -> bool {
     )
 }
 
+/// The destinations whose pair answered "vouched" while a step's sends are counted: a
+/// ceiling is skipped only for the same channel and destination as a vouched pair, so a
+/// step that sends to two destinations cannot lift the second one's ceiling with the
+/// first one's vouch.
+#[derive(Debug, Default)]
+pub struct Vouched(Vec<(&'static str, String)>);
+
+impl Vouched {
+    /// Notes the answer of `check`: a pair counter that is vouched.
+    pub fn record(&mut self, check: &SendCheck, vouched: bool) {
+        if vouched && let Some((destination, _)) = check.value.split_once('\n') {
+            self.0
+                .push((check.dimension.channel(), destination.to_string()));
+        }
+    }
+
+    /// Whether `check` is a ceiling of a destination whose pair was vouched.
+    pub fn skips(&self, check: &SendCheck) -> bool {
+        yields_to_vouched_pair(check.dimension)
+            && self
+                .0
+                .iter()
+                .any(|(channel, d)| *channel == check.dimension.channel() && *d == check.value)
+    }
+}
+
 /// The pair's state once vouched at `now`: vouched until `now` + [`VOUCH_LIFETIME`]. Its
 /// own ladder goes on as it was: a vouch lifts the ceilings, not the pair's cap, which
 /// is what still bounds anyone else behind the owner's address.
@@ -161,6 +187,37 @@ mod tests {
         assert!(!v.vouched(Timestamp(100 + 30 * 86_400)));
         assert_eq!((v.level, v.recent.len()), (3, 2));
         assert!(!VelocityState::default().vouched(Timestamp(0)));
+    }
+
+    #[test]
+    fn a_vouch_lifts_only_its_own_destinations_ceiling() {
+        let settings = FlowSettings::default();
+        let effects = [
+            send(Channel::Email, "a@example.com"),
+            send(Channel::Email, "b@example.com"),
+        ];
+        let checks = super::super::email_velocity::email_checks(
+            &effects,
+            &settings.email_velocity,
+            Some("203.0.113.9"),
+        );
+        let mut vouched = Vouched::default();
+        // `a`'s pair is vouched; `b`'s is not.
+        vouched.record(&checks[0], true);
+        vouched.record(&checks[3], false);
+        let skipped: Vec<(Dimension, &str)> = checks
+            .iter()
+            .filter(|c| vouched.skips(c))
+            .map(|c| (c.dimension, c.value.as_str()))
+            .collect();
+        assert_eq!(skipped, [(Dimension::EmailAddressAllIps, "a@example.com")]);
+        // An SMS ceiling for the same text is another counter.
+        let sms = SendCheck {
+            dimension: Dimension::NumberAllIps,
+            value: "a@example.com".into(),
+            limits: settings.sms_velocity.number_all_ips.clone(),
+        };
+        assert!(!vouched.skips(&sms));
     }
 
     #[test]

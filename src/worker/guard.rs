@@ -18,7 +18,7 @@ use crate::flow::{CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCo
 use crate::guard::attempts::CodeVerdict;
 use crate::guard::email_velocity::email_checks;
 use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
-use crate::guard::vouch::{code_verified, pair_for, yields_to_vouched_pair};
+use crate::guard::vouch::{Vouched, code_verified, pair_for};
 use crate::guard::{
     GuardAnswer, GuardCall, GuardOp, GuardState, code_refusal_error, counter_object_name,
     flow_object_name, send_refusal_error, unavailable_error,
@@ -327,23 +327,23 @@ impl Client {
         checks: Vec<SendCheck>,
         now: Timestamp,
     ) -> std::result::Result<(), Fail> {
-        let mut vouched = false;
+        let mut vouched = Vouched::default();
         for check in checks {
-            if vouched && yields_to_vouched_pair(check.dimension) {
+            if vouched.skips(&check) {
                 continue;
             }
             let name = counter_object_name(key, tenant, check.dimension, &check.value);
             let call = GuardCall {
                 now,
                 op: GuardOp::Send {
-                    limits: check.limits,
+                    limits: check.limits.clone(),
                 },
             };
             match self.call(&name, &call).await? {
                 GuardAnswer::Send {
                     verdict: SendVerdict::Allowed,
                     vouched: pair_vouched,
-                } => vouched |= pair_vouched,
+                } => vouched.record(&check, pair_vouched),
                 GuardAnswer::Send {
                     verdict: SendVerdict::Refused { retry_after },
                     ..
