@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { DESKTOP, root, shot, startDemo, textOf as waitText } from "../support/browser.mjs";
+import { openPage, root, startDemo, textOf as waitText } from "../support/browser.mjs";
 import { ADMIN, nativeVars } from "../support/native.mjs";
 import { startWorker } from "../support/worker.mjs";
 
@@ -38,30 +38,10 @@ after(async () => {
  * for each 4xx answer: native auth answers `mfa_required` and friends with 400, as Entra.
  */
 async function openWorkerDemo() {
-  const page = await context.newPage();
-  await page.setViewportSize(DESKTOP);
-  await page.addInitScript(() => {
-    if (!sessionStorage.getItem("tenant-cleared")) {
-      localStorage.clear();
-      sessionStorage.setItem("tenant-cleared", "yes");
-    }
-  });
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error" && !/status of 4\d\d/.test(m.text())) problems.push(`console error: ${m.text()}`);
-  });
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
-  page.on("dialog", (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
-  await page.goto(`${baseUrl}?worker=${encodeURIComponent(worker.url)}#customer`);
-  await page.waitForSelector("body[data-ready]", { timeout: 15_000 });
+  const page = await openPage(context, `${baseUrl}?worker=${encodeURIComponent(worker.url)}#customer`,
+    { failOnDialog: true, allowConsole: /status of 4\d\d/ });
   await page.getByRole("radio", { name: `Local Worker (${worker.url})` }).check();
   await expectScreen(page, "Sign in");
-  page.done = async (name) => {
-    await shot(page, name);
-    await page.close();
-    assert.deepEqual(problems, [], "the page reported errors");
-  };
   return page;
 }
 

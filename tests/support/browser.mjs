@@ -62,11 +62,11 @@ export function launchChromium(scratch) {
 
 /**
  * A fresh page on the seeded tenant at `#route`: the first load in a tab clears saved state,
- * reloads in the same tab keep it. Page errors, console errors, failed requests (and, with
- * `failOnDialog`, any alert/confirm) are collected; `page.done(name)` takes a screenshot,
+ * reloads in the same tab keep it. Page errors, console errors (but those `allowConsole`
+ * matches), failed requests (and, with `failOnDialog`, any alert/confirm) are collected; `page.done(name)` takes a screenshot,
  * closes the page and fails the journey if anything was collected.
  */
-export async function openPage(context, url, { viewport = DESKTOP, failOnDialog = false } = {}) {
+export async function openPage(context, url, { viewport = DESKTOP, failOnDialog = false, allowConsole = null } = {}) {
   const page = await context.newPage();
   await page.setViewportSize(viewport);
   await page.addInitScript(() => {
@@ -77,8 +77,10 @@ export async function openPage(context, url, { viewport = DESKTOP, failOnDialog 
   });
   const problems = [];
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !allowConsole?.test(m.text())) problems.push(`console error: ${m.text()}`);
+  });
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
   if (failOnDialog) page.on("dialog", (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
   await page.goto(url);
   await page.waitForSelector("body[data-ready]", { timeout: 15_000 });
