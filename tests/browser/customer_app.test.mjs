@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { DESKTOP, PHONE, openPage, startDemo, textOf as waitText } from "../support/browser.mjs";
+import { bank, decisions, device, expectScreen, messages } from "../support/customer_page.mjs";
 
 let baseUrl;
 let context;
@@ -30,23 +31,6 @@ function openDemo(route = "customer", viewport = DESKTOP) {
 
 /** `textOf` with this file's 10 s patience (flows take a few steps). */
 const textOf = (locator, pattern, timeout = 10_000) => waitText(locator, pattern, timeout);
-
-const bank = (page) => page.getByRole("region", { name: "Woodgrove Bank" });
-const device = (page, name) => page.getByRole("region", { name }); // "Inbox" or "Phone"
-const messages = (page, name) => device(page, name).getByRole("listitem").filter({ hasText: /\d{6}/ });
-const decisions = (page) => page.getByRole("list", { name: "Engine decisions, newest first" });
-
-/** The screen heading the bank app shows now. */
-async function expectScreen(page, title) {
-  const heading = bank(page).getByRole("heading", { name: title, exact: true });
-  try {
-    await heading.waitFor({ state: "visible", timeout: 10_000 });
-  } catch {
-    const seen = await bank(page).getByRole("heading").allInnerTexts();
-    const errors = await bank(page).locator(".field-error:visible").allInnerTexts();
-    assert.fail(`expected the screen “${title}”, saw ${JSON.stringify(seen)} ${JSON.stringify(errors)}`);
-  }
-}
 
 /** The error shown next to the input labelled `label` (tied by aria-describedby). */
 async function errorNextTo(page, label, pattern) {

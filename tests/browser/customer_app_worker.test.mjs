@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { openPage, root, startDemo, textOf as waitText } from "../support/browser.mjs";
+import { bank, decisions, expectScreen as expectScreenWithin, messages } from "../support/customer_page.mjs";
 import { ADMIN, nativeVars } from "../support/native.mjs";
 import { startWorker } from "../support/worker.mjs";
 
@@ -46,23 +47,8 @@ async function openWorkerDemo() {
 }
 
 const textOf = (locator, pattern, timeout = 15_000) => waitText(locator, pattern, timeout);
-const bank = (page) => page.getByRole("region", { name: "Woodgrove Bank" });
-const device = (page, name) => page.getByRole("region", { name });
-const messages = (page, name) => device(page, name).getByRole("listitem").filter({ hasText: /\d{6}/ });
-const decisions = (page) => page.getByRole("list", { name: "Engine decisions, newest first" });
 const claim = (page, name) => bank(page).locator(`dd[data-claim="${name}"]`).innerText();
-
-async function expectScreen(page, title) {
-  const heading = bank(page).getByRole("heading", { name: title, exact: true });
-  try {
-    await heading.waitFor({ state: "visible", timeout: 15_000 });
-  } catch {
-    const seen = await bank(page).getByRole("heading").allInnerTexts();
-    const errors = await bank(page).locator(".field-error:visible").allInnerTexts();
-    const log = await decisions(page).innerText();
-    assert.fail(`expected the screen “${title}”, saw ${JSON.stringify(seen)} ${JSON.stringify(errors)}\n${log}`);
-  }
-}
+const expectScreen = (page, title) => expectScreenWithin(page, title, 15_000);
 
 /** The code of the newest message on a device once there are more than `count`. */
 async function codeFrom(page, name, count, purpose) {
