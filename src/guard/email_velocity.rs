@@ -107,16 +107,14 @@ impl EmailVelocity {
     /// configuration that raised `address` (a test tenant) and predates `addressAllIps`
     /// would stop loading. The field's documentation says how to set it.
     pub fn problem(&self) -> Option<(&'static str, &'static str)> {
-        [
+        super::velocity::first_problem([
             ("settings.emailVelocity.address", &self.address),
             ("settings.emailVelocity.ip", &self.ip),
             (
                 "settings.emailVelocity.addressAllIps",
                 &self.address_all_ips,
             ),
-        ]
-        .into_iter()
-        .find_map(|(target, limits)| limits.problem().map(|p| (target, p)))
+        ])
     }
 }
 

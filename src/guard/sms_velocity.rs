@@ -63,15 +63,13 @@ impl Default for SmsVelocity {
 impl SmsVelocity {
     /// The first unusable field, as `(target, reason)`.
     pub fn problem(&self) -> Option<(&'static str, &'static str)> {
-        [
+        super::velocity::first_problem([
             ("settings.smsVelocity.number", &self.number),
             ("settings.smsVelocity.user", &self.user),
             ("settings.smsVelocity.ip", &self.ip),
             ("settings.smsVelocity.countryCode", &self.country_code),
             ("settings.smsVelocity.numberAllIps", &self.number_all_ips),
-        ]
-        .into_iter()
-        .find_map(|(target, limits)| limits.problem().map(|p| (target, p)))
+        ])
     }
 }
 

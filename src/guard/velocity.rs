@@ -73,6 +73,16 @@ impl VelocityLimits {
     }
 }
 
+/// The first of `fields` whose limits are unusable, as `(JSON path, reason)`: the
+/// validation of every velocity settings block.
+pub(crate) fn first_problem<'a>(
+    fields: impl IntoIterator<Item = (&'static str, &'a VelocityLimits)>,
+) -> Option<(&'static str, &'static str)> {
+    fields
+        .into_iter()
+        .find_map(|(target, limits)| limits.problem().map(|p| (target, p)))
+}
+
 /// The send history of one key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
