@@ -162,6 +162,14 @@ export class Flow {
     const answer = JSON.parse(wasm.stepJson(callText));
     if (answer.error) return answer;
 
+    // A step that grants tokens uses up its flow id before the grant leaves the engine: if an
+    // effect then fails (onTokens, users.save), retrying the id must not grant again. Steps
+    // that only send codes keep the id until delivery succeeded, so a failed send can retry.
+    let consumed = false;
+    if (flowId !== undefined && answer.effects.some((e) => e.type === "issueTokens")) {
+      await this.#storage.delete(flowId);
+      consumed = true;
+    }
     let tokens;
     for (const { type, ...effect } of answer.effects) {
       if (type === "createUser" || type === "updateUser") await this.#users.save(effect);
@@ -177,7 +185,7 @@ export class Flow {
         await this.#onTokens?.(effect);
       } else if (type === "audit") await this.#onAudit?.(effect);
     }
-    if (flowId !== undefined) await this.#storage.delete(flowId);
+    if (flowId !== undefined && !consumed) await this.#storage.delete(flowId);
     let nextId = null;
     if (answer.state) {
       nextId = randomHex(16);

@@ -200,3 +200,27 @@ test("one flow id continued twice at once counts once: no second grant, no extra
   assert.equal(guesses.filter((x) => x.reply?.type === "rejected").length, 1, JSON.stringify(guesses.map((x) => x.reply?.type ?? x.error.code)));
   assert.equal(guesses.filter((x) => x.error?.code === "flow.busy").length, 19);
 });
+
+test("a step that issues tokens uses up its flow id even when onTokens throws, so it cannot be replayed", async () => {
+  const grants = [];
+  let failTokens = false;
+  const outbox = [];
+  const users = memoryUsers();
+  const flow = new Flow({
+    config: config("EmailPassword-OAUTH", "off"), codeKey: "5a".repeat(32), users,
+    deliver: (d) => { outbox.push(d); },
+    onTokens: (t) => { grants.push(t); if (failTokens) throw new Error("session store down"); },
+  });
+  const h = { flow, lastCode: (to) => outbox.filter((d) => d.to === to).at(-1)?.code };
+  await signUp(h, "ola@example.com", "Correct-Horse-9");
+  let r = await flow.start({ type: "startSignIn", appId: APP, email: "ola@example.com" });
+  r = await flow.next(r.flowId, { type: "challenge" });
+  const id = r.flowId;
+  failTokens = true;
+  await assert.rejects(flow.next(id, { type: "submitPassword", password: "Correct-Horse-9" }), /session store down/);
+  failTokens = false;
+  const before = grants.length;
+  const replay = await flow.next(id, { type: "submitPassword", password: "Correct-Horse-9" });
+  assert.equal(replay.error?.code, "flow.not_found", JSON.stringify(replay));
+  assert.equal(grants.length, before, "no second grant from the same flow id");
+});
