@@ -67,6 +67,21 @@ function engineState(state) {
   return out;
 }
 
+/** Flow ids being continued right now, per storage. A step reads the state, awaits the app's
+ * callbacks, then replaces the id; two calls with one id in that window would both read the
+ * same state, so a code could be guessed once per parallel call instead of once per attempt
+ * and one code could mint two grants. The claim is taken before the first await. Keyed by
+ * the storage so Flow objects made per request over one storage share it; storage spread
+ * over processes needs its own lock (or a `take` that reads and deletes at once). */
+const inFlight = new WeakMap();
+
+function claims(storage) {
+  if (storage === null || (typeof storage !== "object" && typeof storage !== "function")) return new Set();
+  let ids = inFlight.get(storage);
+  if (!ids) inFlight.set(storage, (ids = new Set()));
+  return ids;
+}
+
 function error(code, message, target) {
   return { error: target ? { code, message, target } : { code, message } };
 }
@@ -101,6 +116,20 @@ export class Flow {
 
   /** Continues the flow stored under `flowId` with one step input. */
   async next(flowId, input) {
+    if (typeof flowId !== "string") return this.#continue(flowId, input);
+    const busy = claims(this.#storage);
+    if (busy.has(flowId)) {
+      return error("flow.busy", "this flow is already handling a step; wait for its answer and continue from there", "flowId");
+    }
+    busy.add(flowId);
+    try {
+      return await this.#continue(flowId, input);
+    } finally {
+      busy.delete(flowId);
+    }
+  }
+
+  async #continue(flowId, input) {
     const stateText = typeof flowId === "string" ? await this.#storage.get(flowId) : undefined;
     if (stateText === undefined || stateText === null) {
       return error("flow.not_found", "this flow has ended, expired or was already continued; start again", "flowId");
@@ -133,6 +162,14 @@ export class Flow {
     const answer = JSON.parse(wasm.stepJson(callText));
     if (answer.error) return answer;
 
+    // A step that grants tokens uses up its flow id before the grant leaves the engine: if an
+    // effect then fails (onTokens, users.save), retrying the id must not grant again. Steps
+    // that only send codes keep the id until delivery succeeded, so a failed send can retry.
+    let consumed = false;
+    if (flowId !== undefined && answer.effects.some((e) => e.type === "issueTokens")) {
+      await this.#storage.delete(flowId);
+      consumed = true;
+    }
     let tokens;
     for (const { type, ...effect } of answer.effects) {
       if (type === "createUser" || type === "updateUser") await this.#users.save(effect);
@@ -148,7 +185,7 @@ export class Flow {
         await this.#onTokens?.(effect);
       } else if (type === "audit") await this.#onAudit?.(effect);
     }
-    if (flowId !== undefined) await this.#storage.delete(flowId);
+    if (flowId !== undefined && !consumed) await this.#storage.delete(flowId);
     let nextId = null;
     if (answer.state) {
       nextId = randomHex(16);

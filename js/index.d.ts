@@ -18,7 +18,8 @@ export interface ErrorEnvelope { error: ErrorBody }
 /** A Graph `conditionalAccessPolicy` (v1.0). Unknown fields are rejected, not ignored. */
 export interface ConditionalAccessPolicy {
   "@odata.type"?: "#microsoft.graph.conditionalAccessPolicy";
-  id?: string;
+  /** Required: results, decisions and references name policies by id. */
+  id: string;
   displayName: string;
   description?: string | null;
   state: "enabled" | "disabled" | "enabledForReportingButNotEnforced";
@@ -55,7 +56,8 @@ export interface GraphEvaluateRequest {
     | { "@odata.type": "#microsoft.graph.applicationContext"; includeApplications: string[] }
     | { "@odata.type": "#microsoft.graph.userActionContext"; userAction: string }
     | { "@odata.type": "#microsoft.graph.authContext"; authenticationContextValue: string };
-  signInConditions?: Record<string, unknown>;
+  /** Required, as in Graph; `{}` when nothing is known about the sign-in. */
+  signInConditions: Record<string, unknown>;
   appliedPoliciesOnly?: boolean;
 }
 export interface Directory { groupIds?: string[]; roleIds?: string[] }

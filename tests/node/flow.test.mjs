@@ -171,3 +171,56 @@ test("another spelling of one mailbox is not an address: no account, no code sen
   assert.equal(h.outbox.length, 0);
   await signUp(h, "zoe@example.com", "Correct-Horse-42");
 });
+
+test("one flow id continued twice at once counts once: no second grant, no extra code guesses", async () => {
+  const h = harness({ config: config("EmailPassword-OAUTH", "always") });
+  let r = await signUp(h, "eve@example.com", "Correct-Horse-9");
+  r = await h.flow.next(r.flowId, { type: "redeemContinuation" });
+  r = await h.flow.next(r.flowId, { type: "registerMethod", channel: "email", target: "eve@example.com" });
+  if (r.reply.type === "preverified") r = await h.flow.next(r.flowId, { type: "continue" });
+  if (r.reply.type === "verified") r = await h.flow.next(r.flowId, { type: "redeemContinuation" });
+  assert.equal(r.reply.type, "signedIn", JSON.stringify(r.reply));
+  const signInToCode = async () => {
+    let s = await h.flow.start({ type: "startSignIn", appId: APP, email: "eve@example.com" });
+    s = await h.flow.next(s.flowId, { type: "challenge" });
+    s = await h.flow.next(s.flowId, { type: "submitPassword", password: "Correct-Horse-9" });
+    return h.flow.next(s.flowId, { type: "selectMethod", id: s.reply.methods[0].id });
+  };
+
+  r = await signInToCode();
+  const code = h.lastCode("eve@example.com");
+  const grants = h.tokens.length;
+  const both = await Promise.all([h.flow.next(r.flowId, { type: "submitCode", code }), h.flow.next(r.flowId, { type: "submitCode", code })]);
+  assert.deepEqual(both.map((x) => x.reply?.type ?? x.error.code).sort(), ["flow.busy", "signedIn"]);
+  assert.equal(h.tokens.length, grants + 1, "one code, one grant");
+
+  // Twenty wrong guesses sent at once against one id are one guess, not twenty.
+  r = await signInToCode();
+  const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) => h.flow.next(r.flowId, { type: "submitCode", code: String(10000000 + i) })));
+  assert.equal(guesses.filter((x) => x.reply?.type === "rejected").length, 1, JSON.stringify(guesses.map((x) => x.reply?.type ?? x.error.code)));
+  assert.equal(guesses.filter((x) => x.error?.code === "flow.busy").length, 19);
+});
+
+test("a step that issues tokens uses up its flow id even when onTokens throws, so it cannot be replayed", async () => {
+  const grants = [];
+  let failTokens = false;
+  const outbox = [];
+  const users = memoryUsers();
+  const flow = new Flow({
+    config: config("EmailPassword-OAUTH", "off"), codeKey: "5a".repeat(32), users,
+    deliver: (d) => { outbox.push(d); },
+    onTokens: (t) => { grants.push(t); if (failTokens) throw new Error("session store down"); },
+  });
+  const h = { flow, lastCode: (to) => outbox.filter((d) => d.to === to).at(-1)?.code };
+  await signUp(h, "ola@example.com", "Correct-Horse-9");
+  let r = await flow.start({ type: "startSignIn", appId: APP, email: "ola@example.com" });
+  r = await flow.next(r.flowId, { type: "challenge" });
+  const id = r.flowId;
+  failTokens = true;
+  await assert.rejects(flow.next(id, { type: "submitPassword", password: "Correct-Horse-9" }), /session store down/);
+  failTokens = false;
+  const before = grants.length;
+  const replay = await flow.next(id, { type: "submitPassword", password: "Correct-Horse-9" });
+  assert.equal(replay.error?.code, "flow.not_found", JSON.stringify(replay));
+  assert.equal(grants.length, before, "no second grant from the same flow id");
+});

@@ -10,6 +10,7 @@ const name: "vestibule" = info.name;
 info.notAField;
 
 const policy: ConditionalAccessPolicy = {
+  id: "mfa-everyone",
   displayName: "MFA for everyone",
   state: "enabledForReportingButNotEnforced",
   conditions: { users: { includeUsers: ["All"] }, applications: { includeApplications: ["All"] } },
@@ -36,6 +37,17 @@ const w = whatIf({
   request: {
     signInIdentity: { "@odata.type": "#microsoft.graph.userSignIn", userId: "u" },
     signInContext: { "@odata.type": "#microsoft.graph.applicationContext", includeApplications: ["a"] },
+    signInConditions: { clientAppType: "browser" },
+  },
+});
+// @ts-expect-error every policy in a set needs its `id` (the engine answers policy.missing_field).
+const noId: ConditionalAccessPolicy = { displayName: policy.displayName, state: policy.state, conditions: policy.conditions };
+whatIf({
+  policies: [policy],
+  // @ts-expect-error `signInConditions` is required (the engine answers policy.missing_field).
+  request: {
+    signInIdentity: { "@odata.type": "#microsoft.graph.userSignIn", userId: "u" },
+    signInContext: { "@odata.type": "#microsoft.graph.applicationContext", includeApplications: ["a"] },
   },
 });
 const applies: boolean = "value" in w ? w.value.every((r) => r.policyApplies) : false;
@@ -43,7 +55,7 @@ const valid: boolean = validatePolicies({ policies: [policy] }).valid;
 const compiled = compilePolicies({ policies: [policy] });
 if (compiled.engine) compiled.engine.free();
 
-export default [name, describe(answer), applies, valid, badState];
+export default [name, describe(answer), applies, valid, badState, noId];
 
 import { Flow, memoryUsers } from "vestibule";
 import type { CodeDelivery, StepResult } from "vestibule";
