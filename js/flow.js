@@ -2,23 +2,39 @@
 // reach people; the engine decides everything else. Each step runs the pure core once,
 // applies its effects (users saved, codes delivered), then stores the next state under a
 // fresh flow id, so a stale id is never accepted twice. If a delivery fails, nothing is
-// stored and the previous flow id stays valid, so the user can simply retry.
+// stored and the previous flow id stays valid, so the user can simply retry. A callback of the
+// app that throws (or rejects) is answered as error data naming it, never as a rejection.
 import * as wasm from "./vestibule.js";
 
 const START_TYPES = new Set(["startSignIn", "startSignUp", "startPasswordReset", "startStepUp", "startMethodChange"]);
 
-/** State kept in a Map: for tests, servers with sticky sessions, and the demo. */
-export function memoryStorage() {
+/** State kept in a Map: for tests, servers with sticky sessions, and the demo. Abandoned
+ * flows would otherwise stay forever, so each `set` first drops the entries whose flow has
+ * expired (the engine refuses them anyway): memory stays bounded by the flows started within
+ * one flow lifetime. `now` is the clock in unix seconds (the Flow's own, in tests). */
+export function memoryStorage({ now = () => Date.now() / 1000 } = {}) {
   const map = new Map();
-  return { get: (k) => map.get(k), set: (k, v) => void map.set(k, v), delete: (k) => void map.delete(k) };
+  return {
+    get: (k) => map.get(k)?.text,
+    set: (k, v, expiresAt) => {
+      const t = now();
+      for (const [key, entry] of map) if (entry.expiresAt !== undefined && entry.expiresAt < t) map.delete(key);
+      map.set(k, { text: v, expiresAt: Number.isFinite(expiresAt) ? expiresAt : undefined });
+    },
+    delete: (k) => void map.delete(k),
+  };
 }
 
 /** State kept in `localStorage` (browser), under a prefix. */
 export function localStorageStorage(prefix = "vestibule.flow.", store = globalThis.localStorage) {
+  const need = () => {
+    if (!store) throw new Error("there is no localStorage here (Node, a worker); pass another storage");
+    return store;
+  };
   return {
-    get: (k) => store.getItem(prefix + k) ?? undefined,
-    set: (k, v) => store.setItem(prefix + k, v),
-    delete: (k) => store.removeItem(prefix + k),
+    get: (k) => need().getItem(prefix + k) ?? undefined,
+    set: (k, v) => need().setItem(prefix + k, v),
+    delete: (k) => need().removeItem(prefix + k),
   };
 }
 
@@ -86,22 +102,53 @@ function error(code, message, target) {
   return { error: target ? { code, message, target } : { code, message } };
 }
 
+/** A failed call of the app's own code, thrown through so `start`/`next` answer it as data. */
+class CallbackFailed {
+  constructor(name, cause) {
+    this.answer = error("callback.failed", `the app's \`${name}\` callback failed: ${String(cause?.message ?? cause).slice(0, 200)}`, name);
+  }
+}
+
+/** Awaits the app's callback `name`; its throw or rejection becomes a CallbackFailed. */
+async function app(name, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new CallbackFailed(name, e);
+  }
+}
+
+/** Runs a step, answering a CallbackFailed as its error data. */
+async function answered(run) {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof CallbackFailed) return e.answer;
+    throw e;
+  }
+}
+
 export class Flow {
   #config; #codeKey; #conditionalAccess; #storage; #users; #deliver; #onTokens; #onAudit; #now;
 
   /**
    * @param {object} options see index.d.ts (FlowOptions)
    */
-  constructor({ config, codeKey, conditionalAccess, storage = memoryStorage(), users = memoryUsers(), deliver, onTokens, onAudit, now } = {}) {
+  constructor(options) {
+    const { config, codeKey, conditionalAccess, storage, users = memoryUsers(), deliver, onTokens, onAudit, now } = options ?? {};
     this.#config = config;
     this.#codeKey = codeKey;
     this.#conditionalAccess = conditionalAccess;
-    this.#storage = storage;
+    this.#storage = storage ?? memoryStorage({ now: this.#clock(now) });
     this.#users = users;
     this.#deliver = deliver;
     this.#onTokens = onTokens;
     this.#onAudit = onAudit;
-    this.#now = now ?? (() => Math.floor(Date.now() / 1000));
+    this.#now = this.#clock(now);
+  }
+
+  #clock(now) {
+    return typeof now === "function" ? now : () => Math.floor(Date.now() / 1000);
   }
 
   /** Opens a flow (`startSignIn`, `startSignUp`, `startPasswordReset`, `startStepUp`, `startMethodChange`). */
@@ -109,28 +156,30 @@ export class Flow {
     if (!input || !START_TYPES.has(input.type)) {
       return error("flow.not_a_start", "start a flow with a start input such as {type: \"startSignIn\", ...}", "input.type");
     }
-    const user = input.email !== undefined ? await this.#users.findByEmail(input.email)
-      : input.session?.userId !== undefined ? await this.#users.findById(input.session.userId) : undefined;
-    return this.#run(undefined, null, input, user);
+    return answered(async () => {
+      const user = input.email !== undefined ? await app("users.findByEmail", () => this.#users.findByEmail(input.email))
+        : input.session?.userId !== undefined ? await app("users.findById", () => this.#users.findById(input.session.userId)) : undefined;
+      return this.#run(undefined, null, input, user);
+    });
   }
 
   /** Continues the flow stored under `flowId` with one step input. */
   async next(flowId, input) {
-    if (typeof flowId !== "string") return this.#continue(flowId, input);
+    if (typeof flowId !== "string") return answered(() => this.#continue(flowId, input));
     const busy = claims(this.#storage);
     if (busy.has(flowId)) {
       return error("flow.busy", "this flow is already handling a step; wait for its answer and continue from there", "flowId");
     }
     busy.add(flowId);
     try {
-      return await this.#continue(flowId, input);
+      return await answered(() => this.#continue(flowId, input));
     } finally {
       busy.delete(flowId);
     }
   }
 
   async #continue(flowId, input) {
-    const stateText = typeof flowId === "string" ? await this.#storage.get(flowId) : undefined;
+    const stateText = typeof flowId === "string" ? await app("storage.get", () => this.#storage.get(flowId)) : undefined;
     if (stateText === undefined || stateText === null) {
       return error("flow.not_found", "this flow has ended, expired or was already continued; start again", "flowId");
     }
@@ -144,15 +193,17 @@ export class Flow {
     }
     const lookup = JSON.parse(wasm.flowUserLookupJson(JSON.stringify(state)));
     if (lookup.error) return lookup;
-    const user = lookup.by === "id" ? await this.#users.findById(lookup.value) : await this.#users.findByEmail(lookup.value);
+    const user = lookup.by === "id" ? await app("users.findById", () => this.#users.findById(lookup.value))
+      : await app("users.findByEmail", () => this.#users.findByEmail(lookup.value));
     return this.#run(flowId, state, input, user);
   }
 
   async #run(flowId, state, input, user) {
+    const now = await app("now", () => this.#now());
     let callText;
     try {
       callText = JSON.stringify({
-        config: this.#config, codeKey: this.#codeKey, state, input: engineInput(input), now: this.#now(),
+        config: this.#config, codeKey: this.#codeKey, state, input: engineInput(input), now,
         entropy: randomHex(64), user: user ?? null,
         ...(this.#conditionalAccess ? { conditionalAccess: this.#conditionalAccess } : {}),
       });
@@ -167,12 +218,12 @@ export class Flow {
     // that only send codes keep the id until delivery succeeded, so a failed send can retry.
     let consumed = false;
     if (flowId !== undefined && answer.effects.some((e) => e.type === "issueTokens")) {
-      await this.#storage.delete(flowId);
+      await app("storage.delete", () => this.#storage.delete(flowId));
       consumed = true;
     }
     let tokens;
     for (const { type, ...effect } of answer.effects) {
-      if (type === "createUser" || type === "updateUser") await this.#users.save(effect);
+      if (type === "createUser" || type === "updateUser") await app("users.save", () => this.#users.save(effect));
       else if (type === "sendCode") {
         if (!this.#deliver) return error("delivery.not_configured", "no deliver callback was given, so the code cannot be sent");
         try {
@@ -182,15 +233,18 @@ export class Flow {
         }
       } else if (type === "issueTokens") {
         tokens = effect;
-        await this.#onTokens?.(effect);
-      } else if (type === "audit") await this.#onAudit?.(effect);
+        await app("onTokens", () => this.#onTokens?.(effect));
+      } else if (type === "audit") await app("onAudit", () => this.#onAudit?.(effect));
     }
-    if (flowId !== undefined && !consumed) await this.#storage.delete(flowId);
+    // The next state is stored before the old id is dropped: if storing fails, the old id
+    // still works and the user can retry the step, instead of being left with neither.
     let nextId = null;
     if (answer.state) {
       nextId = randomHex(16);
-      await this.#storage.set(nextId, JSON.stringify(answer.state));
+      const text = JSON.stringify(answer.state);
+      await app("storage.set", () => this.#storage.set(nextId, text, answer.state.common?.expiresAt));
     }
+    if (flowId !== undefined && !consumed) await app("storage.delete", () => this.#storage.delete(flowId));
     return tokens ? { flowId: nextId, reply: answer.reply, tokens } : { flowId: nextId, reply: answer.reply };
   }
 }

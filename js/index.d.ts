@@ -179,13 +179,34 @@ export interface CodeDelivery { channel: Channel; to: string; code: string; purp
 /** What tokens should say: issued only when every required control was met in the flow. */
 export interface TokenGrant { userId: string; appId: string; email: string; displayName?: string; amr: string[]; acr: string; acrs: string[]; authTime: number; methods: SatisfiedMethod[] }
 export interface AuditEvent { at: number; flow: string; event: string; userId?: string; appId: string; channel?: Channel; reason?: string }
-/** A user record as the engine stores it; keep it wherever the app keeps users. */
-export interface UserRecord { id: string; email: string; [field: string]: unknown }
+/** A user record as the engine stores it; keep it wherever the app keeps users, and hand it
+ * back exactly: the engine refuses fields it does not know (a store's own bookkeeping
+ * columns belong beside the record, not in it). */
+export interface UserRecord {
+  id: string;
+  email: string;
+  passwordHash?: string;
+  displayName?: string;
+  attributes?: Record<string, unknown>;
+  groups?: string[];
+  strongMethods?: { id: string; channel: Channel; target: string; registeredAt: number }[];
+  lockout?: { consecutiveFailures?: number; lockedUntil?: number; disabled?: boolean };
+  createdAt: number;
+  passwordChangedAt?: number;
+}
+/** Where flow states live between steps. A callback that throws or rejects makes the step
+ * answer `callback.failed` with the callback's name as `target` (so do the UserStore's and
+ * the other callbacks). */
 export interface FlowStorage {
   get(flowId: string): string | undefined | null | Promise<string | undefined | null>;
-  set(flowId: string, state: string): void | Promise<void>;
+  /** `expiresAt` (unix seconds) is when the engine stops accepting this state: a store with
+   * a time-to-live can drop it then. */
+  set(flowId: string, state: string, expiresAt?: number): void | Promise<void>;
   delete(flowId: string): void | Promise<void>;
 }
+/** The app's users. Two sign-ups for one email that finish at the same moment both end in
+ * `save` of a new record: a store shared by several processes should make the email unique
+ * (a unique index) so that the second save fails. */
 export interface UserStore {
   findById(id: string): UserRecord | undefined | Promise<UserRecord | undefined>;
   findByEmail(email: string): UserRecord | undefined | Promise<UserRecord | undefined>;
@@ -212,6 +233,7 @@ export class Flow {
   start(input: FlowInput): Promise<StepResult>;
   next(flowId: string, input: FlowInput): Promise<StepResult>;
 }
-export function memoryStorage(): FlowStorage;
+/** In-memory flow states; expired ones are dropped as new ones are stored. `now` is unix seconds. */
+export function memoryStorage(options?: { now?: () => number }): FlowStorage;
 export function localStorageStorage(prefix?: string, store?: Storage): FlowStorage;
 export function memoryUsers(initial?: UserRecord[]): UserStore & { all(): UserRecord[] };

@@ -2,7 +2,7 @@
 // deliver callback, users live in memory, and tokens come only after every factor.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Flow, memoryUsers } from "vestibule";
+import { Flow, localStorageStorage, memoryStorage, memoryUsers } from "vestibule";
 
 const APP = "woodgrove";
 function config(provider = "EmailPassword-OAUTH", mfaEnforcement = "always", smsState = "enabled") {
@@ -217,10 +217,72 @@ test("a step that issues tokens uses up its flow id even when onTokens throws, s
   r = await flow.next(r.flowId, { type: "challenge" });
   const id = r.flowId;
   failTokens = true;
-  await assert.rejects(flow.next(id, { type: "submitPassword", password: "Correct-Horse-9" }), /session store down/);
+  const failed = await flow.next(id, { type: "submitPassword", password: "Correct-Horse-9" });
+  assert.equal(failed.error?.code, "callback.failed", JSON.stringify(failed));
+  assert.equal(failed.error?.target, "onTokens");
+  assert.match(failed.error.message, /session store down/);
   failTokens = false;
   const before = grants.length;
   const replay = await flow.next(id, { type: "submitPassword", password: "Correct-Horse-9" });
   assert.equal(replay.error?.code, "flow.not_found", JSON.stringify(replay));
   assert.equal(grants.length, before, "no second grant from the same flow id");
+});
+
+test("the app's failing callbacks come back as data naming the callback, never as a rejection", async () => {
+  const boom = (what) => () => { throw new Error(`${what} down`); };
+  const cases = [
+    ["storage.get", { storage: { ...memoryStorage(), get: boom("get") } }, "next"],
+    ["storage.set", { storage: { ...memoryStorage(), set: async () => { throw new Error("set down"); } } }, "start"],
+    ["users.findByEmail", { users: { ...memoryUsers(), findByEmail: boom("users") } }, "start"],
+    ["now", { now: boom("clock") }, "start"],
+  ];
+  for (const [target, opts, call] of cases) {
+    const flow = new Flow({ config: config(), codeKey: "5a".repeat(32), deliver: () => {}, ...opts });
+    const r = call === "start"
+      ? await flow.start({ type: "startSignUp", appId: APP, email: "kim@example.com", password: "Correct-Horse-42", attributes: { displayName: "Kim" } })
+      : await flow.next("0123abcd", { type: "challenge" });
+    assert.equal(r.error?.code, "callback.failed", `${target}: ${JSON.stringify(r)}`);
+    assert.equal(r.error.target, target);
+  }
+  // No localStorage in Node: the storage says so instead of a TypeError escaping.
+  const flow = new Flow({ config: config(), codeKey: "5a".repeat(32), storage: localStorageStorage("x.", undefined) });
+  const r = await flow.start({ type: "startSignUp", appId: APP, email: "kim@example.com", password: "Correct-Horse-42", attributes: { displayName: "Kim" } });
+  assert.equal(r.error?.target, "storage.set", JSON.stringify(r));
+  assert.match(r.error.message, /no localStorage here/);
+  // Options that are not an object are the engine's input error, not a constructor throw.
+  const bare = await new Flow(null).start({ type: "startSignIn", appId: APP, email: "kim@example.com" });
+  assert.equal(typeof bare.error?.code, "string", JSON.stringify(bare));
+});
+
+test("a next state that cannot be stored leaves the previous flow id working, so the step can be retried", async () => {
+  const inner = memoryStorage();
+  let failSet = false;
+  const storage = { ...inner, set: (k, v, e) => { if (failSet) throw new Error("disk full"); return inner.set(k, v, e); } };
+  const h = harness({ storage });
+  await signUp(h, "lee@example.com", "Correct-Horse-42");
+  let r = await h.flow.start({ type: "startSignIn", appId: APP, email: "lee@example.com" });
+  r = await h.flow.next(r.flowId, { type: "challenge" });
+  const id = r.flowId;
+  failSet = true;
+  const failed = await h.flow.next(id, { type: "submitPassword", password: "Correct-Horse-42" });
+  assert.equal(failed.error?.target, "storage.set", JSON.stringify(failed));
+  failSet = false;
+  const retried = await h.flow.next(id, { type: "submitPassword", password: "Correct-Horse-42" });
+  assert.equal(typeof retried.flowId, "string", JSON.stringify(retried));
+  assert.notEqual(retried.reply.type, "rejected", JSON.stringify(retried));
+});
+
+test("memory storage drops flows whose lifetime has passed, so abandoned flows do not pile up", async () => {
+  let clock = 1_800_000_000;
+  const stored = new Map();
+  const inner = memoryStorage({ now: () => clock });
+  const storage = { ...inner, set: (k, v, e) => { stored.set(k, e); return inner.set(k, v, e); } };
+  const flow = new Flow({ config: config(), codeKey: "5a".repeat(32), storage, now: () => clock, deliver: () => {} });
+  const signUp = { type: "startSignUp", appId: APP, email: "max@example.com", password: "Correct-Horse-42", attributes: { displayName: "Max" } };
+  const first = await flow.start(signUp);
+  assert.ok(Number.isFinite(stored.get(first.flowId)) && stored.get(first.flowId) > clock, "set is told when the state expires");
+  assert.notEqual(inner.get(first.flowId), undefined);
+  clock = stored.get(first.flowId) + 1;
+  await flow.start(signUp);
+  assert.equal(inner.get(first.flowId), undefined, "the expired flow was dropped");
 });
