@@ -10,16 +10,15 @@ const START_TYPES = new Set(["startSignIn", "startSignUp", "startPasswordReset",
 
 /** State kept in a Map: for tests, servers with sticky sessions, and the demo. Abandoned
  * flows would otherwise stay forever, so each `set` first drops the entries whose flow has
- * expired (the engine refuses them anyway): memory stays bounded by the flows started within
- * one flow lifetime. `now` is the clock in unix seconds (the Flow's own, in tests). */
-export function memoryStorage({ now = () => Date.now() / 1000 } = {}) {
+ * expired by the Flow's clock (the engine refuses them anyway): memory stays bounded by the
+ * flows started within one flow lifetime. */
+export function memoryStorage() {
   const map = new Map();
   return {
     get: (k) => map.get(k)?.text,
-    set: (k, v, expiresAt) => {
-      const t = now();
-      for (const [key, entry] of map) if (entry.expiresAt !== undefined && entry.expiresAt < t) map.delete(key);
-      map.set(k, { text: v, expiresAt: Number.isFinite(expiresAt) ? expiresAt : undefined });
+    set: (k, v, { expiresAt, now } = {}) => {
+      if (Number.isFinite(now)) for (const [key, e] of map) if (e.expiresAt < now) map.delete(key);
+      map.set(k, { text: v, expiresAt: Number.isFinite(expiresAt) ? expiresAt : Infinity });
     },
     delete: (k) => void map.delete(k),
   };
@@ -139,16 +138,12 @@ export class Flow {
     this.#config = config;
     this.#codeKey = codeKey;
     this.#conditionalAccess = conditionalAccess;
-    this.#storage = storage ?? memoryStorage({ now: this.#clock(now) });
+    this.#storage = storage ?? memoryStorage();
     this.#users = users;
     this.#deliver = deliver;
     this.#onTokens = onTokens;
     this.#onAudit = onAudit;
-    this.#now = this.#clock(now);
-  }
-
-  #clock(now) {
-    return typeof now === "function" ? now : () => Math.floor(Date.now() / 1000);
+    this.#now = typeof now === "function" ? now : () => Math.floor(Date.now() / 1000);
   }
 
   /** Opens a flow (`startSignIn`, `startSignUp`, `startPasswordReset`, `startStepUp`, `startMethodChange`). */
@@ -242,7 +237,8 @@ export class Flow {
     if (answer.state) {
       nextId = randomHex(16);
       const text = JSON.stringify(answer.state);
-      await app("storage.set", () => this.#storage.set(nextId, text, answer.state.common?.expiresAt));
+      const meta = { expiresAt: answer.state.common?.expiresAt, now };
+      await app("storage.set", () => this.#storage.set(nextId, text, meta));
     }
     if (flowId !== undefined && !consumed) await app("storage.delete", () => this.#storage.delete(flowId));
     return tokens ? { flowId: nextId, reply: answer.reply, tokens } : { flowId: nextId, reply: answer.reply };

@@ -199,9 +199,10 @@ export interface UserRecord {
  * the other callbacks). */
 export interface FlowStorage {
   get(flowId: string): string | undefined | null | Promise<string | undefined | null>;
-  /** `expiresAt` (unix seconds) is when the engine stops accepting this state: a store with
-   * a time-to-live can drop it then. */
-  set(flowId: string, state: string, expiresAt?: number): void | Promise<void>;
+  /** `meta.expiresAt` is when the engine stops accepting this state and `meta.now` the
+   * Flow's clock, both unix seconds: a store with a time-to-live can keep the state for
+   * `expiresAt - now` seconds. */
+  set(flowId: string, state: string, meta?: { expiresAt: number; now: number }): void | Promise<void>;
   delete(flowId: string): void | Promise<void>;
 }
 /** The app's users. Two sign-ups for one email that finish at the same moment both end in
@@ -233,7 +234,7 @@ export class Flow {
   start(input: FlowInput): Promise<StepResult>;
   next(flowId: string, input: FlowInput): Promise<StepResult>;
 }
-/** In-memory flow states; expired ones are dropped as new ones are stored. `now` is unix seconds. */
-export function memoryStorage(options?: { now?: () => number }): FlowStorage;
+/** In-memory flow states; expired ones are dropped as new ones are stored. */
+export function memoryStorage(): FlowStorage;
 export function localStorageStorage(prefix?: string, store?: Storage): FlowStorage;
 export function memoryUsers(initial?: UserRecord[]): UserStore & { all(): UserRecord[] };

@@ -257,7 +257,7 @@ test("the app's failing callbacks come back as data naming the callback, never a
 test("a next state that cannot be stored leaves the previous flow id working, so the step can be retried", async () => {
   const inner = memoryStorage();
   let failSet = false;
-  const storage = { ...inner, set: (k, v, e) => { if (failSet) throw new Error("disk full"); return inner.set(k, v, e); } };
+  const storage = { ...inner, set: (k, v, meta) => { if (failSet) throw new Error("disk full"); return inner.set(k, v, meta); } };
   const h = harness({ storage });
   await signUp(h, "lee@example.com", "Correct-Horse-42");
   let r = await h.flow.start({ type: "startSignIn", appId: APP, email: "lee@example.com" });
@@ -273,16 +273,20 @@ test("a next state that cannot be stored leaves the previous flow id working, so
 });
 
 test("memory storage drops flows whose lifetime has passed, so abandoned flows do not pile up", async () => {
-  let clock = 1_800_000_000;
-  const stored = new Map();
-  const inner = memoryStorage({ now: () => clock });
-  const storage = { ...inner, set: (k, v, e) => { stored.set(k, e); return inner.set(k, v, e); } };
+  let clock = 1_700_000_000; // behind the system clock: the storage must go by the Flow's
+  const seen = new Map();
+  const inner = memoryStorage();
+  const storage = { ...inner, set: (k, v, meta) => { seen.set(k, meta); return inner.set(k, v, meta); } };
   const flow = new Flow({ config: config(), codeKey: "5a".repeat(32), storage, now: () => clock, deliver: () => {} });
   const signUp = { type: "startSignUp", appId: APP, email: "max@example.com", password: "Correct-Horse-42", attributes: { displayName: "Max" } };
   const first = await flow.start(signUp);
-  assert.ok(Number.isFinite(stored.get(first.flowId)) && stored.get(first.flowId) > clock, "set is told when the state expires");
-  assert.notEqual(inner.get(first.flowId), undefined);
-  clock = stored.get(first.flowId) + 1;
+  const { expiresAt, now } = seen.get(first.flowId);
+  assert.equal(now, clock);
+  assert.ok(expiresAt > clock, "set is told when the state expires");
+  clock = expiresAt;
+  await flow.start(signUp);
+  assert.notEqual(inner.get(first.flowId), undefined, "kept until its last second");
+  clock = expiresAt + 1;
   await flow.start(signUp);
   assert.equal(inner.get(first.flowId), undefined, "the expired flow was dropped");
 });
