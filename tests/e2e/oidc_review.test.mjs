@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import { JSDOM } from "jsdom";
 import * as client from "openid-client";
 import { startWorker } from "../support/worker.mjs";
-import { APP, latestCode, nativeVars } from "../support/native.mjs";
+import { ADMIN, APP, latestCode, nativeVars } from "../support/native.mjs";
 import { submitForm } from "../support/hosted.mjs";
 
 const T = "review";
@@ -125,4 +125,27 @@ test("a refresh token rotates at most once, even under concurrent requests", asy
   // Each successful answer is a live refresh token of the same family: with more than one,
   // a thief racing the owner is never detected as reuse.
   assert.ok(issued.length <= 1, `one refresh token rotated ${issued.length} times`);
+});
+
+// Last: it disables the attacker's account the other tests sign in with.
+test("a disabled account's single sign-on session gets no more codes", async () => {
+  const a = await authorization();
+  const page = await next(await open(a.url), { action: "email", email: ATTACKER });
+  const res = await submit(page, { action: "password", password: PASSWORD });
+  assert.equal(res.status, 303);
+  const cookie = res.headers.get("set-cookie").split(";")[0];
+  const tokens = await client.authorizationCodeGrant(config, new URL(res.headers.get("location")), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+  const id = tokens.claims().sub;
+  const disabled = await fetch(`${worker.url}/${T}/v1.0/users/${id}`, {
+    method: "PATCH", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: JSON.stringify({ accountEnabled: false }),
+  });
+  assert.equal(disabled.status, 204, await disabled.text());
+  // The browser comes back with its cookie: no code may be issued for the disabled account.
+  const b = await authorization();
+  const resumed = await fetch(b.url, { redirect: "manual", headers: { cookie } });
+  const location = resumed.headers.get("location");
+  console.log(`authorize with the disabled account's cookie: ${resumed.status} ${location ? "code=" + new URL(location).searchParams.has("code") : ""}`);
+  assert.notEqual(resumed.status, 303, "a code was issued for a disabled account");
+  assert.match(await resumed.text(), /account is locked/);
 });
