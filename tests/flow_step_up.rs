@@ -272,3 +272,34 @@ fn an_unmeetable_step_up_is_blocked() {
     );
     assert_eq!(h.tokens.len(), 1);
 }
+
+/// A session outlives nothing an administrator does: once the account is disabled, a
+/// step-up (the hosted pages resume single sign-on this way) and a method change are
+/// refused, though the session needs no new factor.
+#[test]
+fn a_disabled_account_cannot_continue_its_session() {
+    let mut h = bank();
+    let id = h.add_password_user("ada@example.com", "Correct-Horse-42");
+    h.add_method(&id, Channel::Sms, "+15550008888");
+    assert_signed_in(
+        &h.sign_in_with_password("ada@example.com", "Correct-Horse-42"),
+        &["pwd"],
+    );
+    let session = h.session();
+    h.users.get_mut(&id).unwrap().lockout.disabled = true;
+    let tokens_before = h.tokens.len();
+    let reply = h.start_step_up(session.clone(), &[]);
+    assert_eq!(rejection_code(&reply), "account_locked", "{reply:?}");
+    let reply = h.start_method_change(
+        session,
+        MethodChange::Add {
+            channel: Channel::Email,
+        },
+    );
+    assert_eq!(rejection_code(&reply), "account_locked", "{reply:?}");
+    assert_eq!(
+        h.tokens.len(),
+        tokens_before,
+        "no tokens for a disabled account"
+    );
+}

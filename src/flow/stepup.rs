@@ -46,6 +46,16 @@ fn session_common(
     Ok((common, user))
 }
 
+/// A disabled account (by an administrator, or at the lockout's hard limit) continues no
+/// session: what it proved before the switch was turned off counts for nothing, else a
+/// browser's single sign-on session or an app's session would keep getting tokens for
+/// it. A temporary lockout wait does not end a session (only guesses are throttled).
+fn refuse_disabled(user: &UserRecord) -> Option<Next> {
+    user.lockout
+        .disabled
+        .then(|| Next::reject(None, Rejection::AccountLocked { until: None }))
+}
+
 /// Without any session method, the first factor is needed again.
 fn reauthenticate(mut common: FlowCommon, cx: &mut Cx) -> Next {
     common.first_factor = None;
@@ -58,7 +68,10 @@ fn reauthenticate(mut common: FlowCommon, cx: &mut Cx) -> Next {
 
 /// Opens a step-up.
 pub(crate) fn start_step_up(s: StartStepUp, cx: &mut Cx) -> Result<Next, FlowError> {
-    let (mut common, _) = session_common(FlowKind::StepUp, s.app_id, s.session, cx)?;
+    let (mut common, user) = session_common(FlowKind::StepUp, s.app_id, s.session, cx)?;
+    if let Some(refused) = refuse_disabled(&user) {
+        return Ok(refused);
+    }
     common.capabilities = s.capabilities;
     common.challenge_types = s.challenge_types;
     common.facts = s.facts;
@@ -76,6 +89,9 @@ pub(crate) fn start_step_up(s: StartStepUp, cx: &mut Cx) -> Result<Next, FlowErr
 /// Opens a method change.
 pub(crate) fn start_method_change(s: StartMethodChange, cx: &mut Cx) -> Result<Next, FlowError> {
     let (mut common, user) = session_common(FlowKind::MethodChange, s.app_id, s.session, cx)?;
+    if let Some(refused) = refuse_disabled(&user) {
+        return Ok(refused);
+    }
     common.facts = s.facts;
     if !cx.config.user_flow.serves(&common.app_id) {
         return Ok(Next::reject(None, Rejection::UnauthorizedClient));

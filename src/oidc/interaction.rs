@@ -56,3 +56,33 @@ impl Interaction {
         crate::native::tokens::kv_ttl(self.expires_at, now)
     }
 }
+
+/// Whether a hosted-page form post came from another site, by its `Sec-Fetch-Site`
+/// header (Fetch Metadata). The pages only ever post to themselves (`same-origin`), so a
+/// `cross-site` or `same-site` post is someone else's page submitting a handle it holds:
+/// login CSRF, where an attacker posts the last form of their own sign-in from the
+/// victim's browser and the answer plants the attacker's single sign-on cookie there
+/// (RFC 6749 §10.12). `Origin` cannot decide this: the pages' `no-referrer` policy makes
+/// browsers send `Origin: null` on their own posts. A browser that sends no
+/// `Sec-Fetch-Site` is let through (it predates Fetch Metadata).
+pub fn posted_from_another_site(sec_fetch_site: Option<&str>) -> bool {
+    sec_fetch_site.is_some_and(|site| {
+        let site = site.trim();
+        site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_pages_own_posts_are_accepted() {
+        assert!(!posted_from_another_site(Some("same-origin")));
+        assert!(!posted_from_another_site(Some("none")));
+        assert!(!posted_from_another_site(None));
+        assert!(posted_from_another_site(Some("cross-site")));
+        assert!(posted_from_another_site(Some("same-site")));
+        assert!(posted_from_another_site(Some("Cross-Site")));
+    }
+}

@@ -182,6 +182,8 @@ async fn show(
     pages::page(status, &interaction.page, html)
 }
 
+const CROSS_SITE: &str = "this sign-in form was sent from another website, so it was not accepted; go back to the application and sign in again";
+
 const EXPIRED: &str = "this sign-in page has expired or was already used; go back to the application and sign in again";
 
 /// A form post from a hosted page.
@@ -189,6 +191,11 @@ pub async fn interaction(mut req: Request, ctx: Ctx) -> Result<Response> {
     let Some(tenant) = tenant::from_route(&ctx) else {
         return pages::error(404, "this sign-in address names no valid tenant");
     };
+    let site = req.headers().get("sec-fetch-site").ok().flatten();
+    if crate::oidc::interaction::posted_from_another_site(site.as_deref()) {
+        worker::console_warn!("interaction: refused a form post from another site");
+        return pages::error(403, CROSS_SITE);
+    }
     let Ok(body) = http::form_body(&mut req).await else {
         return pages::error(400, "the form could not be read");
     };
