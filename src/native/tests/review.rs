@@ -1,0 +1,126 @@
+//! Review (rvnative, session 5): requests as the reference documents them, where they
+//! differ from what MSAL browser sends.
+
+use super::journeys::form;
+use super::server::{Server, mfa_for_all};
+use crate::native::Endpoint::*;
+use crate::native::NativeResponse;
+
+const TYPES: &str = "password oob redirect";
+const CAPS: &str = "mfa_required registration_required";
+const PASSWORD: &str = "Correct-Horse-Battery-9";
+
+fn ct(r: &NativeResponse) -> String {
+    r.body["continuation_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {}", r.body))
+        .to_string()
+}
+
+/// A signed-up account with the sign-up email registered as its MFA method, and a
+/// sign-in that reached `/oauth2/v2.0/introspect`: the token and the method id.
+fn at_mfa_method_choice(s: &mut Server, email: &str) -> (String, String) {
+    let r = s.post(
+        SignUpStart,
+        &form(&[
+            ("username", email),
+            ("challenge_type", TYPES),
+            ("capabilities", CAPS),
+            ("password", PASSWORD),
+        ]),
+    );
+    let r = s.post(
+        SignUpChallenge,
+        &form(&[("continuation_token", &ct(&r)), ("challenge_type", TYPES)]),
+    );
+    let code = s.code_for(email);
+    let r = s.post(
+        SignUpContinue,
+        &form(&[
+            ("continuation_token", &ct(&r)),
+            ("grant_type", "oob"),
+            ("oob", &code),
+        ]),
+    );
+    let r = s.post(
+        Token,
+        &form(&[
+            ("continuation_token", &ct(&r)),
+            ("grant_type", "continuation_token"),
+        ]),
+    );
+    assert_eq!(r.body["suberror"], "registration_required", "{}", r.body);
+    let r = s.post(
+        RegisterChallenge,
+        &form(&[
+            ("continuation_token", &ct(&r)),
+            ("challenge_type", "oob"),
+            ("challenge_target", email),
+            ("challenge_channel", "email"),
+        ]),
+    );
+    let r = s.post(
+        RegisterContinue,
+        &form(&[
+            ("continuation_token", &ct(&r)),
+            ("grant_type", "continuation_token"),
+        ]),
+    );
+    let r = s.post(
+        Token,
+        &form(&[
+            ("continuation_token", &ct(&r)),
+            ("grant_type", "continuation_token"),
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = s.post(
+        Initiate,
+        &form(&[
+            ("username", email),
+            ("challenge_type", TYPES),
+            ("capabilities", CAPS),
+        ]),
+    );
+    let r = s.post(
+        Challenge,
+        &form(&[("continuation_token", &ct(&r)), ("challenge_type", TYPES)]),
+    );
+    let r = s.post(
+        Token,
+        &form(&[
+            ("continuation_token", &ct(&r)),
+            ("grant_type", "password"),
+            ("password", PASSWORD),
+        ]),
+    );
+    assert_eq!(r.body["suberror"], "mfa_required", "{}", r.body);
+    let r = s.post(Introspect, &form(&[("continuation_token", &ct(&r))]));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.body["methods"][0]["id"].as_str().unwrap().to_string();
+    (ct(&r), id)
+}
+
+/// Reference §2.2(b): the MFA challenge is `client_id`, `continuation_token` and `id`;
+/// `challenge_type` is something MSAL browser adds, not part of the documented request.
+#[test]
+fn mfa_challenge_as_documented_needs_no_challenge_type() {
+    let mut s = Server::new(Some(mfa_for_all()));
+    let email = "doc-client@example.com";
+    let (t, id) = at_mfa_method_choice(&mut s, email);
+    let sent = s.outbox.len();
+    let r = s.post(Challenge, &form(&[("continuation_token", &t), ("id", &id)]));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["challenge_type"], "oob", "{}", r.body);
+    assert_eq!(s.outbox.len(), sent + 1, "the MFA code was sent");
+    // When a challenge_type is sent with the id, the redirect rule still holds.
+    let r = s.post(
+        Challenge,
+        &form(&[
+            ("continuation_token", &ct(&r)),
+            ("id", &id),
+            ("challenge_type", "oob"),
+        ]),
+    );
+    assert_eq!(r.body["error_codes"][0], 901_007, "{}", r.body);
+}
