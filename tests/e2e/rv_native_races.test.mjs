@@ -74,3 +74,25 @@ test("a finished flow's continuation token redeems to tokens at most once under 
   console.log(`10 concurrent redemptions: ${issued} token responses`);
   assert.equal(issued, 1, "one continuation token, one set of tokens");
 });
+
+// Review finding: fails today (the old refresh token still works); a todo so the suite stays green.
+test("a password reset ends the sessions signed in with the old password", { todo: "review finding: refresh tokens outlive a password reset" }, async () => {
+  const email = "reset-revokes@example.com";
+  const done = await signUp("race", email);
+  const signedIn = await post(worker, "race", TOKEN, { continuation_token: done, grant_type: "continuation_token", scope: "openid profile offline_access" });
+  assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+  const oldRefresh = signedIn.body.refresh_token;
+  // The owner resets the password (e.g. because it leaked).
+  let r = await post(worker, "race", "resetpassword/v1.0/start", { username: email, challenge_type: "oob redirect" });
+  r = await post(worker, "race", "resetpassword/v1.0/challenge", { continuation_token: r.body.continuation_token, challenge_type: "oob redirect" });
+  const code = await latestCode(worker, email);
+  r = await post(worker, "race", "resetpassword/v1.0/continue", { continuation_token: r.body.continuation_token, grant_type: "oob", oob: code });
+  r = await post(worker, "race", "resetpassword/v1.0/submit", { continuation_token: r.body.continuation_token, new_password: "Brand-New-Passphrase-8" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await post(worker, "race", "resetpassword/v1.0/poll_completion", { continuation_token: r.body.continuation_token });
+  assert.equal(r.body.status, "succeeded");
+  const refreshed = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: oldRefresh, scope: "openid profile offline_access" });
+  console.log(`refresh with the pre-reset token: ${refreshed.status} ${refreshed.body.error ?? "tokens issued"}`);
+  assert.equal(refreshed.status, 400, "the pre-reset refresh token is refused");
+  assert.equal(refreshed.body.error, "invalid_grant");
+});
