@@ -337,3 +337,55 @@ fn a_reset_for_a_client_without_oob_is_a_redirect() {
         "no code for a client that cannot take one"
     );
 }
+
+/// An account disabled (Graph `accountEnabled: false`) while its owner holds a finished
+/// flow's continuation token: the token endpoint must not issue tokens to it (Entra
+/// AADSTS50057). Every other step refuses a disabled account; the redemption did not look.
+#[test]
+fn a_disabled_account_gets_no_tokens_from_a_continuation() {
+    let mut s = Server::new(None);
+    let email = "disabled-later@example.com";
+    let r = s.post(
+        SignUpStart,
+        &form(&[
+            ("username", email),
+            ("challenge_type", TYPES),
+            ("password", PASSWORD),
+        ]),
+    );
+    let r = s.post(
+        SignUpChallenge,
+        &form(&[("continuation_token", &ct(&r)), ("challenge_type", TYPES)]),
+    );
+    let code = s.code_for(email);
+    let r = s.post(
+        SignUpContinue,
+        &form(&[
+            ("continuation_token", &ct(&r)),
+            ("grant_type", "oob"),
+            ("oob", &code),
+        ]),
+    );
+    let done = ct(&r);
+    // The administrator disables the account (what PATCH accountEnabled=false writes).
+    for user in s.users.values_mut() {
+        user.lockout.disabled = true;
+    }
+    let r = s.post(
+        Token,
+        &form(&[
+            ("continuation_token", &done),
+            ("grant_type", "continuation_token"),
+        ]),
+    );
+    eprintln!(
+        "disabled account, continuation grant -> {} tokens: {}",
+        r.status,
+        r.body["access_token"].is_string()
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error"], "invalid_grant", "{}", r.body);
+    assert_eq!(r.body["error_codes"][0], 50053, "{}", r.body);
+    assert!(s.grants.is_empty(), "no tokens were issued");
+    assert!(s.flows.is_empty(), "the flow ended");
+}
