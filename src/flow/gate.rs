@@ -306,6 +306,24 @@ fn finish(common: FlowCommon, mut user: UserRecord, cx: &mut Cx) -> Result<Next,
     if common.kind == FlowKind::MethodChange {
         return register::apply_method_change(common, user, cx);
     }
+    // An account disabled while the flow ran (or since its continuation token was
+    // issued) gets no tokens: the redemption of a finished sign-up, reset or
+    // registration checks no password or code that would have refused it.
+    if user.lockout.disabled {
+        let rejection = Rejection::AccountLocked { until: None };
+        cx.sign_in_attempt(
+            &common,
+            "flow.refused",
+            None,
+            Some("account_disabled".into()),
+            SignInOutcome::Rejected {
+                rejection: rejection.clone(),
+                second_factor: false,
+            },
+            None,
+        );
+        return Ok(Next::reject(None, rejection));
+    }
     if user.lockout.record_success() {
         cx.effects.push(Effect::UpdateUser(user.clone()));
     }

@@ -249,9 +249,13 @@ fn step_input(
     };
     Ok(match endpoint {
         Endpoint::Challenge => match form.get("id") {
-            // MSAL sends `challenge_type` with `id` too; it must still include redirect.
+            // The documented MFA challenge is `client_id`, `continuation_token` and `id`
+            // (reference §2.2(b)); MSAL browser adds `challenge_type`, which must then
+            // still include redirect.
             Some(id) => {
-                params::challenge_types(form.get("challenge_type"))?;
+                if let Some(types) = form.get("challenge_type") {
+                    params::challenge_types(Some(types))?;
+                }
                 (FlowInput::SelectMethod { id: id.to_string() }, None)
             }
             None => (challenge()?, None),

@@ -12,5 +12,6 @@
 mod journeys;
 mod props;
 mod replies;
+mod review;
 mod server;
 mod tables;

@@ -1,0 +1,99 @@
+// Review (rvnative): what a continuation token guarantees when requests race on it. The
+// guard Durable Object makes one-time codes safe under concurrency; these tests ask the
+// same of the two other inputs a token takes: a password (the account lockout must count
+// every wrong guess) and the redemption of a finished flow (tokens at most once).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { startWorker } from "../support/worker.mjs";
+import { TYPES, latestCode, nativeVars, post } from "../support/native.mjs";
+
+const PASSWORD = "Correct-Horse-Battery-9";
+const TOKEN = "oauth2/v2.0/token";
+let worker;
+before(async () => {
+  worker = await startWorker({ vars: nativeVars() });
+});
+after(async () => { await worker?.stop(); });
+
+async function signUp(tenant, email) {
+  let r = await post(worker, tenant, "signup/v1.0/start", { username: email, challenge_type: TYPES, password: PASSWORD });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await post(worker, tenant, "signup/v1.0/challenge", { continuation_token: r.body.continuation_token, challenge_type: TYPES });
+  const code = await latestCode(worker, email);
+  r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: r.body.continuation_token, grant_type: "oob", oob: code });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body.continuation_token;
+}
+
+/** A signed-up user's sign-in, at the password step: its continuation token. */
+async function atPassword(email) {
+  const done = await signUp("race", email);
+  assert.equal((await post(worker, "race", TOKEN, { continuation_token: done, grant_type: "continuation_token" })).status, 200);
+  let r = await post(worker, "race", "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES });
+  r = await post(worker, "race", "oauth2/v2.0/challenge", { continuation_token: r.body.continuation_token, challenge_type: TYPES });
+  assert.equal(r.body.challenge_type, "password");
+  return r.body.continuation_token;
+}
+
+test("control: wrong passwords sent one after the other lock the account after 6", async () => {
+  const pw = await atPassword("serial-password@example.com");
+  const codes = [];
+  for (let i = 0; i < 8; i++) {
+    const a = await post(worker, "race", TOKEN, { continuation_token: pw, grant_type: "password", password: `Wrong-Guess-${i}-xyz` });
+    codes.push(a.body.error_codes?.[0]);
+  }
+  console.log(`serial: ${codes.join(" ")}`);
+  assert.deepEqual(codes, [50126, 50126, 50126, 50126, 50126, 50126, 50053, 50053]);
+});
+
+// Review finding: fails today (30 judged, the account not locked); a todo so the suite stays green.
+test("concurrent wrong passwords on one token are all counted by the account lockout", { todo: "review finding: the lockout loses concurrent failures" }, async () => {
+  const pw = await atPassword("race-password@example.com");
+  // 30 guesses at once. Sent one after the other (the control above), the lockout (5 free
+  // failures, then waits) judges 6 (50126) and refuses the rest (50053).
+  const answers = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => post(worker, "race", TOKEN, { continuation_token: pw, grant_type: "password", password: `Wrong-Guess-${i}-xyz` })),
+  );
+  const judged = answers.filter((a) => a.body.error_codes?.includes(50126)).length;
+  const locked = answers.filter((a) => a.body.error_codes?.includes(50053)).length;
+  console.log(`burst of 30: judged=${judged} locked=${locked}`);
+  // The next guess, sent alone, must find the account locked.
+  const next = await post(worker, "race", TOKEN, { continuation_token: pw, grant_type: "password", password: "Wrong-Guess-after" });
+  console.log(`after the burst: ${JSON.stringify(next.body.error_codes)}`);
+  assert.deepEqual(next.body.error_codes, [50053], "after 30 failures the account is locked");
+  assert.ok(judged <= 6, `at most 6 passwords judged before the lockout, got ${judged}`);
+});
+
+// Review finding: flaky-fails today (1 to 10 token responses seen); a todo so the suite stays green.
+test("a finished flow's continuation token redeems to tokens at most once under concurrency", { todo: "review finding: concurrent redemptions of one continuation token can all mint tokens" }, async () => {
+  const email = "race-redeem@example.com";
+  const done = await signUp("race", email);
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, () => post(worker, "race", TOKEN, { continuation_token: done, grant_type: "continuation_token" })),
+  );
+  const issued = answers.filter((a) => a.status === 200 && typeof a.body.refresh_token === "string").length;
+  console.log(`10 concurrent redemptions: ${issued} token responses`);
+  assert.equal(issued, 1, "one continuation token, one set of tokens");
+});
+
+// Review finding: fails today (the old refresh token still works); a todo so the suite stays green.
+test("a password reset ends the sessions signed in with the old password", { todo: "review finding: refresh tokens outlive a password reset" }, async () => {
+  const email = "reset-revokes@example.com";
+  const done = await signUp("race", email);
+  const signedIn = await post(worker, "race", TOKEN, { continuation_token: done, grant_type: "continuation_token", scope: "openid profile offline_access" });
+  assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+  const oldRefresh = signedIn.body.refresh_token;
+  // The owner resets the password (e.g. because it leaked).
+  let r = await post(worker, "race", "resetpassword/v1.0/start", { username: email, challenge_type: "oob redirect" });
+  r = await post(worker, "race", "resetpassword/v1.0/challenge", { continuation_token: r.body.continuation_token, challenge_type: "oob redirect" });
+  const code = await latestCode(worker, email);
+  r = await post(worker, "race", "resetpassword/v1.0/continue", { continuation_token: r.body.continuation_token, grant_type: "oob", oob: code });
+  r = await post(worker, "race", "resetpassword/v1.0/submit", { continuation_token: r.body.continuation_token, new_password: "Brand-New-Passphrase-8" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await post(worker, "race", "resetpassword/v1.0/poll_completion", { continuation_token: r.body.continuation_token });
+  assert.equal(r.body.status, "succeeded");
+  const refreshed = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: oldRefresh, scope: "openid profile offline_access" });
+  console.log(`refresh with the pre-reset token: ${refreshed.status} ${refreshed.body.error ?? "tokens issued"}`);
+  assert.equal(refreshed.status, 400, "the pre-reset refresh token is refused");
+  assert.equal(refreshed.body.error, "invalid_grant");
+});
