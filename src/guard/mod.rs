@@ -12,7 +12,9 @@
 //!    ([`velocity`], one object per counter);
 //! 3. email codes likewise, per address from one client network, per network and per
 //!    address across networks, with aliases of one inbox counted as one
-//!    ([`email_velocity`], [`velocity_key`]).
+//!    ([`email_velocity`], [`velocity_key`]);
+//! 4. an authorization code or a refresh token is redeemed at most once ([`spend`], one
+//!    object per handle).
 //!
 //! This module is pure: state structs, `decide` functions, the wire format between the
 //! Worker and the object ([`GuardCall`], [`GuardAnswer`]), the object names and the
@@ -22,6 +24,7 @@
 pub mod attempts;
 pub mod email_velocity;
 pub mod sms_velocity;
+pub mod spend;
 pub mod velocity;
 pub mod velocity_key;
 pub mod vouch;
@@ -44,6 +47,9 @@ pub struct GuardState {
     /// Send history (velocity objects).
     #[serde(default)]
     pub velocity: VelocityState,
+    /// When the handle was redeemed (spend objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spent_at: Option<Timestamp>,
     /// When everything here may be deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forget_at: Option<Timestamp>,
@@ -82,6 +88,11 @@ pub enum GuardOp {
         /// The pair counter's limits (to know when its state may be forgotten).
         limits: VelocityLimits,
     },
+    /// May this authorization code or refresh token be redeemed ([`spend`])?
+    Spend {
+        /// When the handle expires anyway (the object may forget it then).
+        until: Timestamp,
+    },
 }
 crate::tagged_enum!(GuardOp, "op");
 
@@ -113,6 +124,11 @@ pub enum GuardAnswer {
         #[serde(default)]
         vouched: bool,
     },
+    /// For spend.
+    Spent {
+        /// Whether this call redeemed the handle (false: it was redeemed before).
+        first: bool,
+    },
 }
 crate::tagged_enum!(GuardAnswer, "kind");
 
@@ -121,6 +137,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
     let GuardState {
         attempts,
         velocity,
+        spent_at,
         forget_at,
     } = state;
     match call.op {
@@ -135,6 +152,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
             let state = GuardState {
                 attempts,
                 velocity,
+                spent_at,
                 forget_at,
             };
             (state, GuardAnswer::Code { verdict })
@@ -144,6 +162,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
             let state = GuardState {
                 attempts,
                 velocity,
+                spent_at,
                 forget_at,
             };
             (state, GuardAnswer::Code { verdict })
@@ -155,6 +174,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
             let state = GuardState {
                 attempts,
                 velocity,
+                spent_at,
                 forget_at,
             };
             (state, GuardAnswer::Send { verdict, vouched })
@@ -165,6 +185,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
             let state = GuardState {
                 attempts,
                 velocity,
+                spent_at,
                 forget_at,
             };
             let verdict = SendVerdict::Allowed;
@@ -175,6 +196,16 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
                     vouched: true,
                 },
             )
+        }
+        GuardOp::Spend { until } => {
+            let (spent_at, first) = spend::spend(spent_at, call.now);
+            let state = GuardState {
+                attempts,
+                velocity,
+                spent_at,
+                forget_at: later(forget_at, Some(until)),
+            };
+            (state, GuardAnswer::Spent { first })
         }
     }
 }
@@ -348,6 +379,23 @@ mod tests {
                 vouched: false
             }
         );
+    }
+
+    #[test]
+    fn a_handle_is_spent_once_over_the_wire_and_forgotten_when_it_expires() {
+        let spend = |state| {
+            let call: GuardCall =
+                serde_json::from_str(r#"{"now":50,"op":{"op":"spend","until":170}}"#).unwrap();
+            let (state, answer) = decide(state, call);
+            let wire = serde_json::to_string(&answer).unwrap();
+            (state, serde_json::from_str::<GuardAnswer>(&wire).unwrap())
+        };
+        let (state, first) = spend(GuardState::default());
+        assert_eq!(first, GuardAnswer::Spent { first: true });
+        assert_eq!(state.forget_at, Some(Timestamp(170)));
+        let stored = serde_json::to_string(&state).unwrap();
+        let (_, again) = spend(serde_json::from_str(&stored).unwrap());
+        assert_eq!(again, GuardAnswer::Spent { first: false });
     }
 
     #[test]

@@ -238,6 +238,23 @@ pub fn refresh_use(session: &RefreshSession, client_id: &str, family_revoked: bo
     RefreshUse::Rotate
 }
 
+/// Whether the account's password changed after this session signed in: a reset or a
+/// change is what a person does after a leak, so the sessions from before it end
+/// (AADSTS50173, as Entra answers a grant revoked by a password change). Equal seconds
+/// keep the session that the reset itself signed in.
+pub fn ended_by_password_change(session: &RefreshSession, changed_at: Option<Timestamp>) -> bool {
+    changed_at.is_some_and(|at| session.auth_time < at)
+}
+
+/// The refresh grant's error for a session a password change ended.
+pub fn password_changed_error() -> crate::native::NativeError {
+    crate::native::NativeError::new(
+        "invalid_grant",
+        "AADSTS50173: the password was changed after this sign-in, so its refresh token no longer works; sign in again",
+    )
+    .code(50_173)
+}
+
 /// A KV TTL for something that expires at `expires_at`: the time left, but at least 60
 /// seconds (the KV minimum); the value itself keeps the exact expiry, checked on read.
 pub fn kv_ttl(expires_at: Timestamp, now: Timestamp) -> u64 {
@@ -248,6 +265,23 @@ pub fn kv_ttl(expires_at: Timestamp, now: Timestamp) -> u64 {
 mod tests {
     use super::*;
     use crate::pii::Pii;
+
+    #[test]
+    fn a_password_change_after_the_sign_in_ends_the_session_but_not_the_one_it_signed_in() {
+        let s = session(false, "f");
+        let signed_in = s.auth_time;
+        assert!(!ended_by_password_change(&s, None));
+        assert!(!ended_by_password_change(&s, Some(signed_in)));
+        assert!(!ended_by_password_change(
+            &s,
+            Some(Timestamp(signed_in.0 - 1))
+        ));
+        assert!(ended_by_password_change(
+            &s,
+            Some(Timestamp(signed_in.0 + 1))
+        ));
+        assert_eq!(password_changed_error().error_codes, vec![50_173]);
+    }
 
     fn session(used: bool, family: &str) -> RefreshSession {
         let grant = TokenGrant {

@@ -17,6 +17,7 @@ use super::native::Fail;
 use crate::flow::{CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCode};
 use crate::guard::attempts::CodeVerdict;
 use crate::guard::email_velocity::email_checks;
+use crate::guard::spend::spend_object_name;
 use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
 use crate::guard::vouch::{Vouched, code_verified, pair_for};
 use crate::guard::{
@@ -213,7 +214,7 @@ impl Client {
             GuardAnswer::Code {
                 verdict: CodeVerdict::Refused { reason },
             } => Err(code_refusal_error(reason).into()),
-            GuardAnswer::Send { .. } => Err(unavailable_error().into()),
+            GuardAnswer::Send { .. } | GuardAnswer::Spent { .. } => Err(unavailable_error().into()),
         }
     }
 
@@ -232,7 +233,7 @@ impl Client {
             GuardAnswer::Code {
                 verdict: CodeVerdict::Refused { reason },
             } => Err(code_refusal_error(reason).into()),
-            GuardAnswer::Send { .. } => Err(unavailable_error().into()),
+            GuardAnswer::Send { .. } | GuardAnswer::Spent { .. } => Err(unavailable_error().into()),
         }
     }
 
@@ -357,10 +358,35 @@ impl Client {
                     verdict: SendVerdict::Refused { retry_after },
                     ..
                 } => return Err(send_refusal_error(check.dimension, retry_after).into()),
-                GuardAnswer::Code { .. } => return Err(unavailable_error().into()),
+                GuardAnswer::Code { .. } | GuardAnswer::Spent { .. } => {
+                    return Err(unavailable_error().into());
+                }
             }
         }
         Ok(())
+    }
+
+    /// Redeems a one-time handle (an authorization code, a refresh token, a finished
+    /// flow's continuation) with its object: true only for the first request, however many
+    /// race at however many locations ([`crate::guard::spend`]). `lookup` is the handle's
+    /// KV lookup key; `until` when it expires anyway.
+    pub async fn spend(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        lookup: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> std::result::Result<bool, Fail> {
+        let name = spend_object_name(key, tenant, lookup);
+        let call = GuardCall {
+            now,
+            op: GuardOp::Spend { until },
+        };
+        match self.call(&name, &call).await? {
+            GuardAnswer::Spent { first } => Ok(first),
+            GuardAnswer::Code { .. } | GuardAnswer::Send { .. } => Err(unavailable_error().into()),
+        }
     }
 
     /// Records that a code sent to `pair`'s destination was verified from its network.

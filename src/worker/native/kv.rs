@@ -69,6 +69,11 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// The tenant this store reads and writes.
+    pub fn tenant(&self) -> &str {
+        self.tenant
+    }
+
     /// The same store, reading several keys in one call where it can (`kv` must be
     /// `env`'s `KV` binding).
     pub fn with_env(mut self, env: &'a worker::Env) -> Self {

@@ -130,8 +130,10 @@ async fn run(
             .with_env(&ctx.env);
         let served = setup.config.user_flow.serves(client_id)
             || crate::worker::oidc::apps::is_registered(&kv, &tenant, client_id).await?;
+        let guard = crate::worker::guard::Client::for_request(ctx, req);
         return tokens::refresh(
             &store,
+            &guard,
             &setup,
             &settings,
             client_id,

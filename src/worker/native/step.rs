@@ -107,6 +107,24 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         .step(call.tenant, state, input, ctx)
         .await?
         .map_err(|e| Fail::from(flow_error(&e)))?;
+    // A step that grants tokens redeems its continuation token once, whatever KV shows
+    // at this location: concurrent redemptions of one token must not mint one token set
+    // each. Nothing is applied before this.
+    if let (Some(key), Some(state)) = (old_key.as_ref(), kept.as_ref())
+        && step
+            .effects
+            .iter()
+            .any(|e| matches!(e, crate::flow::Effect::IssueTokens(_)))
+    {
+        let until = state.common().expires_at;
+        let first = call
+            .guard
+            .spend(call.setup.code_key(), call.tenant, key.as_str(), until, now)
+            .await?;
+        if !first {
+            return Err(NativeError::invalid_token("continuation token").into());
+        }
+    }
     let app_id = step
         .state
         .as_ref()

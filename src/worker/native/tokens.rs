@@ -73,8 +73,13 @@ pub async fn mint(
 /// session family, so a copied refresh token stops working for thief and owner alike.
 /// `served` says whether the client may use this tenant (its user flow, or an app
 /// registration).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the pieces of one grant request, each from a different part of the Worker"
+)]
 pub async fn refresh(
     store: &Store<'_>,
+    guard: &crate::worker::guard::Client,
     setup: &Setup,
     settings: &TokenSettings,
     client_id: &str,
@@ -94,7 +99,27 @@ pub async fn refresh(
     let (revoked, user) = store
         .revoked_and_user(&session.family, &session.user_id)
         .await?;
-    match tokens::refresh_use(&session, client_id, revoked) {
+    let mut verdict = tokens::refresh_use(&session, client_id, revoked);
+    if verdict == RefreshUse::Rotate {
+        // KV may not show a rotation made moments ago at another location: the token's
+        // guard object decides which request rotates it. A later one is a reuse, judged
+        // as if the record already said so.
+        let first = guard
+            .spend(
+                setup.code_key(),
+                store.tenant(),
+                key.as_str(),
+                session.expires_at,
+                now,
+            )
+            .await?;
+        if !first {
+            let mut copy = session.clone();
+            copy.used = true;
+            verdict = tokens::refresh_use(&copy, client_id, revoked);
+        }
+    }
+    match verdict {
         RefreshUse::Rotate => {}
         RefreshUse::Refuse => return Err(invalid()),
         RefreshUse::RevokeFamily(family) => {
@@ -119,6 +144,9 @@ pub async fn refresh(
         .into());
     }
     let user = user.filter(|u| !u.lockout.disabled).ok_or_else(invalid)?;
+    if tokens::ended_by_password_change(&session, user.password_changed_at) {
+        return Err(tokens::password_changed_error().into());
+    }
     let grant = session.grant(user.email.clone(), user.display_name.clone());
     let body = mint(store, setup, settings, &grant, &session, now, None).await?;
     Ok(NativeResponse { status: 200, body })

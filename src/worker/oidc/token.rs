@@ -52,23 +52,43 @@ pub async fn exchange(
         .await?
         .ok_or_else(unknown)?;
     let store = Store::new(&kv, tenant);
-    match decide(
-        &record,
-        client_id,
-        form.get("redirect_uri"),
-        form.get("code_verifier"),
-        now,
-    ) {
-        Exchange::Issue => {}
-        Exchange::Refuse { error, revoke } => {
-            if let Some(family) = revoke {
-                worker::console_warn!(
-                    "token: an authorization code was replayed; session family revoked"
-                );
-                store.revoke_family(&family, SPENT_MARKER_TTL).await?;
-            }
-            return Err(error.into());
+    let verdict = |record: &CodeRecord| {
+        decide(
+            record,
+            client_id,
+            form.get("redirect_uri"),
+            form.get("code_verifier"),
+            now,
+        )
+    };
+    let mut exchange = verdict(&record);
+    let setup = setup::load(ctx, tenant).await?;
+    if exchange == Exchange::Issue {
+        // The KV record may not show a redemption made moments ago at another location:
+        // the code's guard object decides which request redeems it. A later one is a
+        // replay, judged as if the record already said so.
+        let guard = crate::worker::guard::Client::for_request(ctx, req);
+        let first = guard
+            .spend(
+                setup.code_key(),
+                tenant,
+                lookup.as_str(),
+                record.expires_at,
+                now,
+            )
+            .await?;
+        if !first {
+            exchange = verdict(&record.clone().spent());
         }
+    }
+    if let Exchange::Refuse { error, revoke } = exchange {
+        if let Some(family) = revoke {
+            worker::console_warn!(
+                "token: an authorization code was replayed; session family revoked"
+            );
+            store.revoke_family(&family, SPENT_MARKER_TTL).await?;
+        }
+        return Err(error.into());
     }
     // Spent before anything else can fail; the marker recognises a replay.
     kv.put(
@@ -78,7 +98,6 @@ pub async fn exchange(
     .expiration_ttl(SPENT_MARKER_TTL)
     .execute()
     .await?;
-    let setup = setup::load(ctx, tenant).await?;
     let origin = req.url()?.origin().ascii_serialization();
     let settings = TokenSettings::new(
         crate::native::tokens::issuer(&origin, tenant),
