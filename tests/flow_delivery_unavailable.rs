@@ -1,7 +1,8 @@
 //! A channel with no sender (no delivery hook, no outbox, or turned off for the tenant)
 //! through the real flow engine: the configuration the Worker passes is filtered by
 //! `native::delivery::only_deliverable`, and the flow then offers the user's other
-//! method, offers to register a deliverable one, or blocks. MFA is never skipped.
+//! method, offers a user with no method yet to register a deliverable one, or blocks.
+//! MFA is never skipped.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -44,13 +45,32 @@ fn sms_without_sender_leaves_the_users_email_method() {
     assert_signed_in(&done, &["pwd", "otp", "mfa"]);
 }
 
+/// Issue #5: "another method when the user has one, otherwise a clear block". Offering to
+/// register an email here would let whoever knows the password add their own inbox and
+/// never prove the owner's phone.
 #[test]
-fn a_user_with_only_sms_is_offered_to_register_email() {
+fn a_user_with_only_sms_is_blocked_not_offered_a_new_method() {
     let mut h = email_only(config(LocalAccount::EmailPassword, MfaEnforcement::Always));
     let id = h.add_password_user("bob@example.com", "Correct-Horse-42");
     h.add_method(&id, Channel::Sms, "+15550005678");
+    let reply = h.sign_in_with_password("bob@example.com", "Correct-Horse-42");
+    assert_eq!(
+        reply,
+        Reply::Blocked {
+            reason: BlockReason::NoUsableSecondFactor,
+            policy_ids: vec![]
+        }
+    );
+    assert!(h.tokens.is_empty());
+    assert!(h.outbox.is_empty(), "no code was sent");
+}
+
+#[test]
+fn a_user_with_no_method_yet_registers_a_deliverable_one() {
+    let mut h = email_only(config(LocalAccount::EmailPassword, MfaEnforcement::Always));
+    h.add_password_user("dee@example.com", "Correct-Horse-42");
     let Reply::RegistrationRequired { methods } =
-        h.sign_in_with_password("bob@example.com", "Correct-Horse-42")
+        h.sign_in_with_password("dee@example.com", "Correct-Horse-42")
     else {
         panic!("registration is offered")
     };

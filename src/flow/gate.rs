@@ -243,7 +243,13 @@ fn second_factor(
         .into_iter()
         .filter(|c| policy.allows(*c, user))
         .collect();
-    if !may_register || channels.is_empty() {
+    // Registration is the first method of an account that has none. An account with a
+    // registered method that cannot serve here (it was this flow's first factor, its
+    // channel cannot deliver now, the admin turned it off) is blocked instead: letting it
+    // register a new method would let whoever holds the first factor alone (a password, or
+    // the mailbox a reset went to) add their own phone and skip the owner's second factor.
+    let first_method = user.strong_methods.is_empty();
+    if !may_register || !first_method || channels.is_empty() {
         return Ok(block(
             &common,
             BlockReason::NoUsableSecondFactor,

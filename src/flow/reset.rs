@@ -80,10 +80,19 @@ pub struct ResetExpectChallenge {
 
 impl ResetExpectChallenge {
     pub(crate) fn handle(self, input: FlowInput, cx: &mut Cx) -> Result<Next, FlowError> {
-        let FlowInput::Challenge { .. } = input else {
+        let FlowInput::Challenge { challenge_types } = input else {
             return Err(unexpected("resetExpectChallenge", &input));
         };
         let mut common = self.common;
+        // A reset is an email code: a client that cannot ask for one gets the web
+        // fallback, as at sign-up, not a code it has no screen for.
+        if challenge_types.is_some_and(|t| !t.oob) {
+            return Ok(super::gate::redirect(
+                &common,
+                "password reset needs the oob challenge",
+                cx,
+            ));
+        }
         let user = cx.user_for(&common)?;
         if let Some(rejection) = cx.locked(&user) {
             return Ok(Next::reject(

@@ -131,7 +131,6 @@ fn mfa_challenge_as_documented_needs_no_challenge_type() {
 /// account mailbox (A): whoever reads A would add their own phone and be signed in
 /// without ever proving B.
 #[test]
-#[ignore = "review finding: registration is offered to a user who has a registered method"]
 fn a_reset_does_not_open_registration_to_a_user_with_a_method() {
     let mut s = Server::new(Some(mfa_for_all()));
     let email = "victim@example.com";
@@ -285,7 +284,6 @@ fn a_reset_does_not_open_registration_to_a_user_with_a_method() {
 /// email code; a client without `oob` should get the web fallback (as sign-up does), not a
 /// code it cannot ask for.
 #[test]
-#[ignore = "review finding: the reset ignores challenge_type"]
 fn a_reset_for_a_client_without_oob_is_a_redirect() {
     let mut s = Server::new(None);
     let email = "no-oob@example.com";
