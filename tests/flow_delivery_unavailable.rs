@@ -104,3 +104,33 @@ fn with_every_channel_deliverable_the_configuration_is_unchanged() {
     let c = config(LocalAccount::EmailPassword, MfaEnforcement::Always);
     assert!(only_deliverable(&c, |_| true).is_none());
 }
+
+/// The account's own address registered as its email method proves nothing more after an
+/// email code signed it in: such an account may still register a real second factor.
+/// Another mailbox it registered, excluded the same way, blocks it instead.
+#[test]
+fn after_an_email_first_factor_only_the_accounts_own_address_leaves_registration_open() {
+    let mut h = Harness::new(config(LocalAccount::EmailOtp, MfaEnforcement::Always));
+    let own = h.add_otp_user("eli@example.com");
+    h.add_method(&own, Channel::Email, "eli@example.com");
+    let Reply::RegistrationRequired { methods } = h.sign_in_with_email_code("eli@example.com")
+    else {
+        panic!("registration is offered")
+    };
+    assert_eq!(
+        methods.iter().map(|m| m.channel).collect::<Vec<_>>(),
+        [Channel::Sms]
+    );
+
+    let mut h = Harness::new(config(LocalAccount::EmailOtp, MfaEnforcement::Always));
+    let other = h.add_otp_user("fay@example.com");
+    h.add_method(&other, Channel::Email, "fay.backup@example.net");
+    assert_eq!(
+        h.sign_in_with_email_code("fay@example.com"),
+        Reply::Blocked {
+            reason: BlockReason::NoUsableSecondFactor,
+            policy_ids: vec![]
+        }
+    );
+    assert!(h.tokens.is_empty());
+}

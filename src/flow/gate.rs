@@ -243,13 +243,13 @@ fn second_factor(
         .into_iter()
         .filter(|c| policy.allows(*c, user))
         .collect();
-    // Registration is the first method of an account that has none. An account with a
-    // registered method that cannot serve here (it was this flow's first factor, its
-    // channel cannot deliver now, the admin turned it off) is blocked instead: letting it
-    // register a new method would let whoever holds the first factor alone (a password, or
-    // the mailbox a reset went to) add their own phone and skip the owner's second factor.
-    let first_method = user.strong_methods.is_empty();
-    if !may_register || !first_method || channels.is_empty() {
+    // Registration is the first independent method of an account. An account with a
+    // registered method that cannot serve here (a second mailbox excluded because this
+    // flow's first factor was email, a phone with no sender, a channel the admin turned
+    // off) is blocked instead: letting it register a new method would let whoever holds
+    // the first factor alone (a password, or the mailbox a reset went to) add their own
+    // phone and skip the owner's second factor.
+    if !may_register || has_independent_method(&common, user) || channels.is_empty() {
         return Ok(block(
             &common,
             BlockReason::NoUsableSecondFactor,
@@ -278,6 +278,18 @@ fn second_factor(
         FlowState::ExpectRegistrationMethod(ExpectRegistrationMethod { common, channels }),
         Reply::RegistrationRequired { methods },
     ))
+}
+
+/// Whether the account has a registered method other than what this flow already
+/// proved: its own address as an email method proves nothing more once the first factor
+/// was a code sent there, so such an account may still register a real second factor.
+fn has_independent_method(common: &FlowCommon, user: &UserRecord) -> bool {
+    let mailbox_proven = common.first_factor == Some(AuthMethod::Email);
+    user.strong_methods.iter().any(|m| {
+        !(mailbox_proven
+            && m.channel == Channel::Email
+            && m.target.expose().eq_ignore_ascii_case(user.email.expose()))
+    })
 }
 
 /// Ends the flow without tokens.
