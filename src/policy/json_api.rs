@@ -97,6 +97,7 @@ pub fn parse_what_if_input(value: &Value) -> Result<WhatIfInput, Vec<ErrorBody>>
         &["policies", "namedLocations", "request", "directory"],
         &mut p,
     );
+    crate::policy::set::require_policies(map, &mut p);
     let set = PolicySet::from_parts(map.get("policies"), map.get("namedLocations"), &mut p);
     let (groups, roles) = directory(map.get("directory"), &mut p);
     let request = match parse::field(map, "request") {
@@ -152,6 +153,7 @@ pub fn parse_evaluate_input(value: &Value) -> Result<EvaluateInput, Vec<ErrorBod
         &["policies", "namedLocations", "signIn", "satisfied", "now"],
         &mut p,
     );
+    crate::policy::set::require_policies(map, &mut p);
     let set = PolicySet::from_parts(map.get("policies"), map.get("namedLocations"), &mut p);
     let (sign_in, satisfied, now) = sign_in_members(map, &mut p);
     match (set, sign_in, satisfied, now) {

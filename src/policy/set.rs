@@ -43,14 +43,15 @@ impl PolicySet {
         })
     }
 
-    /// Parses and compiles `{"policies": [...], "namedLocations": [...]}` (either may be
-    /// absent), reporting every problem in every policy and location.
+    /// Parses and compiles `{"policies": [...], "namedLocations": [...]}` (the locations
+    /// may be absent), reporting every problem in every policy and location.
     pub fn from_json(value: &Value) -> Result<PolicySet, Vec<ErrorBody>> {
         let mut p = Problems::default();
         let Some(map) = parse::object(value, "", &mut p) else {
             return Err(p.0);
         };
         parse::known_fields(map, "", &["policies", "namedLocations"], &mut p);
+        require_policies(map, &mut p);
         Self::from_parts(map.get("policies"), map.get("namedLocations"), &mut p).ok_or(p.0)
     }
 
@@ -94,6 +95,19 @@ impl PolicySet {
     /// The named locations, in input order.
     pub fn named_locations(&self) -> &[NamedLocation] {
         &self.locations
+    }
+}
+
+/// A missing or null `policies` is refused, not read as "no policies": a misspelt or
+/// unset variable in the caller (`cfg.policies` undefined) would otherwise allow every
+/// sign-in. `[]` says "no policies" on purpose.
+pub(crate) fn require_policies(map: &serde_json::Map<String, Value>, p: &mut Problems) {
+    if matches!(map.get("policies"), None | Some(Value::Null)) {
+        p.push(
+            err::MISSING_FIELD,
+            "policies",
+            "`policies` is required: give the tenant's policies, or `[]` for none",
+        );
     }
 }
 
