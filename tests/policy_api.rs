@@ -246,3 +246,26 @@ fn enforce_is_total_on_unvalidated_sign_ins() {
     assert_eq!(e.decision, Decision::Allow);
     assert_eq!(e.policies[0].reasons, vec!["application".to_string()]);
 }
+
+/// Review finding: `at` in milliseconds (JS `Date.now()`) counted as fresh forever and got
+/// around sign-in frequency; now it is refused at its path, and a little skew still counts.
+#[test]
+fn a_method_time_far_after_now_is_refused_at_its_path() {
+    let input = |at: u64| {
+        json!({
+            "policies": [{"id": "f", "displayName": "F", "state": "enabled",
+                "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
+                "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
+                "sessionControls": {"signInFrequency": {"isEnabled": true, "type": "hours", "value": 1, "frequencyInterval": "timeBased", "authenticationType": "primaryAndSecondaryAuthentication"}}}],
+            "signIn": {"userId": "u", "appId": "a"},
+            "satisfied": [{"method": "password", "at": at}, {"method": "sms", "at": at}],
+            "now": 1_800_000_000u64
+        })
+        .to_string()
+    };
+    let out: Value = serde_json::from_str(&evaluate_json(&input(1_800_000_000_000))).unwrap();
+    assert_eq!(out["error"]["code"], "policy.invalid_value", "{out}");
+    assert_eq!(out["error"]["target"], "satisfied[0].at", "{out}");
+    let skewed: Value = serde_json::from_str(&evaluate_json(&input(1_800_000_100))).unwrap();
+    assert_eq!(skewed["decision"]["type"], "allow", "{skewed}");
+}

@@ -212,7 +212,31 @@ pub(crate) fn sign_in_members(
             None
         }
     };
+    if let (Some(satisfied), Some(now)) = (&satisfied, now) {
+        future_methods(satisfied, now, p);
+    }
     (sign_in, satisfied, now)
+}
+
+/// How far ahead of `now` a method's time may be (clocks of two machines disagree).
+const CLOCK_SKEW: u64 = 300;
+
+/// A method satisfied well after `now` is refused rather than counted as fresh: it is
+/// almost always milliseconds given for seconds (`Date.now()`), and a time 1000× too
+/// large would look fresh forever and get around every sign-in frequency.
+fn future_methods(satisfied: &[SatisfiedMethod], now: Timestamp, p: &mut Problems) {
+    for (i, s) in satisfied.iter().enumerate() {
+        if s.at.0 > now.0.saturating_add(CLOCK_SKEW) {
+            p.push(
+                err::INVALID_VALUE,
+                &err::key(&err::index("satisfied", i), "at"),
+                format!(
+                    "`{}` is more than {CLOCK_SKEW} seconds after `now`; give unix seconds, not milliseconds",
+                    s.at.0
+                ),
+            );
+        }
+    }
 }
 
 /// The enforcement answer for a parsed input.
