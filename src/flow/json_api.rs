@@ -126,13 +126,23 @@ pub fn step_call(call: StepCall) -> Result<StepAnswer, FlowError> {
     step(call.state, call.input, ctx).map(StepAnswer::from)
 }
 
+/// A step call that does not read: a value of the wrong shape is the app's input error at
+/// its JSON path (`input.email`, `config.settings.mfaEnforcement`), since the JS side
+/// builds the text with `JSON.stringify` and a line and column in it would mean nothing to
+/// the app; only text that is not JSON at all stays `flow.invalid_json`.
+fn step_call_error(text: &str, e: &serde_json::Error) -> FlowError {
+    let target = crate::json_path::at(text, e.line(), e.column());
+    let reason = crate::json_path::message(e);
+    match e.classify() {
+        serde_json::error::Category::Data => FlowError::input(&target, reason),
+        _ => FlowError::Json { target, reason },
+    }
+}
+
 /// Runs one step from JSON text; always returns JSON text.
 pub fn step_json(input: &str) -> String {
     let result = serde_json::from_str::<StepCall>(input)
-        .map_err(|e| FlowError::Json {
-            target: format!("line {} column {}", e.line(), e.column()),
-            reason: e.to_string(),
-        })
+        .map_err(|e| step_call_error(input, &e))
         .and_then(step_call);
     let text = match result {
         Ok(answer) => serde_json::to_string(&answer),

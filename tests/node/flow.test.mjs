@@ -290,3 +290,16 @@ test("memory storage drops flows whose lifetime has passed, so abandoned flows d
   await flow.start(signUp);
   assert.equal(inner.get(first.flowId), undefined, "the expired flow was dropped");
 });
+
+test("a value of the wrong shape is named by its JSON path in the input or the config", async () => {
+  const h = harness();
+  const r = await h.flow.start({ type: "startSignIn", appId: APP, email: 5 });
+  assert.equal(r.error?.code, "flow.invalid_input", JSON.stringify(r));
+  assert.equal(r.error.target, "input.email");
+  assert.doesNotMatch(r.error.message, /line \d+ column/);
+  const c = config();
+  c.settings.mfaEnforcement = "sometimes";
+  const bad = await new Flow({ config: c, codeKey: "5a".repeat(32) }).start({ type: "startSignIn", appId: APP, email: "a@example.com" });
+  assert.equal(bad.error?.code, "flow.invalid_input", JSON.stringify(bad));
+  assert.equal(bad.error.target, "config.settings.mfaEnforcement");
+});
