@@ -14,7 +14,9 @@
 //!    address across networks, with aliases of one inbox counted as one
 //!    ([`email_velocity`], [`velocity_key`]);
 //! 4. an authorization code or a refresh token is redeemed at most once ([`spend`], one
-//!    object per handle).
+//!    object per handle);
+//! 5. one account's passwords are judged one at a time, so a burst cannot outrun the
+//!    lockout ([`password`], one object per account).
 //!
 //! This module is pure: state structs, `decide` functions, the wire format between the
 //! Worker and the object ([`GuardCall`], [`GuardAnswer`]), the object names and the
@@ -23,6 +25,7 @@
 
 pub mod attempts;
 pub mod email_velocity;
+pub mod password;
 pub mod sms_velocity;
 pub mod spend;
 pub mod velocity;
@@ -50,6 +53,9 @@ pub struct GuardState {
     /// When the handle was redeemed (spend objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spent_at: Option<Timestamp>,
+    /// Until when a password step holds the account (password objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<Timestamp>,
     /// When everything here may be deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forget_at: Option<Timestamp>,
@@ -93,6 +99,10 @@ pub enum GuardOp {
         /// When the handle expires anyway (the object may forget it then).
         until: Timestamp,
     },
+    /// May a password for this account be judged now ([`password`])?
+    Hold,
+    /// The password step is done (its user record written): free the account.
+    Release,
 }
 crate::tagged_enum!(GuardOp, "op");
 
@@ -129,6 +139,11 @@ pub enum GuardAnswer {
         /// Whether this call redeemed the handle (false: it was redeemed before).
         first: bool,
     },
+    /// For hold and release.
+    Held {
+        /// Whether the caller holds the account now.
+        granted: bool,
+    },
 }
 crate::tagged_enum!(GuardAnswer, "kind");
 
@@ -138,6 +153,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
         attempts,
         velocity,
         spent_at,
+        held_until,
         forget_at,
     } = state;
     match call.op {
@@ -153,6 +169,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
                 attempts,
                 velocity,
                 spent_at,
+                held_until,
                 forget_at,
             };
             (state, GuardAnswer::Code { verdict })
@@ -163,6 +180,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
                 attempts,
                 velocity,
                 spent_at,
+                held_until,
                 forget_at,
             };
             (state, GuardAnswer::Code { verdict })
@@ -175,6 +193,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
                 attempts,
                 velocity,
                 spent_at,
+                held_until,
                 forget_at,
             };
             (state, GuardAnswer::Send { verdict, vouched })
@@ -186,6 +205,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
                 attempts,
                 velocity,
                 spent_at,
+                held_until,
                 forget_at,
             };
             let verdict = SendVerdict::Allowed;
@@ -203,9 +223,31 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
                 attempts,
                 velocity,
                 spent_at,
+                held_until,
                 forget_at: later(forget_at, Some(until)),
             };
             (state, GuardAnswer::Spent { first })
+        }
+        GuardOp::Hold => {
+            let (held_until, granted) = password::hold(held_until, call.now);
+            let state = GuardState {
+                attempts,
+                velocity,
+                spent_at,
+                forget_at: later(forget_at, held_until),
+                held_until,
+            };
+            (state, GuardAnswer::Held { granted })
+        }
+        GuardOp::Release => {
+            let state = GuardState {
+                attempts,
+                velocity,
+                spent_at,
+                held_until: None,
+                forget_at,
+            };
+            (state, GuardAnswer::Held { granted: false })
         }
     }
 }
@@ -396,6 +438,23 @@ mod tests {
         let stored = serde_json::to_string(&state).unwrap();
         let (_, again) = spend(serde_json::from_str(&stored).unwrap());
         assert_eq!(again, GuardAnswer::Spent { first: false });
+    }
+
+    #[test]
+    fn an_account_is_held_by_one_password_step_at_a_time_over_the_wire() {
+        let send = |state, op: &str, now: u64| {
+            let text = format!(r#"{{"now":{now},"op":{{"op":"{op}"}}}}"#);
+            let (state, answer) = decide(state, serde_json::from_str(&text).unwrap());
+            let wire = serde_json::to_string(&answer).unwrap();
+            (state, serde_json::from_str::<GuardAnswer>(&wire).unwrap())
+        };
+        let (s, a) = send(GuardState::default(), "hold", 100);
+        assert_eq!(a, GuardAnswer::Held { granted: true });
+        let (s, b) = send(s, "hold", 101);
+        assert_eq!(b, GuardAnswer::Held { granted: false });
+        let (s, _) = send(s, "release", 101);
+        let (_, c) = send(s, "hold", 102);
+        assert_eq!(c, GuardAnswer::Held { granted: true });
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::native::Fail;
 use crate::flow::{CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCode};
 use crate::guard::attempts::CodeVerdict;
 use crate::guard::email_velocity::email_checks;
+use crate::guard::password::{busy_error, password_object_name};
 use crate::guard::spend::spend_object_name;
 use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
 use crate::guard::vouch::{Vouched, code_verified, pair_for};
@@ -214,7 +215,7 @@ impl Client {
             GuardAnswer::Code {
                 verdict: CodeVerdict::Refused { reason },
             } => Err(code_refusal_error(reason).into()),
-            GuardAnswer::Send { .. } | GuardAnswer::Spent { .. } => Err(unavailable_error().into()),
+            _ => Err(unavailable_error().into()),
         }
     }
 
@@ -233,7 +234,7 @@ impl Client {
             GuardAnswer::Code {
                 verdict: CodeVerdict::Refused { reason },
             } => Err(code_refusal_error(reason).into()),
-            GuardAnswer::Send { .. } | GuardAnswer::Spent { .. } => Err(unavailable_error().into()),
+            _ => Err(unavailable_error().into()),
         }
     }
 
@@ -358,9 +359,7 @@ impl Client {
                     verdict: SendVerdict::Refused { retry_after },
                     ..
                 } => return Err(send_refusal_error(check.dimension, retry_after).into()),
-                GuardAnswer::Code { .. } | GuardAnswer::Spent { .. } => {
-                    return Err(unavailable_error().into());
-                }
+                _ => return Err(unavailable_error().into()),
             }
         }
         Ok(())
@@ -385,7 +384,41 @@ impl Client {
         };
         match self.call(&name, &call).await? {
             GuardAnswer::Spent { first } => Ok(first),
-            GuardAnswer::Code { .. } | GuardAnswer::Send { .. } => Err(unavailable_error().into()),
+            _ => Err(unavailable_error().into()),
+        }
+    }
+
+    /// Holds `user_id`'s account for one password step ([`crate::guard::password`]); a
+    /// guess that arrives while another is judged gets the busy error, unjudged. The
+    /// answer is the object to [`Client::release`] once the user record is written.
+    pub async fn hold_account(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> std::result::Result<String, Fail> {
+        let name = password_object_name(key, tenant, user_id);
+        let call = GuardCall {
+            now,
+            op: GuardOp::Hold,
+        };
+        match self.call(&name, &call).await? {
+            GuardAnswer::Held { granted: true } => Ok(name),
+            GuardAnswer::Held { granted: false } => Err(busy_error().into()),
+            _ => Err(unavailable_error().into()),
+        }
+    }
+
+    /// Frees an account held by [`Client::hold_account`]. Best effort: a hold that is
+    /// not released lapses by itself within seconds.
+    pub async fn release(&self, object: &str, now: Timestamp) {
+        let call = GuardCall {
+            now,
+            op: GuardOp::Release,
+        };
+        if self.call(object, &call).await.is_err() {
+            worker::console_warn!("guard: a password hold could not be released; it lapses");
         }
     }
 

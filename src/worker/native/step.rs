@@ -85,6 +85,35 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
     let Some(input) = req.into_input() else {
         return Err(NativeError::invalid_request("not a flow request").into());
     };
+    // A password is judged against the account's lockout, which lives in the user record:
+    // one password step per account at a time, released once that record is written.
+    let held = match (&input, &user, &state) {
+        (crate::flow::FlowInput::SubmitPassword { .. }, Some(u), Some(_)) => Some(
+            call.guard
+                .hold_account(call.setup.code_key(), call.tenant, &u.id, now)
+                .await?,
+        ),
+        _ => None,
+    };
+    let answer = judge(call, &store, state, old_key, input, user, &scope).await;
+    if let Some(object) = held {
+        call.guard.release(&object, now).await;
+    }
+    answer
+}
+
+/// Runs the flow engine on one step input, applies its effects, stores or rotates the
+/// state and answers.
+async fn judge(
+    call: &Call<'_>,
+    store: &Store<'_>,
+    state: Option<crate::flow::FlowState>,
+    old_key: Option<LookupKey>,
+    input: crate::flow::FlowInput,
+    user: Option<crate::flow::UserRecord>,
+    scope: &str,
+) -> Result<NativeResponse, Fail> {
+    let now = call.meta.now;
     let policy: &dyn AccessPolicy = match &call.setup.policies {
         Some(set) => set.as_ref(),
         None => &NoPolicies,
@@ -142,13 +171,13 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
     };
     let applied = effects::apply(&target, step.effects).await?;
     if let Some((channel, why)) = applied.undelivered {
-        return Err(undelivered(call, &store, kept, old_key.as_ref(), channel, why).await);
+        return Err(undelivered(call, store, kept, old_key.as_ref(), channel, why).await);
     }
     let tokens = match applied.grant {
         Some(grant) => {
-            let session = RefreshSession::new(&grant, &scope, call.tokens, now);
+            let session = RefreshSession::new(&grant, scope, call.tokens, now);
             let body =
-                super::tokens::mint(&store, call.setup, call.tokens, &grant, &session, now, None)
+                super::tokens::mint(store, call.setup, call.tokens, &grant, &session, now, None)
                     .await?;
             Some(body)
         }
@@ -156,7 +185,7 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
     };
     let token = match disposition(step.state.as_ref(), &step.reply) {
         Disposition::Rotate => match step.state.clone() {
-            Some(state) => Some(rotate(&store, old_key.as_ref(), state, call.meta).await?),
+            Some(state) => Some(rotate(store, old_key.as_ref(), state, call.meta).await?),
             None => None,
         },
         Disposition::Keep => {

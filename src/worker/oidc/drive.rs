@@ -137,6 +137,27 @@ impl Run<'_> {
                 },
                 (None, _) => None,
             };
+            // One password step per account at a time, as in native auth.
+            let held = match (&input, &user, &state) {
+                (FlowInput::SubmitPassword { .. }, Some(u), Some(_)) => match self
+                    .guard
+                    .hold_account(self.setup.code_key(), self.tenant, &u.id, self.now)
+                    .await
+                {
+                    Ok(object) => Some(object),
+                    Err(Fail::Protocol(e)) => {
+                        interaction.flow = state;
+                        return Ok(Outcome::Page(Some(e.description)));
+                    }
+                    Err(e) => return Err(e),
+                },
+                _ => None,
+            };
+            let release = async |held: Option<String>| {
+                if let Some(object) = held {
+                    self.guard.release(&object, self.now).await;
+                }
+            };
             let ctx = StepContext {
                 config: &config,
                 code_key: self.setup.code_key(),
@@ -160,11 +181,16 @@ impl Run<'_> {
                 // The guard refused the code (no tries left, already used): say so on the
                 // page the user is on.
                 Err(Fail::Protocol(e)) => {
+                    release(held).await;
                     interaction.flow = state;
                     return Ok(Outcome::Page(Some(e.description)));
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    release(held).await;
+                    return Err(e);
+                }
                 Ok(Err(e)) => {
+                    release(held).await;
                     worker::console_warn!("interaction: flow refused the input ({})", e.code());
                     interaction.flow = state;
                     return Ok(Outcome::Page(Some(
@@ -181,7 +207,9 @@ impl Run<'_> {
                 sign_in_log: self.sign_in_log,
                 now: self.now,
             };
-            let applied = effects::apply(&target, step.effects).await?;
+            let applied = effects::apply(&target, step.effects).await;
+            release(held).await;
+            let applied = applied?;
             if let Some((channel, why)) = applied.undelivered {
                 // Keep the page and the state the user had (counting the failed send),
                 // and say what happened, as native auth answers with the same words.
