@@ -29,6 +29,7 @@
 //!   `client-request-id`.
 
 pub mod continuation;
+pub mod cors;
 pub mod defaults;
 pub mod delivery;
 pub mod endpoint;

@@ -81,6 +81,18 @@ pub enum Exchange {
     },
 }
 
+/// An account disabled, or deleted, after its code was issued (up to the code's 120 s)
+/// gets no tokens for it: the code proves a sign-in, not that the account may still have
+/// one.
+pub fn account_may_redeem(user: Option<&crate::flow::UserRecord>) -> Result<(), NativeError> {
+    match user {
+        Some(u) if !u.lockout.disabled => Ok(()),
+        _ => Err(invalid_grant(
+            "the account behind this authorization code is disabled or gone",
+        )),
+    }
+}
+
 fn invalid_grant(description: &str) -> NativeError {
     NativeError::new("invalid_grant", description.to_string())
 }
@@ -138,6 +150,21 @@ mod tests {
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    #[test]
+    fn a_disabled_or_deleted_account_redeems_no_code() {
+        let mut user: crate::flow::UserRecord = serde_json::from_value(
+            serde_json::json!({"id": "u", "email": "a@example.com", "createdAt": 1}),
+        )
+        .unwrap();
+        assert!(account_may_redeem(Some(&user)).is_ok());
+        user.lockout.disabled = true;
+        assert_eq!(
+            account_may_redeem(Some(&user)).unwrap_err().error,
+            "invalid_grant"
+        );
+        assert!(account_may_redeem(None).is_err());
+    }
 
     fn record() -> CodeRecord {
         CodeRecord {

@@ -127,11 +127,12 @@ test("disabling SMS in the methods policy: sign-up registration and MFA stop off
   assert.deepEqual(r.body.methods.map((m) => m.id), ["email"]);
   isError(await post(worker, tenant, "register/v1.0/challenge", { continuation_token: ct(r), challenge_type: "oob", challenge_target: "+15550100002", challenge_channel: "sms" }), "access_denied", { suberror: "provider_blocked_by_admin" });
 
-  // The early user's SMS method is no longer usable: the sign-in asks to register email.
+  // The early user's SMS method is no longer usable, and an account with a method of its
+  // own does not get to register a new one with its password alone: a clear block.
   r = await signIn(tenant, early);
-  isError(r, "invalid_grant", { suberror: "registration_required" });
-  r = await post(worker, tenant, "register/v1.0/introspect", { continuation_token: ct(r) });
-  assert.deepEqual(r.body.methods.map((m) => m.id), ["email"]);
+  isError(r, "access_denied");
+  assert.deepEqual(r.body.error_codes, [53004]);
+  assert.match(r.body.error_description, /none can be used or registered/);
 
   // Enabling it again through the policy PATCH (merged by id) restores SMS.
   const back = await ok(admin("PATCH", tenant, METHODS, { authenticationMethodConfigurations: [{ id: "Sms", state: "enabled" }] }));

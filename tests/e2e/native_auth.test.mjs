@@ -48,6 +48,13 @@ test("every answer is JSON with the request id header, and preflight allows MSAL
     assert.ok(pre.headers.get("access-control-allow-headers").includes(h), h);
   }
   assert.equal(pre.headers.get("access-control-expose-headers"), "x-ms-request-id");
+  // An app's own header added through MSAL's requestInterceptor passes the preflight too.
+  const custom = await fetch(`${worker.url}/plain/oauth2/v2.0/initiate`, {
+    method: "OPTIONS",
+    headers: { origin: "http://127.0.0.1:3000", "access-control-request-method": "POST", "access-control-request-headers": "content-type, x-shop-session" },
+  });
+  assert.match(custom.headers.get("access-control-allow-headers"), /(^|, )x-shop-session$/);
+  assert.equal(custom.headers.get("vary"), "Access-Control-Request-Headers");
   for (const path of ["oauth2/v2.0/initiate", "signup/v1.0/start", "resetpassword/v1.0/start", "register/v1.0/introspect", "resetpassword/v1.0/poll_completion"]) {
     const r = await post(worker, "plain", path, {});
     assert.equal(r.status, 400, path);

@@ -9,11 +9,6 @@ use crate::pii::Pii;
 use crate::worker::request;
 use worker::{Headers, Request, Response, Result};
 
-/// Headers MSAL sends (reference §1), allowed in a CORS preflight.
-const ALLOW_HEADERS: &str = "content-type, x-client-sku, x-client-ver, x-client-os, x-client-cpu, \
-x-client-current-telemetry, x-client-last-telemetry, client-request-id, x-ms-lib-capability, \
-x-app-name, x-app-ver";
-
 /// The request ids and clock of one request. The correlation id is the client's
 /// `client-request-id` when it looks like an id (MSAL sends a UUID, and reuses the
 /// `correlation_id` of an error body), else a fresh one; the trace id is always fresh.
@@ -83,13 +78,23 @@ pub fn respond(answer: &NativeResponse, meta: &Meta) -> Result<Response> {
     Ok(resp)
 }
 
-/// The CORS preflight answer for every native-auth path.
-pub fn preflight() -> Result<Response> {
+/// The CORS preflight answer for every native-auth path: MSAL's headers and the app's own
+/// `x-` headers it asks for ([`crate::native::cors`]).
+pub fn preflight(req: &Request) -> Result<Response> {
+    let requested = req
+        .headers()
+        .get("access-control-request-headers")
+        .ok()
+        .flatten();
     let resp = Response::empty()?.with_status(204);
     let headers = resp.headers();
     cors(headers)?;
     headers.set("access-control-allow-methods", "POST, OPTIONS")?;
-    headers.set("access-control-allow-headers", ALLOW_HEADERS)?;
+    headers.set(
+        "access-control-allow-headers",
+        &crate::native::cors::allow_headers(requested.as_deref()),
+    )?;
+    headers.set("vary", "Access-Control-Request-Headers")?;
     headers.set("access-control-max-age", "86400")?;
     Ok(resp)
 }

@@ -64,7 +64,7 @@ impl From<worker::kv::KvError> for Fail {
 pub async fn handle(mut req: Request, ctx: Ctx) -> Result<Response> {
     let meta = http::meta(&req)?;
     let answer = match req.method() {
-        Method::Options => return http::preflight(),
+        Method::Options => return http::preflight(&req),
         Method::Post => match run(&mut req, &ctx, &meta).await {
             Ok(answer) => answer,
             Err(Fail::Protocol(e)) => error_response(&e, &meta, None),

@@ -98,6 +98,8 @@ pub async fn exchange(
     .expiration_ttl(SPENT_MARKER_TTL)
     .execute()
     .await?;
+    let user = store.user(&record.grant.user_id).await?;
+    crate::oidc::code::account_may_redeem(user.as_ref())?;
     let origin = req.url()?.origin().ascii_serialization();
     let settings = TokenSettings::new(
         crate::native::tokens::issuer(&origin, tenant),
