@@ -303,3 +303,27 @@ fn a_disabled_account_cannot_continue_its_session() {
         "no tokens for a disabled account"
     );
 }
+
+#[test]
+fn a_session_from_before_a_password_change_must_sign_in_again() {
+    let mut h = bank();
+    let id = h.add_password_user("bea@example.com", "Correct-Horse-42");
+    h.add_method(&id, Channel::Sms, "+15550007777");
+    assert_signed_in(
+        &h.sign_in_with_password("bea@example.com", "Correct-Horse-42"),
+        &["pwd"],
+    );
+    let session = h.session();
+    // A session of this same moment still steps up on what it proved.
+    assert_ne!(
+        h.start_step_up(session.clone(), &[]),
+        Reply::ReauthenticationRequired
+    );
+    h.advance(60);
+    let now = h.now;
+    h.users.get_mut(&id).unwrap().password_changed_at = Some(vestibule::time::Timestamp(now));
+    assert_eq!(
+        h.start_step_up(session, &[]),
+        Reply::ReauthenticationRequired
+    );
+}

@@ -36,11 +36,16 @@ fn session_common(
         cx.config.settings.flow_lifetime_seconds,
     );
     common.user_id = Some(user.id.clone());
-    // A method dated in the future is not evidence of anything.
+    // A method dated in the future is not evidence of anything, and one proven before the
+    // password was last changed or reset belongs to a session that change ended (a reset is
+    // what a person does after a leak): the first factor is then asked again.
+    let changed = user
+        .password_changed_at
+        .unwrap_or(crate::time::Timestamp(0));
     common.prior = session
         .methods
         .into_iter()
-        .filter(|m| m.at <= cx.now)
+        .filter(|m| m.at <= cx.now && m.at >= changed)
         .collect();
     common.first_factor = Some(gate::account_first_factor(&user, cx)?);
     Ok((common, user))
