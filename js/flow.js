@@ -14,10 +14,14 @@ const START_TYPES = new Set(["startSignIn", "startSignUp", "startPasswordReset",
  * flows started within one flow lifetime. */
 export function memoryStorage() {
   const map = new Map();
+  let nextSweep = -Infinity; // a sweep walks every entry, so at most once a minute
   return {
     get: (k) => map.get(k)?.text,
     set: (k, v, { expiresAt, now } = {}) => {
-      if (Number.isFinite(now)) for (const [key, e] of map) if (e.expiresAt < now) map.delete(key);
+      if (Number.isFinite(now) && now >= nextSweep) {
+        nextSweep = now + 60;
+        for (const [key, e] of map) if (e.expiresAt < now) map.delete(key);
+      }
       map.set(k, { text: v, expiresAt: Number.isFinite(expiresAt) ? expiresAt : Infinity });
     },
     delete: (k) => void map.delete(k),
@@ -101,7 +105,9 @@ function error(code, message, target) {
   return { error: target ? { code, message, target } : { code, message } };
 }
 
-/** A failed call of the app's own code, thrown through so `start`/`next` answer it as data. */
+/** A failed call of the app's own code, thrown through so `start`/`next` answer it as data.
+ * The answer quotes the start of the callback's own error message: keep personal data out
+ * of the errors your callbacks throw, or do not pass this message on. */
 class CallbackFailed {
   constructor(name, cause) {
     this.answer = error("callback.failed", `the app's \`${name}\` callback failed: ${String(cause?.message ?? cause).slice(0, 200)}`, name);

@@ -723,6 +723,7 @@ impl Run {
                         Session {
                             user_id: t.user_id.clone(),
                             methods: t.methods.clone(),
+                            signed_in_at: None,
                         },
                     );
                 }

@@ -100,6 +100,7 @@ fn step_up_with_a_sufficient_session_needs_nothing() {
                 at: Timestamp(now - 50),
             },
         ],
+        signed_in_at: None,
     };
     assert_signed_in(&h.start_step_up(session, &["c1"]), &["pwd", "sms", "mfa"]);
     assert!(h.outbox.is_empty());

@@ -5,6 +5,7 @@
 use super::channel::Channel;
 use crate::pii::{Pii, Secret};
 use crate::policy::SatisfiedMethod;
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -236,6 +237,11 @@ pub struct Session {
     pub user_id: String,
     /// Methods proven in the session, with times (from `IssueTokens.methods`).
     pub methods: Vec<SatisfiedMethod>,
+    /// When the session began (its tokens were first issued). Given, a password change
+    /// or reset after it ends the session: its methods no longer count and the first
+    /// factor is asked again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in_at: Option<Timestamp>,
 }
 
 /// Native auth `capabilities`. Without `mfa_required` / `registration_required` the

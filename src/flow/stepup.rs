@@ -36,16 +36,18 @@ fn session_common(
         cx.config.settings.flow_lifetime_seconds,
     );
     common.user_id = Some(user.id.clone());
-    // A method dated in the future is not evidence of anything, and one proven before the
-    // password was last changed or reset belongs to a session that change ended (a reset is
-    // what a person does after a leak): the first factor is then asked again.
-    let changed = user
-        .password_changed_at
-        .unwrap_or(crate::time::Timestamp(0));
+    // A method dated in the future is not evidence of anything. A session that began
+    // before the password was last changed or reset was ended by that change (a reset is
+    // what a person does after a leak): nothing it proved counts, so the first factor is
+    // asked again.
+    let ended = matches!(
+        (session.signed_in_at, user.password_changed_at),
+        (Some(began), Some(changed)) if began < changed
+    );
     common.prior = session
         .methods
         .into_iter()
-        .filter(|m| m.at <= cx.now && m.at >= changed)
+        .filter(|m| !ended && m.at <= cx.now)
         .collect();
     common.first_factor = Some(gate::account_first_factor(&user, cx)?);
     Ok((common, user))

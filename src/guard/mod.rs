@@ -101,8 +101,11 @@ pub enum GuardOp {
     },
     /// May a password for this account be judged now ([`password`])?
     Hold,
-    /// The password step is done (its user record written): free the account.
-    Release,
+    /// The password step is done (its user record written): free the hold it took.
+    Release {
+        /// The ticket [`GuardAnswer::Held`] gave.
+        ticket: Timestamp,
+    },
 }
 crate::tagged_enum!(GuardOp, "op");
 
@@ -141,8 +144,8 @@ pub enum GuardAnswer {
     },
     /// For hold and release.
     Held {
-        /// Whether the caller holds the account now.
-        granted: bool,
+        /// The caller's ticket when it holds the account now, else `None`.
+        ticket: Option<Timestamp>,
     },
 }
 crate::tagged_enum!(GuardAnswer, "kind");
@@ -229,7 +232,7 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
             (state, GuardAnswer::Spent { first })
         }
         GuardOp::Hold => {
-            let (held_until, granted) = password::hold(held_until, call.now);
+            let (held_until, ticket) = password::hold(held_until, call.now);
             let state = GuardState {
                 attempts,
                 velocity,
@@ -237,17 +240,19 @@ pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
                 forget_at: later(forget_at, held_until),
                 held_until,
             };
-            (state, GuardAnswer::Held { granted })
+            (state, GuardAnswer::Held { ticket })
         }
-        GuardOp::Release => {
+        GuardOp::Release { ticket } => {
+            // The row is forgotten no later than now: a release arriving after the alarm
+            // cleared a lapsed hold must not leave a row behind with no alarm.
             let state = GuardState {
                 attempts,
                 velocity,
                 spent_at,
-                held_until: None,
-                forget_at,
+                held_until: password::release(held_until, ticket),
+                forget_at: later(forget_at, Some(call.now)),
             };
-            (state, GuardAnswer::Held { granted: false })
+            (state, GuardAnswer::Held { ticket: None })
         }
     }
 }
@@ -443,18 +448,28 @@ mod tests {
     #[test]
     fn an_account_is_held_by_one_password_step_at_a_time_over_the_wire() {
         let send = |state, op: &str, now: u64| {
-            let text = format!(r#"{{"now":{now},"op":{{"op":"{op}"}}}}"#);
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
             let (state, answer) = decide(state, serde_json::from_str(&text).unwrap());
             let wire = serde_json::to_string(&answer).unwrap();
             (state, serde_json::from_str::<GuardAnswer>(&wire).unwrap())
         };
-        let (s, a) = send(GuardState::default(), "hold", 100);
-        assert_eq!(a, GuardAnswer::Held { granted: true });
-        let (s, b) = send(s, "hold", 101);
-        assert_eq!(b, GuardAnswer::Held { granted: false });
-        let (s, _) = send(s, "release", 101);
-        let (_, c) = send(s, "hold", 102);
-        assert_eq!(c, GuardAnswer::Held { granted: true });
+        let (s, a) = send(GuardState::default(), r#"{"op":"hold"}"#, 100);
+        let GuardAnswer::Held {
+            ticket: Some(ticket),
+        } = a
+        else {
+            panic!("held: {a:?}")
+        };
+        let (s, b) = send(s, r#"{"op":"hold"}"#, 101);
+        assert_eq!(b, GuardAnswer::Held { ticket: None });
+        let release = format!(r#"{{"op":"release","ticket":{}}}"#, ticket.0);
+        let (s, _) = send(s, &release, 101);
+        assert_eq!(s.forget_at, Some(Timestamp(ticket.0)));
+        let (_, c) = send(s, r#"{"op":"hold"}"#, 102);
+        assert!(matches!(c, GuardAnswer::Held { ticket: Some(_) }));
+        // A release after the alarm forgot everything leaves a row that is forgotten too.
+        let (late, _) = send(GuardState::default(), &release, 120);
+        assert_eq!(late.forget_at, Some(Timestamp(120)));
     }
 
     #[test]

@@ -2,23 +2,49 @@
 //! lives in the user record in KV and is read, then written: thirty wrong passwords sent at
 //! once all read "no failures yet" and were all judged, so a burst escaped the lockout
 //! (NIST SP 800-63B §5.2.2 limits *consecutive failed attempts*). Each password step
-//! therefore holds its account's guard object while it reads, judges and writes back; a
-//! guess that arrives meanwhile is refused unjudged. The hold lapses by itself, so a
-//! request that dies holding it blocks the account for seconds, not for good.
+//! therefore holds its account's guard object, then reads the user record, judges and
+//! writes it back; a guess that arrives meanwhile is refused unjudged. The hold lapses by
+//! itself, so a request that dies holding it blocks the account for seconds, not for good,
+//! and a release frees only the hold it took (its ticket), never a later one.
+//!
+//! Across locations KV may still show an older record for up to a minute, so a guess
+//! there can be judged on a stale count: the hold makes bursts count, not a spread of
+//! single guesses over many locations (that needs the count itself in the object).
 
-use crate::flow::CodeKey;
+use crate::flow::{CodeKey, FlowInput, FlowState};
 use crate::time::{Seconds, Timestamp};
+
+/// Whether this input is a password judged against an existing account's lockout: a
+/// sign-in password. Setting a password (sign-up, a reset, a required change) judges
+/// nothing and needs no hold.
+pub fn needs_hold(input: &FlowInput, state: Option<&FlowState>, has_user: bool) -> bool {
+    has_user
+        && matches!(input, FlowInput::SubmitPassword { .. })
+        && matches!(state, Some(FlowState::SignInExpectPassword(_)))
+}
 
 /// How long a hold lasts if it is never released: longer than a password step takes
 /// (argon2id at ~50 ms, a few KV calls), short enough to be a brief wait for the owner.
 pub const HOLD: Seconds = Seconds(10);
 
-/// Takes the hold if it is free or has lapsed; the answer is whether it was taken.
-pub fn hold(held_until: Option<Timestamp>, now: Timestamp) -> (Option<Timestamp>, bool) {
+/// Takes the hold if it is free or has lapsed; the answer is the ticket (when this hold
+/// lapses) that releases it, or `None` while another step holds the account.
+pub fn hold(
+    held_until: Option<Timestamp>,
+    now: Timestamp,
+) -> (Option<Timestamp>, Option<Timestamp>) {
     match held_until {
-        Some(until) if until > now => (Some(until), false),
-        _ => (Some(now.plus(HOLD)), true),
+        Some(until) if until > now => (Some(until), None),
+        _ => {
+            let until = now.plus(HOLD);
+            (Some(until), Some(until))
+        }
     }
+}
+
+/// Frees the hold `ticket` took; a hold taken since (after that one lapsed) stays.
+pub fn release(held_until: Option<Timestamp>, ticket: Timestamp) -> Option<Timestamp> {
+    held_until.filter(|until| *until != ticket)
 }
 
 /// The object of one account's password guesses, named by a keyed hash of its id.
@@ -44,13 +70,39 @@ mod tests {
     #[test]
     fn one_hold_at_a_time_until_released_or_lapsed() {
         let (state, first) = hold(None, Timestamp(100));
-        assert!(first);
+        let ticket = first.unwrap();
         let (state, second) = hold(state, Timestamp(101));
-        assert!(!second, "held");
-        let (_, after_lapse) = hold(state, Timestamp(100 + HOLD.0));
-        assert!(after_lapse, "a hold that was never released lapses");
-        let (_, after_release) = hold(None, Timestamp(101));
-        assert!(after_release);
+        assert_eq!(second, None, "held");
+        let (_, after_release) = hold(release(state, ticket), Timestamp(101));
+        assert!(after_release.is_some());
+        // A hold that lapsed and was taken by another step is not freed by the old ticket.
+        let (lapsed, next) = hold(state, Timestamp(100 + HOLD.0));
+        let next = next.unwrap();
+        assert_eq!(release(lapsed, ticket), Some(next));
+        assert_eq!(release(lapsed, next), None);
+    }
+
+    #[test]
+    fn only_a_sign_in_password_of_an_existing_account_is_held() {
+        let password = FlowInput::SubmitPassword {
+            password: crate::pii::Secret::new("p".into()),
+        };
+        let common = crate::flow::FlowCommon::new(
+            crate::flow::FlowKind::SignIn,
+            "a".into(),
+            crate::pii::Pii::new("a@example.com".into()),
+            Timestamp(1),
+            600,
+        );
+        let state =
+            FlowState::SignInExpectPassword(crate::flow::signin::SignInExpectPassword { common });
+        assert!(needs_hold(&password, Some(&state), true));
+        assert!(!needs_hold(&password, Some(&state), false));
+        assert!(!needs_hold(&password, None, true));
+        let challenge = FlowInput::Challenge {
+            challenge_types: None,
+        };
+        assert!(!needs_hold(&challenge, Some(&state), true));
     }
 
     #[test]

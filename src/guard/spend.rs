@@ -10,6 +10,14 @@
 use crate::flow::CodeKey;
 use crate::time::Timestamp;
 
+/// Whether a step's continuation token must be spent through its object before the
+/// step's effects apply: it grants tokens. Other steps only move the flow along.
+pub fn grants_tokens(effects: &[crate::flow::Effect]) -> bool {
+    effects
+        .iter()
+        .any(|e| matches!(e, crate::flow::Effect::IssueTokens(_)))
+}
+
 /// Marks the handle spent at `now`; the answer is whether this call was the first.
 pub fn spend(spent_at: Option<Timestamp>, now: Timestamp) -> (Option<Timestamp>, bool) {
     match spent_at {

@@ -167,6 +167,13 @@ pub struct RefreshSession {
     /// revoked (RFC 9700 §4.14.2).
     #[serde(default)]
     pub used: bool,
+    /// When the session began (tokens first issued), kept through rotation: a password
+    /// change after it ends the session. Not `auth_time`, which is the last *proof*: a
+    /// reset proves its code before the new password is set, and a sign-up its password
+    /// before the account exists, and neither flow may end its own session. Absent in
+    /// records written before it existed (then `auth_time` stands in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in_at: Option<Timestamp>,
 }
 
 impl RefreshSession {
@@ -184,6 +191,7 @@ impl RefreshSession {
             expires_at: now.plus(s.refresh_lifetime),
             family: String::new(),
             used: false,
+            signed_in_at: Some(now),
         }
     }
 
@@ -238,12 +246,13 @@ pub fn refresh_use(session: &RefreshSession, client_id: &str, family_revoked: bo
     RefreshUse::Rotate
 }
 
-/// Whether the account's password changed after this session signed in: a reset or a
-/// change is what a person does after a leak, so the sessions from before it end
-/// (AADSTS50173, as Entra answers a grant revoked by a password change). Equal seconds
-/// keep the session that the reset itself signed in.
+/// Whether the account's password changed after this session began: a reset or a change
+/// is what a person does after a leak, so the sessions from before it end (AADSTS50173,
+/// as Entra answers a grant revoked by a password change). The session that the change's
+/// own flow began (the reset's sign-in, the sign-up's) began after it and lives on.
 pub fn ended_by_password_change(session: &RefreshSession, changed_at: Option<Timestamp>) -> bool {
-    changed_at.is_some_and(|at| session.auth_time < at)
+    let began = session.signed_in_at.unwrap_or(session.auth_time);
+    changed_at.is_some_and(|at| began < at)
 }
 
 /// The refresh grant's error for a session a password change ended.
@@ -267,9 +276,13 @@ mod tests {
     use crate::pii::Pii;
 
     #[test]
-    fn a_password_change_after_the_sign_in_ends_the_session_but_not_the_one_it_signed_in() {
-        let s = session(false, "f");
-        let signed_in = s.auth_time;
+    fn a_password_change_after_the_session_began_ends_it_but_not_the_one_it_began() {
+        let mut s = session(false, "f");
+        // A reset: its code was proven (auth_time) before the new password was set, and
+        // its session began after that.
+        s.signed_in_at = Some(Timestamp(100));
+        s.auth_time = Timestamp(10);
+        let signed_in = s.signed_in_at.unwrap();
         assert!(!ended_by_password_change(&s, None));
         assert!(!ended_by_password_change(&s, Some(signed_in)));
         assert!(!ended_by_password_change(

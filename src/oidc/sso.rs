@@ -46,6 +46,11 @@ impl SsoSession {
         }
     }
 
+    /// When the session began: it lasts [`SSO_LIFETIME`] from then and is never extended.
+    pub fn began(&self) -> Timestamp {
+        Timestamp(self.expires_at.0.saturating_sub(SSO_LIFETIME.0))
+    }
+
     /// When the user last authenticated.
     pub fn auth_time(&self) -> Option<Timestamp> {
         self.methods.iter().map(|m| m.at).max()

@@ -11,7 +11,8 @@
 //! with the number of flows.
 //!
 //! Without the `GUARD` binding (a misconfigured deployment) every guarded operation
-//! fails closed with `server_error`: no code is sent (SMS or email) or evaluated.
+//! fails closed with `server_error`: no code is sent (SMS or email) or evaluated, no
+//! sign-in password judged, and no code, refresh token or finished flow redeemed.
 
 use super::native::Fail;
 use crate::flow::{CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCode};
@@ -144,6 +145,12 @@ pub struct Slot {
     object: String,
     code: String,
     vouch: Option<SendCheck>,
+}
+
+/// An account held for one password step: its object and the ticket that releases it.
+pub struct Hold {
+    object: String,
+    ticket: Timestamp,
 }
 
 /// The Worker's side: asks guard objects before a code is evaluated or an SMS is sent.
@@ -390,34 +397,38 @@ impl Client {
 
     /// Holds `user_id`'s account for one password step ([`crate::guard::password`]); a
     /// guess that arrives while another is judged gets the busy error, unjudged. The
-    /// answer is the object to [`Client::release`] once the user record is written.
+    /// answer is what [`Client::release`] needs once the user record is written.
     pub async fn hold_account(
         &self,
         key: &CodeKey,
         tenant: &str,
         user_id: &str,
         now: Timestamp,
-    ) -> std::result::Result<String, Fail> {
-        let name = password_object_name(key, tenant, user_id);
+    ) -> std::result::Result<Hold, Fail> {
+        let object = password_object_name(key, tenant, user_id);
         let call = GuardCall {
             now,
             op: GuardOp::Hold,
         };
-        match self.call(&name, &call).await? {
-            GuardAnswer::Held { granted: true } => Ok(name),
-            GuardAnswer::Held { granted: false } => Err(busy_error().into()),
+        match self.call(&object, &call).await? {
+            GuardAnswer::Held {
+                ticket: Some(ticket),
+            } => Ok(Hold { object, ticket }),
+            GuardAnswer::Held { ticket: None } => Err(busy_error().into()),
             _ => Err(unavailable_error().into()),
         }
     }
 
-    /// Frees an account held by [`Client::hold_account`]. Best effort: a hold that is
-    /// not released lapses by itself within seconds.
-    pub async fn release(&self, object: &str, now: Timestamp) {
+    /// Frees the hold [`Client::hold_account`] took (not one taken since it lapsed).
+    /// Best effort: a hold that is not released lapses by itself within seconds.
+    pub async fn release(&self, hold: Hold, now: Timestamp) {
         let call = GuardCall {
             now,
-            op: GuardOp::Release,
+            op: GuardOp::Release {
+                ticket: hold.ticket,
+            },
         };
-        if self.call(object, &call).await.is_err() {
+        if self.call(&hold.object, &call).await.is_err() {
             worker::console_warn!("guard: a password hold could not be released; it lapses");
         }
     }

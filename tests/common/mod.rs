@@ -352,6 +352,7 @@ impl Harness {
         Session {
             user_id: t.user_id.clone(),
             methods: t.methods.clone(),
+            signed_in_at: Some(Timestamp(self.now)),
         }
     }
 

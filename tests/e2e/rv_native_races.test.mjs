@@ -98,10 +98,17 @@ test("a password reset ends the sessions signed in with the old password", async
   r = await post(worker, "race", "resetpassword/v1.0/challenge", { continuation_token: r.body.continuation_token, challenge_type: "oob redirect" });
   const code = await latestCode(worker, email);
   r = await post(worker, "race", "resetpassword/v1.0/continue", { continuation_token: r.body.continuation_token, grant_type: "oob", oob: code });
+  // The code is proven a second before the new password is set, as a person types it.
+  await new Promise((res) => setTimeout(res, 1100));
   r = await post(worker, "race", "resetpassword/v1.0/submit", { continuation_token: r.body.continuation_token, new_password: "Brand-New-Passphrase-8" });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   r = await post(worker, "race", "resetpassword/v1.0/poll_completion", { continuation_token: r.body.continuation_token });
   assert.equal(r.body.status, "succeeded");
+  // MSAL's sign-in after the reset: that session began after the change and lives on.
+  const after = await post(worker, "race", TOKEN, { continuation_token: r.body.continuation_token, grant_type: "continuation_token", scope: "openid profile offline_access" });
+  assert.equal(after.status, 200, JSON.stringify(after.body));
+  const own = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: after.body.refresh_token, scope: "openid profile offline_access" });
+  assert.equal(own.status, 200, `the reset's own session refreshes: ${JSON.stringify(own.body)}`);
   const refreshed = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: oldRefresh, scope: "openid profile offline_access" });
   console.log(`refresh with the pre-reset token: ${refreshed.status} ${refreshed.body.error ?? "tokens issued"}`);
   assert.equal(refreshed.status, 400, "the pre-reset refresh token is refused");
@@ -127,4 +134,18 @@ test("one refresh token presented at once by many requests rotates once, and the
   // A copy was presented, so the family is revoked: the one rotated token is dead too.
   const after = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: rotated[0].body.refresh_token, scope: "openid profile offline_access" });
   assert.equal(after.status, 400, JSON.stringify(after.body));
+});
+
+test("a sign-up's own session refreshes although its password was given before the account existed", async () => {
+  const email = "slow-signup@example.com";
+  let r = await post(worker, "race", "signup/v1.0/start", { username: email, challenge_type: TYPES, password: PASSWORD });
+  r = await post(worker, "race", "signup/v1.0/challenge", { continuation_token: r.body.continuation_token, challenge_type: TYPES });
+  // A person reads the mail: the account (and its password time) comes a while later.
+  await new Promise((res) => setTimeout(res, 1100));
+  const code = await latestCode(worker, email);
+  r = await post(worker, "race", "signup/v1.0/continue", { continuation_token: r.body.continuation_token, grant_type: "oob", oob: code });
+  const signedIn = await post(worker, "race", TOKEN, { continuation_token: r.body.continuation_token, grant_type: "continuation_token", scope: "openid profile offline_access" });
+  assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+  const refreshed = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: signedIn.body.refresh_token, scope: "openid profile offline_access" });
+  assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
 });

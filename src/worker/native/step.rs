@@ -86,18 +86,27 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         return Err(NativeError::invalid_request("not a flow request").into());
     };
     // A password is judged against the account's lockout, which lives in the user record:
-    // one password step per account at a time, released once that record is written.
-    let held = match (&input, &user, &state) {
-        (crate::flow::FlowInput::SubmitPassword { .. }, Some(u), Some(_)) => Some(
-            call.guard
+    // one password step per account at a time, the record read again under the hold (a
+    // step that ended meanwhile wrote a newer count), released once it is written back.
+    let (held, user) = match user {
+        Some(u) if crate::guard::password::needs_hold(&input, state.as_ref(), true) => {
+            let hold = call
+                .guard
                 .hold_account(call.setup.code_key(), call.tenant, &u.id, now)
-                .await?,
-        ),
-        _ => None,
+                .await?;
+            match store.user(&u.id).await {
+                Ok(fresh) => (Some(hold), fresh),
+                Err(e) => {
+                    call.guard.release(hold, now).await;
+                    return Err(e.into());
+                }
+            }
+        }
+        user => (None, user),
     };
     let answer = judge(call, &store, state, old_key, input, user, &scope).await;
-    if let Some(object) = held {
-        call.guard.release(&object, now).await;
+    if let Some(hold) = held {
+        call.guard.release(hold, now).await;
     }
     answer
 }
@@ -140,10 +149,7 @@ async fn judge(
     // at this location: concurrent redemptions of one token must not mint one token set
     // each. Nothing is applied before this.
     if let (Some(key), Some(state)) = (old_key.as_ref(), kept.as_ref())
-        && step
-            .effects
-            .iter()
-            .any(|e| matches!(e, crate::flow::Effect::IssueTokens(_)))
+        && crate::guard::spend::grants_tokens(&step.effects)
     {
         let until = state.common().expires_at;
         let first = call

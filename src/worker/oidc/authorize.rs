@@ -101,6 +101,7 @@ pub async fn authorize(mut req: Request, ctx: Ctx) -> Result<Response> {
         session: Session {
             user_id: session.user_id.clone(),
             methods: session.methods.clone(),
+            signed_in_at: Some(session.began()),
         },
         auth_contexts: interaction.request.acr().auth_contexts,
         capabilities: Default::default(),

@@ -137,25 +137,35 @@ impl Run<'_> {
                 },
                 (None, _) => None,
             };
-            // One password step per account at a time, as in native auth.
-            let held = match (&input, &user, &state) {
-                (FlowInput::SubmitPassword { .. }, Some(u), Some(_)) => match self
-                    .guard
-                    .hold_account(self.setup.code_key(), self.tenant, &u.id, self.now)
-                    .await
-                {
-                    Ok(object) => Some(object),
-                    Err(Fail::Protocol(e)) => {
-                        interaction.flow = state;
-                        return Ok(Outcome::Page(Some(e.description)));
+            let entropy = Entropy::new(request::random::<{ Entropy::RECOMMENDED_LEN }>()?.to_vec());
+            // One password step per account at a time, as in native auth: the record is
+            // read again under the hold.
+            let (held, user) = match user {
+                Some(u) if crate::guard::password::needs_hold(&input, state.as_ref(), true) => {
+                    match self
+                        .guard
+                        .hold_account(self.setup.code_key(), self.tenant, &u.id, self.now)
+                        .await
+                    {
+                        Ok(hold) => match store.user(&u.id).await {
+                            Ok(fresh) => (Some(hold), fresh),
+                            Err(e) => {
+                                self.guard.release(hold, self.now).await;
+                                return Err(e.into());
+                            }
+                        },
+                        Err(Fail::Protocol(e)) => {
+                            interaction.flow = state;
+                            return Ok(Outcome::Page(Some(e.description)));
+                        }
+                        Err(e) => return Err(e),
                     }
-                    Err(e) => return Err(e),
-                },
-                _ => None,
+                }
+                user => (None, user),
             };
-            let release = async |held: Option<String>| {
-                if let Some(object) = held {
-                    self.guard.release(&object, self.now).await;
+            let release = async |held: Option<crate::worker::guard::Hold>| {
+                if let Some(hold) = held {
+                    self.guard.release(hold, self.now).await;
                 }
             };
             let ctx = StepContext {
@@ -163,7 +173,7 @@ impl Run<'_> {
                 code_key: self.setup.code_key(),
                 access_policy: &policy,
                 now: self.now,
-                entropy: Entropy::new(request::random::<{ Entropy::RECOMMENDED_LEN }>()?.to_vec()),
+                entropy,
                 user,
             };
             // An input that may text a number, kept for the CAPTCHA page, which runs it

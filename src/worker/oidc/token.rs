@@ -64,6 +64,9 @@ pub async fn exchange(
     let mut exchange = verdict(&record);
     let setup = setup::load(ctx, tenant).await?;
     if exchange == Exchange::Issue {
+        // Checked before the code is spent, so a fault here leaves it redeemable.
+        let user = store.user(&record.grant.user_id).await?;
+        crate::oidc::code::account_may_redeem(user.as_ref())?;
         // The KV record may not show a redemption made moments ago at another location:
         // the code's guard object decides which request redeems it. A later one is a
         // replay, judged as if the record already said so.
@@ -98,8 +101,6 @@ pub async fn exchange(
     .expiration_ttl(SPENT_MARKER_TTL)
     .execute()
     .await?;
-    let user = store.user(&record.grant.user_id).await?;
-    crate::oidc::code::account_may_redeem(user.as_ref())?;
     let origin = req.url()?.origin().ascii_serialization();
     let settings = TokenSettings::new(
         crate::native::tokens::issuer(&origin, tenant),
