@@ -145,8 +145,8 @@ export type FlowInput =
   | { type: "startSignIn"; appId: string; email: string; capabilities?: Capabilities; challengeTypes?: unknown; facts?: Record<string, unknown>; authContexts?: string[] }
   | { type: "startSignUp"; appId: string; email: string; password?: string; attributes?: Record<string, unknown>; capabilities?: Capabilities; challengeTypes?: unknown; facts?: Record<string, unknown> }
   | { type: "startPasswordReset"; appId: string; email: string; capabilities?: Capabilities; facts?: Record<string, unknown> }
-  | { type: "startStepUp"; appId: string; session: { userId: string; methods: SatisfiedMethod[] }; authContexts?: string[]; capabilities?: Capabilities; challengeTypes?: unknown; facts?: Record<string, unknown> }
-  | { type: "startMethodChange"; appId: string; session: { userId: string; methods: SatisfiedMethod[] }; change: Record<string, unknown>; facts?: Record<string, unknown> }
+  | { type: "startStepUp"; appId: string; session: StepUpSession; authContexts?: string[]; capabilities?: Capabilities; challengeTypes?: unknown; facts?: Record<string, unknown> }
+  | { type: "startMethodChange"; appId: string; session: StepUpSession; change: Record<string, unknown>; facts?: Record<string, unknown> }
   | { type: "challenge"; challengeTypes?: unknown }
   | { type: "submitPassword"; password: string }
   | { type: "submitCode"; code: string }
@@ -158,6 +158,10 @@ export type FlowInput =
   | { type: "pollCompletion" }
   | { type: "redeemContinuation" }
   | { type: "cancel" };
+/** A signed-in session as the app kept it from `TokenGrant`. With `signedInAt` (unix
+ * seconds, when its tokens were issued), a password change or reset after it ends the
+ * session: its methods stop counting and the first factor is asked again. */
+export interface StepUpSession { userId: string; methods: SatisfiedMethod[]; signedInAt?: number }
 export interface MfaMethod { id: string; channel: Channel; loginHint: string }
 export interface RegistrationMethod { id: string; channel: Channel; loginHint?: string }
 /** What a step answers; `type` tells which. */
