@@ -6,9 +6,9 @@ use crate::native::NativeResponse;
 use crate::token::{Validation, verify};
 use serde_json::Value;
 
-const TYPES: &str = "password oob redirect";
-const CAPS: &str = "mfa_required registration_required";
-const PASSWORD: &str = "Correct-Horse-Battery-9";
+pub(super) const TYPES: &str = "password oob redirect";
+pub(super) const CAPS: &str = "mfa_required registration_required";
+pub(super) const PASSWORD: &str = "Correct-Horse-Battery-9";
 
 pub fn form(pairs: &[(&str, &str)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
@@ -19,7 +19,7 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
     s.finish()
 }
 
-fn ct(r: &NativeResponse) -> String {
+pub(super) fn ct(r: &NativeResponse) -> String {
     let t = r.body["continuation_token"]
         .as_str()
         .unwrap_or_else(|| panic!("no token: {}", r.body));
@@ -49,7 +49,8 @@ fn err(r: &NativeResponse, error: &str, suberror: Option<&str>, code: Option<u64
 }
 
 /// Signs up `email` with a password and returns the token for the auto sign-in.
-fn sign_up(s: &mut Server, email: &str) -> String {
+/// A signed-up account: the continuation token after its email code.
+pub(super) fn sign_up(s: &mut Server, email: &str) -> String {
     let r = s.post(
         SignUpStart,
         &form(&[

@@ -1,51 +1,18 @@
 //! Review (rvnative, session 5): requests as the reference documents them, where they
 //! differ from what MSAL browser sends.
 
-use super::journeys::form;
+use super::journeys::{CAPS, PASSWORD, TYPES, ct, form, sign_up};
 use super::server::{Server, mfa_for_all};
 use crate::native::Endpoint::*;
-use crate::native::NativeResponse;
-
-const TYPES: &str = "password oob redirect";
-const CAPS: &str = "mfa_required registration_required";
-const PASSWORD: &str = "Correct-Horse-Battery-9";
-
-fn ct(r: &NativeResponse) -> String {
-    r.body["continuation_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no token: {}", r.body))
-        .to_string()
-}
 
 /// A signed-up account with the sign-up email registered as its MFA method, and a
 /// sign-in that reached `/oauth2/v2.0/introspect`: the token and the method id.
 fn at_mfa_method_choice(s: &mut Server, email: &str) -> (String, String) {
-    let r = s.post(
-        SignUpStart,
-        &form(&[
-            ("username", email),
-            ("challenge_type", TYPES),
-            ("capabilities", CAPS),
-            ("password", PASSWORD),
-        ]),
-    );
-    let r = s.post(
-        SignUpChallenge,
-        &form(&[("continuation_token", &ct(&r)), ("challenge_type", TYPES)]),
-    );
-    let code = s.code_for(email);
-    let r = s.post(
-        SignUpContinue,
-        &form(&[
-            ("continuation_token", &ct(&r)),
-            ("grant_type", "oob"),
-            ("oob", &code),
-        ]),
-    );
+    let signed_up = sign_up(s, email);
     let r = s.post(
         Token,
         &form(&[
-            ("continuation_token", &ct(&r)),
+            ("continuation_token", &signed_up),
             ("grant_type", "continuation_token"),
         ]),
     );
@@ -136,32 +103,11 @@ fn a_reset_does_not_open_registration_to_a_user_with_a_method() {
     let email = "victim@example.com";
     let second = "victim.mfa@example.org";
     // Sign-up, then registration of the second mailbox as the strong method.
-    let r = s.post(
-        SignUpStart,
-        &form(&[
-            ("username", email),
-            ("challenge_type", TYPES),
-            ("capabilities", CAPS),
-            ("password", PASSWORD),
-        ]),
-    );
-    let r = s.post(
-        SignUpChallenge,
-        &form(&[("continuation_token", &ct(&r)), ("challenge_type", TYPES)]),
-    );
-    let code = s.code_for(email);
-    let r = s.post(
-        SignUpContinue,
-        &form(&[
-            ("continuation_token", &ct(&r)),
-            ("grant_type", "oob"),
-            ("oob", &code),
-        ]),
-    );
+    let signed_up = sign_up(&mut s, email);
     let r = s.post(
         Token,
         &form(&[
-            ("continuation_token", &ct(&r)),
+            ("continuation_token", &signed_up),
             ("grant_type", "continuation_token"),
         ]),
     );
@@ -343,28 +289,8 @@ fn a_reset_for_a_client_without_oob_is_a_redirect() {
 fn a_disabled_account_gets_no_tokens_from_a_continuation() {
     let mut s = Server::new(None);
     let email = "disabled-later@example.com";
-    let r = s.post(
-        SignUpStart,
-        &form(&[
-            ("username", email),
-            ("challenge_type", TYPES),
-            ("password", PASSWORD),
-        ]),
-    );
-    let r = s.post(
-        SignUpChallenge,
-        &form(&[("continuation_token", &ct(&r)), ("challenge_type", TYPES)]),
-    );
-    let code = s.code_for(email);
-    let r = s.post(
-        SignUpContinue,
-        &form(&[
-            ("continuation_token", &ct(&r)),
-            ("grant_type", "oob"),
-            ("oob", &code),
-        ]),
-    );
-    let done = ct(&r);
+    let signed_up = sign_up(&mut s, email);
+    let done = signed_up;
     // The administrator disables the account (what PATCH accountEnabled=false writes).
     for user in s.users.values_mut() {
         user.lockout.disabled = true;
