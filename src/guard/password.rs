@@ -14,12 +14,11 @@
 use crate::flow::{CodeKey, FlowInput, FlowState};
 use crate::time::{Seconds, Timestamp};
 
-/// Whether this input is a password judged against an existing account's lockout: a
-/// sign-in password. Setting a password (sign-up, a reset, a required change) judges
-/// nothing and needs no hold.
-pub fn needs_hold(input: &FlowInput, state: Option<&FlowState>, has_user: bool) -> bool {
-    has_user
-        && matches!(input, FlowInput::SubmitPassword { .. })
+/// Whether this input is a password judged against the account's lockout: a sign-in
+/// password. Setting a password (sign-up, a reset, a required change) judges nothing and
+/// needs no hold.
+pub fn needs_hold(input: &FlowInput, state: Option<&FlowState>) -> bool {
+    matches!(input, FlowInput::SubmitPassword { .. })
         && matches!(state, Some(FlowState::SignInExpectPassword(_)))
 }
 
@@ -83,7 +82,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_sign_in_password_of_an_existing_account_is_held() {
+    fn only_a_sign_in_password_is_held() {
         let password = FlowInput::SubmitPassword {
             password: crate::pii::Secret::new("p".into()),
         };
@@ -96,13 +95,12 @@ mod tests {
         );
         let state =
             FlowState::SignInExpectPassword(crate::flow::signin::SignInExpectPassword { common });
-        assert!(needs_hold(&password, Some(&state), true));
-        assert!(!needs_hold(&password, Some(&state), false));
-        assert!(!needs_hold(&password, None, true));
+        assert!(needs_hold(&password, Some(&state)));
+        assert!(!needs_hold(&password, None));
         let challenge = FlowInput::Challenge {
             challenge_types: None,
         };
-        assert!(!needs_hold(&challenge, Some(&state), true));
+        assert!(!needs_hold(&challenge, Some(&state)));
     }
 
     #[test]

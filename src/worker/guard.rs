@@ -419,6 +419,25 @@ impl Client {
         }
     }
 
+    /// Holds `user_id`'s account, then reads its record again under the hold: a step
+    /// that ended meanwhile wrote a newer failure count. A failed read frees the hold.
+    pub async fn hold_and_read(
+        &self,
+        store: &super::native::kv::Store<'_>,
+        key: &CodeKey,
+        user_id: &str,
+        now: Timestamp,
+    ) -> std::result::Result<(Hold, Option<crate::flow::UserRecord>), Fail> {
+        let hold = self.hold_account(key, store.tenant(), user_id, now).await?;
+        match store.user(user_id).await {
+            Ok(fresh) => Ok((hold, fresh)),
+            Err(e) => {
+                self.release(hold, now).await;
+                Err(e.into())
+            }
+        }
+    }
+
     /// Frees the hold [`Client::hold_account`] took (not one taken since it lapsed).
     /// Best effort: a hold that is not released lapses by itself within seconds.
     pub async fn release(&self, hold: Hold, now: Timestamp) {

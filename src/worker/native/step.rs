@@ -89,18 +89,12 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
     // one password step per account at a time, the record read again under the hold (a
     // step that ended meanwhile wrote a newer count), released once it is written back.
     let (held, user) = match user {
-        Some(u) if crate::guard::password::needs_hold(&input, state.as_ref(), true) => {
-            let hold = call
+        Some(u) if crate::guard::password::needs_hold(&input, state.as_ref()) => {
+            let (hold, fresh) = call
                 .guard
-                .hold_account(call.setup.code_key(), call.tenant, &u.id, now)
+                .hold_and_read(&store, call.setup.code_key(), &u.id, now)
                 .await?;
-            match store.user(&u.id).await {
-                Ok(fresh) => (Some(hold), fresh),
-                Err(e) => {
-                    call.guard.release(hold, now).await;
-                    return Err(e.into());
-                }
-            }
+            (Some(hold), fresh)
         }
         user => (None, user),
     };

@@ -141,26 +141,18 @@ impl Run<'_> {
             // One password step per account at a time, as in native auth: the record is
             // read again under the hold.
             let (held, user) = match user {
-                Some(u) if crate::guard::password::needs_hold(&input, state.as_ref(), true) => {
-                    match self
-                        .guard
-                        .hold_account(self.setup.code_key(), self.tenant, &u.id, self.now)
-                        .await
-                    {
-                        Ok(hold) => match store.user(&u.id).await {
-                            Ok(fresh) => (Some(hold), fresh),
-                            Err(e) => {
-                                self.guard.release(hold, self.now).await;
-                                return Err(e.into());
-                            }
-                        },
-                        Err(Fail::Protocol(e)) => {
-                            interaction.flow = state;
-                            return Ok(Outcome::Page(Some(e.description)));
-                        }
-                        Err(e) => return Err(e),
+                Some(u) if crate::guard::password::needs_hold(&input, state.as_ref()) => match self
+                    .guard
+                    .hold_and_read(&store, self.setup.code_key(), &u.id, self.now)
+                    .await
+                {
+                    Ok((hold, fresh)) => (Some(hold), fresh),
+                    Err(Fail::Protocol(e)) => {
+                        interaction.flow = state;
+                        return Ok(Outcome::Page(Some(e.description)));
                     }
-                }
+                    Err(e) => return Err(e),
+                },
                 user => (None, user),
             };
             let release = async |held: Option<crate::worker::guard::Hold>| {
