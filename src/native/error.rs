@@ -28,6 +28,19 @@ pub struct NativeError {
 }
 
 impl NativeError {
+    /// The description for a page a person reads: without the `AADSTSnnnnn: ` prefix that
+    /// clients and logs key on and a person cannot use.
+    pub fn for_person(&self) -> String {
+        let d = self.description.as_str();
+        let plain = d.strip_prefix("AADSTS").and_then(|rest| {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            rest.get(digits..)
+                .filter(|_| digits > 0)
+                .and_then(|tail| tail.strip_prefix(": "))
+        });
+        plain.unwrap_or(d).to_string()
+    }
+
     /// A `400` protocol error.
     pub fn new(error: &'static str, description: impl Into<String>) -> Self {
         NativeError {
@@ -179,4 +192,19 @@ impl NativeError {
 /// User input quoted in a description, cut so a huge value cannot bloat the answer.
 fn short(value: &str) -> String {
     value.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_person_reads_the_description_without_the_aadsts_prefix() {
+        let e = NativeError::new("invalid_grant", "AADSTS50053: try again in a moment");
+        assert_eq!(e.for_person(), "try again in a moment");
+        let plain = NativeError::new("invalid_grant", "the code has expired");
+        assert_eq!(plain.for_person(), "the code has expired");
+        let odd = NativeError::new("invalid_grant", "AADSTS: not a code");
+        assert_eq!(odd.for_person(), "AADSTS: not a code");
+    }
 }

@@ -149,7 +149,7 @@ impl Run<'_> {
                     Ok((hold, fresh)) => (Some(hold), fresh),
                     Err(Fail::Protocol(e)) => {
                         interaction.flow = state;
-                        return Ok(Outcome::Page(Some(e.description)));
+                        return Ok(Outcome::Page(Some(e.for_person())));
                     }
                     Err(e) => return Err(e),
                 },
@@ -185,7 +185,7 @@ impl Run<'_> {
                 Err(Fail::Protocol(e)) => {
                     release(held).await;
                     interaction.flow = state;
-                    return Ok(Outcome::Page(Some(e.description)));
+                    return Ok(Outcome::Page(Some(e.for_person())));
                 }
                 Err(e) => {
                     release(held).await;
@@ -221,7 +221,7 @@ impl Run<'_> {
                     .unwrap_or_default();
                 interaction.flow = state.map(delivery_rules::after_failed_send);
                 let error = delivery_rules::failure_error(channel, why, &others);
-                return Ok(Outcome::Page(Some(error.description)));
+                return Ok(Outcome::Page(Some(error.for_person())));
             }
             if let (Some(site_key), Some(retry)) = (&self.captcha_site_key, &retry)
                 && let Some(page) = captcha::page(&step.reply, state.as_ref(), retry, site_key)
