@@ -100,19 +100,16 @@ pub async fn refresh(
         .revoked_and_user(&session.family, &session.user_id)
         .await?;
     let mut verdict = tokens::refresh_use(&session, client_id, revoked);
-    let expired = || {
-        Fail::from(
-            NativeError::new(
+    if verdict == RefreshUse::Rotate {
+        // Refused before the spend: an expired token needs no guard object.
+        if now >= session.expires_at {
+            return Err(NativeError::new(
                 "invalid_grant",
                 "AADSTS700082: the refresh token has expired; sign in again",
             )
-            .code(700_082),
-        )
-    };
-    if verdict == RefreshUse::Rotate && now >= session.expires_at {
-        return Err(expired());
-    }
-    if verdict == RefreshUse::Rotate {
+            .code(700_082)
+            .into());
+        }
         // KV may not show a rotation made moments ago at another location: the token's
         // guard object decides which request rotates it. A later one is a reuse, judged
         // as if the record already said so.
@@ -147,9 +144,6 @@ pub async fn refresh(
     let mut spent = session.clone();
     spent.used = true;
     store.put_refresh(&key, &spent, now).await?;
-    if now >= session.expires_at {
-        return Err(expired());
-    }
     let user = user.filter(|u| !u.lockout.disabled).ok_or_else(invalid)?;
     if tokens::ended_by_password_change(&session, user.password_changed_at) {
         return Err(tokens::password_changed_error().into());
