@@ -151,110 +151,66 @@ pub enum GuardAnswer {
 crate::tagged_enum!(GuardAnswer, "kind");
 
 /// Decides one call against the stored state; returns the state to store and the answer.
-pub fn decide(state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
-    let GuardState {
-        attempts,
-        velocity,
-        spent_at,
-        held_until,
-        forget_at,
-    } = state;
-    match call.op {
+pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswer) {
+    use std::mem::take;
+    let now = call.now;
+    let answer = match call.op {
         GuardOp::Acquire {
             code,
             max_attempts,
             flow_expires_at,
         } => {
-            let (attempts, verdict) =
-                attempts::acquire(attempts, &code, max_attempts, flow_expires_at);
-            let forget_at = later(forget_at, attempts.forget_at);
-            let state = GuardState {
-                attempts,
-                velocity,
-                spent_at,
-                held_until,
-                forget_at,
-            };
-            (state, GuardAnswer::Code { verdict })
+            let (attempts, verdict) = attempts::acquire(
+                take(&mut state.attempts),
+                &code,
+                max_attempts,
+                flow_expires_at,
+            );
+            state.forget_at = later(state.forget_at, attempts.forget_at);
+            state.attempts = attempts;
+            GuardAnswer::Code { verdict }
         }
         GuardOp::Commit { code } => {
-            let (attempts, verdict) = attempts::commit(attempts, &code);
-            let state = GuardState {
-                attempts,
-                velocity,
-                spent_at,
-                held_until,
-                forget_at,
-            };
-            (state, GuardAnswer::Code { verdict })
+            let (attempts, verdict) = attempts::commit(take(&mut state.attempts), &code);
+            state.attempts = attempts;
+            GuardAnswer::Code { verdict }
         }
         GuardOp::Send { limits } => {
-            let vouched = velocity.vouched(call.now);
-            let (velocity, verdict) = velocity::decide(velocity, &limits, call.now);
-            let forget_at = later(forget_at, velocity.forget_at(&limits));
-            let state = GuardState {
-                attempts,
-                velocity,
-                spent_at,
-                held_until,
-                forget_at,
-            };
-            (state, GuardAnswer::Send { verdict, vouched })
+            let vouched = state.velocity.vouched(now);
+            let (velocity, verdict) = velocity::decide(take(&mut state.velocity), &limits, now);
+            state.forget_at = later(state.forget_at, velocity.forget_at(&limits));
+            state.velocity = velocity;
+            GuardAnswer::Send { verdict, vouched }
         }
         GuardOp::Vouch { limits } => {
-            let velocity = vouch::vouch(velocity, call.now);
-            let forget_at = later(forget_at, velocity.forget_at(&limits));
-            let state = GuardState {
-                attempts,
-                velocity,
-                spent_at,
-                held_until,
-                forget_at,
-            };
-            let verdict = SendVerdict::Allowed;
-            (
-                state,
-                GuardAnswer::Send {
-                    verdict,
-                    vouched: true,
-                },
-            )
+            state.velocity = vouch::vouch(take(&mut state.velocity), now);
+            state.forget_at = later(state.forget_at, state.velocity.forget_at(&limits));
+            GuardAnswer::Send {
+                verdict: SendVerdict::Allowed,
+                vouched: true,
+            }
         }
         GuardOp::Spend { until } => {
-            let (spent_at, first) = spend::spend(spent_at, call.now);
-            let state = GuardState {
-                attempts,
-                velocity,
-                spent_at,
-                held_until,
-                forget_at: later(forget_at, Some(until)),
-            };
-            (state, GuardAnswer::Spent { first })
+            let first;
+            (state.spent_at, first) = spend::spend(state.spent_at, now);
+            state.forget_at = later(state.forget_at, Some(until));
+            GuardAnswer::Spent { first }
         }
         GuardOp::Hold => {
-            let (held_until, ticket) = password::hold(held_until, call.now);
-            let state = GuardState {
-                attempts,
-                velocity,
-                spent_at,
-                forget_at: later(forget_at, held_until),
-                held_until,
-            };
-            (state, GuardAnswer::Held { ticket })
+            let ticket;
+            (state.held_until, ticket) = password::hold(state.held_until, now);
+            state.forget_at = later(state.forget_at, state.held_until);
+            GuardAnswer::Held { ticket }
         }
         GuardOp::Release { ticket } => {
-            // The row is forgotten no later than now: a release arriving after the alarm
-            // cleared a lapsed hold must not leave a row behind with no alarm.
-            let state = GuardState {
-                attempts,
-                velocity,
-                spent_at,
-                held_until: password::release(held_until, ticket),
-                forget_at: later(forget_at, Some(call.now)),
-            };
-            (state, GuardAnswer::Held { ticket: None })
+            state.held_until = password::release(state.held_until, ticket);
+            // A release that arrives after the alarm forgot everything must not leave a
+            // row behind with no forget time (and so no alarm).
+            state.forget_at = later(state.forget_at, Some(now));
+            GuardAnswer::Held { ticket: None }
         }
-    }
+    };
+    (state, answer)
 }
 
 fn later(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
