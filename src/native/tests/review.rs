@@ -289,8 +289,7 @@ fn a_reset_for_a_client_without_oob_is_a_redirect() {
 fn a_disabled_account_gets_no_tokens_from_a_continuation() {
     let mut s = Server::new(None);
     let email = "disabled-later@example.com";
-    let signed_up = sign_up(&mut s, email);
-    let done = signed_up;
+    let done = sign_up(&mut s, email);
     // The administrator disables the account (what PATCH accountEnabled=false writes).
     for user in s.users.values_mut() {
         user.lockout.disabled = true;
