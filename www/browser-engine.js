@@ -77,7 +77,6 @@ export function browserEngine({ vestibule, tenant, onDelivery, onAudit, users = 
     kind: "browser",
     users,
     /** Step-up (authentication contexts) runs in this engine. */
-    supportsStepUp: true,
     start: (input) => run((flow) => flow.start(input)),
     next: (flowId, input) => run((flow) => flow.next(flowId, input)),
     /** The stored account for an email, for explanations (groups feed Conditional Access). */

@@ -142,7 +142,8 @@ export function customerPage(root, app) {
 
   async function handle(r, input) {
     if (r.error) {
-      decide(`The engine refused the step: ${r.error.message}`, `Error code ${r.error.code}${r.error.target ? ` at ${r.error.target}` : ""}.`, "bad");
+      const what = r.error.code.startsWith("stepUp.") ? "The step-up did not finish" : "The engine refused the step";
+      decide(`${what}: ${r.error.message}`, `Error code ${r.error.code}${r.error.target ? ` at ${r.error.target}` : ""}.`, "bad");
       if (r.error.code === "flow.not_found") s.flowId = null;
       showError(r.error.code === "flow.not_found" ? "This step has expired. Start again." : r.error.message);
       return;
@@ -233,6 +234,13 @@ export function customerPage(root, app) {
   async function signedIn(tokens) {
     const methods = tokens.methods?.map((m) => m.method) ?? [];
     if (s.kind === "stepUp") {
+      // The bank's own check, whichever engine answered: no money moves on tokens that do
+      // not carry the context.
+      if (!(tokens.acrs ?? []).includes(TRANSFER_CONTEXT.id)) {
+        decide(`The tokens do not carry acrs ${TRANSFER_CONTEXT.id}, so the bank sent nothing.`, `acrs ${JSON.stringify(tokens.acrs ?? [])}, amr ${tokens.amr.join(", ")}.`, "bad");
+        show("home");
+        return showError(`The sign-in did not meet “${TRANSFER_CONTEXT.displayName}”; no money was sent.`);
+      }
       const reasons = await policyReasons({ userId: tokens.userId, satisfied: tokens.methods, authContexts: [TRANSFER_CONTEXT.id] });
       session = { ...tokens, acrs: tokens.acrs };
       const { amount, payee } = s.transfer;
@@ -275,7 +283,7 @@ export function customerPage(root, app) {
   function showError(text, code) {
     const input = FIELD_OF[code] ? screen.querySelector(FIELD_OF[code]) : null;
     const slot = (input && screen.querySelector(`#${input.id}-error`))
-      ?? [...screen.querySelectorAll(".field-error[data-for]")].find((el) => !el.closest("[hidden]"));
+      ?? [...screen.querySelectorAll(".field-error[data-for]")].find((el) => !el.parentElement?.closest("[hidden]"));
     if (!slot) return;
     slot.textContent = text;
     slot.hidden = false;
@@ -505,9 +513,15 @@ export function customerPage(root, app) {
         const amount = Number(value(d, "transfer-amount").replace(/[£,]/g, ""));
         if (!(amount > 0)) return need("transfer-amount", "Enter an amount above £0.");
         if (amount > balance) return need("transfer-amount", `You can send up to ${money.format(balance)}.`);
-        if (!engine().supportsStepUp) {
-          decide("No step-up through the Worker's native authentication API.", "Native authentication (V1) has no call that asks for an authentication context; the Worker steps up only in its OpenID Connect code flow (acr_values / claims with acrs c1), which this page does not run.", "warn");
-          return need("transfer-amount", "Transfers need a step-up, which the native authentication API (V1) has no call for. Switch the engine to “In this browser”.");
+        if (mode === "worker") {
+          // Opened now, inside the person's click, or the browser blocks it; the Worker's
+          // address follows once the request is ready.
+          const popup = window.open("", "vestibule-step-up", "popup,width=520,height=760");
+          if (!popup) return need("transfer-amount", "Allow pop-ups for this page: the Worker's sign-in for transfers opens in a window.");
+          s = { ...s, kind: "stepUp", flowId: null, transfer: { amount, payee: value(d, "transfer-payee") }, resend: null };
+          decide(`Transfer asks for authentication context ${TRANSFER_CONTEXT.id} (${TRANSFER_CONTEXT.displayName}): continue in the Worker's sign-in window.`,
+            `Native authentication (V1) has no step-up call, so the bank runs the Worker's OpenID Connect sign-in: an authorization code request with PKCE and acr_values=${TRANSFER_CONTEXT.id}. The native sign-in left no session at the Worker, so its pages ask for the password again, then what Conditional Access requires for ${TRANSFER_CONTEXT.id}. Codes still arrive in the inbox and phone here.`);
+          return run(() => engine().stepUp({ popup, session, authContexts: [TRANSFER_CONTEXT.id] }), { type: "stepUp" });
         }
         s = { ...s, kind: "stepUp", flowId: null, transfer: { amount, payee: value(d, "transfer-payee") }, resend: null };
         decide(`Transfer asks for authentication context ${TRANSFER_CONTEXT.id} (${TRANSFER_CONTEXT.displayName}).`,
@@ -607,7 +621,7 @@ export function customerPage(root, app) {
     outboxNote.hidden = true;
     workerAdmin.hidden = mode !== "worker";
     modeNote.textContent = mode === "worker"
-      ? `Every step is an HTTP call to the Worker at ${workerUrl} (native authentication API, client ${WORKER_CLIENT_ID}); it keeps its own customer accounts and, once pushed, decides with this console's policies and methods. Start it with bash scripts/dev.sh. Codes are read from its dev outbox. The customer's network above applies in this browser only: the Worker sees the real request. Step-up is not available: native authentication has no call for it.`
+      ? `Every step is an HTTP call to the Worker at ${workerUrl} (native authentication API, client ${WORKER_CLIENT_ID}); it keeps its own customer accounts and, once pushed, decides with this console's policies and methods. Start it with bash scripts/dev.sh. Codes are read from its dev outbox. The customer's network above applies in this browser only: the Worker sees the real request. A transfer steps up through the Worker's OpenID Connect sign-in in a pop-up window, since native authentication has no call for it.`
       : "The engine runs in this page on WebAssembly; it follows the policies and methods set in this console. Customer accounts stay in this browser.";
     decide(mode === "worker" ? `Engine: local Worker at ${workerUrl}.` : "Engine: in this browser (WebAssembly).");
     render();

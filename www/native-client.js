@@ -7,9 +7,14 @@
 // This module speaks the protocol and answers in the `Flow` reply shapes (js/index.d.ts),
 // so the customer pages do not know which engine they talk to. The Worker keeps its own
 // users; the console's policies and methods reach it through its admin API (worker-sync.js).
+// Step-up, which native authentication has no call for, is the Worker's OpenID Connect
+// sign-in in a pop-up window (worker-step-up.js).
 //
 //   const engine = workerEngine({ baseUrl: "http://127.0.0.1:8787", tenant: "contoso", onDelivery });
 //   let r = await engine.start({ type: "startSignIn", appId: WORKER_CLIENT_ID, email });
+import { jwtClaims } from "./jwt.js";
+import { stepUpAtWorker } from "./worker-step-up.js";
+
 export const WORKER_URL = "http://127.0.0.1:8787";
 
 /**
@@ -38,17 +43,6 @@ const SCOPE = "openid profile offline_access";
 function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** The payload of a JWT, or null (read only to show the claims; the Worker signed it). */
-export function jwtClaims(token) {
-  try {
-    const part = String(token).split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const text = new TextDecoder().decode(Uint8Array.from(atob(part.padEnd(Math.ceil(part.length / 4) * 4, "=")), (c) => c.charCodeAt(0)));
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }
 
 /** A native-auth error body as a Flow reply or error. */
@@ -190,11 +184,19 @@ export function workerEngine({ baseUrl = WORKER_URL, tenant = WORKER_TENANT, onD
 
   return {
     kind: "worker",
-    supportsStepUp: false,
+    /**
+     * Step-up for a sensitive action. Native authentication has no call for it, so this is
+     * the Worker's OpenID Connect sign-in in `popup` (worker-step-up.js); the outbox is read
+     * while the window is open, so its codes reach the inbox and phone.
+     */
+    stepUp({ popup, session, authContexts }) {
+      addresses.add(String(session.email).toLowerCase());
+      return stepUpAtWorker({ popup, baseUrl, tenant, clientId: WORKER_CLIENT_ID, session, authContexts, fetchImpl, onTick: () => readOutbox() });
+    },
     async start(input) {
       const how = starts[input?.type];
       if (!how) {
-        return { error: { code: "worker.unsupported", message: "the native authentication API (V1) has no step-up call; use the in-browser engine for step-up" } };
+        return { error: { code: "worker.unsupported", message: `\`${input?.type}\` has no native authentication call; step-up goes through \`stepUp\`` } };
       }
       const email = String(input.email ?? "").trim();
       addresses.add(email.toLowerCase());

@@ -62,6 +62,7 @@ fn base_claims(grant: &TokenGrant, s: &TokenSettings, aud: &str, now: Timestamp)
     let methods: Vec<_> = grant.methods.iter().map(|m| m.method).collect();
     c.amr = amr_for(&methods);
     c.acr = Some(grant.acr.clone());
+    c.acrs = grant.acrs.clone();
     c.oid = Some(grant.user_id.clone());
     c.tid = Some(s.tenant.clone());
     c
@@ -346,6 +347,28 @@ mod tests {
             refresh_use(&session(true, "f"), "other", false),
             RefreshUse::Refuse
         );
+    }
+
+    #[test]
+    fn both_tokens_carry_the_contexts_the_sign_in_met_and_only_those() {
+        let mut grant = session(false, "f").grant(Pii::new("a@example.com".into()), None);
+        let s = TokenSettings::new("i", "t");
+        let now = Timestamp(20);
+        assert!(id_token_claims(&grant, &s, now).acrs.is_empty());
+        grant.acrs = vec!["c1".into()];
+        assert_eq!(id_token_claims(&grant, &s, now).acrs, ["c1"]);
+        let access = access_token_claims(&grant, "openid", &s, now, "j");
+        assert_eq!(access.acrs, ["c1"]);
+        // Absent, not `[]`, when no context was met: the claim is optional in Entra too.
+        let json = serde_json::to_value(access_token_claims(
+            &session(false, "f").grant(Pii::new("a@example.com".into()), None),
+            "openid",
+            &s,
+            now,
+            "j",
+        ))
+        .unwrap();
+        assert!(json.get("acrs").is_none());
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //!
 //! The resource server checks both claims the RFC names:
 //! - `acr` must be one of the required `acr_values` (exact string match; the RFC defines
-//!   no ordering between values, so none is assumed);
+//!   no ordering between values, so none is assumed). A required Entra authentication
+//!   context (`c1` …) is also met when the token's `acrs` lists it, since that is where
+//!   Entra's tokens carry the contexts a sign-in satisfied;
 //! - `auth_time` must be no older than `max_age` seconds. A token without `auth_time`
 //!   fails any `max_age` requirement: recency that cannot be shown is not assumed.
 //!
@@ -51,10 +53,9 @@ pub fn step_up_needed(
     now: Timestamp,
 ) -> Option<InsufficientAuth> {
     let acr_unmet = !acr_values.is_empty()
-        && !claims
-            .acr
-            .as_ref()
-            .is_some_and(|acr| acr_values.iter().any(|v| v == acr));
+        && !acr_values
+            .iter()
+            .any(|v| claims.acr.as_ref() == Some(v) || claims.acrs.contains(v));
     let max_age_unmet = max_age.is_some_and(|max| match claims.auth_time {
         Some(at) => now.since(at) > max,
         None => true,
@@ -145,6 +146,19 @@ mod tests {
                  acr_values=\"c1 c2\""
             );
         }
+    }
+
+    #[test]
+    fn an_authentication_context_is_met_by_the_acrs_claim() {
+        let mut c = claims(Some("2"), Some(900));
+        let need = step_up_needed(&c, &values(&["c1"]), None, Timestamp(1000)).unwrap();
+        assert!(need.acr_unmet, "two factors alone do not meet context c1");
+        c.acrs = values(&["c1"]);
+        assert_eq!(
+            step_up_needed(&c, &values(&["c1"]), None, Timestamp(1000)),
+            None
+        );
+        assert!(step_up_needed(&c, &values(&["c2"]), None, Timestamp(1000)).is_some());
     }
 
     #[test]

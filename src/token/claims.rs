@@ -7,7 +7,8 @@
 //! - ID token (what `@azure/msal-browser` reads to build the account): `oid`, `tid`, `sub`,
 //!   `preferred_username`, `name`, plus `ver: "2.0"`, `nonce`, `sid`.
 //! - Access token (RFC 9068 style): `scp`, `azp` / `client_id`, `jti`.
-//! - Both: `auth_time`, `amr`, `acr`, which the resource server needs for RFC 9470 step-up.
+//! - Both: `auth_time`, `amr`, `acr` and (when a context was asked for and met) `acrs`,
+//!   which the resource server needs for RFC 9470 step-up.
 //!
 //! Unknown claims are ignored when reading (RFC 7519 §4), but each known claim may appear
 //! only once: a duplicated `aud` or `exp` makes the token unreadable rather than ambiguous.
@@ -98,6 +99,11 @@ pub struct Claims {
     /// Authentication context class reference satisfied (RFC 9470 `acr_values`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
+    /// Entra's authentication contexts this sign-in satisfied (`c1` … `c99`), e.g.
+    /// `["c1"]`: what a resource checks before a sensitive action, since `acr` only says
+    /// how many factors were used, not which Conditional Access context was met.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acrs: Vec<String>,
     /// ID token: the user's object id (MSAL account `localAccountId`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oid: Option<String>,
@@ -155,6 +161,7 @@ impl Claims {
             auth_time: None,
             amr: Vec::new(),
             acr: None,
+            acrs: Vec::new(),
             oid: None,
             tid: None,
             preferred_username: None,

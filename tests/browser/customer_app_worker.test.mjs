@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { openPage, root, startDemo, textOf as waitText } from "../support/browser.mjs";
+import { openPage, root, shot, startDemo, textOf as waitText } from "../support/browser.mjs";
 import { bank, decisions, expectScreen as expectScreenWithin, messages } from "../support/customer_page.mjs";
 import { ADMIN, nativeVars } from "../support/native.mjs";
 import { startWorker } from "../support/worker.mjs";
@@ -182,11 +182,44 @@ test("pushed console policies: the same password sign-in that needed nothing now
   const amr = JSON.parse(await claim(page, "amr"));
   assert.ok(amr.includes("mfa") && amr.includes("pwd"), `amr ${JSON.stringify(amr)}`);
 
-  // Step-up stays honest: native authentication has no call for it.
+  assert.deepEqual(JSON.parse(await claim(page, "acrs")), []);
+  await shot(page, "customer-worker-signin-email-mfa");
+
+  // A step-up window closed half-way sends nothing, and says so next to the amount.
+  const balance = await bank(page).locator(".account-balance").innerText();
+  let opened = context.waitForEvent("page");
   await bank(page).getByRole("button", { name: "Transfer money" }).click();
-  await textOf(bank(page).locator(".field-error:visible"), /native authentication API \(V1\) has no call for/);
-  await page.done("customer-worker-signin-email-mfa");
+  await (await opened).close();
+  await textOf(bank(page).locator("#transfer-amount-error"), /^the sign-in window was closed before the Worker finished; no money was sent$/);
+  assert.equal(await bank(page).locator(".account-balance").innerText(), balance);
+  assert.equal(await bank(page).locator("#transfer-receipt").count(), 0);
+
+  // The transfer steps up for c1 through the Worker's OpenID Connect sign-in in a pop-up
+  // (native authentication has no call for it): the email comes from login_hint, the
+  // password again (native sign-in leaves no session at the Worker), then the email code,
+  // which reaches this page's inbox while the window is open.
+  opened = context.waitForEvent("page");
+  await bank(page).getByRole("button", { name: "Transfer money" }).click();
+  const popup = await opened;
+  await textOf(decisions(page), /Transfer asks for authentication context c1 .*: continue in the Worker's sign-in window\./);
+  await popup.waitForURL((url) => url.href.startsWith(`${worker.url}/contoso/oauth2/v2.0/authorize?`));
+  assert.equal(new URL(popup.url()).searchParams.get("acr_values"), "c1");
+  assert.equal(await popup.getByLabel("Email address").inputValue(), DAN.email);
+  await popup.getByRole("button", { name: "Next" }).click();
+  await popup.getByLabel("Password").fill(DAN.password);
+  inbox = await messages(page, "Inbox").count();
+  await popup.getByRole("button", { name: "Sign in" }).click();
+  await popup.getByLabel("Code").fill(await codeFrom(page, "Inbox", inbox));
+  await shot(popup, "customer-worker-step-up-window");
+  await popup.getByRole("button", { name: "Verify" }).click();
+  await popup.waitForEvent("close");
+  await textOf(bank(page).locator("#transfer-receipt"), /^Sent £250\.00 to /);
+  await textOf(decisions(page), /Step-up done: authentication context c1 granted/);
+  assert.deepEqual(JSON.parse(await claim(page, "acrs")), ["c1"]);
+  assert.ok(JSON.parse(await claim(page, "amr")).includes("mfa"));
+  await page.done("customer-worker-step-up");
 });
+
 
 test("a console save is pushed at once: SMS switched off in Authentication methods, the Worker offers email only", async () => {
   const page = await openWorkerDemo();

@@ -323,6 +323,56 @@ test("step-up: acr_values=2 forces a second factor, and userinfo challenges a we
   assert.match(page.html, /text message/);
 });
 
+test("an authentication context: acr_values=c1 meets its Conditional Access policy, and the tokens say so in acrs", async () => {
+  const policies = `${worker.url}/${T}/v1.0/identity/conditionalAccess/policies`;
+  const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+  let res = await fetch(policies, {
+    method: "POST", headers: admin,
+    body: JSON.stringify({
+      displayName: "Require MFA for high-value transfers", state: "enabled",
+      conditions: { clientAppTypes: ["all"], users: { includeUsers: ["All"] },
+        applications: { includeAuthenticationContextClassReferences: ["c1"] } },
+      grantControls: { operator: "OR", builtInControls: ["mfa"] },
+    }),
+  });
+  const created = await res.text();
+  assert.equal(res.status, 201, created);
+  const { id } = JSON.parse(created);
+  try {
+    // Without the context the policy does not apply: the password alone, and no `acrs`.
+    const plain = await authorization(config);
+    const weak = await exchange(config, plain, back(await signIn(plain.url, USER)));
+    seen.push(weak.access_token, weak.refresh_token);
+    assert.equal((await verified(weak.id_token)).acrs, undefined);
+    const userinfo = config.serverMetadata().userinfo_endpoint;
+    res = await fetch(`${userinfo}?acr_values=c1`, { headers: { authorization: `Bearer ${weak.access_token}` } });
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get("www-authenticate"), /error="insufficient_user_authentication".*acr_values="c1"/);
+
+    // Asked for c1, the policy requires the second factor (the phone registered earlier).
+    const a = await authorization(config, { acr_values: "c1" });
+    const page = await read(await signIn(a.url, USER));
+    assert.equal(page.h1, "Enter the code", page.html);
+    const code = await latestCode(worker, PHONE);
+    seen.push(code);
+    const tokens = await exchange(config, a, back(await submit(page, { action: "code", code })));
+    seen.push(tokens.access_token, tokens.refresh_token);
+    const idToken = await verified(tokens.id_token);
+    assert.deepEqual(idToken.acrs, ["c1"]);
+    assert.deepEqual(idToken.amr, ["pwd", "sms", "mfa"]);
+    assert.deepEqual((await verified(tokens.access_token)).acrs, ["c1"]);
+    res = await fetch(`${userinfo}?acr_values=c1`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal(res.status, 200, await res.text());
+    // A refreshed token keeps what the sign-in proved.
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+    seen.push(refreshed.access_token, refreshed.refresh_token);
+    assert.deepEqual((await verified(refreshed.access_token)).acrs, ["c1"]);
+  } finally {
+    res = await fetch(`${policies}/${id}`, { method: "DELETE", headers: admin });
+    assert.equal(res.status, 204);
+  }
+});
+
 test("single sign-on: the session cookie resumes; prompt=login and max_age sign in afresh; acr_values=2 steps up", async () => {
   const a = await authorization(config);
   let res = await signIn(a.url, USER);
