@@ -339,9 +339,13 @@ test("an authentication context: acr_values=c1 meets its Conditional Access poli
   assert.equal(res.status, 201, created);
   const { id } = JSON.parse(created);
   try {
-    // Without the context the policy does not apply: the password alone, and no `acrs`.
+    // A customer of its own, with email as the second factor: the phone of USER has had
+    // as many codes from this network as the SMS velocity allows for a while.
+    const email = "context.user@example.com";
+    seen.push(email);
     const plain = await authorization(config);
-    const weak = await exchange(config, plain, back(await signIn(plain.url, USER)));
+    // Without the context the policy does not apply: the password alone, and no `acrs`.
+    const weak = await exchange(config, plain, await signUp(plain.url, email));
     seen.push(weak.access_token, weak.refresh_token);
     assert.equal((await verified(weak.id_token)).acrs, undefined);
     const userinfo = config.serverMetadata().userinfo_endpoint;
@@ -349,17 +353,18 @@ test("an authentication context: acr_values=c1 meets its Conditional Access poli
     assert.equal(res.status, 401);
     assert.match(res.headers.get("www-authenticate"), /error="insufficient_user_authentication".*acr_values="c1"/);
 
-    // Asked for c1, the policy requires the second factor (the phone registered earlier).
+    // Asked for c1, the policy requires a second factor, registered there and then.
     const a = await authorization(config, { acr_values: "c1" });
-    const page = await read(await signIn(a.url, USER));
-    assert.equal(page.h1, "Enter the code", page.html);
-    const code = await latestCode(worker, PHONE);
+    let page = await read(await signIn(a.url, email));
+    assert.equal(page.h1, "Add a second way to verify it is you", page.html);
+    page = await next(page, { action: "register", channel: "email", email }, "Enter the code");
+    const code = await latestCode(worker, email);
     seen.push(code);
     const tokens = await exchange(config, a, back(await submit(page, { action: "code", code })));
     seen.push(tokens.access_token, tokens.refresh_token);
     const idToken = await verified(tokens.id_token);
     assert.deepEqual(idToken.acrs, ["c1"]);
-    assert.deepEqual(idToken.amr, ["pwd", "sms", "mfa"]);
+    assert.deepEqual(idToken.amr, ["pwd", "otp", "mfa"]);
     assert.deepEqual((await verified(tokens.access_token)).acrs, ["c1"]);
     res = await fetch(`${userinfo}?acr_values=c1`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal(res.status, 200, await res.text());
