@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { openPage, root, shot, startDemo, textOf as waitText } from "../support/browser.mjs";
 import { bank, decisions, expectScreen as expectScreenWithin, messages } from "../support/customer_page.mjs";
+import { assertAccessible } from "../support/accessibility.mjs";
 import { ADMIN, nativeVars } from "../support/native.mjs";
 import { startWorker } from "../support/worker.mjs";
 
@@ -211,6 +212,7 @@ test("pushed console policies: the same password sign-in that needed nothing now
   await popup.getByRole("button", { name: "Sign in" }).click();
   await popup.getByLabel("Code").fill(await codeFrom(page, "Inbox", inbox));
   await shot(popup, "customer-worker-step-up-window");
+  await assertAccessible(popup, "the Worker's hosted code page");
   await popup.getByRole("button", { name: "Verify" }).click();
   await popup.waitForEvent("close");
   await textOf(bank(page).locator("#transfer-receipt"), /^Sent £250\.00 to /);
