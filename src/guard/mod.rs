@@ -464,7 +464,13 @@ mod tests {
         let (s, _) = send(s, &release, 101);
         assert_eq!(s.forget_at, Some(Timestamp(ticket.0)));
         let (_, c) = send(s, r#"{"op":"hold"}"#, 102);
-        assert!(matches!(c, GuardAnswer::Held { ticket: Some(_), .. }));
+        assert!(matches!(
+            c,
+            GuardAnswer::Held {
+                ticket: Some(_),
+                ..
+            }
+        ));
         // A release after the alarm forgot everything leaves a row that is forgotten too.
         let (late, _) = send(GuardState::default(), &release, 120);
         assert_eq!(late.forget_at, Some(Timestamp(120)));
