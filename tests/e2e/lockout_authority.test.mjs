@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post } from "../support/native.mjs";
+import { ADMIN, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -135,6 +135,62 @@ test("a complete sign-in clears the object's count, so the next wrong password s
   await staleRecord(tenant, id, {});
   assert.equal(errorCode(await tryPassword(tenant, email, "Wrong-Password-z")), 50126);
   assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "not locked after one wrong password");
+});
+
+test("a sign-in completed by a second factor, in a later request than the password, clears the object's count too", async () => {
+  const tenant = "second-factor";
+  const phone = "+15550107788";
+  seen.push(phone);
+  await requireMfa(worker, tenant);
+  const settings = await admin(tenant, "PATCH", "vestibule/flowSettings", {
+    lockout: { freeFailures: 2, baseWaitSeconds: 1, maxWaitSeconds: 1 },
+  });
+  assert.equal(settings.status, 200, JSON.stringify(settings.body));
+  // Sign up and register the phone as the second factor.
+  const email = "two-factors@example.com";
+  seen.push(email);
+  let r = await post(worker, tenant, "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
+  r = await post(worker, tenant, "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+  const signUpCode = await latestCode(worker, email);
+  seen.push(signUpCode);
+  r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: signUpCode });
+  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "continuation_token", username: email });
+  assert.deepEqual(r.body.error_codes, [50076], JSON.stringify(r.body));
+  r = await post(worker, tenant, "register/v1.0/introspect", { continuation_token: ct(r) });
+  r = await post(worker, tenant, "register/v1.0/challenge", { continuation_token: ct(r), challenge_type: "oob", challenge_target: phone, challenge_channel: "sms" });
+  const registration = await latestCode(worker, phone);
+  seen.push(registration);
+  r = await post(worker, tenant, "register/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: registration });
+  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "continuation_token" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+  const id = (await admin(tenant, "GET", "users")).body.value.find((u) => u.mail === email).id;
+
+  const wrong = [];
+  for (let i = 0; i < 3; i++) wrong.push(errorCode(await tryPassword(tenant, email, `Wrong-Password-${i}`)));
+  assert.deepEqual(wrong, [50126, 50126, 50126]);
+  // Once the one-second wait is over, the right password leads to the second factor
+  // (50076); the object keeps the count of 3 through that password step.
+  let pw;
+  for (let i = 0; i < 20 && pw?.body.error_codes?.[0] !== 50076; i++) {
+    await new Promise((res) => setTimeout(res, 500));
+    pw = await tryPassword(tenant, email, PASSWORD);
+    assert.ok([50053, 50076].includes(errorCode(pw)), JSON.stringify(pw.body));
+  }
+  assert.deepEqual(pw.body.error_codes, [50076], "the password is accepted once the wait is over");
+  r = await post(worker, tenant, "oauth2/v2.0/introspect", { continuation_token: ct(pw) });
+  const [method] = r.body.methods;
+  r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES, id: method.id });
+  const mfaCode = await latestCode(worker, phone);
+  seen.push(mfaCode);
+  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "mfa_oob", oob: mfaCode, scope: "openid" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+
+  // An older record in KV again: only the object can know the count was cleared.
+  await staleRecord(tenant, id, {});
+  assert.equal(errorCode(await tryPassword(tenant, email, "Wrong-Password-z")), 50126);
+  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), 50076, "not locked after one wrong password: on to the second factor");
 });
 
 test("no code, password, token or email reaches the Worker log", () => {
