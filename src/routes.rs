@@ -21,6 +21,8 @@ pub enum Handler {
     DevOutbox,
     /// `PUT /_dev/native/{tenant}/flow-config`.
     DevFlowConfig,
+    /// `PUT /_dev/native/{tenant}/users/{id}/lockout` (tests: a stale user record).
+    DevUserLockout,
     /// `/v1.0/{rest}` and `/{tenant}/v1.0/{rest}`: the Graph-shaped admin API.
     Admin,
     /// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
@@ -95,6 +97,11 @@ fn dev_or_root(method: &str, segments: &[&str]) -> Option<Routed> {
             "PUT",
             to(Handler::DevFlowConfig, &[("tenant", tenant)]),
         ),
+        ["_dev", "native", tenant, "users", id, "lockout"] if !tenant.is_empty() => only(
+            method,
+            "PUT",
+            to(Handler::DevUserLockout, &[("tenant", tenant), ("key", id)]),
+        ),
         ["v1.0", rest @ ..] if rest != [""] && !rest.is_empty() => {
             to(Handler::Admin, &[("rest", &rest.join("/"))])
         }
@@ -158,6 +165,11 @@ mod tests {
             ("POST", "/_dev/fetch", Handler::DevFetch),
             ("GET", "/_dev/outbox", Handler::DevOutbox),
             ("PUT", "/_dev/native/t/flow-config", Handler::DevFlowConfig),
+            (
+                "PUT",
+                "/_dev/native/t/users/u-1/lockout",
+                Handler::DevUserLockout,
+            ),
             (
                 "GET",
                 "/v1.0/identity/conditionalAccess/policies",

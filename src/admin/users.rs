@@ -12,6 +12,7 @@ use crate::error::ErrorBody;
 use crate::flow::user::{Lockout, StrongMethod};
 use crate::flow::{Channel, UserRecord};
 use crate::pii::Pii;
+use crate::time::Timestamp;
 use serde_json::{Value, json};
 
 /// Users per page: each one is a KV read, and a Worker invocation has a budget of
@@ -58,8 +59,10 @@ const NOT_SETTABLE: &[&str] = &[
     "surname",
 ];
 
-/// `PATCH /users/{id}`: `accountEnabled` and `displayName`.
-pub fn patch(user: &UserRecord, body: Value) -> Result<UserRecord, Refusal> {
+/// `PATCH /users/{id}`: `accountEnabled` and `displayName`. Re-enabling stamps the clear
+/// with `now`, which outdates the copy of the lockout in the account's guard object
+/// (the Worker also tells the object, see [`crate::guard::password`]).
+pub fn patch(user: &UserRecord, body: Value, now: Timestamp) -> Result<UserRecord, Refusal> {
     let changes = body_object(body, &["id"])?;
     let mut next = user.clone();
     let mut problems = Vec::new();
@@ -68,7 +71,10 @@ pub fn patch(user: &UserRecord, body: Value) -> Result<UserRecord, Refusal> {
             ("accountEnabled", Value::Bool(enabled)) => {
                 if enabled {
                     // Back in service, with a clean slate of failures.
-                    next.lockout = Lockout::default();
+                    next.lockout = Lockout {
+                        cleared_at: Some(now),
+                        ..Lockout::default()
+                    };
                 } else {
                     next.lockout.disabled = true;
                 }
@@ -300,6 +306,7 @@ mod tests {
                 consecutive_failures: 3,
                 locked_until: Some(Timestamp(99)),
                 disabled: false,
+                cleared_at: None,
             },
             created_at: Timestamp(1_795_448_400),
             password_changed_at: None,
@@ -325,6 +332,7 @@ mod tests {
         let off = patch(
             &user(),
             json!({"accountEnabled": false, "displayName": "  Ada L  "}),
+            Timestamp(500),
         )
         .unwrap();
         assert!(off.lockout.disabled);
@@ -334,8 +342,15 @@ mod tests {
         );
         assert_eq!(to_graph(&off, "t")["accountEnabled"], false);
         assert_eq!(to_graph(&off, "t")["displayName"], "Ada L");
-        let on = patch(&off, json!({"accountEnabled": true, "displayName": null})).unwrap();
-        assert_eq!(on.lockout, Lockout::default());
+        assert_eq!(off.lockout.cleared_at, None, "disabling clears nothing");
+        let on = patch(
+            &off,
+            json!({"accountEnabled": true, "displayName": null}),
+            Timestamp(600),
+        )
+        .unwrap();
+        assert!(on.lockout.is_clear());
+        assert_eq!(on.lockout.cleared_at, Some(Timestamp(600)));
         assert_eq!(to_graph(&on, "t")["displayName"], Value::Null);
     }
 
@@ -344,6 +359,7 @@ mod tests {
         let Err(Refusal::Invalid(p)) = patch(
             &user(),
             json!({"accountEnabled": "no", "mail": "x@example.com", "favouriteColour": "red", "displayName": ""}),
+            Timestamp(1),
         ) else {
             panic!("refused")
         };
@@ -361,7 +377,7 @@ mod tests {
             ]
         );
         assert!(matches!(
-            patch(&user(), json!({"id": "other"})),
+            patch(&user(), json!({"id": "other"}), Timestamp(1)),
             Err(Refusal::Invalid(ref p)) if p[0].code == "admin.read_only_field"
         ));
     }

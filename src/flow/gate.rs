@@ -342,7 +342,7 @@ fn finish(common: FlowCommon, mut user: UserRecord, cx: &mut Cx) -> Result<Next,
         );
         return Ok(Next::reject(None, rejection));
     }
-    if user.lockout.record_success() {
+    if user.lockout.record_success(cx.now) {
         cx.effects.push(Effect::UpdateUser(user.clone()));
     }
     let satisfied = common.satisfied();

@@ -60,7 +60,11 @@ pub struct StrongMethod {
 }
 
 /// Per-account throttling of failed passwords and codes (NIST SP 800-63B §5.2.2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The account's guard object keeps a copy of this that password steps merge in
+/// ([`crate::guard::password`]); `clearedAt` is how a record tells that copy it is
+/// outdated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Lockout {
     /// Failures since the last complete sign-in.
@@ -72,6 +76,11 @@ pub struct Lockout {
     /// Set at the hard limit (at most 100 failures); only an administrator clears it.
     #[serde(default)]
     pub disabled: bool,
+    /// When the counters were last cleared (a complete sign-in, an administrator's
+    /// re-enable). A copy the guard object wrote before this is outdated: it was cleared,
+    /// even if the object never heard of it ([`crate::guard::password::merge`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared_at: Option<Timestamp>,
 }
 
 /// The account is locked: `until` is `None` when it is disabled.
@@ -116,12 +125,22 @@ impl Lockout {
     }
 
     /// Clears the counters after a complete sign-in (never after a first factor alone,
-    /// or knowing the password would reset the count for guessing second factors).
-    pub(crate) fn record_success(&mut self) -> bool {
+    /// or knowing the password would reset the count for guessing second factors), and
+    /// stamps when, so an older copy in the guard object no longer counts. True when
+    /// something changed (the record must be written, and the object told).
+    pub(crate) fn record_success(&mut self, now: Timestamp) -> bool {
         let changed = self.consecutive_failures != 0 || self.locked_until.is_some();
-        self.consecutive_failures = 0;
-        self.locked_until = None;
+        if changed {
+            self.consecutive_failures = 0;
+            self.locked_until = None;
+            self.cleared_at = Some(now);
+        }
         changed
+    }
+
+    /// Whether nothing is counted against the account.
+    pub fn is_clear(&self) -> bool {
+        self.consecutive_failures == 0 && self.locked_until.is_none() && !self.disabled
     }
 }
 
@@ -166,8 +185,17 @@ mod tests {
         for _ in 0..7 {
             l.record_failure(Timestamp(0), &settings);
         }
-        assert!(l.record_success());
+        assert!(l.record_success(Timestamp(5)));
         assert_eq!(l.check(Timestamp(0)), Ok(()));
-        assert!(!l.record_success());
+        assert_eq!(l.cleared_at, Some(Timestamp(5)));
+        assert!(!l.record_success(Timestamp(6)));
+        assert_eq!(
+            l.cleared_at,
+            Some(Timestamp(5)),
+            "nothing to clear, no new stamp"
+        );
+        // Records written before `clearedAt` existed still load.
+        let old: Lockout = serde_json::from_str(r#"{"consecutiveFailures":2}"#).unwrap();
+        assert_eq!(old.cleared_at, None);
     }
 }

@@ -15,7 +15,8 @@
 //!    ([`email_velocity`], [`velocity_key`]);
 //! 4. an authorization code or a refresh token is redeemed at most once ([`spend`], one
 //!    object per handle);
-//! 5. one account's passwords are judged one at a time, so a burst cannot outrun the
+//! 5. one account's passwords are judged one at a time, against the failure count the
+//!    object keeps, so neither a burst nor guesses spread over locations outrun the
 //!    lockout ([`password`], one object per account).
 //!
 //! This module is pure: state structs, `decide` functions, the wire format between the
@@ -56,6 +57,10 @@ pub struct GuardState {
     /// Until when a password step holds the account (password objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_until: Option<Timestamp>,
+    /// The account's lockout as the last password step or clear left it (password
+    /// objects; absent in objects stored before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockout: Option<password::LockoutCopy>,
     /// When everything here may be deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forget_at: Option<Timestamp>,
@@ -101,11 +106,19 @@ pub enum GuardOp {
     },
     /// May a password for this account be judged now ([`password`])?
     Hold,
-    /// The password step is done (its user record written): free the hold it took.
+    /// The password step is done (its user record written): free the hold it took and
+    /// keep the lockout it ended with.
     Release {
         /// The ticket [`GuardAnswer::Held`] gave.
         ticket: Timestamp,
+        /// The lockout the step ended with; absent when it judged nothing (the copy
+        /// stays as it was).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lockout: Option<crate::flow::user::Lockout>,
     },
+    /// The account's record was written with its lockout cleared (a complete sign-in,
+    /// an administrator's re-enable): forget the count and end any hold.
+    ClearLockout,
 }
 crate::tagged_enum!(GuardOp, "op");
 
@@ -120,7 +133,7 @@ pub struct GuardCall {
 }
 
 /// The object's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(remote = "Self", rename_all = "camelCase")]
 pub enum GuardAnswer {
     /// For acquire and commit.
@@ -146,7 +159,13 @@ pub enum GuardAnswer {
     Held {
         /// The caller's ticket when it holds the account now, else `None`.
         ticket: Option<Timestamp>,
+        /// With a ticket: the object's copy of the account's lockout, to merge into the
+        /// user record before judging ([`password::merge`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lockout: Option<password::LockoutCopy>,
     },
+    /// For a clear.
+    Cleared,
 }
 crate::tagged_enum!(GuardAnswer, "kind");
 
@@ -200,14 +219,30 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             let ticket;
             (state.held_until, ticket) = password::hold(state.held_until, now);
             state.forget_at = later(state.forget_at, state.held_until);
-            GuardAnswer::Held { ticket }
+            // Only the holder judges, so only the holder needs the count.
+            let lockout = ticket.and(state.lockout);
+            GuardAnswer::Held { ticket, lockout }
         }
-        GuardOp::Release { ticket } => {
-            state.held_until = password::release(state.held_until, ticket);
+        GuardOp::Release { ticket, lockout } => {
+            (state.held_until, state.lockout) =
+                password::release(state.held_until, state.lockout, ticket, lockout, now);
             // A release that arrives after the alarm forgot everything must not leave a
             // row behind with no forget time (and so no alarm).
             state.forget_at = later(state.forget_at, Some(now));
-            GuardAnswer::Held { ticket: None }
+            state.forget_at = later(
+                state.forget_at,
+                state.lockout.map(|c| password::keep_until(&c)),
+            );
+            GuardAnswer::Held {
+                ticket: None,
+                lockout: None,
+            }
+        }
+        GuardOp::ClearLockout => {
+            state.held_until = None;
+            state.lockout = Some(password::clear(now));
+            state.forget_at = later(state.forget_at, Some(now));
+            GuardAnswer::Cleared
         }
     };
     (state, answer)
@@ -412,20 +447,117 @@ mod tests {
         let (s, a) = send(GuardState::default(), r#"{"op":"hold"}"#, 100);
         let GuardAnswer::Held {
             ticket: Some(ticket),
+            lockout: None,
         } = a
         else {
             panic!("held: {a:?}")
         };
         let (s, b) = send(s, r#"{"op":"hold"}"#, 101);
-        assert_eq!(b, GuardAnswer::Held { ticket: None });
+        assert_eq!(
+            b,
+            GuardAnswer::Held {
+                ticket: None,
+                lockout: None
+            }
+        );
         let release = format!(r#"{{"op":"release","ticket":{}}}"#, ticket.0);
         let (s, _) = send(s, &release, 101);
         assert_eq!(s.forget_at, Some(Timestamp(ticket.0)));
         let (_, c) = send(s, r#"{"op":"hold"}"#, 102);
-        assert!(matches!(c, GuardAnswer::Held { ticket: Some(_) }));
+        assert!(matches!(
+            c,
+            GuardAnswer::Held {
+                ticket: Some(_),
+                ..
+            }
+        ));
         // A release after the alarm forgot everything leaves a row that is forgotten too.
         let (late, _) = send(GuardState::default(), &release, 120);
         assert_eq!(late.forget_at, Some(Timestamp(120)));
+    }
+
+    #[test]
+    fn the_object_keeps_the_count_its_holders_leave_and_forgets_it_on_a_clear() {
+        let send = |state, op: &str, now: u64| {
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            let (state, answer) = decide(state, serde_json::from_str(&text).unwrap());
+            let wire = serde_json::to_string(&answer).unwrap();
+            (state, serde_json::from_str::<GuardAnswer>(&wire).unwrap())
+        };
+        let ticket_of = |a: &GuardAnswer| match a {
+            GuardAnswer::Held {
+                ticket: Some(t), ..
+            } => *t,
+            other => panic!("not held: {other:?}"),
+        };
+        let (s, a) = send(GuardState::default(), r#"{"op":"hold"}"#, 100);
+        let t = ticket_of(&a);
+        let release = |t: Timestamp, failures: u32| {
+            format!(
+                r#"{{"op":"release","ticket":{},"lockout":{{"consecutiveFailures":{failures},"lockedUntil":400}}}}"#,
+                t.0
+            )
+        };
+        let (s, _) = send(s, &release(t, 6), 101);
+        // The next holder gets the count with its ticket; a refused one gets nothing.
+        let (s, a) = send(s, r#"{"op":"hold"}"#, 102);
+        let GuardAnswer::Held {
+            lockout: Some(copy),
+            ..
+        } = a.clone()
+        else {
+            panic!("{a:?}")
+        };
+        assert_eq!(copy.lockout.consecutive_failures, 6);
+        assert_eq!(copy.at, Timestamp(101));
+        assert_eq!(s.forget_at, Some(Timestamp(101).plus(password::KEEP)));
+        let (s, busy) = send(s, r#"{"op":"hold"}"#, 103);
+        assert_eq!(
+            busy,
+            GuardAnswer::Held {
+                ticket: None,
+                lockout: None
+            }
+        );
+        // A clear forgets the count and ends the hold: that holder read 6 failures, and
+        // its release must not store them again.
+        let t2 = ticket_of(&a);
+        let (s, cleared) = send(s, r#"{"op":"clearLockout"}"#, 104);
+        assert_eq!(cleared, GuardAnswer::Cleared);
+        let (s, _) = send(s, &release(t2, 7), 105);
+        let (s, a) = send(s, r#"{"op":"hold"}"#, 106);
+        let GuardAnswer::Held {
+            ticket: Some(_),
+            lockout: Some(copy),
+        } = a
+        else {
+            panic!("{a:?}")
+        };
+        assert!(copy.lockout.is_clear(), "{copy:?}");
+        assert_eq!(copy.lockout.cleared_at, Some(Timestamp(104)));
+        // The state round-trips through storage, and one stored before the copy was
+        // kept still loads.
+        let stored = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<GuardState>(&stored).unwrap(), s);
+        let old: GuardState = serde_json::from_str(r#"{"heldUntil":110,"forgetAt":110}"#).unwrap();
+        assert_eq!(old.lockout, None);
+        let (_, a) = send(old, r#"{"op":"hold"}"#, 111);
+        assert!(matches!(
+            a,
+            GuardAnswer::Held {
+                ticket: Some(_),
+                lockout: None
+            }
+        ));
+        // A release without a lockout (an older Worker, or a step that judged nothing)
+        // frees the hold and keeps the copy.
+        let (s, a) = send(GuardState::default(), r#"{"op":"hold"}"#, 200);
+        let (s, _) = send(s, &release(ticket_of(&a), 3), 201);
+        let (s, a) = send(s, r#"{"op":"hold"}"#, 202);
+        let bare = format!(r#"{{"op":"release","ticket":{}}}"#, ticket_of(&a).0);
+        let (s, _) = send(s, &bare, 203);
+        assert_eq!(s.held_until, None);
+        assert_eq!(s.lockout.unwrap().lockout.consecutive_failures, 3);
     }
 
     #[test]

@@ -82,6 +82,7 @@ async fn serve(mut req: Request, ctx: Ctx) -> Result<Response> {
     let at = Admin {
         kv: &kv,
         tenant: &tenant,
+        ctx: &ctx,
     };
     // One arm per area; each area's file does its own method and sub-path dispatch.
     match segments.as_slice() {
@@ -118,6 +119,8 @@ pub struct Admin<'a> {
     pub kv: &'a worker::kv::KvStore,
     /// The tenant of the request.
     pub tenant: &'a str,
+    /// Bindings and secrets, for an area that needs more than KV (a user's guard object).
+    pub ctx: &'a Ctx,
 }
 
 /// The JSON body of a write, or the error reply for it.

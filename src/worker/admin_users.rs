@@ -114,9 +114,13 @@ async fn one(
                 Ok(v) => v,
                 Err(resp) => return Ok(resp),
             };
-            match users::patch(&user, changes) {
+            let now = super::request::now();
+            match users::patch(&user, changes, now) {
                 Ok(next) => {
                     store.put_user(&next, false).await?;
+                    if crate::guard::password::cleared_now(&next.lockout, now) {
+                        clear_lockout(at, &next.id, now).await;
+                    }
                     Ok(Response::empty()?.with_status(204))
                 }
                 Err(r) => refused(r),
@@ -127,6 +131,25 @@ async fn one(
             Ok(Response::empty()?.with_status(204))
         }
         _ => reply::method_not_allowed(),
+    }
+}
+
+/// Tells the account's guard object that an administrator cleared its lockout, or the
+/// count it keeps would lock the account again ([`crate::guard::password`]). Best effort
+/// after the KV write, as for a complete sign-in
+/// ([`super::guard::Client::clear_lockout`]): the record's clear stamp stands in for a
+/// missed call. Without the native-auth secrets there are no password objects to tell.
+async fn clear_lockout(at: &Admin<'_>, user_id: &str, now: crate::time::Timestamp) {
+    match super::native::setup::secrets(at.ctx) {
+        Ok(secrets) => {
+            let guard = super::guard::Client::without_ip(at.ctx);
+            guard
+                .clear_lockout(&secrets.0, at.tenant, user_id, now)
+                .await;
+        }
+        Err(_) => worker::console_warn!(
+            "admin: native auth is not configured, so no guard object holds a lockout to clear"
+        ),
     }
 }
 

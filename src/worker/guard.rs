@@ -15,10 +15,11 @@
 //! sign-in password judged, and no code, refresh token or finished flow redeemed.
 
 use super::native::Fail;
+use crate::flow::user::Lockout;
 use crate::flow::{CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCode};
 use crate::guard::attempts::CodeVerdict;
 use crate::guard::email_velocity::email_checks;
-use crate::guard::password::{busy_error, password_object_name};
+use crate::guard::password::{LockoutCopy, busy_error, merge, password_object_name};
 use crate::guard::spend::spend_object_name;
 use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
 use crate::guard::vouch::{Vouched, code_verified, pair_for};
@@ -147,10 +148,12 @@ pub struct Slot {
     vouch: Option<SendCheck>,
 }
 
-/// An account held for one password step: its object and the ticket that releases it.
+/// An account held for one password step: its object, the ticket that releases it,
+/// and the object's copy of the account's lockout.
 pub struct Hold {
     object: String,
     ticket: Timestamp,
+    copy: Option<LockoutCopy>,
 }
 
 /// The Worker's side: asks guard objects before a code is evaluated or an SMS is sent.
@@ -165,6 +168,14 @@ impl Client {
         Client {
             namespace: ctx.durable_object(BINDING).ok(),
             ip: req.headers().get("cf-connecting-ip").ok().flatten(),
+        }
+    }
+
+    /// The client for a request that sends no codes (the admin API): no IP needed.
+    pub fn without_ip(ctx: &Ctx) -> Self {
+        Client {
+            namespace: ctx.durable_object(BINDING).ok(),
+            ip: None,
         }
     }
 
@@ -413,14 +424,22 @@ impl Client {
         match self.call(&object, &call).await? {
             GuardAnswer::Held {
                 ticket: Some(ticket),
-            } => Ok(Hold { object, ticket }),
-            GuardAnswer::Held { ticket: None } => Err(busy_error().into()),
+                lockout: copy,
+            } => Ok(Hold {
+                object,
+                ticket,
+                copy,
+            }),
+            GuardAnswer::Held { ticket: None, .. } => Err(busy_error().into()),
             _ => Err(unavailable_error().into()),
         }
     }
 
-    /// Holds `user_id`'s account, then reads its record again under the hold: a step
-    /// that ended meanwhile wrote a newer failure count. A failed read frees the hold.
+    /// Holds `user_id`'s account, then reads its record again under the hold (a step
+    /// that ended meanwhile wrote a newer failure count) and judges it by the stricter of
+    /// its lockout and the object's copy ([`crate::guard::password::merge`]): the record
+    /// at this location may not show guesses judged elsewhere yet. A failed read frees
+    /// the hold.
     pub async fn hold_and_read(
         &self,
         store: &super::native::kv::Store<'_>,
@@ -430,25 +449,58 @@ impl Client {
     ) -> std::result::Result<(Hold, Option<crate::flow::UserRecord>), Fail> {
         let hold = self.hold_account(key, store.tenant(), user_id, now).await?;
         match store.user(user_id).await {
-            Ok(fresh) => Ok((hold, fresh)),
+            Ok(fresh) => {
+                let fresh = fresh.map(|mut user| {
+                    user.lockout = merge(&user.lockout, hold.copy.as_ref());
+                    user
+                });
+                Ok((hold, fresh))
+            }
             Err(e) => {
-                self.release(hold, now).await;
+                self.release(hold, None, now).await;
                 Err(e.into())
             }
         }
     }
 
-    /// Frees the hold [`Client::hold_account`] took (not one taken since it lapsed).
-    /// Best effort: a hold that is not released lapses by itself within seconds.
-    pub async fn release(&self, hold: Hold, now: Timestamp) {
+    /// Frees the hold [`Client::hold_account`] took (not one taken since it lapsed) and
+    /// leaves `ended`, the lockout the step ended with ([`crate::guard::password::ended_with`];
+    /// `None` when the step judged nothing), with the object. Best effort: a hold that is
+    /// not released lapses by itself within seconds, and a count that is not stored is
+    /// still in the record written to KV.
+    pub async fn release(&self, hold: Hold, ended: Option<Lockout>, now: Timestamp) {
         let call = GuardCall {
             now,
             op: GuardOp::Release {
                 ticket: hold.ticket,
+                lockout: ended,
             },
         };
         if self.call(&hold.object, &call).await.is_err() {
             worker::console_warn!("guard: a password hold could not be released; it lapses");
+        }
+    }
+
+    /// Tells `user_id`'s object that the record just written to KV cleared its lockout
+    /// (a complete sign-in, an administrator's re-enable), so it forgets its count.
+    ///
+    /// Best effort, after the KV write: should this call fail, the record's `clearedAt`
+    /// (stamped now) is newer than the object's copy, and
+    /// [`crate::guard::password::merge`] then ignores the copy wherever KV shows that
+    /// record. A missed clear costs at most KV's propagation delay, as the write itself
+    /// does, and cannot keep the account locked. Failing the request instead would not
+    /// undo the write, and would tell a user who has signed in that they have not.
+    pub async fn clear_lockout(&self, key: &CodeKey, tenant: &str, user_id: &str, now: Timestamp) {
+        let object = password_object_name(key, tenant, user_id);
+        let call = GuardCall {
+            now,
+            op: GuardOp::ClearLockout,
+        };
+        match self.call(&object, &call).await {
+            Ok(GuardAnswer::Cleared) => {}
+            _ => worker::console_warn!(
+                "guard: an account's cleared lockout did not reach its object; the record's clear stamp stands in"
+            ),
         }
     }
 

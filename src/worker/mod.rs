@@ -12,6 +12,7 @@ mod admin_hooks;
 mod admin_sms;
 mod admin_users;
 mod dev;
+mod dev_lockout;
 mod guard;
 mod kv_bulk;
 mod kv_json;
@@ -45,6 +46,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Handler::DevFetch => dev::fetch_probe(req, ctx).await,
         Handler::DevOutbox => dev::outbox(req, ctx).await,
         Handler::DevFlowConfig => native::dev_flow_config(req, ctx).await,
+        Handler::DevUserLockout => dev_lockout::put(req, ctx).await,
         Handler::Admin => admin::handle(req, ctx).await,
         Handler::Discovery => oidc::discovery(req, ctx).await,
         Handler::Jwks => oidc::jwks(req, ctx).await,

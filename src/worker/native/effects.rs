@@ -41,6 +41,9 @@ pub struct Applied {
     pub grant: Option<TokenGrant>,
     /// A code that did not go out; the effects after it were not applied.
     pub undelivered: Option<(Channel, Undelivered)>,
+    /// The user whose record was written with its lockout cleared just now: the caller
+    /// tells the account's guard object ([`crate::worker::guard::Client::clear_lockout`]).
+    pub cleared: Option<String>,
 }
 
 /// Applies the effects in order, stopping at a code that could not be sent.
@@ -50,7 +53,12 @@ pub async fn apply(at: &Target<'_>, effects: Vec<Effect>) -> Result<Applied, Fai
     for effect in effects {
         match effect {
             Effect::CreateUser(user) => store.put_user(&user, true).await?,
-            Effect::UpdateUser(user) => store.put_user(&user, false).await?,
+            Effect::UpdateUser(user) => {
+                store.put_user(&user, false).await?;
+                if crate::guard::password::cleared_now(&user.lockout, at.now) {
+                    applied.cleared = Some(user.id);
+                }
+            }
             Effect::SendCode(code) => {
                 let cx = crate::hook::request::Context {
                     tenant: at.tenant,

@@ -85,9 +85,10 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
     let Some(input) = req.into_input() else {
         return Err(NativeError::invalid_request("not a flow request").into());
     };
-    // A password is judged against the account's lockout, which lives in the user record:
-    // one password step per account at a time, the record read again under the hold (a
-    // step that ended meanwhile wrote a newer count), released once it is written back.
+    // A password is judged against the account's lockout: one password step per account
+    // at a time, the record read again under the hold (a step that ended meanwhile wrote
+    // a newer count) and made as strict as the object's copy (guesses judged at other
+    // locations), released with the lockout the step ended with once it is written back.
     let (held, user) = match user {
         Some(u) if crate::guard::password::needs_hold(&input, state.as_ref()) => {
             let (hold, fresh) = call
@@ -98,15 +99,24 @@ pub async fn run(call: &Call<'_>, req: NativeRequest) -> Result<NativeResponse, 
         }
         user => (None, user),
     };
-    let answer = judge(call, &store, state, old_key, input, user, &scope).await;
+    let mut ended = None;
+    let answer = judge(
+        call, &store, state, old_key, input, user, &scope, &mut ended,
+    )
+    .await;
     if let Some(hold) = held {
-        call.guard.release(hold, now).await;
+        call.guard.release(hold, ended, now).await;
     }
     answer
 }
 
 /// Runs the flow engine on one step input, applies its effects, stores or rotates the
-/// state and answers.
+/// state and answers. `ended` gets the user's lockout as the step left it, once the flow
+/// has judged the input.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one step's pieces; `ended` is the one output besides the answer"
+)]
 async fn judge(
     call: &Call<'_>,
     store: &Store<'_>,
@@ -115,8 +125,10 @@ async fn judge(
     input: crate::flow::FlowInput,
     user: Option<crate::flow::UserRecord>,
     scope: &str,
+    ended: &mut Option<crate::flow::user::Lockout>,
 ) -> Result<NativeResponse, Fail> {
     let now = call.meta.now;
+    let judged = user.as_ref().map(|u| (u.id.clone(), u.lockout));
     let policy: &dyn AccessPolicy = match &call.setup.policies {
         Some(set) => set.as_ref(),
         None => &NoPolicies,
@@ -139,6 +151,13 @@ async fn judge(
         .step(call.tenant, state, input, ctx)
         .await?
         .map_err(|e| Fail::from(flow_error(&e)))?;
+    if let Some((id, lockout)) = &judged {
+        *ended = Some(crate::guard::password::ended_with(
+            lockout,
+            id,
+            &step.effects,
+        ));
+    }
     // A step that grants tokens redeems its continuation token once, whatever KV shows
     // at this location: concurrent redemptions of one token must not mint one token set
     // each. Nothing is applied before this.
@@ -170,6 +189,10 @@ async fn judge(
         now,
     };
     let applied = effects::apply(&target, step.effects).await?;
+    if let Some(id) = &applied.cleared {
+        let key = call.setup.code_key();
+        call.guard.clear_lockout(key, call.tenant, id, now).await;
+    }
     if let Some((channel, why)) = applied.undelivered {
         return Err(undelivered(call, store, kept, old_key.as_ref(), channel, why).await);
     }

@@ -155,11 +155,14 @@ impl Run<'_> {
                 },
                 user => (None, user),
             };
-            let release = async |held: Option<crate::worker::guard::Hold>| {
-                if let Some(hold) = held {
-                    self.guard.release(hold, self.now).await;
-                }
-            };
+            let release =
+                async |held: Option<crate::worker::guard::Hold>,
+                       ended: Option<crate::flow::user::Lockout>| {
+                    if let Some(hold) = held {
+                        self.guard.release(hold, ended, self.now).await;
+                    }
+                };
+            let judged = user.as_ref().map(|u| (u.id.clone(), u.lockout));
             let ctx = StepContext {
                 config: &config,
                 code_key: self.setup.code_key(),
@@ -183,16 +186,16 @@ impl Run<'_> {
                 // The guard refused the code (no tries left, already used): say so on the
                 // page the user is on.
                 Err(Fail::Protocol(e)) => {
-                    release(held).await;
+                    release(held, None).await;
                     interaction.flow = state;
                     return Ok(Outcome::Page(Some(e.for_person())));
                 }
                 Err(e) => {
-                    release(held).await;
+                    release(held, None).await;
                     return Err(e);
                 }
                 Ok(Err(e)) => {
-                    release(held).await;
+                    release(held, None).await;
                     worker::console_warn!("interaction: flow refused the input ({})", e.code());
                     interaction.flow = state;
                     return Ok(Outcome::Page(Some(
@@ -209,8 +212,20 @@ impl Run<'_> {
                 sign_in_log: self.sign_in_log,
                 now: self.now,
             };
+            let ended = judged.as_ref().map(|(id, lockout)| {
+                crate::guard::password::ended_with(lockout, id, &step.effects)
+            });
             let applied = effects::apply(&target, step.effects).await;
-            release(held).await;
+            if let Ok(effects::Applied {
+                cleared: Some(id), ..
+            }) = &applied
+            {
+                let key = self.setup.code_key();
+                self.guard
+                    .clear_lockout(key, self.tenant, id, self.now)
+                    .await;
+            }
+            release(held, ended).await;
             let applied = applied?;
             if let Some((channel, why)) = applied.undelivered {
                 // Keep the page and the state the user had (counting the failed send),

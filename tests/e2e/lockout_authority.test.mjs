@@ -1,0 +1,198 @@
+// The account lockout's failure count is kept by the account's guard Durable Object, not
+// only by the user record in KV. KV is eventually consistent across locations: a location
+// that still shows an older record (fewer failures) must not judge a password on it, or
+// guesses spread over many locations escape the lockout. One `wrangler dev` has one KV, so
+// the test makes KV show such an older record through a test-only dev route
+// (`PUT /_dev/native/:tenant/users/:id/lockout`, which writes the record and tells no
+// object), then checks what the next password gets. It also checks the other direction:
+// what lowers the count (an administrator's re-enable, a complete sign-in) reaches the
+// object, or its copy would lock the account again.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { startWorker } from "../support/worker.mjs";
+import { ADMIN, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
+
+const PASSWORD = "Correct-Horse-Battery-9";
+const TOKEN = "oauth2/v2.0/token";
+let worker;
+const seen = [PASSWORD];
+before(async () => { worker = await startWorker({ vars: nativeVars() }); });
+after(async () => { await worker?.stop(); });
+
+async function admin(tenant, method, path, body) {
+  const res = await fetch(`${worker.url}/${tenant}/v1.0/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+const ct = (r) => {
+  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
+  seen.push(r.body.continuation_token);
+  return r.body.continuation_token;
+};
+
+/** Signs `email` up in `tenant` and returns the new user's id. */
+async function signUp(tenant, email) {
+  seen.push(email);
+  let r = await post(worker, tenant, "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
+  r = await post(worker, tenant, "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+  const code = await latestCode(worker, email);
+  seen.push(code);
+  r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: code });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const users = await admin(tenant, "GET", "users");
+  assert.equal(users.status, 200, JSON.stringify(users.body));
+  const user = users.body.value.find((u) => u.mail === email);
+  assert.ok(user, "the new user is listed");
+  return user.id;
+}
+
+/** One sign-in up to the password: initiate, challenge, then `password` at /token. */
+async function tryPassword(tenant, email, password) {
+  let r = await post(worker, tenant, "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
+  r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+  assert.equal(r.body.challenge_type, "password", JSON.stringify(r.body));
+  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "password", password, scope: "openid" });
+  if (r.body.access_token) seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+  return r;
+}
+
+const errorCode = (r) => r.body.error_codes?.[0] ?? (r.status === 200 ? "signed-in" : JSON.stringify(r.body));
+
+/** Makes KV show `lockout` in the user's record, as an older copy at another location
+ * would, without telling the account's guard object. */
+async function staleRecord(tenant, id, lockout = {}) {
+  const res = await fetch(`${worker.url}/_dev/native/${tenant}/users/${id}/lockout`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(lockout),
+  });
+  assert.equal(res.status, 204, await res.text());
+}
+
+test("a locked account stays locked when KV shows an older record, until an administrator re-enables it", async () => {
+  const tenant = "authority";
+  const settings = await admin(tenant, "PATCH", "vestibule/flowSettings", { lockout: { freeFailures: 2, baseWaitSeconds: 300 } });
+  assert.equal(settings.status, 200, JSON.stringify(settings.body));
+  const email = "guessed-at@example.com";
+  const id = await signUp(tenant, email);
+
+  const wrong = [];
+  for (let i = 0; i < 3; i++) wrong.push(errorCode(await tryPassword(tenant, email, `Wrong-Password-${i}`)));
+  assert.deepEqual(wrong, [50126, 50126, 50126], "three wrong passwords are judged; the third starts a wait");
+  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), 50053, "control: locked");
+
+  // Another location's KV still shows the record from before the guesses.
+  await staleRecord(tenant, id, {});
+  const stale = await tryPassword(tenant, email, PASSWORD);
+  assert.equal(stale.status, 400, JSON.stringify(stale.body));
+  assert.equal(stale.body.error, "invalid_grant");
+  assert.deepEqual(stale.body.error_codes, [50053], "the object's count locks, whatever the record at this location says");
+  assert.equal(stale.body.access_token, undefined);
+  assert.equal(errorCode(await tryPassword(tenant, email, "Wrong-Password-x")), 50053, "nor is a guess judged");
+
+  // An administrator re-enables the account: the object forgets its count. The record is
+  // then made stale again (older than both the lock and the unlock), so only the object
+  // can tell that the account was cleared.
+  const enabled = await admin(tenant, "PATCH", `users/${id}`, { accountEnabled: true });
+  assert.equal(enabled.status, 204, JSON.stringify(enabled.body));
+  await staleRecord(tenant, id, {});
+  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "unlocked");
+  assert.equal(errorCode(await tryPassword(tenant, email, "Wrong-Password-y")), 50126);
+  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "one wrong password does not lock again");
+});
+
+test("a complete sign-in clears the object's count, so the next wrong password starts from one", async () => {
+  const tenant = "healing";
+  const settings = await admin(tenant, "PATCH", "vestibule/flowSettings", {
+    lockout: { freeFailures: 2, baseWaitSeconds: 1, maxWaitSeconds: 1 },
+  });
+  assert.equal(settings.status, 200, JSON.stringify(settings.body));
+  const email = "forgetful-again@example.com";
+  const id = await signUp(tenant, email);
+  const wrong = [];
+  for (let i = 0; i < 3; i++) wrong.push(errorCode(await tryPassword(tenant, email, `Wrong-Password-${i}`)));
+  assert.deepEqual(wrong, [50126, 50126, 50126]);
+
+  // The one-second wait passes; the count (3) stays. KV here shows the record from before
+  // the guesses, so the sign-in is judged with the object's count.
+  let signedIn;
+  for (let i = 0; i < 20 && signedIn?.status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    await staleRecord(tenant, id, {});
+    signedIn = await tryPassword(tenant, email, PASSWORD);
+    assert.ok([200, 400].includes(signedIn.status), JSON.stringify(signedIn.body));
+    if (signedIn.status === 400) assert.deepEqual(signedIn.body.error_codes, [50053], "only the wait refuses it");
+  }
+  assert.equal(signedIn.status, 200, "signed in once the wait is over");
+
+  // Again an older record in KV (no trace of the sign-in's clear): had the object kept its
+  // count of 3, one more wrong password would make 4 and lock the account.
+  await staleRecord(tenant, id, {});
+  assert.equal(errorCode(await tryPassword(tenant, email, "Wrong-Password-z")), 50126);
+  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "not locked after one wrong password");
+});
+
+test("a sign-in completed by a second factor, in a later request than the password, clears the object's count too", async () => {
+  const tenant = "second-factor";
+  const phone = "+15550107788";
+  seen.push(phone);
+  await requireMfa(worker, tenant);
+  const settings = await admin(tenant, "PATCH", "vestibule/flowSettings", {
+    lockout: { freeFailures: 2, baseWaitSeconds: 1, maxWaitSeconds: 1 },
+  });
+  assert.equal(settings.status, 200, JSON.stringify(settings.body));
+  // Sign up and register the phone as the second factor.
+  const email = "two-factors@example.com";
+  seen.push(email);
+  let r = await post(worker, tenant, "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
+  r = await post(worker, tenant, "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+  const signUpCode = await latestCode(worker, email);
+  seen.push(signUpCode);
+  r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: signUpCode });
+  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "continuation_token", username: email });
+  assert.deepEqual(r.body.error_codes, [50076], JSON.stringify(r.body));
+  r = await post(worker, tenant, "register/v1.0/introspect", { continuation_token: ct(r) });
+  r = await post(worker, tenant, "register/v1.0/challenge", { continuation_token: ct(r), challenge_type: "oob", challenge_target: phone, challenge_channel: "sms" });
+  const registration = await latestCode(worker, phone);
+  seen.push(registration);
+  r = await post(worker, tenant, "register/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: registration });
+  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "continuation_token" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+  const id = (await admin(tenant, "GET", "users")).body.value.find((u) => u.mail === email).id;
+
+  const wrong = [];
+  for (let i = 0; i < 3; i++) wrong.push(errorCode(await tryPassword(tenant, email, `Wrong-Password-${i}`)));
+  assert.deepEqual(wrong, [50126, 50126, 50126]);
+  // Once the one-second wait is over, the right password leads to the second factor
+  // (50076); the object keeps the count of 3 through that password step.
+  let pw;
+  for (let i = 0; i < 20 && pw?.body.error_codes?.[0] !== 50076; i++) {
+    await new Promise((res) => setTimeout(res, 500));
+    pw = await tryPassword(tenant, email, PASSWORD);
+    assert.ok([50053, 50076].includes(errorCode(pw)), JSON.stringify(pw.body));
+  }
+  assert.deepEqual(pw.body.error_codes, [50076], "the password is accepted once the wait is over");
+  r = await post(worker, tenant, "oauth2/v2.0/introspect", { continuation_token: ct(pw) });
+  const [method] = r.body.methods;
+  r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES, id: method.id });
+  const mfaCode = await latestCode(worker, phone);
+  seen.push(mfaCode);
+  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "mfa_oob", oob: mfaCode, scope: "openid" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+
+  // An older record in KV again: only the object can know the count was cleared.
+  await staleRecord(tenant, id, {});
+  assert.equal(errorCode(await tryPassword(tenant, email, "Wrong-Password-z")), 50126);
+  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), 50076, "not locked after one wrong password: on to the second factor");
+});
+
+test("no code, password, token or email reaches the Worker log", () => {
+  assertLogClean(worker.output(), seen.filter(Boolean));
+});
