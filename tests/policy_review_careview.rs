@@ -237,3 +237,55 @@ fn policy_ids_that_differ_only_in_case_are_duplicates() {
     assert_eq!(out["errors"][0]["code"], "policy.duplicate_id", "{out}");
     assert_eq!(out["errors"][0]["target"], "policies[1].id", "{out}");
 }
+
+/// Legacy clients cannot perform MFA, so a policy that requires it blocks them. Reference
+/// §2.9 (S-CA-COND): "Legacy auth can't do MFA/device state, so 'they are blocked by
+/// Conditional Access grant controls, like requiring MFA or compliant devices'.
+/// `exchangeActiveSync` + `other` = legacy." The engine answers an Exchange ActiveSync or
+/// `other` sign-in under "Require MFA for all users" with `require` `mfa` (a prompt the
+/// client can never show) instead of `block`, and a report-only copy would be recorded as
+/// `reportOnlyInterrupted` instead of `reportOnlyFailure`.
+#[test]
+#[ignore = "defect: a legacy-auth sign-in under an MFA policy is asked for MFA instead of blocked"]
+fn legacy_clients_are_blocked_by_an_mfa_requirement() {
+    for client in ["exchangeActiveSync", "easSupported", "other"] {
+        let out = evaluate(&json!({
+            "policies": [
+                {"id": "mfa-all", "displayName": "Require MFA for all users", "state": "enabled",
+                 "conditions": {"clientAppTypes": ["all"], "users": {"includeUsers": ["All"]},
+                    "applications": {"includeApplications": ["All"]}},
+                 "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}},
+                {"id": "mfa-all-ro", "displayName": "Require MFA for all users (report-only)",
+                 "state": "enabledForReportingButNotEnforced",
+                 "conditions": {"clientAppTypes": ["all"], "users": {"includeUsers": ["All"]},
+                    "applications": {"includeApplications": ["All"]}},
+                 "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}],
+            "signIn": {"userId": "u1", "appId": "00000002-0000-0ff1-ce00-000000000000", "clientAppType": client},
+            "satisfied": [{"method": "password", "at": 1000}],
+            "now": 1000
+        }));
+        assert_eq!(out["decision"]["type"], "block", "{client}: {out}");
+        assert_eq!(result_of(&out, "mfa-all-ro")["result"], "reportOnlyFailure", "{client}: {out}");
+    }
+}
+
+/// `signIn.appId` is required (a missing one is `policy.missing_field`), but an empty string
+/// passes and then matches no application policy at all, not even `All`: a caller whose app
+/// id variable is empty gets `allow` past a tenant-wide block. The project refuses a missing
+/// `policies` for exactly this reason (README: "a missing or null one is
+/// `policy.missing_field`, never 'no policies, allow'"); Graph has no sign-in without a
+/// target resource (reference §1.4, §8: `signInContext` is required).
+#[test]
+#[ignore = "defect: an empty appId is accepted and escapes every All-resources policy"]
+fn an_empty_app_id_is_an_input_error_not_an_exemption() {
+    let out = evaluate(&json!({
+        "policies": [{"id": "block-all", "displayName": "Block everyone", "state": "enabled",
+            "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
+            "grantControls": {"operator": "OR", "builtInControls": ["block"]}}],
+        "signIn": {"userId": "u1", "appId": ""},
+        "now": 1000
+    }));
+    let refused = out["error"]["code"] == "policy.invalid_value" && out["error"]["target"] == "signIn.appId";
+    let blocked = out["decision"]["type"] == "block";
+    assert!(refused || blocked, "{out}");
+}
