@@ -107,8 +107,16 @@ fn graph_evaluate_example_3_all_resources_policy_applies_to_a_user_action() {
     assert_eq!(
         listed(&out),
         vec![
-            ("37d51c45-8c60-4f82-98e0-6e1451cecf7c".into(), true, "notSet".into()),
-            ("11083471-5a50-43ad-90c0-23f1af0869e1".into(), true, "notSet".into()),
+            (
+                "37d51c45-8c60-4f82-98e0-6e1451cecf7c".into(),
+                true,
+                "notSet".into()
+            ),
+            (
+                "11083471-5a50-43ad-90c0-23f1af0869e1".into(),
+                true,
+                "notSet".into()
+            ),
         ],
         "{out}"
     );
@@ -212,10 +220,12 @@ fn an_ipv4_mapped_ipv6_range_contains_its_mapped_addresses() {
 fn device_filter_limit_counts_characters_not_bytes() {
     let rule = format!("device.displayName -eq \"{}\"", "é".repeat(1600));
     assert!(rule.chars().count() <= 3072 && rule.len() > 3072);
-    let out = validate(&json!({"policies": [{"id": "p", "displayName": "p", "state": "enabled",
+    let out = validate(
+        &json!({"policies": [{"id": "p", "displayName": "p", "state": "enabled",
         "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]},
             "devices": {"deviceFilter": {"mode": "exclude", "rule": rule}}},
-        "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}]}));
+        "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}]}),
+    );
     assert_eq!(out["valid"], true, "{out}");
 }
 
@@ -231,8 +241,10 @@ fn policy_ids_that_differ_only_in_case_are_duplicates() {
             "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
             "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}})
     };
-    let out = validate(&json!({"policies": [policy("DF9E6F15-2B60-4E78-B990-B2DA33A10886"),
-                                             policy("df9e6f15-2b60-4e78-b990-b2da33a10886")]}));
+    let out = validate(
+        &json!({"policies": [policy("DF9E6F15-2B60-4E78-B990-B2DA33A10886"),
+                                             policy("df9e6f15-2b60-4e78-b990-b2da33a10886")]}),
+    );
     assert_eq!(out["valid"], false, "{out}");
     assert_eq!(out["errors"][0]["code"], "policy.duplicate_id", "{out}");
     assert_eq!(out["errors"][0]["target"], "policies[1].id", "{out}");
@@ -265,7 +277,11 @@ fn legacy_clients_are_blocked_by_an_mfa_requirement() {
             "now": 1000
         }));
         assert_eq!(out["decision"]["type"], "block", "{client}: {out}");
-        assert_eq!(result_of(&out, "mfa-all-ro")["result"], "reportOnlyFailure", "{client}: {out}");
+        assert_eq!(
+            result_of(&out, "mfa-all-ro")["result"],
+            "reportOnlyFailure",
+            "{client}: {out}"
+        );
     }
 }
 
@@ -285,7 +301,27 @@ fn an_empty_app_id_is_an_input_error_not_an_exemption() {
         "signIn": {"userId": "u1", "appId": ""},
         "now": 1000
     }));
-    let refused = out["error"]["code"] == "policy.invalid_value" && out["error"]["target"] == "signIn.appId";
+    let refused =
+        out["error"]["code"] == "policy.invalid_value" && out["error"]["target"] == "signIn.appId";
     let blocked = out["decision"]["type"] == "block";
     assert!(refused || blocked, "{out}");
+}
+
+/// Graph's `signInConditions.insiderRiskLevel` accepts `none`, its documented default
+/// (microsoft-graph-docs-contrib `api-reference/v1.0/resources/signinconditions.md`:
+/// "The possible value is: `none`, `minor`, `moderate`, `elevated`, `unknownFutureValue`.
+/// Default value is `none`."). The What If parser refused it ("expected `minor`, `moderate`
+/// or `elevated`"), so a request that spelt out the default was an error. Fixed in
+/// `parse::request::sign_in_conditions`.
+#[test]
+fn what_if_accepts_insider_risk_none() {
+    let out = what_if(&json!({
+        "policies": [],
+        "request": {
+            "signInIdentity": {"@odata.type": "#microsoft.graph.userSignIn", "userId": "u1"},
+            "signInContext": {"@odata.type": "#microsoft.graph.applicationContext", "includeApplications": ["a"]},
+            "signInConditions": {"insiderRiskLevel": "none"}
+        }
+    }));
+    assert_eq!(out, json!({"value": []}));
 }
