@@ -213,10 +213,10 @@ fn an_ipv4_mapped_ipv6_range_contains_its_mapped_addresses() {
 }
 
 /// The device filter limit is 3072 *characters* (reference §1.5: "The rule can be at most
-/// 3072 characters"); the engine counts UTF-8 bytes, so a 1625-character rule naming a
-/// device with accented letters is refused as "longer than 3072 characters".
+/// 3072 characters"); the engine counted UTF-8 bytes, so a 1625-character rule naming a
+/// device with accented letters was refused as "longer than 3072 characters". Fixed
+/// (`device_filter::too_long`).
 #[test]
-#[ignore = "defect: the 3072-character device filter limit is checked in bytes"]
 fn device_filter_limit_counts_characters_not_bytes() {
     let rule = format!("device.displayName -eq \"{}\"", "é".repeat(1600));
     assert!(rule.chars().count() <= 3072 && rule.len() > 3072);
@@ -227,14 +227,26 @@ fn device_filter_limit_counts_characters_not_bytes() {
         "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}]}),
     );
     assert_eq!(out["valid"], true, "{out}");
+    // The limit itself still holds, counted in characters: 3072 pass, 3073 do not.
+    for (extra, valid) in [(0usize, true), (1, false)] {
+        let head = "device.displayName -eq \"\"";
+        let rule = format!("{head}{}", " ".repeat(3072 - head.len() + extra));
+        let out = validate(
+            &json!({"policies": [{"id": "p", "displayName": "p", "state": "enabled",
+            "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]},
+                "devices": {"deviceFilter": {"mode": "exclude", "rule": rule}}},
+            "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}]}),
+        );
+        assert_eq!(out["valid"], valid, "{extra}: {out}");
+    }
 }
 
 /// Graph ids are GUIDs and the engine compares every other id without regard to case
 /// (docs/policy-semantics.md), and it refuses two named locations whose ids differ only in
-/// case; but two policies `ABC-1` and `abc-1` are both accepted, so one Graph policy given
-/// twice (once as exported, once retyped) is enforced and reported twice.
+/// case; but two policies `ABC-1` and `abc-1` were both accepted, so one Graph policy given
+/// twice (once as exported, once retyped) was enforced and reported twice. Fixed in
+/// `set::check_references`.
 #[test]
-#[ignore = "defect: policy ids that differ only in case are not duplicates"]
 fn policy_ids_that_differ_only_in_case_are_duplicates() {
     let policy = |id: &str| {
         json!({"id": id, "displayName": "p", "state": "enabled",
