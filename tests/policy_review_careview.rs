@@ -337,3 +337,28 @@ fn what_if_accepts_insider_risk_none() {
     }));
     assert_eq!(out, json!({"value": []}));
 }
+
+/// A named location exactly as Graph returns it on its own (reference §6.6, S-GD-NL:
+/// "Response 201 adds `@odata.context`, `id`, `createdDateTime`, `modifiedDateTime`") is
+/// refused: `id`, `createdDateTime` and `modifiedDateTime` are accepted but `@odata.context`
+/// is an unknown field, so an admin who pastes a `GET …/namedLocations/{id}` answer gets
+/// `policy.unknown_field` (the same holds for a policy from `GET …/policies/{id}`). Not fixed
+/// here: accepting it in the parser would also let the Worker's admin API store and echo a
+/// client-supplied `@odata.context`, so the fix should drop it when reading.
+#[test]
+#[ignore = "defect: a Graph response object with @odata.context is refused"]
+fn a_named_location_as_graph_returns_it_is_accepted() {
+    let location = json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/namedLocations/$entity",
+        "@odata.type": "#microsoft.graph.ipNamedLocation",
+        "id": "0854951d-5fc0-4eb1-b392-9b2c9d7949c2",
+        "displayName": "Untrusted IP named location",
+        "modifiedDateTime": "2021-01-01T00:00:00Z", "createdDateTime": "2021-01-01T00:00:00Z",
+        "isTrusted": false,
+        "ipRanges": [
+            {"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "12.34.221.11/22"},
+            {"@odata.type": "#microsoft.graph.iPv6CidrRange", "cidrAddress": "2001:0:9d38:90d6:0:0:0:0/63"}]
+    });
+    let out = validate(&json!({"policies": [], "namedLocations": [location]}));
+    assert_eq!(out["valid"], true, "{out}");
+}
