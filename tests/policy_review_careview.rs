@@ -1,7 +1,8 @@
 //! Review of the Conditional Access engine (issue #3): each test pins one behaviour an
 //! Entra admin would expect, quoting the reference it comes from. Tests marked
-//! `#[ignore = "defect: ..."]` fail on the current engine and show a defect; run them with
-//! `cargo test --test policy_review_careview -- --ignored`.
+//! `#[ignore = "defect: ..."]` fail on the current engine and show a defect still open; run
+//! them with `cargo test --test policy_review_careview -- --ignored`. The others were
+//! defects fixed on this branch (their doc comments say where).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
