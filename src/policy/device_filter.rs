@@ -20,8 +20,15 @@
 
 use serde_json::{Map, Value};
 
-/// Longest rule Graph accepts.
+/// Longest rule Graph accepts, in characters.
 pub const MAX_RULE_LEN: usize = 3072;
+
+/// Whether `rule` has more than [`MAX_RULE_LEN`] characters. The documented limit counts
+/// characters, not UTF-8 bytes: a device name with accented letters must not halve it.
+/// Stops counting at the limit, so a huge input costs no more than a short one.
+pub fn too_long(rule: &str) -> bool {
+    rule.len() > MAX_RULE_LEN && rule.chars().nth(MAX_RULE_LEN).is_some()
+}
 const MAX_DEPTH: usize = 32;
 
 /// The device properties the rule syntax may name; the sign-in's device facts use the same
@@ -100,7 +107,7 @@ enum Node {
 impl DeviceRule {
     /// Parses a rule; the error is a lowercase reason for the caller's message.
     pub fn parse(text: &str) -> Result<DeviceRule, String> {
-        if text.len() > MAX_RULE_LEN {
+        if too_long(text) {
             return Err(format!("the rule is longer than {MAX_RULE_LEN} characters"));
         }
         let tokens = tokenize(text)?;

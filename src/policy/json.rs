@@ -53,11 +53,14 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// Lowercases the first letter of a sentence, but leaves an acronym alone (serde_json's
+/// "EOF while parsing a value" must not become "eOF while parsing a value").
 fn lower_first(s: &str) -> String {
     let mut chars = s.chars();
+    let acronym = s.chars().take(2).filter(|c| c.is_uppercase()).count() == 2;
     match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+        Some(c) if !acronym => c.to_lowercase().chain(chars).collect(),
+        _ => s.to_string(),
     }
 }
 
@@ -194,6 +197,15 @@ mod tests {
         assert_eq!(e.code, err::INVALID_JSON);
         let e = parse(r#"{} x"#).unwrap_err();
         assert_eq!(e.code, err::INVALID_JSON);
+    }
+
+    #[test]
+    fn messages_start_lowercase_but_keep_acronyms() {
+        let e = parse("").unwrap_err();
+        assert!(e.message.contains(": EOF while parsing"), "{}", e.message);
+        let e = parse("{} x").unwrap_err();
+        assert!(e.message.contains(": trailing characters"), "{}", e.message);
+        assert_eq!(lower_first("Expected value"), "expected value");
     }
 
     #[test]

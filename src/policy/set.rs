@@ -169,7 +169,8 @@ fn check_references(
                 &err::key(&base, "id"),
                 "a policy in a policy set needs an `id`",
             ),
-            Some(id) if !policy_ids.insert(id.as_str()) => p.push(
+            // Graph ids are GUIDs: `ABC` and `abc` name one policy, as they do for locations.
+            Some(id) if !policy_ids.insert(id.to_ascii_lowercase()) => p.push(
                 err::DUPLICATE_ID,
                 &err::key(&base, "id"),
                 format!("the id `{id}` is used by another policy"),

@@ -593,7 +593,7 @@ fn devices(value: &Value, path: &str, p: &mut Problems) -> Option<DeviceFilter> 
     };
     let rule_path = err::key(&filter_path, "rule");
     let text = required_string(filter, "rule", &filter_path, p)?;
-    if text.len() > crate::policy::device_filter::MAX_RULE_LEN {
+    if crate::policy::device_filter::too_long(text) {
         p.push(
             err::LIMIT_EXCEEDED,
             &rule_path,

@@ -414,14 +414,17 @@ fn sign_in_conditions(value: &Value, path: &str, s: &mut SignIn, p: &mut Problem
     s.user_risk = checked::<RiskLevel>(map, "userRiskLevel", path, p);
     checked::<RiskLevel>(map, "servicePrincipalRiskLevel", path, p);
     if let Some(level) = string(map, "insiderRiskLevel", path, p) {
-        if !["minor", "moderate", "elevated"]
+        // `none` is Graph's documented default for the request (signInConditions).
+        if !["none", "minor", "moderate", "elevated"]
             .iter()
             .any(|l| l.eq_ignore_ascii_case(level))
         {
             p.push(
                 err::INVALID_VALUE,
                 &err::key(path, "insiderRiskLevel"),
-                format!("`{level}` is not valid; expected `minor`, `moderate` or `elevated`"),
+                format!(
+                    "`{level}` is not valid; expected `none`, `minor`, `moderate` or `elevated`"
+                ),
             );
         }
     }
