@@ -193,3 +193,13 @@ test("failed SMS deliveries do not use up the SMS velocity: once the provider is
   assert.equal(r.status, 200, `no SMS was ever sent, yet the retry is refused: ${JSON.stringify(r.body)}`);
   assert.equal(sms.requests.length, failedPosts + 1);
 });
+
+test("a 429 with Retry-After longer than the budget is not retried at once", { todo: "defect: Retry-After is ignored; the retry goes out 250 ms after a receiver asked for 30 s" }, async () => {
+  // Standard Webhooks (reference, peers-and-standards.md): "Honor `retry-after`".
+  const limited = hub.add("/limited", (n) => (n === 1 ? { status: 429, headers: { "retry-after": "30" } } : { status: 200 }));
+  await putHooks("limited", { email: { url: `${base}/limited`, secretName: "E2E_HOOK_SECRETS" } });
+  const r = await challenge("limited", await signUpToChallenge("limited", "limited@example.com"));
+  const gaps = limited.requests.slice(1).map((q, i) => q.at - limited.requests[i].at);
+  assert.equal(limited.requests.length, 1, `the receiver asked for 30 s and was called again after ${gaps.join(", ")} ms (answer ${r.status})`);
+  assert.equal(r.status, 503, JSON.stringify(r.body));
+});
