@@ -8,7 +8,7 @@ import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, CAPS, TYPES, nativeVars, post, requireMfa } from "../support/native.mjs";
+import { ADMIN, CAPS, TYPES, assertLogClean, nativeVars, post, requireMfa } from "../support/native.mjs";
 
 const PASSWORD = "Review-Hooks-Passphrase-42";
 const TOKEN = "oauth2/v2.0/token";
@@ -34,6 +34,7 @@ function receivers() {
   });
   return {
     server,
+    routes,
     add(path, respond = () => ({ status: 200 })) {
       const r = { respond, requests: [] };
       routes.set(path, r);
@@ -224,4 +225,14 @@ test("control: the same token replayed after its answer is refused and sends not
   const again = await challenge("sequential", token);
   assert.equal(again.status, 400, JSON.stringify(again.body));
   assert.equal(counted.requests.length, 1);
+});
+
+test("nothing secret reaches the Worker log in these journeys", () => {
+  const seen = [SECRET, PASSWORD, "+15550003333"];
+  for (const path of ["/elsewhere", "/redirect", "/204", "/big", "/late", "/smsback-email", "/smsback-sms", "/limited", "/concurrent", "/sequential"]) {
+    const r = hub.routes?.get(path);
+    if (r) for (const q of r.requests) { seen.push(codeOf(q)); seen.push(JSON.parse(q.body).data.otpContext.identifier); }
+  }
+  assert.ok(seen.length > 10, "the journeys sent codes");
+  assertLogClean(worker.output(), seen);
 });

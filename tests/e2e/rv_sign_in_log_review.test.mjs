@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, CAPS, TYPES, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
+import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
 
 const T = "rvlogs";
 const PASSWORD = "Review-Logs-Passphrase-17";
@@ -75,4 +75,8 @@ test("a sign-in stopped by the SMS fraud check (redirect) leaves a sign-in recor
   const after = await signIns(`userPrincipalName eq '${email}'`);
   assert.equal(after.length, before.length + 1, `records before ${before.length}, after ${after.length}: the ended attempt was not logged`);
   assert.notEqual(after[0].status.errorCode, 0);
+});
+
+test("nothing secret reaches the Worker log in this journey", () => {
+  assertLogClean(worker.output(), [PASSWORD, "+12025550177", "traveller@example.com"]);
 });
