@@ -2,15 +2,17 @@
 // Worker in workerd. Tests marked `todo: "defect: …"` fail today.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { createServer } from "node:http";
+import { randomBytes } from "node:crypto";
 import { startWorker } from "../support/worker.mjs";
-import { APP, CAPS, TYPES, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
+import { ADMIN, APP, CAPS, TYPES, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
 
 const PASSWORD = "Review-Sms-Passphrase-23";
 const TOKEN = "oauth2/v2.0/token";
 let worker;
 
 before(async () => {
-  worker = await startWorker({ vars: nativeVars() });
+  worker = await startWorker({ vars: { ...nativeVars(), E2E_HOOK_SECRETS: `whsec_${randomBytes(32).toString("base64")}` } });
 });
 after(async () => { await worker?.stop(); });
 
@@ -66,4 +68,39 @@ test("a Jamaican +1 658 number is refused like +1 876 until the app opts Jamaica
   assert.equal(k876.body.suberror, "provider_blocked_by_admin", JSON.stringify(k876.body));
   const k658 = await register("jm658@example.com", "+16582001234");
   assert.equal(k658.body.suberror, "provider_blocked_by_admin", `the 658 number got: ${JSON.stringify(k658.body)}`);
+});
+
+test("one continuation token sent to register/v1.0/challenge five times at once texts the number once", { todo: "defect: concurrent replays of a non-final step's continuation token each send an SMS (up to the per-number velocity cap)" }, async () => {
+  const tenant = "smsreplay";
+  await requireMfa(worker, tenant);
+  // A real SMS receiver (the dev outbox's read-modify-write loses concurrent appends).
+  const texts = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      if (body.type === "vestibule.authenticationEvent.smsOtpSend") texts.push(body.data.otpContext.oneTimeCode);
+      res.writeHead(200).end("{}");
+    });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  try {
+    const put = await fetch(`${worker.url}/${tenant}/v1.0/vestibule/deliveryHooks`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: JSON.stringify({ sms: { url: `http://127.0.0.1:${server.address().port}/sms`, secretName: "E2E_HOOK_SECRETS" } }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    const US = { "cf-ipcountry": "US" };
+    const token = await toRegistration(tenant, "replay@example.com", US);
+    const phone = "+12025550170";
+    const answers = await Promise.all(Array.from({ length: 5 }, () =>
+      post(tenant, "register/v1.0/challenge", { continuation_token: token, challenge_type: "oob", challenge_target: phone, challenge_channel: "sms" }, US)));
+    const statuses = answers.map((r) => r.status).join(",");
+    assert.equal(texts.length, 1, `answers ${statuses}; ${texts.length} SMS (${new Set(texts).size} distinct codes) went out`);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
 });
