@@ -93,6 +93,18 @@ impl AccessPolicy for RequireMfa<'_> {
             block @ Decision::Block { .. } => block,
         }
     }
+
+    /// The tenant's policies as they are: `acr_values` is the app's request, not a
+    /// Conditional Access policy, and the sign-in log must list the policies of a
+    /// hosted-page sign-in as it does for native auth.
+    fn applied_policies(
+        &self,
+        sign_in: &SignIn,
+        satisfied: &[SatisfiedMethod],
+        now: Timestamp,
+    ) -> Vec<crate::audit::AppliedPolicy> {
+        self.inner.applied_policies(sign_in, satisfied, now)
+    }
 }
 
 #[cfg(test)]
