@@ -104,6 +104,9 @@ pub enum GuardOp {
         /// When the handle expires anyway (the object may forget it then).
         until: Timestamp,
     },
+    /// The spender could not deliver the code its step sent: the handle may be spent
+    /// again by the client's retry ([`spend::unspend`]).
+    Unspend,
     /// May a password for this account be judged now ([`password`])?
     Hold,
     /// The password step is done (its user record written): free the hold it took and
@@ -214,6 +217,10 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             (state.spent_at, first) = spend::spend(state.spent_at, now);
             state.forget_at = later(state.forget_at, Some(until));
             GuardAnswer::Spent { first }
+        }
+        GuardOp::Unspend => {
+            state.spent_at = spend::unspend();
+            GuardAnswer::Spent { first: false }
         }
         GuardOp::Hold => {
             let ticket;

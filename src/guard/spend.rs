@@ -11,11 +11,27 @@ use crate::flow::CodeKey;
 use crate::time::Timestamp;
 
 /// Whether a step's continuation token must be spent through its object before the
-/// step's effects apply: it grants tokens. Other steps only move the flow along.
-pub fn grants_tokens(effects: &[crate::flow::Effect]) -> bool {
-    effects
-        .iter()
-        .any(|e| matches!(e, crate::flow::Effect::IssueTokens(_)))
+/// step's effects apply: it grants tokens, or it sends a code and moves the flow to a new
+/// token (`rotates`). Concurrent replays of one token at a code-sending step otherwise each
+/// sent a code (five at once sent five different codes, and texted a number three times
+/// before its velocity cap stopped them), against "single use" and "no duplicate code".
+/// A step that keeps its token (a rejection) cannot spend it: the client goes on with it.
+/// Steps that only move the flow along need no object call.
+pub fn must_spend(effects: &[crate::flow::Effect], rotates: bool) -> bool {
+    effects.iter().any(|e| match e {
+        crate::flow::Effect::IssueTokens(_) => true,
+        crate::flow::Effect::SendCode(_) => rotates,
+        _ => false,
+    })
+}
+
+/// Takes a spend back: the step that spent the handle could not deliver its code, and the
+/// client must be able to retry with the same token ([`crate::native::delivery`] keeps
+/// the state behind it). Only the spender calls it, once, right after its own spend
+/// failed to deliver, and no other request can spend the handle in between, so clearing
+/// unconditionally cannot undo someone else's spend.
+pub fn unspend() -> Option<Timestamp> {
+    None
 }
 
 /// Marks the handle spent at `now`; the answer is whether this call was the first.
@@ -44,6 +60,35 @@ mod tests {
         let (state, again) = spend(state, Timestamp(11));
         assert!(!again);
         assert_eq!(state, Some(Timestamp(10)));
+    }
+
+    #[test]
+    fn tokens_and_codes_sent_under_a_new_token_spend_the_old_one() {
+        use crate::flow::Effect;
+        let audit = Effect::Audit(crate::flow::AuditEvent {
+            at: Timestamp(1),
+            flow: crate::flow::FlowKind::SignIn,
+            event: "e".into(),
+            user_id: None,
+            app_id: "a".into(),
+            channel: None,
+            reason: None,
+            sign_in: None,
+        });
+        assert!(!must_spend(std::slice::from_ref(&audit), true));
+        assert!(!must_spend(&[], true));
+        let send = Effect::SendCode(crate::flow::CodeDelivery {
+            channel: crate::flow::Channel::Email,
+            to: crate::pii::Pii::new("a@example.com".into()),
+            code: crate::pii::Secret::new("12345678".into()),
+            purpose: crate::flow::CodePurpose::SignIn,
+            expires_at: Timestamp(600),
+        });
+        assert!(must_spend(&[audit.clone(), send.clone()], true));
+        assert!(!must_spend(&[send], false), "a kept token is not spent");
+        let (state, _) = spend(None, Timestamp(10));
+        assert_eq!(state, Some(Timestamp(10)));
+        assert_eq!(spend(unspend(), Timestamp(11)), (Some(Timestamp(11)), true));
     }
 
     #[test]

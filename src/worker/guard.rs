@@ -406,6 +406,20 @@ impl Client {
         }
     }
 
+    /// Takes back [`Client::spend`] of a continuation token whose step could not deliver
+    /// its code, so the client's retry with that token is judged again. Best effort: if
+    /// it fails, the retry is refused as a used token and the person starts again.
+    pub async fn unspend(&self, key: &CodeKey, tenant: &str, lookup: &str, now: Timestamp) {
+        let name = spend_object_name(key, tenant, lookup);
+        let call = GuardCall {
+            now,
+            op: GuardOp::Unspend,
+        };
+        if self.call(&name, &call).await.is_err() {
+            worker::console_warn!("guard: a spent continuation token could not be taken back");
+        }
+    }
+
     /// Holds `user_id`'s account for one password step ([`crate::guard::password`]); a
     /// guess that arrives while another is judged gets the busy error, unjudged. The
     /// answer is what [`Client::release`] needs once the user record is written.

@@ -158,11 +158,15 @@ async fn judge(
             &step.effects,
         ));
     }
-    // A step that grants tokens redeems its continuation token once, whatever KV shows
-    // at this location: concurrent redemptions of one token must not mint one token set
-    // each. Nothing is applied before this.
+    // A step that grants tokens, or sends a code under a new token, redeems its
+    // continuation token once, whatever KV shows at this location: concurrent replays of
+    // one token must not mint a token set, or send a code, each. Nothing is applied
+    // before this.
+    let disposition = disposition(step.state.as_ref(), &step.reply);
+    let rotates = matches!(disposition, Disposition::Rotate);
+    let mut spent = None;
     if let (Some(key), Some(state)) = (old_key.as_ref(), kept.as_ref())
-        && crate::guard::spend::grants_tokens(&step.effects)
+        && crate::guard::spend::must_spend(&step.effects, rotates)
     {
         let until = state.common().expires_at;
         let first = call
@@ -172,6 +176,7 @@ async fn judge(
         if !first {
             return Err(NativeError::invalid_token("continuation token").into());
         }
+        spent = Some(key);
     }
     let app_id = step
         .state
@@ -194,6 +199,14 @@ async fn judge(
         call.guard.clear_lockout(key, call.tenant, id, now).await;
     }
     if let Some((channel, why)) = applied.undelivered {
+        // The state behind the client's token is kept for a retry, so the token must be
+        // spendable again.
+        if let Some(key) = spent {
+            let code_key = call.setup.code_key();
+            call.guard
+                .unspend(code_key, call.tenant, key.as_str(), now)
+                .await;
+        }
         return Err(undelivered(call, store, kept, old_key.as_ref(), channel, why).await);
     }
     let tokens = match applied.grant {
@@ -206,7 +219,7 @@ async fn judge(
         }
         None => None,
     };
-    let token = match disposition(step.state.as_ref(), &step.reply) {
+    let token = match disposition {
         Disposition::Rotate => match step.state.clone() {
             Some(state) => Some(rotate(store, old_key.as_ref(), state, call.meta).await?),
             None => None,
