@@ -127,6 +127,54 @@ fn an_enabled_mfa_policy_is_a_success_once_mfa_is_done_and_a_failure_on_a_wrong_
 }
 
 #[test]
+fn a_sign_in_handed_to_the_browser_after_its_password_is_logged_as_interrupted() {
+    let (mut h, id) = harness(vec![mfa_policy("enabled")]);
+    // A client that cannot run the MFA loop: the second factor needs the web fallback.
+    h.send(vestibule::flow::FlowInput::StartSignIn(
+        vestibule::flow::StartSignIn {
+            app_id: APP.into(),
+            email: vestibule::pii::Pii::new("ada@example.com".into()),
+            capabilities: vestibule::flow::Capabilities {
+                mfa_required: false,
+                registration_required: false,
+            },
+            challenge_types: Default::default(),
+            facts: Default::default(),
+            auth_contexts: vec![],
+        },
+    ));
+    assert_eq!(h.challenge(), Reply::PasswordRequired);
+    let reply = h.password(PASSWORD);
+    assert!(matches!(reply, Reply::Redirect { .. }), "{reply:?}");
+    let r = only_record(&mut h);
+    assert_eq!(r["userId"], id.as_str());
+    assert_eq!(r["status"]["errorCode"], 50074);
+    assert_eq!(r["conditionalAccessStatus"], "failure");
+    assert_eq!(
+        r["appliedConditionalAccessPolicies"][0]["result"],
+        "failure"
+    );
+    assert_eq!(r["authenticationMethodsUsed"], json!(["Password"]));
+
+    // A client that cannot even run the password is not an attempt yet: no record.
+    h.send(vestibule::flow::FlowInput::StartSignIn(
+        vestibule::flow::StartSignIn {
+            app_id: APP.into(),
+            email: vestibule::pii::Pii::new("ada@example.com".into()),
+            capabilities: Default::default(),
+            challenge_types: vestibule::flow::ChallengeTypes {
+                password: false,
+                ..Default::default()
+            },
+            facts: Default::default(),
+            auth_contexts: vec![],
+        },
+    ));
+    assert!(matches!(h.challenge(), Reply::Redirect { .. }));
+    assert!(records(&h).is_empty());
+}
+
+#[test]
 fn failed_first_factors_unknown_users_and_blocks_each_leave_a_record() {
     let block = json!({
         "id": "block-all", "displayName": "Block", "state": "enabled",

@@ -49,6 +49,10 @@ pub enum SignInOutcome {
     },
     /// The sign-in was blocked (Conditional Access, or a requirement it cannot meet).
     Blocked(BlockReason),
+    /// The sign-in was handed to the browser (the redirect fallback) after its first
+    /// factor: a second factor this client cannot run here, or a fraud check that needs
+    /// a page. Entra logs such an interruption too, with no tokens issued here.
+    Interrupted,
 }
 
 /// One authentication step for `authenticationDetails`.

@@ -225,6 +225,12 @@ fn status(outcome: &SignInOutcome) -> (u32, Option<&'static str>) {
             rejection,
             second_factor,
         } => rejected(rejection, *second_factor),
+        // Entra's "strong authentication is required" interrupt: the sign-in was not
+        // refused, it has to go on in the browser.
+        SignInOutcome::Interrupted => (
+            50_074,
+            Some("the sign-in needs a step this client cannot run; it was handed to the browser"),
+        ),
         SignInOutcome::Blocked(reason) => {
             let code = Reply::Blocked {
                 reason: *reason,

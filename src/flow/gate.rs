@@ -311,9 +311,24 @@ pub(crate) fn block(
     Next::end(Reply::Blocked { reason, policy_ids })
 }
 
-/// Ends the flow with a web fallback.
+/// Ends the flow with a web fallback. A flow that got past its first factor is a sign-in
+/// attempt the log must show (interrupted), as [`block`] logs one; earlier redirects (a
+/// client that cannot run the first factor at all) and method changes are audit lines.
 pub(crate) fn redirect(common: &FlowCommon, reason: &str, cx: &mut Cx) -> Next {
-    cx.audit(common, "flow.redirect", None, Some(reason.to_string()));
+    let factor_done = !common.prior.is_empty() || !common.proven().is_empty();
+    if common.kind != FlowKind::MethodChange && factor_done {
+        let outcome = SignInOutcome::Interrupted;
+        cx.sign_in_attempt(
+            common,
+            "flow.redirect",
+            None,
+            Some(reason.to_string()),
+            outcome,
+            None,
+        );
+    } else {
+        cx.audit(common, "flow.redirect", None, Some(reason.to_string()));
+    }
     Next::end(Reply::Redirect {
         reason: reason.to_string(),
     })

@@ -1,5 +1,6 @@
 // Review (session 6, hookreview): sign-in attempts that end without a sign-in record,
-// against the Worker in workerd. Tests marked `todo: "defect: …"` fail today.
+// against the Worker in workerd: a redirect after the first factor is an interrupted
+// attempt (50074) with its Conditional Access results.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
@@ -38,7 +39,7 @@ async function signIns(filter) {
   return JSON.parse(text).value;
 }
 
-test("a sign-in stopped by the SMS fraud check (redirect) leaves a sign-in record", { todo: "defect: gate::redirect ends the flow with an audit line only; the attempt (password verified, MFA SMS refused for suspected fraud) is missing from /auditLogs/signIns" }, async () => {
+test("a sign-in stopped by the SMS fraud check (redirect) leaves a sign-in record", async () => {
   await requireMfa(worker, T);
   const email = "traveller@example.com";
   const phone = "+12025550177";
@@ -77,7 +78,7 @@ test("a sign-in stopped by the SMS fraud check (redirect) leaves a sign-in recor
   assert.notEqual(after[0].status.errorCode, 0);
 });
 
-test("a sign-in ended by the redirect for a client without mfa_required leaves a sign-in record", { todo: "defect: gate::redirect writes no sign-in record; a password sign-in that an enabled MFA policy turns into a redirect is missing from /auditLogs/signIns" }, async () => {
+test("a sign-in ended by the redirect for a client without mfa_required leaves a sign-in record", async () => {
   // The MFA policy of the first test is enabled in this tenant. The user has a phone.
   const email = "traveller@example.com";
   const before = await signIns(`userPrincipalName eq '${email}'`);
