@@ -253,6 +253,26 @@ test("?worker= takes only a loopback origin, since the admin credential is sent 
   }
 });
 
+test("the step-up's authorization request: PKCE S256 over a fresh 256-bit verifier, fresh state and nonce, acr_values and login_hint", async () => {
+  const { createHash } = await import("node:crypto");
+  const { authorizationRequest } = await import("../../www/worker-step-up.js");
+  const ask = () => authorizationRequest({ baseUrl: "http://127.0.0.1:8787", tenant: "contoso", clientId: "vestibule-demo-app",
+    redirectUri: "http://127.0.0.1:8080/www/oidc-callback.html", loginHint: "dan@example.com", acrValues: ["c1"] });
+  const a = await ask();
+  const b = await ask();
+  const url = new URL(a.url);
+  assert.equal(url.origin + url.pathname, "http://127.0.0.1:8787/contoso/oauth2/v2.0/authorize");
+  const p = Object.fromEntries(url.searchParams);
+  assert.equal(p.code_challenge_method, "S256");
+  assert.equal(p.code_challenge, createHash("sha256").update(a.verifier).digest("base64url"));
+  assert.match(a.verifier, /^[A-Za-z0-9_-]{43}$/, "32 random bytes, base64url (RFC 7636: 43-128 characters)");
+  assert.deepEqual([p.state, p.nonce], [a.state, a.nonce]);
+  assert.ok(a.state.length >= 22 && a.nonce.length >= 22);
+  assert.deepEqual({ response_type: p.response_type, client_id: p.client_id, acr_values: p.acr_values, login_hint: p.login_hint, redirect_uri: p.redirect_uri },
+    { response_type: "code", client_id: "vestibule-demo-app", acr_values: "c1", login_hint: "dan@example.com", redirect_uri: "http://127.0.0.1:8080/www/oidc-callback.html" });
+  assert.ok(a.verifier !== b.verifier && a.state !== b.state && a.nonce !== b.nonce, "each request has its own secrets");
+});
+
 test("pushed policies name the Worker's location ids and its client for the bank", async () => {
   const { policyForWorker } = await import("../../www/worker-sync.js");
   const { APPS, LOCATIONS, seedTenant } = await import("../../www/seed.js");
