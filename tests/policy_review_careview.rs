@@ -271,7 +271,6 @@ fn policy_ids_that_differ_only_in_case_are_duplicates() {
 /// client can never show) instead of `block`, and a report-only copy would be recorded as
 /// `reportOnlyInterrupted` instead of `reportOnlyFailure`.
 #[test]
-#[ignore = "defect: a legacy-auth sign-in under an MFA policy is asked for MFA instead of blocked"]
 fn legacy_clients_are_blocked_by_an_mfa_requirement() {
     for client in ["exchangeActiveSync", "easSupported", "other"] {
         let out = evaluate(&json!({

@@ -228,13 +228,21 @@ fn judge(p: &Policy, s: &SignIn, satisfied: &[SatisfiedMethod], now: Timestamp) 
             }
         }
     };
+    // Legacy clients cannot show a prompt: MFA, strengths and password change are never
+    // met through them (reference §2.9).
+    let legacy = matches!(
+        s.client_app_type.as_deref().and_then(ClientAppType::parse),
+        Some(
+            ClientAppType::ExchangeActiveSync | ClientAppType::EasSupported | ClientAppType::Other
+        )
+    );
     // (name, met, meetable, requirement)
     let mut controls: Vec<(&'static str, bool, bool, Requirements)> = Vec::new();
     if g.built_in.contains(&BuiltInControl::Mfa) {
         controls.push((
             "mfa",
-            methods.len() >= 2,
-            true,
+            !legacy && methods.len() >= 2,
+            !legacy,
             Requirements {
                 mfa: true,
                 ..Requirements::default()
@@ -263,14 +271,24 @@ fn judge(p: &Policy, s: &SignIn, satisfied: &[SatisfiedMethod], now: Timestamp) 
             authentication_strengths: vec![usable.clone()],
             ..Requirements::default()
         };
-        controls.push(("authenticationStrength", met, !usable.is_empty(), req));
+        controls.push((
+            "authenticationStrength",
+            !legacy && met,
+            !legacy && !usable.is_empty(),
+            req,
+        ));
     }
     if g.built_in.contains(&BuiltInControl::PasswordChange) {
         let req = Requirements {
             password_change: true,
             ..Requirements::default()
         };
-        controls.push(("passwordChange", s.password_changed, true, req));
+        controls.push((
+            "passwordChange",
+            !legacy && s.password_changed,
+            !legacy,
+            req,
+        ));
     }
     for c in &g.built_in {
         let met = match c {
