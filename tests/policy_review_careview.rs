@@ -198,7 +198,6 @@ fn primary_and_secondary_frequency_expires_the_first_factor() {
 /// docs/policy-semantics.md: "IPv4-mapped IPv6 address | Matched as the IPv4 address it
 /// carries" (the range itself is not mapped).
 #[test]
-#[ignore = "defect: an IPv4-mapped IPv6 range never matches, not even its own mapped addresses"]
 fn an_ipv4_mapped_ipv6_range_contains_its_mapped_addresses() {
     let out = evaluate(&json!({
         "policies": [{"id": "p", "displayName": "Block the lab", "state": "enabled",

@@ -152,7 +152,8 @@ fn ip_location(
                     format!("`{text}` is too wide: the mask must be longer than /8"),
                 );
             }
-            Ok(cidr) => ranges.push(cidr),
+            // Checked as written (family, /8 limit), matched as normalised.
+            Ok(cidr) => ranges.push(cidr.normalized()),
         }
     }
     Some(LocationKind::Ip { ranges, trusted })
