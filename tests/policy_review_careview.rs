@@ -303,7 +303,6 @@ fn legacy_clients_are_blocked_by_an_mfa_requirement() {
 /// `policy.missing_field`, never 'no policies, allow'"); Graph has no sign-in without a
 /// target resource (reference §1.4, §8: `signInContext` is required).
 #[test]
-#[ignore = "defect: an empty appId is accepted and escapes every All-resources policy"]
 fn an_empty_app_id_is_an_input_error_not_an_exemption() {
     let out = evaluate(&json!({
         "policies": [{"id": "block-all", "displayName": "Block everyone", "state": "enabled",
