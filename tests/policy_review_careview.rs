@@ -158,7 +158,6 @@ fn an_all_resources_country_block_also_blocks_security_info_registration() {
 /// sign-in alive under a one-hour frequency, and a fresh SMS + email OTP meet `mfa` without
 /// the password ever being entered again.
 #[test]
-#[ignore = "defect: a fresh second factor alone satisfies a primaryAndSecondaryAuthentication sign-in frequency"]
 fn primary_and_secondary_frequency_expires_the_first_factor() {
     let sif = json!({"isEnabled": true, "type": "hours", "value": 1,
         "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "timeBased"});

@@ -143,9 +143,11 @@ impl CompiledGrant {
         let (methods, reauthenticate) = match self.sif {
             None => (s.all, false),
             Some(sif) if sif.secondary_only => (s.fresh(sif) | s.first, false),
+            // Both factors expire: the first factor itself must have been repeated within
+            // the window, so a fresh second factor does not keep a stale sign-in alive.
             Some(sif) => {
                 let fresh = s.fresh(sif);
-                (fresh, fresh == 0)
+                (fresh, fresh & s.first == 0)
             }
         };
         let legacy = f.client.is_some_and(cannot_prompt);

@@ -214,16 +214,19 @@ fn judge(p: &Policy, s: &SignIn, satisfied: &[SatisfiedMethod], now: Timestamp) 
                 .filter(|m| now.0.saturating_sub(m.at.0) <= f.window.0)
                 .map(|m| m.method)
                 .collect();
+            let mut by_time: Vec<&SatisfiedMethod> = satisfied.iter().collect();
+            by_time.sort_by_key(|m| m.at.0); // stable: the first listed wins a tie
+            let first = by_time.first().map(|m| m.method);
             if f.secondary_only {
-                let mut first: Vec<&SatisfiedMethod> = satisfied.iter().collect();
-                first.sort_by_key(|m| m.at.0); // stable: the first listed wins a tie
                 let mut with_first = fresh;
-                if let Some(m) = first.first() {
-                    with_first.insert(m.method);
+                if let Some(m) = first {
+                    with_first.insert(m);
                 }
                 with_first
             } else {
-                reauth = fresh.is_empty();
+                // Both factors expire: reauthenticate unless the first factor's method was
+                // itself satisfied again within the window.
+                reauth = !first.is_some_and(|m| fresh.contains(&m));
                 fresh
             }
         }
