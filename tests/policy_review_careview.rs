@@ -343,7 +343,6 @@ fn what_if_accepts_insider_risk_none() {
 /// here: accepting it in the parser would also let the Worker's admin API store and echo a
 /// client-supplied `@odata.context`, so the fix should drop it when reading.
 #[test]
-#[ignore = "defect: a Graph response object with @odata.context is refused"]
 fn a_named_location_as_graph_returns_it_is_accepted() {
     let location = json!({
         "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/namedLocations/$entity",
