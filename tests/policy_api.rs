@@ -269,3 +269,41 @@ fn a_method_time_far_after_now_is_refused_at_its_path() {
     let skewed: Value = serde_json::from_str(&evaluate_json(&input(1_800_000_100))).unwrap();
     assert_eq!(skewed["decision"]["type"], "allow", "{skewed}");
 }
+
+/// A policy or named location pasted from a Graph `GET …/{id}` response carries
+/// `@odata.context`. It is accepted (a string only) and dropped: What If echoes the policy
+/// without it, since it described Graph's response, not the policy.
+#[test]
+fn odata_context_is_accepted_and_never_echoed() {
+    let context =
+        "https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/policies/$entity";
+    let mut policy = mfa_policy("p1");
+    policy["@odata.context"] = json!(context);
+    assert!(parse_policy(&policy, "").is_ok());
+    let location = json!({"@odata.context": context, "@odata.type": "#microsoft.graph.countryNamedLocation",
+        "id": "l1", "displayName": "l", "countriesAndRegions": ["FR"]});
+    assert!(parse_named_location(&location, "").is_ok());
+    let out: Value = serde_json::from_str(&what_if_json(
+        &json!({"policies": [policy], "namedLocations": [location],
+                "request": {"signInIdentity": {"@odata.type": "#microsoft.graph.userSignIn", "userId": "u1"},
+                            "signInContext": {"@odata.type": "#microsoft.graph.applicationContext", "includeApplications": ["a"]},
+                            "signInConditions": {}}})
+        .to_string(),
+    ))
+    .unwrap();
+    let echoed = &out["value"][0];
+    assert_eq!(echoed["id"], "p1", "{out}");
+    assert!(echoed.get("@odata.context").is_none(), "{out}");
+    assert_eq!(echoed["policyApplies"], true, "{out}");
+    // Only where Graph puts it (the top level), and only as a string.
+    let mut bad = mfa_policy("p2");
+    bad["@odata.context"] = json!(3);
+    bad["conditions"]["@odata.context"] = json!(context);
+    assert_eq!(
+        codes(&parse_policy(&bad, "").unwrap_err()),
+        vec![
+            (err::INVALID_TYPE, Some("@odata.context")),
+            (err::UNKNOWN_FIELD, Some("conditions.@odata.context")),
+        ]
+    );
+}

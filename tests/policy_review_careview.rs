@@ -156,9 +156,9 @@ fn an_all_resources_country_block_also_blocks_security_info_registration() {
 /// never expires". The engine asks for reauthentication only when *no* method is fresh, so
 /// one fresh second factor (an SMS step-up ten minutes ago) keeps a six-day-old password
 /// sign-in alive under a one-hour frequency, and a fresh SMS + email OTP meet `mfa` without
-/// the password ever being entered again.
+/// the password ever being entered again. Fixed (`grant::CompiledGrant::evaluate`: the first
+/// factor, the earliest method, must itself be fresh).
 #[test]
-#[ignore = "defect: a fresh second factor alone satisfies a primaryAndSecondaryAuthentication sign-in frequency"]
 fn primary_and_secondary_frequency_expires_the_first_factor() {
     let sif = json!({"isEnabled": true, "type": "hours", "value": 1,
         "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "timeBased"});
@@ -196,9 +196,9 @@ fn primary_and_secondary_frequency_expires_the_first_factor() {
 /// contains it by plain IPv6 arithmetic, and the block policy on that location never fires.
 /// Reference §1.8: `ipRanges` hold `#microsoft.graph.iPv6CidrRange` `cidrAddress` values;
 /// docs/policy-semantics.md: "IPv4-mapped IPv6 address | Matched as the IPv4 address it
-/// carries" (the range itself is not mapped).
+/// carries" (the range itself is not mapped). Fixed (`Cidr::normalized`, applied when a
+/// named location is parsed).
 #[test]
-#[ignore = "defect: an IPv4-mapped IPv6 range never matches, not even its own mapped addresses"]
 fn an_ipv4_mapped_ipv6_range_contains_its_mapped_addresses() {
     let out = evaluate(&json!({
         "policies": [{"id": "p", "displayName": "Block the lab", "state": "enabled",
@@ -269,9 +269,8 @@ fn policy_ids_that_differ_only_in_case_are_duplicates() {
 /// `exchangeActiveSync` + `other` = legacy." The engine answers an Exchange ActiveSync or
 /// `other` sign-in under "Require MFA for all users" with `require` `mfa` (a prompt the
 /// client can never show) instead of `block`, and a report-only copy would be recorded as
-/// `reportOnlyInterrupted` instead of `reportOnlyFailure`.
+/// `reportOnlyInterrupted` instead of `reportOnlyFailure`. Fixed (`grant::cannot_prompt`).
 #[test]
-#[ignore = "defect: a legacy-auth sign-in under an MFA policy is asked for MFA instead of blocked"]
 fn legacy_clients_are_blocked_by_an_mfa_requirement() {
     for client in ["exchangeActiveSync", "easSupported", "other"] {
         let out = evaluate(&json!({
@@ -303,9 +302,9 @@ fn legacy_clients_are_blocked_by_an_mfa_requirement() {
 /// id variable is empty gets `allow` past a tenant-wide block. The project refuses a missing
 /// `policies` for exactly this reason (README: "a missing or null one is
 /// `policy.missing_field`, never 'no policies, allow'"); Graph has no sign-in without a
-/// target resource (reference §1.4, §8: `signInContext` is required).
+/// target resource (reference §1.4, §8: `signInContext` is required). Fixed
+/// (`parse::request::sign_in` refuses it unless the sign-in is a user action).
 #[test]
-#[ignore = "defect: an empty appId is accepted and escapes every All-resources policy"]
 fn an_empty_app_id_is_an_input_error_not_an_exemption() {
     let out = evaluate(&json!({
         "policies": [{"id": "block-all", "displayName": "Block everyone", "state": "enabled",
@@ -343,11 +342,11 @@ fn what_if_accepts_insider_risk_none() {
 /// "Response 201 adds `@odata.context`, `id`, `createdDateTime`, `modifiedDateTime`") is
 /// refused: `id`, `createdDateTime` and `modifiedDateTime` are accepted but `@odata.context`
 /// is an unknown field, so an admin who pastes a `GET …/namedLocations/{id}` answer gets
-/// `policy.unknown_field` (the same holds for a policy from `GET …/policies/{id}`). Not fixed
-/// here: accepting it in the parser would also let the Worker's admin API store and echo a
-/// client-supplied `@odata.context`, so the fix should drop it when reading.
+/// `policy.unknown_field` (the same holds for a policy from `GET …/policies/{id}`). Accepting
+/// it in the parser alone would let the Worker's admin API store and echo a client-supplied
+/// `@odata.context`, so it is dropped when read. Fixed: the parsers accept it (a string) and
+/// drop it from the echoed source, and `admin::Collection` drops it before storing.
 #[test]
-#[ignore = "defect: a Graph response object with @odata.context is refused"]
 fn a_named_location_as_graph_returns_it_is_accepted() {
     let location = json!({
         "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/namedLocations/$entity",

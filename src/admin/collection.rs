@@ -41,6 +41,11 @@ pub enum WriteError {
     Full,
 }
 
+/// Graph's annotation on a single object it returns. A body pasted from a `GET` may carry
+/// it; it describes that response, not the item, so it is dropped and never stored (the
+/// core's parsers accept it for the same reason).
+const ODATA_CONTEXT: &str = "@odata.context";
+
 /// Fields the server owns; a client may not set them.
 const SERVER_FIELDS: &[&str] = &["id", "createdDateTime", "modifiedDateTime"];
 
@@ -66,6 +71,7 @@ impl Collection {
         let Value::Object(mut map) = body else {
             return Err(not_an_object());
         };
+        map.remove(ODATA_CONTEXT);
         refuse_server_fields(&map)?;
         if self.items.len() >= MAX_ITEMS {
             return Err(WriteError::Full);
@@ -95,9 +101,10 @@ impl Collection {
         now: Timestamp,
         validate: Validator,
     ) -> Result<Value, WriteError> {
-        let Value::Object(changes) = patch else {
+        let Value::Object(mut changes) = patch else {
             return Err(not_an_object());
         };
+        changes.remove(ODATA_CONTEXT);
         refuse_server_fields(&changes)?;
         let slot = self
             .items
@@ -229,6 +236,35 @@ mod tests {
         assert_eq!(patched["createdDateTime"], "1970-01-01T00:00:00Z");
         assert_eq!(patched["modifiedDateTime"], "1970-01-01T00:01:00Z");
         assert_eq!(c.item("id-1"), Some(&patched));
+    }
+
+    #[test]
+    fn odata_context_from_a_pasted_response_is_never_stored() {
+        let mut c = Collection::default();
+        let context = "https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/policies/$entity";
+        let made = c
+            .create(
+                json!({"@odata.context": context, "displayName": "a"}),
+                "id-1".into(),
+                Timestamp(0),
+                needs_name,
+            )
+            .unwrap();
+        assert!(made.get("@odata.context").is_none(), "{made}");
+        let patched = c
+            .patch(
+                "id-1",
+                json!({"@odata.context": context, "displayName": "b"}),
+                Timestamp(1),
+                needs_name,
+            )
+            .unwrap();
+        assert!(patched.get("@odata.context").is_none(), "{patched}");
+        assert_eq!(patched["displayName"], "b");
+        assert!(
+            !serde_json::to_string(&c).unwrap().contains("odata.context"),
+            "{c:?}"
+        );
     }
 
     #[test]

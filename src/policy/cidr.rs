@@ -39,6 +39,20 @@ impl Cidr {
         }
     }
 
+    /// The range a sign-in address is matched against. An IPv4-mapped IPv6 range
+    /// (`::ffff:a.b.c.d/p`, `p` ≥ 96) becomes the IPv4 range it carries (`a.b.c.d/(p-96)`):
+    /// [`Cidr::contains`] reads a mapped address as IPv4, so the range must be IPv4 too,
+    /// or it could never match even its own addresses. Other ranges are unchanged, so a
+    /// wider IPv6 range such as `::/0` still holds no IPv4 address.
+    pub fn normalized(self) -> Cidr {
+        match self {
+            Cidr::V6(net, p) if p >= 96 => Ipv6Addr::from(net)
+                .to_ipv4_mapped()
+                .map_or(self, |v4| Cidr::V4(u32::from(v4), p.saturating_sub(96))),
+            other => other,
+        }
+    }
+
     /// The prefix length.
     pub fn prefix(self) -> u8 {
         match self {
@@ -97,6 +111,28 @@ mod tests {
         assert!(v6.contains(ip("2001:0:9d38:90d7::1")));
         assert!(!v6.contains(ip("2001:0:9d38:90d8::1")));
         assert!(!v6.contains(ip("12.34.221.11")));
+    }
+
+    #[test]
+    fn a_mapped_range_matches_mapped_and_plain_ipv4_addresses() {
+        let range = Cidr::parse("::ffff:10.0.0.0/104").unwrap().normalized();
+        assert_eq!(range, Cidr::parse("10.0.0.0/8").unwrap());
+        assert!(range.contains(ip("::ffff:10.1.2.3")));
+        assert!(range.contains(ip("10.255.0.1")));
+        assert!(!range.contains(ip("::ffff:11.0.0.1")));
+        assert!(!range.contains(ip("11.0.0.1")));
+        let host = Cidr::parse("::FFFF:192.0.2.7/128").unwrap().normalized();
+        assert_eq!(host, Cidr::V4(0xc000_0207, 32));
+        // The whole mapped block is every IPv4 address.
+        let block = Cidr::parse("::ffff:0.0.0.0/96").unwrap().normalized();
+        assert!(block.contains(ip("203.0.113.9")));
+        // Other IPv6 ranges keep their meaning: never an IPv4 address.
+        for other in ["::/0", "::ffff:0:0/95", "2001:db8::/32", "::/96", "::1/128"] {
+            let c = Cidr::parse(other).unwrap();
+            assert_eq!(c.normalized(), c, "{other}");
+            assert!(!c.normalized().contains(ip("10.1.2.3")), "{other}");
+        }
+        assert_eq!(range.normalized(), range);
     }
 
     #[test]

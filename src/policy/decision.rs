@@ -42,7 +42,9 @@ pub struct Requirements {
     /// Each entry is an authentication strength still unmet: any one of its combinations
     /// (each a set of methods, e.g. `[password, sms]`) satisfies it.
     pub authentication_strengths: Vec<Vec<Vec<AuthMethod>>>,
-    /// Sign-in frequency has lapsed: the listed methods must be performed again.
+    /// Sign-in frequency has lapsed: the first factor must be performed again (the flow
+    /// engine restarts the sign-in with it). Whatever else is listed here (`mfa`, a
+    /// strength) is then still needed from methods satisfied within the window.
     pub reauthentication: bool,
     /// The user must change their password (grant control `passwordChange`).
     pub password_change: bool,

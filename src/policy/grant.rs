@@ -6,9 +6,15 @@
 //! the sign-in cannot prove, strengths with no combination of our methods). `AND` needs
 //! every control; `OR` needs one, and when none is met the first needed one is asked for,
 //! in the documented prompt order (MFA and strengths before password change).
+//!
+//! Legacy clients (Exchange ActiveSync, `easSupported`, `other`: IMAP, POP, SMTP...) cannot
+//! show a prompt, so for them MFA, authentication strengths and password change are
+//! unmeetable rather than needed: the reference's "they are blocked by Conditional Access
+//! grant controls, like requiring MFA" (§2.9). An `OR` with a control they can meet (a
+//! compliant device) still grants.
 
 use super::facts::Facts;
-use super::model::{BuiltInControl, Policy, SignInFrequency};
+use super::model::{BuiltInControl, ClientAppType, Policy, SignInFrequency};
 use super::signin::SatisfiedMethod;
 use super::strength::method_bit;
 use crate::time::Timestamp;
@@ -137,32 +143,39 @@ impl CompiledGrant {
         let (methods, reauthenticate) = match self.sif {
             None => (s.all, false),
             Some(sif) if sif.secondary_only => (s.fresh(sif) | s.first, false),
+            // Both factors expire: the first factor itself must have been repeated within
+            // the window, so a fresh second factor does not keep a stale sign-in alive.
             Some(sif) => {
                 let fresh = s.fresh(sif);
-                (fresh, fresh == 0)
+                (fresh, fresh & s.first == 0)
             }
         };
+        let legacy = f.client.is_some_and(cannot_prompt);
         let mut met = 0usize;
         let mut needs = Needs::new();
         let mut hard = Names::new();
         if self.mfa {
-            if methods.count_ones() >= 2 {
+            if legacy {
+                hard.push(Need::Mfa.name());
+            } else if methods.count_ones() >= 2 {
                 met = met.saturating_add(1);
             } else {
                 needs.push(Need::Mfa);
             }
         }
         if let Some(combos) = &self.strength {
-            if combos.iter().any(|c| c & methods == *c) {
-                met = met.saturating_add(1);
-            } else if combos.is_empty() {
+            if legacy || combos.is_empty() {
                 hard.push("authenticationStrength");
+            } else if combos.iter().any(|c| c & methods == *c) {
+                met = met.saturating_add(1);
             } else {
                 needs.push(Need::Strength(combos));
             }
         }
         if self.password_change {
-            if f.password_changed {
+            if legacy {
+                hard.push(Need::PasswordChange.name());
+            } else if f.password_changed {
                 met = met.saturating_add(1);
             } else {
                 needs.push(Need::PasswordChange);
@@ -209,6 +222,15 @@ impl CompiledGrant {
             Outcome::Interrupt(needs)
         }
     }
+}
+
+/// Legacy-authentication clients: they send a password and nothing else, so a control
+/// that needs an interactive prompt can never be met through them.
+fn cannot_prompt(client: ClientAppType) -> bool {
+    matches!(
+        client,
+        ClientAppType::ExchangeActiveSync | ClientAppType::EasSupported | ClientAppType::Other
+    )
 }
 
 fn control_name(c: BuiltInControl) -> &'static str {

@@ -125,3 +125,28 @@ test("a named location in use by a policy cannot be deleted, and What If uses bo
   assert.equal(inside.policyApplies, false);
   assert.deepEqual(inside.analysisReasons, "location");
 });
+
+test("@odata.context pasted from a Graph response is accepted and never stored or echoed", async () => {
+  const context = "https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/namedLocations/$entity";
+  const created = await call("POST", `${CA}/namedLocations`, {
+    "@odata.context": context, "@odata.type": "#microsoft.graph.ipNamedLocation",
+    displayName: "Lab (mapped range)", isTrusted: false,
+    ipRanges: [{ "@odata.type": "#microsoft.graph.iPv6CidrRange", cidrAddress: "::ffff:10.0.0.0/104" }],
+  });
+  assert.equal(created.status, 201);
+  const location = await created.json();
+  assert.equal(location["@odata.context"], undefined);
+  const patched = await call("PATCH", `${CA}/namedLocations/${location.id}`, { "@odata.context": context, displayName: "Lab" });
+  assert.equal(patched.status, 200);
+  assert.equal((await patched.json())["@odata.context"], undefined);
+  const read = await (await call("GET", `${CA}/namedLocations/${location.id}`)).json();
+  assert.equal(read.displayName, "Lab");
+  assert.equal(read["@odata.context"], undefined);
+  const policy = await call("POST", `${CA}/policies`, { ...mfaForAll, "@odata.context": context.replace("namedLocations", "policies") });
+  assert.equal(policy.status, 201);
+  const { id } = await policy.json();
+  const list = await (await call("GET", `${CA}/policies`)).json();
+  assert.ok(list.value.every((p) => !("@odata.context" in p)), JSON.stringify(list));
+  assert.equal((await call("DELETE", `${CA}/policies/${id}`)).status, 204);
+  assert.equal((await call("DELETE", `${CA}/namedLocations/${location.id}`)).status, 204);
+});

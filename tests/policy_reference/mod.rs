@@ -214,27 +214,38 @@ fn judge(p: &Policy, s: &SignIn, satisfied: &[SatisfiedMethod], now: Timestamp) 
                 .filter(|m| now.0.saturating_sub(m.at.0) <= f.window.0)
                 .map(|m| m.method)
                 .collect();
+            let mut by_time: Vec<&SatisfiedMethod> = satisfied.iter().collect();
+            by_time.sort_by_key(|m| m.at.0); // stable: the first listed wins a tie
+            let first = by_time.first().map(|m| m.method);
             if f.secondary_only {
-                let mut first: Vec<&SatisfiedMethod> = satisfied.iter().collect();
-                first.sort_by_key(|m| m.at.0); // stable: the first listed wins a tie
                 let mut with_first = fresh;
-                if let Some(m) = first.first() {
-                    with_first.insert(m.method);
+                if let Some(m) = first {
+                    with_first.insert(m);
                 }
                 with_first
             } else {
-                reauth = fresh.is_empty();
+                // Both factors expire: reauthenticate unless the first factor's method was
+                // itself satisfied again within the window.
+                reauth = !first.is_some_and(|m| fresh.contains(&m));
                 fresh
             }
         }
     };
+    // Legacy clients cannot show a prompt: MFA, strengths and password change are never
+    // met through them (reference §2.9).
+    let legacy = matches!(
+        s.client_app_type.as_deref().and_then(ClientAppType::parse),
+        Some(
+            ClientAppType::ExchangeActiveSync | ClientAppType::EasSupported | ClientAppType::Other
+        )
+    );
     // (name, met, meetable, requirement)
     let mut controls: Vec<(&'static str, bool, bool, Requirements)> = Vec::new();
     if g.built_in.contains(&BuiltInControl::Mfa) {
         controls.push((
             "mfa",
-            methods.len() >= 2,
-            true,
+            !legacy && methods.len() >= 2,
+            !legacy,
             Requirements {
                 mfa: true,
                 ..Requirements::default()
@@ -263,14 +274,24 @@ fn judge(p: &Policy, s: &SignIn, satisfied: &[SatisfiedMethod], now: Timestamp) 
             authentication_strengths: vec![usable.clone()],
             ..Requirements::default()
         };
-        controls.push(("authenticationStrength", met, !usable.is_empty(), req));
+        controls.push((
+            "authenticationStrength",
+            !legacy && met,
+            !legacy && !usable.is_empty(),
+            req,
+        ));
     }
     if g.built_in.contains(&BuiltInControl::PasswordChange) {
         let req = Requirements {
             password_change: true,
             ..Requirements::default()
         };
-        controls.push(("passwordChange", s.password_changed, true, req));
+        controls.push((
+            "passwordChange",
+            !legacy && s.password_changed,
+            !legacy,
+            req,
+        ));
     }
     for c in &g.built_in {
         let met = match c {

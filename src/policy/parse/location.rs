@@ -43,6 +43,7 @@ pub(crate) fn named_location(value: &Value, path: &str, p: &mut Problems) -> Opt
     };
     let common = [
         "@odata.type",
+        super::ODATA_CONTEXT,
         "id",
         "displayName",
         "createdDateTime",
@@ -50,7 +51,7 @@ pub(crate) fn named_location(value: &Value, path: &str, p: &mut Problems) -> Opt
     ];
     let loc_id = string(map, "id", path, p).and_then(|s| id(s, &err::key(path, "id"), p));
     let display_name = required_string(map, "displayName", path, p).unwrap_or_default();
-    for name in ["createdDateTime", "modifiedDateTime"] {
+    for name in [super::ODATA_CONTEXT, "createdDateTime", "modifiedDateTime"] {
         string(map, name, path, p);
     }
     let kind = if kind.0 == 0 {
@@ -152,7 +153,8 @@ fn ip_location(
                     format!("`{text}` is too wide: the mask must be longer than /8"),
                 );
             }
-            Ok(cidr) => ranges.push(cidr),
+            // Checked as written (family, /8 limit), matched as normalised.
+            Ok(cidr) => ranges.push(cidr.normalized()),
         }
     }
     Some(LocationKind::Ip { ranges, trusted })

@@ -55,6 +55,18 @@ pub(crate) fn object<'v>(
 }
 
 /// Reports every key of `map` that is not in `known`.
+/// The annotation Graph adds to a single object it returns (`GET …/policies/{id}`, the
+/// `201` of a create). An object pasted from such a response is accepted, but the key is
+/// metadata about that response, not a property: it is dropped and never stored or echoed.
+pub(crate) const ODATA_CONTEXT: &str = "@odata.context";
+
+/// `map` without its top-level [`ODATA_CONTEXT`].
+pub(crate) fn without_context(map: &Map<String, Value>) -> Map<String, Value> {
+    let mut map = map.clone();
+    map.remove(ODATA_CONTEXT);
+    map
+}
+
 pub(crate) fn known_fields(map: &Map<String, Value>, path: &str, known: &[&str], p: &mut Problems) {
     for name in map.keys() {
         if !known.contains(&name.as_str()) {

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 const POLICY_FIELDS: &[&str] = &[
     "@odata.type",
+    super::ODATA_CONTEXT,
     "id",
     "displayName",
     "description",
@@ -47,6 +48,7 @@ pub(crate) fn policy(value: &Value, path: &str, p: &mut Problems) -> Option<Poli
     neutral_only(map, path, &["partialEnablementStrategy"], p);
     odata_type(map, path, &["#microsoft.graph.conditionalAccessPolicy"], p);
     for name in [
+        super::ODATA_CONTEXT,
         "description",
         "createdDateTime",
         "modifiedDateTime",
@@ -105,7 +107,7 @@ pub(crate) fn policy(value: &Value, path: &str, p: &mut Problems) -> Option<Poli
         conditions,
         grant,
         sign_in_frequency: sign_in_frequency.flatten(),
-        source: map.clone(),
+        source: super::without_context(map),
     })
 }
 

@@ -59,6 +59,7 @@ fn sign_in(value: &Value, path: &str, p: &mut Problems) -> Option<SignIn> {
     };
     let user_id = required_string(map, "userId", path, p).map(str::to_string);
     let app_id = required_string(map, "appId", path, p).map(str::to_string);
+    let blank_app = app_id.as_deref().is_some_and(|a| a.trim().is_empty());
     let signin = SignIn {
         user_id: user_id.unwrap_or_default(),
         is_guest: boolean(map, "isGuest", path, p).unwrap_or(false),
@@ -79,6 +80,17 @@ fn sign_in(value: &Value, path: &str, p: &mut Problems) -> Option<SignIn> {
         external_tenant_id: text("externalTenantId", p),
         password_changed: boolean(map, "passwordChanged", path, p).unwrap_or(false),
     };
+    // A blank app id would match no application policy, not even `All`, so a caller whose
+    // app id variable is empty would slip past every tenant-wide policy. Only a user action
+    // has no application (a misspelt one is reported, and is no excuse).
+    if blank_app && signin.user_action.is_none() {
+        p.push(
+            err::INVALID_VALUE,
+            &err::key(path, "appId"),
+            "`appId` is empty: give the client id of the application being signed in to \
+             (only a `userAction` sign-in may leave it empty)",
+        );
+    }
     Some(signin)
 }
 
@@ -449,4 +461,54 @@ fn sign_in_conditions(value: &Value, path: &str, s: &mut SignIn, p: &mut Problem
         }
     }
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(v: Value) -> Vec<(String, Option<String>)> {
+        parse_sign_in(&v, "signIn")
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.code, e.target))
+            .collect()
+    }
+
+    #[test]
+    fn a_blank_app_id_is_refused_unless_the_sign_in_is_a_user_action() {
+        let app_id = (err::INVALID_VALUE.to_string(), Some("signIn.appId".into()));
+        for blank in ["", " ", "\t"] {
+            assert_eq!(
+                problems(json!({"userId": "u", "appId": blank})),
+                vec![app_id.clone()]
+            );
+        }
+        // A misspelt user action is reported, and does not excuse the empty app id.
+        assert_eq!(
+            problems(json!({"userId": "u", "appId": "", "userAction": "urn:user:nope"})),
+            vec![
+                (err::INVALID_VALUE.into(), Some("signIn.userAction".into())),
+                app_id
+            ]
+        );
+        // A missing app id stays `missing_field`, reported once.
+        assert_eq!(
+            problems(json!({"userId": "u"})),
+            vec![(err::MISSING_FIELD.into(), Some("signIn.appId".into()))]
+        );
+        let action = parse_sign_in(
+            &json!({"userId": "u", "appId": "", "userAction": "urn:user:registersecurityinfo"}),
+            "signIn",
+        )
+        .unwrap();
+        assert_eq!(action.app_id, "");
+        let e = parse_sign_in(&json!({"userId": "u", "appId": ""}), "signIn").unwrap_err();
+        assert!(
+            e[0].message.contains("`appId` is empty"),
+            "{}",
+            e[0].message
+        );
+    }
 }
