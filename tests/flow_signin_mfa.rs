@@ -41,6 +41,29 @@ fn password_sign_in_then_email_code_as_second_factor() {
     assert!(h.state.is_none(), "the flow is over");
 }
 
+/// A start with an empty or blank app id is refused: Conditional Access would see a
+/// sign-in to no application, to which no All-resources policy applies.
+#[test]
+fn a_start_without_an_app_id_is_refused_before_anything_happens() {
+    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Always));
+    h.add_password_user("ann@example.com", "Correct-Horse-42");
+    for app_id in ["", "  "] {
+        let e = h
+            .try_send(FlowInput::StartSignIn(StartSignIn {
+                app_id: app_id.into(),
+                email: Pii::new("ann@example.com".into()),
+                capabilities: Capabilities::default(),
+                challenge_types: Default::default(),
+                facts: Default::default(),
+                auth_contexts: vec![],
+            }))
+            .unwrap_err();
+        assert_eq!(e.code(), "flow.invalid_input");
+        assert_eq!(e.target(), Some("input.appId"));
+        assert!(h.state.is_none() && h.audit.is_empty());
+    }
+}
+
 /// A wrong MFA code is refused, counted, and the right one still works.
 #[test]
 fn a_wrong_second_factor_code_is_refused_and_counted() {

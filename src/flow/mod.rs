@@ -164,6 +164,22 @@ fn dispatch(state: Option<FlowState>, input: FlowInput, cx: &mut Cx) -> Result<N
             | FlowInput::StartMethodChange(_)
     );
     let Some(state) = state else {
+        // Conditional Access matches policies by this id: an empty one names no
+        // application, so no All-resources policy would apply to the sign-in.
+        let app_id = match &input {
+            FlowInput::StartSignIn(s) => Some(&s.app_id),
+            FlowInput::StartSignUp(s) => Some(&s.app_id),
+            FlowInput::StartPasswordReset(s) => Some(&s.app_id),
+            FlowInput::StartStepUp(s) => Some(&s.app_id),
+            FlowInput::StartMethodChange(s) => Some(&s.app_id),
+            _ => None,
+        };
+        if app_id.is_some_and(|id| id.trim().is_empty()) {
+            return Err(FlowError::input(
+                "input.appId",
+                "it is empty: give the client id of the application being signed in to",
+            ));
+        }
         return match input {
             FlowInput::StartSignIn(s) => signin::start(s, cx),
             FlowInput::StartSignUp(s) => signup::start(s, cx),
