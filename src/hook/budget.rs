@@ -12,10 +12,11 @@
 //! (`peers-and-standards.md`). The retry waits that long instead of the short pause; if
 //! the wait leaves too little of the budget for an answer, there is no retry and the
 //! delivery fails at once with the receiver's status, rather than hammering a receiver
-//! that asked for time ([`retry_after_ms`] reads the header; a value it cannot read is
+//! that asked for time ([`super::retry_after`] reads the header; a value it cannot read is
 //! ignored, and the short pause applies).
 
 use super::retry::{Outcome, is_success, should_retry};
+use super::retry_after::retry_after_ms;
 
 /// The total time for all attempts of one delivery.
 pub const BUDGET_MS: u64 = 5_000;
@@ -24,34 +25,6 @@ pub const BUDGET_MS: u64 = 5_000;
 pub const RETRY_PAUSE_MS: u64 = 250;
 /// A retry is not started with less than this left of the budget.
 pub const MIN_ATTEMPT_MS: u64 = 500;
-/// The longest `Retry-After` value read; a longer one is no number or date.
-const MAX_RETRY_AFTER_LEN: usize = 64;
-
-/// The wait a `Retry-After` value (RFC 9110 §10.2.3) asks for, in milliseconds from
-/// `now_ms` (Unix time): delay-seconds (`30`) or an HTTP-date (`Wed, 21 Oct 2015
-/// 07:28:00 GMT`, a date in the past meaning no wait). `None` for anything else (empty,
-/// negative, fractional, oversized, not a date), which the caller ignores. A number of
-/// seconds too large to hold is read as the longest wait: more than any budget.
-pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
-    let v = value.trim();
-    if v.is_empty() || v.len() > MAX_RETRY_AFTER_LEN {
-        return None;
-    }
-    if v.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(
-            v.parse::<u64>()
-                .map_or(u64::MAX, |s| s.saturating_mul(1000)),
-        );
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    let at_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
-    Some(
-        u64::try_from(at_ms)
-            .unwrap_or(u64::MAX)
-            .saturating_sub(now_ms),
-    )
-}
-
 /// Why a delivery failed, as the client's error and the log will say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -341,37 +314,6 @@ mod tests {
             ]);
             let spent = 700 + pauses.iter().sum::<u64>() + timeouts.get(1).copied().unwrap_or(0);
             assert!(spent <= BUDGET_MS, "{secs}: {spent}");
-        }
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        // 2015-10-21T07:28:00Z in Unix milliseconds.
-        let at = 1_445_412_480_000;
-        assert_eq!(retry_after_ms("30", at), Some(30_000));
-        assert_eq!(retry_after_ms("0", at), Some(0));
-        assert_eq!(
-            retry_after_ms("Wed, 21 Oct 2015 07:28:30 GMT", at),
-            Some(30_000)
-        );
-        // The two obsolete forms RFC 9110 still asks recipients to read.
-        assert_eq!(
-            retry_after_ms("Wednesday, 21-Oct-15 07:28:03 GMT", at),
-            Some(3_000)
-        );
-        assert_eq!(retry_after_ms("Wed Oct 21 07:28:04 2015", at), Some(4_000));
-        assert_eq!(retry_after_ms("Wed, 21 Oct 2015 07:27:00 GMT", at), Some(0));
-        assert_eq!(retry_after_ms("18446744073709551616", at), Some(u64::MAX));
-        for bad in [
-            "",
-            " ",
-            "-1",
-            "1.5",
-            "+5",
-            "Wed, 32 Oct 2015 07:28:00 GMT",
-            "ünï",
-        ] {
-            assert_eq!(retry_after_ms(bad, at), None, "{bad:?}");
         }
     }
 }
