@@ -13,11 +13,11 @@
 //! [`crate::hook::retry`]). Counting it errs on the side of fewer messages.
 //!
 //! The refund restores the counter as it was before the send ([`refund`], from the
-//! [`Undo`] the send left) when that send is still the latest. When another send was
+//! [`VelocityState::undo`] the send left) when that send is still the latest. When another send was
 //! counted since (a concurrent request), only this send's entry leaves the burst window
 //! and the escalation level stays: stricter than an exact undo, never looser.
 
-use super::velocity::{Undo, VelocityState};
+use super::velocity::VelocityState;
 use crate::hook::Failure;
 use crate::native::delivery::Undelivered;
 use crate::time::Timestamp;
@@ -37,15 +37,10 @@ pub fn should_refund(why: Undelivered) -> bool {
 /// never counted, changes nothing).
 pub fn refund(mut state: VelocityState, sent_at: Timestamp) -> (VelocityState, bool) {
     match state.undo.take() {
-        Some(Undo {
-            at,
-            recent,
-            level,
-            last_send,
-        }) if at == sent_at && state.last_send == Some(sent_at) => {
-            state.recent = recent;
-            state.level = level;
-            state.last_send = last_send;
+        Some(before) if state.last_send == Some(sent_at) => {
+            state.recent = before.recent;
+            state.level = before.level;
+            state.last_send = before.last_send;
             (state, true)
         }
         undo => {

@@ -100,28 +100,12 @@ pub struct VelocityState {
     /// network) pair ([`super::vouch`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vouched_until: Option<Timestamp>,
-    /// The counter as it was before the latest counted send, so a send whose delivery
-    /// failed can be given back exactly ([`super::refund`]). Absent in states stored
-    /// before refunds existed, and after a refund.
+    /// The counter as it was before its latest counted send (the one at `last_send`),
+    /// so a send whose delivery failed can be given back exactly ([`super::refund`]).
+    /// Absent in states stored before refunds existed, and after a refund. The same
+    /// type, not one of its own: its reader is already in the Worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub undo: Option<Undo>,
-}
-
-/// What a counter was before one send counted ([`VelocityState::undo`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Undo {
-    /// When that send was counted.
-    pub at: Timestamp,
-    /// [`VelocityState::recent`] before it.
-    #[serde(default)]
-    pub recent: Vec<Timestamp>,
-    /// [`VelocityState::level`] before it.
-    #[serde(default)]
-    pub level: u8,
-    /// [`VelocityState::last_send`] before it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_send: Option<Timestamp>,
+    pub undo: Option<Box<VelocityState>>,
 }
 
 impl VelocityState {
@@ -163,15 +147,15 @@ pub fn decide(
     limits: &VelocityLimits,
     now: Timestamp,
 ) -> (VelocityState, SendVerdict) {
-    let before = Undo {
-        at: now,
+    let before = VelocityState {
         recent: state.recent.clone(),
         level: state.level,
         last_send: state.last_send,
+        ..VelocityState::default()
     };
     let (mut state, verdict) = count(std::mem::take(&mut state), limits, now);
     if verdict == SendVerdict::Allowed {
-        state.undo = Some(before);
+        state.undo = Some(Box::new(before));
     }
     (state, verdict)
 }
