@@ -206,6 +206,15 @@ test("a 429 with Retry-After longer than the budget is not retried at once", asy
   assert.equal(r.status, 503, JSON.stringify(r.body));
 });
 
+test("a 503 with Retry-After as an HTTP-date 30 s ahead is not retried either", async () => {
+  const dated = hub.add("/dated", (n) => (n === 1 ? { status: 503, headers: { "retry-after": new Date(Date.now() + 30_000).toUTCString() } } : { status: 200 }));
+  await putHooks("dated", { email: { url: `${base}/dated`, secretName: "E2E_HOOK_SECRETS" } });
+  const r = await challenge("dated", await signUpToChallenge("dated", "dated@example.com"));
+  assert.equal(dated.requests.length, 1, `answer ${r.status}`);
+  assert.equal(r.status, 503, JSON.stringify(r.body));
+  assert.deepEqual(r.body.error_codes, [1003002]);
+});
+
 test("a 503 with Retry-After within the budget is retried once, after the wait it asked for", async () => {
   const waited = hub.add("/waited", (n) => (n === 1 ? { status: 503, headers: { "retry-after": "2" } } : { status: 200 }));
   await putHooks("waited", { email: { url: `${base}/waited`, secretName: "E2E_HOOK_SECRETS" } });
@@ -243,7 +252,7 @@ test("control: the same token replayed after its answer is refused and sends not
 
 test("nothing secret reaches the Worker log in these journeys", () => {
   const seen = [SECRET, PASSWORD, "+15550003333"];
-  for (const path of ["/elsewhere", "/redirect", "/204", "/big", "/late", "/smsback-email", "/smsback-sms", "/limited", "/waited", "/concurrent", "/sequential"]) {
+  for (const path of ["/elsewhere", "/redirect", "/204", "/big", "/late", "/smsback-email", "/smsback-sms", "/limited", "/dated", "/waited", "/concurrent", "/sequential"]) {
     const r = hub.routes?.get(path);
     if (r) for (const q of r.requests) { seen.push(codeOf(q)); seen.push(JSON.parse(q.body).data.otpContext.identifier); }
   }
