@@ -19,6 +19,9 @@
 //!    object keeps, so neither a burst nor guesses spread over locations outrun the
 //!    lockout ([`password`], one object per account).
 //!
+//! A send counted for a code whose delivery then failed without anything going out is
+//! given back to the same counters ([`refund`]).
+//!
 //! This module is pure: state structs, `decide` functions, the wire format between the
 //! Worker and the object ([`GuardCall`], [`GuardAnswer`]), the object names and the
 //! protocol errors of a refusal. The object (`src/worker/guard.rs`) only loads the state,
@@ -27,6 +30,7 @@
 pub mod attempts;
 pub mod email_velocity;
 pub mod password;
+pub mod refund;
 pub mod sms_velocity;
 pub mod spend;
 pub mod velocity;
@@ -91,6 +95,13 @@ pub enum GuardOp {
     /// May one more SMS go out under this counter?
     Send {
         /// The counter's limits.
+        limits: VelocityLimits,
+    },
+    /// The send counted at `sentAt` did not go out: give it back ([`refund`]).
+    Refund {
+        /// When it was counted (the `now` of its [`GuardOp::Send`]).
+        sent_at: Timestamp,
+        /// The counter's limits (to know when its state may be forgotten).
         limits: VelocityLimits,
     },
     /// A code sent to this pair's destination was verified from its network
@@ -169,6 +180,11 @@ pub enum GuardAnswer {
     },
     /// For a clear.
     Cleared,
+    /// For a refund.
+    Refunded {
+        /// Whether there was such a send to give back.
+        refunded: bool,
+    },
 }
 crate::tagged_enum!(GuardAnswer, "kind");
 
@@ -203,6 +219,12 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             state.forget_at = later(state.forget_at, velocity.forget_at(&limits));
             state.velocity = velocity;
             GuardAnswer::Send { verdict, vouched }
+        }
+        GuardOp::Refund { sent_at, limits } => {
+            let refunded;
+            (state.velocity, refunded) = refund::refund(take(&mut state.velocity), sent_at);
+            state.forget_at = later(state.forget_at, state.velocity.forget_at(&limits));
+            GuardAnswer::Refunded { refunded }
         }
         GuardOp::Vouch { limits } => {
             state.velocity = vouch::vouch(take(&mut state.velocity), now);
@@ -624,6 +646,57 @@ mod tests {
             GuardAnswer::Send {
                 verdict: SendVerdict::Allowed,
                 vouched: true
+            }
+        ));
+    }
+
+    #[test]
+    fn a_send_is_refunded_over_the_wire_once() {
+        let send = |state, op: &str, now: u64| {
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            let (state, answer) = decide(state, serde_json::from_str(&text).unwrap());
+            let wire = serde_json::to_string(&answer).unwrap();
+            (state, serde_json::from_str::<GuardAnswer>(&wire).unwrap())
+        };
+        let limits = r#"{"burst":1,"windowSeconds":60,"cooldownsSeconds":[30],"quietSeconds":600}"#;
+        let (s, a) = send(
+            GuardState::default(),
+            &format!(r#"{{"op":"send","limits":{limits}}}"#),
+            100,
+        );
+        assert!(matches!(
+            a,
+            GuardAnswer::Send {
+                verdict: SendVerdict::Allowed,
+                ..
+            }
+        ));
+        // Burst 1: the next send would wait; the refund makes it free again.
+        let (_, refused) = send(
+            s.clone(),
+            &format!(r#"{{"op":"send","limits":{limits}}}"#),
+            101,
+        );
+        assert!(matches!(
+            refused,
+            GuardAnswer::Send {
+                verdict: SendVerdict::Refused { .. },
+                ..
+            }
+        ));
+        let refund = format!(r#"{{"op":"refund","sentAt":100,"limits":{limits}}}"#);
+        let (s, a) = send(s, &refund, 101);
+        assert_eq!(a, GuardAnswer::Refunded { refunded: true });
+        let stored = serde_json::to_string(&s).unwrap();
+        let s: GuardState = serde_json::from_str(&stored).unwrap();
+        let (s, again) = send(s, &refund, 102);
+        assert_eq!(again, GuardAnswer::Refunded { refunded: false });
+        let (_, a) = send(s, &format!(r#"{{"op":"send","limits":{limits}}}"#), 102);
+        assert!(matches!(
+            a,
+            GuardAnswer::Send {
+                verdict: SendVerdict::Allowed,
+                ..
             }
         ));
     }

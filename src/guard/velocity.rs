@@ -100,6 +100,12 @@ pub struct VelocityState {
     /// network) pair ([`super::vouch`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vouched_until: Option<Timestamp>,
+    /// The counter as it was before its latest counted send (the one at `last_send`),
+    /// so a send whose delivery failed can be given back exactly ([`super::refund`]).
+    /// Absent in states stored before refunds existed, and after a refund. The same
+    /// type, not one of its own: its reader is already in the Worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo: Option<Box<VelocityState>>,
 }
 
 impl VelocityState {
@@ -137,6 +143,25 @@ crate::tagged_enum!(SendVerdict, "verdict");
 
 /// Decides one send at `now` and records it when allowed.
 pub fn decide(
+    mut state: VelocityState,
+    limits: &VelocityLimits,
+    now: Timestamp,
+) -> (VelocityState, SendVerdict) {
+    let before = VelocityState {
+        recent: state.recent.clone(),
+        level: state.level,
+        last_send: state.last_send,
+        ..VelocityState::default()
+    };
+    let (mut state, verdict) = count(std::mem::take(&mut state), limits, now);
+    if verdict == SendVerdict::Allowed {
+        state.undo = Some(Box::new(before));
+    }
+    (state, verdict)
+}
+
+/// [`decide`] without keeping what it undoes.
+fn count(
     mut state: VelocityState,
     limits: &VelocityLimits,
     now: Timestamp,

@@ -180,6 +180,7 @@ mod tests {
             level: 3,
             last_send: Some(Timestamp(20)),
             vouched_until: None,
+            undo: None,
         };
         let v = vouch(state, Timestamp(100));
         assert_eq!(v.vouched_until, Some(Timestamp(100 + 30 * 86_400)));

@@ -6,8 +6,17 @@
 //! short pause, and is not started when too little is left to get an answer. Every
 //! attempt carries the same `webhook-id`, so a receiver that got the first one dedupes
 //! the retry. The clock is the caller's (milliseconds), so this is pure and testable.
+//!
+//! A receiver that answers 429 or 503 with `Retry-After` says when it can take the
+//! request again, and Standard Webhooks asks senders to honor it
+//! (`peers-and-standards.md`). The retry waits that long instead of the short pause; if
+//! the wait leaves too little of the budget for an answer, there is no retry and the
+//! delivery fails at once with the receiver's status, rather than hammering a receiver
+//! that asked for time ([`super::retry_after`] reads the header; a value it cannot read is
+//! ignored, and the short pause applies).
 
 use super::retry::{Outcome, is_success, should_retry};
+use super::retry_after::retry_after_ms;
 
 /// The total time for all attempts of one delivery.
 pub const BUDGET_MS: u64 = 5_000;
@@ -16,7 +25,6 @@ pub const BUDGET_MS: u64 = 5_000;
 pub const RETRY_PAUSE_MS: u64 = 250;
 /// A retry is not started with less than this left of the budget.
 pub const MIN_ATTEMPT_MS: u64 = 500;
-
 /// Why a delivery failed, as the client's error and the log will say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -90,23 +98,44 @@ impl Attempts {
         self.made
     }
 
-    /// What to do after the latest attempt ended with `outcome` at `now_ms`.
+    /// What to do after the latest attempt ended with `outcome` at `now_ms` (Unix
+    /// milliseconds), with no `Retry-After`.
     pub fn after(&mut self, outcome: Outcome, now_ms: u64) -> Next {
+        self.after_answer(outcome, None, now_ms)
+    }
+
+    /// What to do after the latest attempt ended with `outcome` at `now_ms` (Unix
+    /// milliseconds), the answer carrying `retry_after` (the raw `Retry-After` header,
+    /// if any). A retry waits at least the short pause and at least what the receiver
+    /// asked for; it is not made when that wait leaves less than [`MIN_ATTEMPT_MS`] of
+    /// the budget.
+    pub fn after_answer(
+        &mut self,
+        outcome: Outcome,
+        retry_after: Option<&str>,
+        now_ms: u64,
+    ) -> Next {
         let failure = match outcome {
             Outcome::Status(status) if is_success(status) => return Next::Done(Ok(())),
             Outcome::Status(status) => Failure::Refused(status),
             Outcome::NetworkError => Failure::Unreachable,
             Outcome::Timeout => Failure::TimedOut,
         };
+        // Only an answer carries the header.
+        let asked = match outcome {
+            Outcome::Status(_) => retry_after.and_then(|v| retry_after_ms(v, now_ms)),
+            Outcome::NetworkError | Outcome::Timeout => None,
+        };
+        let pause_ms = asked.map_or(RETRY_PAUSE_MS, |ms| ms.max(RETRY_PAUSE_MS));
         let elapsed = now_ms.saturating_sub(self.started_ms);
         let left = self
             .budget_ms
             .saturating_sub(elapsed)
-            .saturating_sub(RETRY_PAUSE_MS);
+            .saturating_sub(pause_ms);
         if should_retry(outcome, self.made) && left >= MIN_ATTEMPT_MS {
             self.made = self.made.saturating_add(1);
             return Next::Send {
-                pause_ms: RETRY_PAUSE_MS,
+                pause_ms,
                 timeout_ms: left,
             };
         }
@@ -121,9 +150,20 @@ mod tests {
     /// Drives the planner against scripted outcomes, each taking `took` ms; returns the
     /// attempts sent, their timeouts, and the result.
     fn run(script: &[(Outcome, u64)]) -> (u32, Vec<u64>, Result<(), Failure>) {
+        let script: Vec<(Outcome, u64, Option<&str>)> =
+            script.iter().map(|(o, t)| (*o, *t, None)).collect();
+        let (made, timeouts, _, result) = run_asked(&script);
+        (made, timeouts, result)
+    }
+
+    /// As [`run`], each answer carrying a `Retry-After` value; also returns the pauses.
+    fn run_asked(
+        script: &[(Outcome, u64, Option<&str>)],
+    ) -> (u32, Vec<u64>, Vec<u64>, Result<(), Failure>) {
         let mut clock = 1_000_000;
         let mut attempts = Attempts::start(clock);
         let mut timeouts = Vec::new();
+        let mut pauses = Vec::new();
         let mut next = attempts.first();
         let mut outcomes = script.iter();
         loop {
@@ -133,8 +173,10 @@ mod tests {
                     timeout_ms,
                 } => {
                     clock += pause_ms;
+                    pauses.push(pause_ms);
                     timeouts.push(timeout_ms);
-                    let (outcome, took) = outcomes.next().expect("the planner sent too often");
+                    let (outcome, took, asked) =
+                        outcomes.next().expect("the planner sent too often");
                     // A real attempt never outlives its timeout.
                     let took = (*took).min(timeout_ms);
                     clock += took;
@@ -143,9 +185,9 @@ mod tests {
                     } else {
                         *outcome
                     };
-                    next = attempts.after(outcome, clock);
+                    next = attempts.after_answer(outcome, *asked, clock);
                 }
-                Next::Done(result) => return (attempts.made(), timeouts, result),
+                Next::Done(result) => return (attempts.made(), timeouts, pauses, result),
             }
         }
     }
@@ -208,5 +250,70 @@ mod tests {
             assert!(spent <= BUDGET_MS, "{slow}: {spent}");
         }
         assert_eq!(Failure::Refused(503).reason(), "status_503");
+    }
+
+    #[test]
+    fn a_retry_after_longer_than_the_budget_ends_the_delivery_at_once() {
+        for asked in ["30", "5", "120", "99999999999999999999999", " 30 "] {
+            assert_eq!(
+                run_asked(&[(Outcome::Status(429), 20, Some(asked))]),
+                (1, vec![5000], vec![0], Err(Failure::Refused(429))),
+                "{asked}"
+            );
+        }
+        assert_eq!(
+            run_asked(&[(Outcome::Status(503), 20, Some("30"))]).3,
+            Err(Failure::Refused(503))
+        );
+        // 4 s after 20 ms leaves 980 ms: enough for the retry; after 600 ms it is not.
+        assert_eq!(
+            run_asked(&[
+                (Outcome::Status(429), 20, Some("4")),
+                (Outcome::Status(200), 10, None)
+            ]),
+            (2, vec![5000, 980], vec![0, 4000], Ok(()))
+        );
+        assert_eq!(
+            run_asked(&[(Outcome::Status(429), 600, Some("4"))]).3,
+            Err(Failure::Refused(429))
+        );
+    }
+
+    #[test]
+    fn a_retry_after_within_the_budget_is_waited_for() {
+        // Asked for 2 s after 100 ms: the retry waits 2 s and gets the rest.
+        assert_eq!(
+            run_asked(&[
+                (Outcome::Status(503), 100, Some("2")),
+                (Outcome::Status(200), 10, None)
+            ]),
+            (2, vec![5000, 2900], vec![0, 2000], Ok(()))
+        );
+        // 0 (or a date in the past) is no wait beyond the usual pause.
+        for asked in ["0", "Thu, 01 Jan 1970 00:00:00 GMT"] {
+            let (made, _, pauses, _) = run_asked(&[
+                (Outcome::Status(429), 10, Some(asked)),
+                (Outcome::Status(200), 10, None),
+            ]);
+            assert_eq!((made, pauses), (2, vec![0, RETRY_PAUSE_MS]), "{asked}");
+        }
+        // Unreadable values are ignored: the usual pause.
+        for asked in ["", "-5", "1.5", "soon", "3s", &"9".repeat(65)] {
+            let (made, _, pauses, _) = run_asked(&[
+                (Outcome::Status(429), 10, Some(asked)),
+                (Outcome::Status(200), 10, None),
+            ]);
+            assert_eq!((made, pauses), (2, vec![0, RETRY_PAUSE_MS]), "{asked:?}");
+        }
+        // The retry never outlasts the budget, whatever was asked.
+        for secs in 0..=5u64 {
+            let asked = secs.to_string();
+            let (_, timeouts, pauses, _) = run_asked(&[
+                (Outcome::Status(503), 700, Some(&asked)),
+                (Outcome::Status(200), 1, None),
+            ]);
+            let spent = 700 + pauses.iter().sum::<u64>() + timeouts.get(1).copied().unwrap_or(0);
+            assert!(spent <= BUDGET_MS, "{secs}: {spent}");
+        }
     }
 }

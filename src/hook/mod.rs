@@ -20,6 +20,7 @@ pub mod err;
 pub mod payload;
 pub mod request;
 pub mod retry;
+pub mod retry_after;
 pub mod secrets;
 pub mod signature;
 

@@ -56,6 +56,12 @@ pub struct Facts<'a> {
     pub password_changed: bool,
 }
 
+/// Whether `c` can be an ISO 3166-1 alpha-2 country: two ASCII letters, and not `XX`
+/// (user-assigned; Cloudflare's "no country information").
+fn is_country(c: &str) -> bool {
+    c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) && !c.eq_ignore_ascii_case("XX")
+}
+
 /// `s` in lowercase, borrowing when it already is.
 pub fn lower(s: &str) -> Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -83,7 +89,10 @@ impl<'a> Facts<'a> {
             None if s.app_id.is_empty() => Target::App(None),
             None => Target::App(Some(lower(&s.app_id))),
         };
-        let country = s.country.as_deref().map(|c| {
+        // Cloudflare's pseudo-countries (`XX` unknown, `T1` Tor) and anything else that
+        // is not two letters name no country: such a sign-in is from an unknown country
+        // (`includeUnknownCountriesAndRegions`), not from a country no location lists.
+        let country = s.country.as_deref().filter(|c| is_country(c)).map(|c| {
             if c.bytes().any(|b| b.is_ascii_lowercase()) {
                 Cow::Owned(c.to_ascii_uppercase())
             } else {
@@ -157,5 +166,12 @@ mod tests {
         assert_eq!(f.ip, None);
         assert_eq!(f.guest, Some(GuestType::B2bCollaborationGuest));
         assert!(matches!(lower("abc"), Cow::Borrowed(_)));
+        for unknown in ["XX", "xx", "T1", "A1", "USA", ""] {
+            let s = SignIn {
+                country: Some(unknown.into()),
+                ..SignIn::default()
+            };
+            assert_eq!(Facts::of(&s).country, None, "{unknown}");
+        }
     }
 }

@@ -16,9 +16,19 @@
 //!   up front to know whether to show the widget at all.
 //!
 //! What counts as suspected (mode `whenSuspected`, the default), and why:
-//! - the number's country calling code differs from the calling code of the request's
-//!   IP country: SMS pumping sends codes to premium numbers abroad, and a person
-//!   registering their own phone is mostly where the phone is;
+//! - the number's country differs from the request's IP country: SMS pumping sends codes
+//!   to premium numbers abroad, and a person registering their own phone is mostly where
+//!   the phone is. Countries, not calling codes: the Caribbean `+1` countries (Jamaica
+//!   among them, off by default for telephony fraud) share `+1` with the US and Canada,
+//!   so a calling code comparison let every one of them pass from a US IP. Where the
+//!   numbering plan cannot tell two countries apart (a `+1` number of the US or Canada),
+//!   either counts as the number's ([`super::phone::same_country`]);
+//! - the request comes through Tor (Cloudflare's `cf-ipcountry: T1`), or from an IP
+//!   whose country is unknown (`XX`, or any code that is no country): the one signal
+//!   above cannot be checked, and hiding where a request comes from is what a pumping
+//!   script does. Failing open here would turn the check off for whoever hides. A
+//!   request with no country at all (not behind Cloudflare: local runs, tests) is not
+//!   suspected;
 //! - the number falls under a region the admin lists in `alwaysForRegions`, e.g. the
 //!   regions they opted in from the default-off list (telephony fraud is why those are
 //!   off). An opt-in alone does not ask for a CAPTCHA: for native clients that would
@@ -57,15 +67,31 @@ pub struct CaptchaSettings {
     pub always_for_regions: Vec<u16>,
 }
 
+/// Cloudflare's `cf-ipcountry` for a Tor exit node.
+pub const TOR_COUNTRY: &str = "T1";
+
+/// Where the request comes from, next to the number's country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpCountry {
+    /// No country given (the Worker is not behind Cloudflare's geolocation: a local run).
+    NotGiven,
+    /// The number's country.
+    Same,
+    /// Another country than the number's.
+    Other,
+    /// A Tor exit node (`T1`): the country is hidden.
+    Tor,
+    /// Cloudflare does not know the country (`XX`), or the code is no country.
+    Unknown,
+}
+
 /// What the decision looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SmsRequest<'a> {
     /// The number's region codes, most specific first ([`super::regions::region_codes`]).
     pub regions: &'a [u16],
-    /// The number's country calling code.
-    pub calling_code: u16,
-    /// The calling code of the request's IP country, if known.
-    pub ip_calling_code: Option<u16>,
+    /// The request's IP country, next to the number's ([`super::check`] compares them).
+    pub ip_country: IpCountry,
     /// When a CAPTCHA was verified for this flow, if one was.
     pub captcha_verified_at: Option<Timestamp>,
 }
@@ -80,6 +106,10 @@ pub enum FraudSignal {
     CountryMismatch,
     /// A region listed in `alwaysForRegions`.
     WatchedRegion,
+    /// The request comes through Tor (`cf-ipcountry: T1`).
+    TorNetwork,
+    /// The request's IP country is unknown (`cf-ipcountry: XX`).
+    UnknownIpCountry,
 }
 
 impl FraudSignal {
@@ -89,6 +119,8 @@ impl FraudSignal {
             FraudSignal::Always => "always",
             FraudSignal::CountryMismatch => "country_mismatch",
             FraudSignal::WatchedRegion => "watched_region",
+            FraudSignal::TorNetwork => "tor_network",
+            FraudSignal::UnknownIpCountry => "unknown_ip_country",
         }
     }
 }
@@ -122,8 +154,11 @@ fn signals(settings: &CaptchaSettings, req: &SmsRequest<'_>) -> Vec<FraudSignal>
         CaptchaMode::Always => vec![FraudSignal::Always],
         CaptchaMode::WhenSuspected => {
             let mut out = Vec::new();
-            if req.ip_calling_code.is_some_and(|c| c != req.calling_code) {
-                out.push(FraudSignal::CountryMismatch);
+            match req.ip_country {
+                IpCountry::NotGiven | IpCountry::Same => {}
+                IpCountry::Other => out.push(FraudSignal::CountryMismatch),
+                IpCountry::Tor => out.push(FraudSignal::TorNetwork),
+                IpCountry::Unknown => out.push(FraudSignal::UnknownIpCountry),
             }
             if req
                 .regions
@@ -225,11 +260,10 @@ pub fn read_siteverify(status: u16, body: &str) -> Result<(), Vec<String>> {
 mod tests {
     use super::*;
 
-    fn req(calling_code: u16, ip: Option<u16>) -> SmsRequest<'static> {
+    fn req(ip_country: IpCountry) -> SmsRequest<'static> {
         SmsRequest {
             regions: &[],
-            calling_code,
-            ip_calling_code: ip,
+            ip_country,
             captcha_verified_at: None,
         }
     }
@@ -237,17 +271,50 @@ mod tests {
     #[test]
     fn a_number_abroad_from_the_ip_needs_a_captcha() {
         let s = CaptchaSettings::default();
-        assert_eq!(decide(&s, &req(44, Some(44))), CaptchaDecision::NotNeeded);
-        assert_eq!(decide(&s, &req(44, None)), CaptchaDecision::NotNeeded);
         assert_eq!(
-            decide(&s, &req(234, Some(44))),
+            decide(&s, &req(IpCountry::Same)),
+            CaptchaDecision::NotNeeded
+        );
+        assert_eq!(
+            decide(&s, &req(IpCountry::NotGiven)),
+            CaptchaDecision::NotNeeded
+        );
+        assert_eq!(
+            decide(&s, &req(IpCountry::Other)),
             CaptchaDecision::Required(vec![FraudSignal::CountryMismatch])
         );
         let passed = SmsRequest {
             captcha_verified_at: Some(Timestamp(1)),
-            ..req(234, Some(44))
+            ..req(IpCountry::Other)
         };
         assert_eq!(decide(&s, &passed), CaptchaDecision::Passed);
+    }
+
+    #[test]
+    fn a_hidden_or_unknown_ip_country_is_suspected_not_waved_through() {
+        let s = CaptchaSettings::default();
+        assert_eq!(
+            decide(&s, &req(IpCountry::Tor)),
+            CaptchaDecision::Required(vec![FraudSignal::TorNetwork])
+        );
+        assert_eq!(
+            decide(&s, &req(IpCountry::Unknown)),
+            CaptchaDecision::Required(vec![FraudSignal::UnknownIpCountry])
+        );
+        let reason = redirect_reason(&[FraudSignal::TorNetwork, FraudSignal::UnknownIpCountry]);
+        assert!(is_captcha_reason(&reason), "{reason}");
+        assert!(
+            reason.contains("tor_network unknown_ip_country"),
+            "{reason}"
+        );
+        let never = CaptchaSettings {
+            mode: CaptchaMode::Never,
+            always_for_regions: vec![],
+        };
+        assert_eq!(
+            decide(&never, &req(IpCountry::Tor)),
+            CaptchaDecision::NotNeeded
+        );
     }
 
     #[test]
@@ -256,10 +323,13 @@ mod tests {
             mode: CaptchaMode::WhenSuspected,
             always_for_regions: vec![1876],
         };
-        assert_eq!(decide(&s, &req(44, Some(44))), CaptchaDecision::NotNeeded);
+        assert_eq!(
+            decide(&s, &req(IpCountry::Same)),
+            CaptchaDecision::NotNeeded
+        );
         let jamaica = SmsRequest {
             regions: &[1876, 1],
-            ..req(1, Some(1))
+            ..req(IpCountry::Same)
         };
         assert_eq!(
             decide(&s, &jamaica),
@@ -270,7 +340,7 @@ mod tests {
             ..s.clone()
         };
         assert_eq!(
-            decide(&never, &req(234, Some(44))),
+            decide(&never, &req(IpCountry::Other)),
             CaptchaDecision::NotNeeded
         );
         let always = CaptchaSettings {
@@ -278,7 +348,7 @@ mod tests {
             always_for_regions: vec![],
         };
         assert_eq!(
-            decide(&always, &req(44, Some(44))),
+            decide(&always, &req(IpCountry::Same)),
             CaptchaDecision::Required(vec![FraudSignal::Always])
         );
         assert!(redirect_reason(&[FraudSignal::CountryMismatch]).contains("country_mismatch"));

@@ -10,7 +10,7 @@ mod numbering_data;
 pub mod phone;
 pub mod regions;
 
-use captcha::{CaptchaDecision, CaptchaSettings, SmsRequest};
+use captcha::{CaptchaDecision, CaptchaSettings, IpCountry, SmsRequest};
 use regions::RegionVerdict;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -137,18 +137,55 @@ pub fn sms_allowed(number: &str, app_id: &str, settings: &SmsSettings) -> Result
     region_verdict(number, app_id, settings).map(|_| ())
 }
 
-fn region_verdict(
-    number: &str,
-    app_id: &str,
-    settings: &SmsSettings,
-) -> Result<(Vec<u16>, u16), Blocked> {
-    let (code, national) = phone::calling_code(number).ok_or(Blocked::NotANumber)?;
-    let codes = regions::region_codes(code, national);
-    let rules = listener::rules_for(&settings.phone_method_listeners, app_id);
+/// What the region check learnt about a number that may receive SMS.
+struct Allowed {
+    /// Its region codes, most specific first.
+    codes: Vec<u16>,
+    /// Its country calling code.
+    calling_code: u16,
+    /// The number as its numbering plan reads it; `None` for a stored number that no
+    /// longer passes [`phone::parse`] (registered before validation was this strict).
+    parsed: Option<phone::E164>,
+}
+
+fn region_verdict(number: &str, app_id: &str, settings: &SmsSettings) -> Result<Allowed, Blocked> {
+    let (calling_code, national) = phone::calling_code(number).ok_or(Blocked::NotANumber)?;
+    let parsed = phone::parse(number).ok();
+    let mut rules = listener::rules_for(&settings.phone_method_listeners, app_id);
+    let codes = match nanp_country(calling_code, national, parsed.as_ref()) {
+        Some(belongs) => {
+            let codes = regions::nanp_region_codes(national, &rules, belongs);
+            let group: Vec<u16> = codes.iter().copied().filter(|c| *c > 999).collect();
+            rules = rules.with_aliases(&group);
+            codes
+        }
+        None => regions::region_codes(calling_code, national),
+    };
     match rules.verdict(&codes) {
         RegionVerdict::Blocked(code) => Err(Blocked::Region { code }),
-        RegionVerdict::Allowed | RegionVerdict::OptedIn(_) => Ok((codes, code)),
+        RegionVerdict::Allowed | RegionVerdict::OptedIn(_) => Ok(Allowed {
+            codes,
+            calling_code,
+            parsed,
+        }),
     }
+}
+
+/// For a North American number outside the US and Canada, which area codes belong to
+/// its country: the region libphonenumber gives the parsed number, or, when the number
+/// does not fit that region's pattern (and so parses as the US), the region whose
+/// leading digits claim its area code. Both come from the same metadata.
+fn nanp_country(
+    calling_code: u16,
+    national: &str,
+    parsed: Option<&phone::E164>,
+) -> Option<impl Fn(u16) -> bool> {
+    if calling_code != 1 {
+        return None;
+    }
+    parsed
+        .and_then(|p| phone::nanp_area_test(p.region))
+        .or_else(|| phone::nanp_region_by_area(national).and_then(phone::nanp_area_test))
 }
 
 /// The facts about the request [`check`] needs besides the number.
@@ -178,19 +215,44 @@ pub fn check(
     settings: &SmsSettings,
     facts: &RequestFacts<'_>,
 ) -> SmsVerdict {
-    let (codes, calling_code) = match region_verdict(number, app_id, settings) {
+    let allowed = match region_verdict(number, app_id, settings) {
         Ok(v) => v,
         Err(b) => return SmsVerdict::Blocked(b),
     };
     let req = SmsRequest {
-        regions: &codes,
-        calling_code,
-        ip_calling_code: facts.ip_country.and_then(phone::calling_code_for_region),
+        regions: &allowed.codes,
+        ip_country: ip_country(facts.ip_country, &allowed),
         captcha_verified_at: facts.captcha_verified_at,
     };
     match captcha::decide(&settings.captcha, &req) {
         CaptchaDecision::NotNeeded | CaptchaDecision::Passed => SmsVerdict::Send,
         CaptchaDecision::Required(signals) => SmsVerdict::CaptchaRequired(signals),
+    }
+}
+
+/// Where the request comes from, next to the number: its *country*, not its calling
+/// code, so a Jamaican `+1` number asked for from a US IP is abroad. Cloudflare's `T1`
+/// (Tor) and `XX` (unknown), and any code that names no country, are kept apart:
+/// [`captcha`] suspects them rather than failing open. A stored number that no longer
+/// parses is compared by calling code, as before the plans were checked.
+fn ip_country(country: Option<&str>, number: &Allowed) -> IpCountry {
+    let Some(country) = country else {
+        return IpCountry::NotGiven;
+    };
+    if country.eq_ignore_ascii_case(captcha::TOR_COUNTRY) {
+        return IpCountry::Tor;
+    }
+    let Some(ip_calling_code) = phone::calling_code_for_region(country) else {
+        return IpCountry::Unknown;
+    };
+    let same = match &number.parsed {
+        Some(parsed) => phone::same_country(parsed, country),
+        None => ip_calling_code == number.calling_code,
+    };
+    if same {
+        IpCountry::Same
+    } else {
+        IpCountry::Other
     }
 }
 

@@ -153,6 +153,58 @@ pub fn calling_code_for_region(region: &str) -> Option<u16> {
         .map(|r| r.code)
 }
 
+/// Whether a request from `country` (ISO 3166-1 alpha-2) is in the country of `number`.
+/// The region [`parse`] names is the first plan that fits. Where plans share a calling
+/// code and list no leading digits to tell them apart (the US and Canada under `+1`;
+/// the UK, Guernsey and Jersey under `+44`), the number may belong to any of them, so
+/// any of those whose pattern fits it counts too: a Canadian number parses as `US`
+/// and must not look foreign in Canada. A country with its own leading digits
+/// (Jamaica's 876 and 658) is never confused with the US.
+pub fn same_country(number: &E164, country: &str) -> bool {
+    if number.region.eq_ignore_ascii_case(country) {
+        return true;
+    }
+    let lead_less = |r: &Row| r.code == number.calling_code && r.lead == "-";
+    let by_pattern = rows().any(|r| r.region == number.region && lead_less(&r));
+    by_pattern
+        && rows().any(|r| {
+            lead_less(&r)
+                && r.region.eq_ignore_ascii_case(country)
+                && r.has_length(number.national.len())
+                && full_match(r.pattern, &number.national)
+        })
+}
+
+/// The region of a North American (`+1`) national number by its area code, as
+/// libphonenumber's leading digits assign it (`8765550123` → `JM`, `6582001234` → `JM`);
+/// `None` for area codes of the US and Canada, whose plans list no leading digits.
+/// [`parse`] tries these regions first too, but falls back to the US plan when the
+/// number does not fit the claiming region's pattern: this says whose area code it is.
+pub fn nanp_region_by_area(national: &str) -> Option<&'static str> {
+    rows()
+        .filter(|r| r.code == 1 && r.lead != "-")
+        .find(|r| full_match(&format!("(?:{})\\d*", r.lead), national))
+        .map(|r| r.region)
+}
+
+/// Whether a three-digit North American area code belongs to `region` by its plan's
+/// leading digits, as a test built once per region (`JM`: 658 and 876). `None` when the
+/// region has no `+1` plan with leading digits (the US, Canada, any other country).
+pub fn nanp_area_test(region: &str) -> Option<impl Fn(u16) -> bool> {
+    let row = rows().find(|r| r.code == 1 && r.lead != "-" && r.region == region)?;
+    let re = regex_lite::Regex::new(&format!("^(?:{})\\d*$", row.lead)).ok()?;
+    Some(move |area: u16| (200..=999).contains(&area) && re.is_match(&area.to_string()))
+}
+
+/// Every area code of a North American `region` (`DO`: 809, 829, 849); empty for the
+/// US, Canada and regions outside `+1`.
+pub fn nanp_area_codes(region: &str) -> Vec<u16> {
+    match nanp_area_test(region) {
+        Some(test) => (200..=999).filter(|a| test(*a)).collect(),
+        None => Vec::new(),
+    }
+}
+
 /// Splits the calling code off (calling codes are prefix-free: at most one of the
 /// first 1, 2 or 3 digits is one).
 fn split(digits: &str) -> Option<(u16, &str)> {
@@ -214,6 +266,45 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(parse(raw), Err(want), "{raw}");
         }
+    }
+
+    #[test]
+    fn countries_are_compared_where_the_plan_can_tell_them_apart() {
+        let us = parse("+12025550143").unwrap();
+        assert!(same_country(&us, "US") && same_country(&us, "us"));
+        // Canadian numbers parse as `US`: the two plans share `+1` and list no leading
+        // digits.
+        let ca = parse("+14165550143").unwrap();
+        assert_eq!(ca.region, "US");
+        assert!(same_country(&ca, "CA"));
+        assert!(!same_country(&ca, "GB"));
+        let jm = parse("+16582001234").unwrap();
+        assert!(same_country(&jm, "JM"));
+        assert!(!same_country(&jm, "US") && !same_country(&jm, "CA"));
+        let gg = parse("+447781123456").unwrap();
+        assert!(same_country(&gg, "GB") && same_country(&gg, "GG"));
+        assert!(!same_country(&gg, "US"));
+        let ng = parse("+2348031234567").unwrap();
+        assert!(same_country(&ng, "NG") && !same_country(&ng, "GB"));
+        assert!(!same_country(&us, "T1") && !same_country(&us, "XX"));
+    }
+
+    #[test]
+    fn north_american_area_codes_belong_to_their_region() {
+        assert_eq!(nanp_area_codes("JM"), vec![658, 876]);
+        assert_eq!(nanp_area_codes("DO"), vec![809, 829, 849]);
+        assert_eq!(nanp_area_codes("PR"), vec![787, 939]);
+        assert_eq!(nanp_area_codes("SX"), vec![721]);
+        assert!(nanp_area_codes("US").is_empty());
+        assert!(nanp_area_codes("GB").is_empty());
+        assert_eq!(nanp_region_by_area("6582001234"), Some("JM"));
+        assert_eq!(nanp_region_by_area("8295550123"), Some("DO"));
+        assert_eq!(nanp_region_by_area("7212001234"), Some("SX"));
+        assert_eq!(nanp_region_by_area("2025550123"), None);
+        // `8001` is a Dominican leading-digit prefix, not the toll-free area code 800.
+        assert_eq!(nanp_region_by_area("8005550123"), None);
+        let jm = nanp_area_test("JM").unwrap();
+        assert!(jm(658) && jm(876) && !jm(202) && !jm(6580) && !jm(65));
     }
 
     #[test]

@@ -10,7 +10,12 @@
 //!
 //! North American numbers share `+1`; Jamaica, Saint Vincent and Sint Maarten are
 //! listed by their four-digit `1xxx` area prefix, so a `+1` number is checked both as
-//! `1` and as `1` plus its area code.
+//! `1` and as `1` plus its area code. A country may have several area codes (Jamaica
+//! 876 and, since 2018, 658; the Dominican Republic 809, 829 and 849), and the list
+//! names one: a `+1` number is also checked under every listed `1xxx` code of its
+//! country ([`nanp_region_codes`], the country from libphonenumber's leading digits),
+//! and a rule naming any area code of a country names all of them
+//! ([`RegionRules::with_aliases`]).
 
 /// The country calling codes that are off by default, in the doc's order (names as
 /// comments: as strings they would ship in the wasm for nothing).
@@ -153,6 +158,32 @@ pub fn region_codes(calling_code: u16, national: &str) -> Vec<u16> {
     out
 }
 
+/// The region codes of a North American number whose country owns the area codes
+/// `belongs` accepts: the codes of [`region_codes`] (`1` plus its own area code, then
+/// `1`), with every other `1xxx` code the default list or `rules` name whose area code
+/// belongs to the same country inserted before the final `1`. So `+1 658 …` (Jamaica)
+/// falls under `1876` as `+1 876 …` does.
+pub fn nanp_region_codes(
+    national: &str,
+    rules: &RegionRules,
+    belongs: impl Fn(u16) -> bool,
+) -> Vec<u16> {
+    let mut out = region_codes(1, national);
+    let named = DEFAULT_OFF
+        .iter()
+        .chain(&rules.include)
+        .chain(&rules.exclude)
+        .copied()
+        .filter(|c| (1200..=1999).contains(c));
+    for code in named {
+        if !out.contains(&code) && belongs(code - 1000) {
+            let at = out.len().saturating_sub(1);
+            out.insert(at, code);
+        }
+    }
+    out
+}
+
 /// An app's SMS opt-in and opt-out on top of the default list (Graph `phoneOptions`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegionRules {
@@ -174,6 +205,25 @@ pub enum RegionVerdict {
 }
 
 impl RegionRules {
+    /// These rules for a number whose `group` of codes (the `1xxx` codes of one
+    /// North American country, from [`nanp_region_codes`]) are one country: a code of
+    /// the group that is included or excluded includes or excludes all of them, so an
+    /// app that opts in `1876` also opts in Jamaica's 658, and one that excludes `1809`
+    /// excludes the Dominican Republic's 829 and 849 too.
+    pub fn with_aliases(&self, group: &[u16]) -> RegionRules {
+        let widen = |list: &[u16]| {
+            let mut out = list.to_vec();
+            if group.iter().any(|c| list.contains(c)) {
+                out.extend(group.iter().filter(|c| !list.contains(c)));
+            }
+            out
+        };
+        RegionRules {
+            include: widen(&self.include),
+            exclude: widen(&self.exclude),
+        }
+    }
+
     /// The verdict for a number falling under `codes` (from [`region_codes`]). An
     /// exclusion of any of its codes blocks; otherwise every off-by-default code must be
     /// included.
@@ -261,6 +311,52 @@ mod tests {
         };
         assert_eq!(off.verdict(&[44]), RegionVerdict::Blocked(44));
         assert_eq!(off.verdict(&[33]), RegionVerdict::Allowed);
+    }
+
+    #[test]
+    fn every_area_code_of_a_listed_north_american_country_is_under_its_code() {
+        let jamaica = |a: u16| a == 658 || a == 876;
+        let none = RegionRules::default();
+        let codes = nanp_region_codes("6582001234", &none, jamaica);
+        assert_eq!(codes, vec![1658, 1876, 1]);
+        assert_eq!(
+            none.with_aliases(&[1658, 1876]).verdict(&codes),
+            RegionVerdict::Blocked(1876)
+        );
+        assert_eq!(
+            nanp_region_codes("8765550123", &none, jamaica),
+            vec![1876, 1]
+        );
+        // Opting either area code in opts the country in; excluding one excludes both.
+        for include in [1876, 1658] {
+            let on = RegionRules {
+                include: vec![include],
+                exclude: vec![],
+            };
+            let codes = nanp_region_codes("6582001234", &on, jamaica);
+            let group: Vec<u16> = codes.iter().copied().filter(|c| *c > 999).collect();
+            assert_eq!(
+                on.with_aliases(&group).verdict(&codes),
+                RegionVerdict::OptedIn(1876),
+                "{include}"
+            );
+        }
+        let dominican = |a: u16| [809, 829, 849].contains(&a);
+        let off = RegionRules {
+            include: vec![],
+            exclude: vec![1809],
+        };
+        let codes = nanp_region_codes("8495550123", &off, dominican);
+        assert_eq!(codes, vec![1849, 1809, 1]);
+        assert_eq!(
+            off.with_aliases(&[1849, 1809]).verdict(&codes),
+            RegionVerdict::Blocked(1849)
+        );
+        // Other countries' codes are not added, and a US number stays as it was.
+        assert_eq!(
+            nanp_region_codes("2025550123", &off, |_| false),
+            vec![1202, 1]
+        );
     }
 
     #[test]

@@ -16,10 +16,11 @@
 
 use super::native::Fail;
 use crate::flow::user::Lockout;
-use crate::flow::{CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCode};
+use crate::flow::{Channel, CodeKey, Effect, FlowInput, FlowSettings, FlowState, PendingCode};
 use crate::guard::attempts::CodeVerdict;
 use crate::guard::email_velocity::email_checks;
 use crate::guard::password::{LockoutCopy, busy_error, merge, password_object_name};
+use crate::guard::refund::should_refund;
 use crate::guard::spend::spend_object_name;
 use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
 use crate::guard::vouch::{Vouched, code_verified, pair_for};
@@ -27,10 +28,12 @@ use crate::guard::{
     GuardAnswer, GuardCall, GuardOp, GuardState, code_refusal_error, counter_object_name,
     flow_object_name, send_refusal_error, unavailable_error,
 };
+use crate::native::delivery::Undelivered;
 use crate::time::Timestamp;
 use crate::worker::route::Ctx;
 use futures_util::future::join;
 use serde::Deserialize;
+use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 use worker::durable::ScheduledTime;
 use worker::{
@@ -160,6 +163,9 @@ pub struct Hold {
 pub struct Client {
     namespace: Option<ObjectNamespace>,
     ip: Option<String>,
+    /// The sends the latest step counted, and when: what [`Client::refund_sends`] gives
+    /// back when its code does not go out.
+    counted: RefCell<Vec<(SendCheck, Timestamp)>>,
 }
 
 impl Client {
@@ -168,6 +174,7 @@ impl Client {
         Client {
             namespace: ctx.durable_object(BINDING).ok(),
             ip: req.headers().get("cf-connecting-ip").ok().flatten(),
+            counted: RefCell::default(),
         }
     }
 
@@ -176,6 +183,7 @@ impl Client {
         Client {
             namespace: ctx.durable_object(BINDING).ok(),
             ip: None,
+            counted: RefCell::default(),
         }
     }
 
@@ -333,6 +341,7 @@ impl Client {
             self.commit(&slot, now).await?;
             vouch = slot.vouch.filter(|_| code_verified(effects));
         }
+        self.counted.borrow_mut().clear();
         let user = next.and_then(|s| s.common().user_id.as_deref());
         let mut checks = sms_checks(effects, &settings.sms_velocity, user, self.ip());
         checks.extend(email_checks(effects, &settings.email_velocity, self.ip()));
@@ -372,7 +381,10 @@ impl Client {
                 GuardAnswer::Send {
                     verdict: SendVerdict::Allowed,
                     vouched: pair_vouched,
-                } => vouched.record(&check, pair_vouched),
+                } => {
+                    vouched.record(&check, pair_vouched);
+                    self.counted.borrow_mut().push((check, now));
+                }
                 GuardAnswer::Send {
                     verdict: SendVerdict::Refused { retry_after },
                     ..
@@ -381,6 +393,48 @@ impl Client {
             }
         }
         Ok(())
+    }
+
+    /// Gives back what the latest step counted on `channel` when its code did not go
+    /// out for a reason [`crate::guard::refund::should_refund`] accepts (refused,
+    /// unreachable, no sender; not a timeout). Best effort, after the failure: a refund
+    /// that does not arrive leaves the send counted, as before refunds existed.
+    pub async fn refund_sends(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        channel: Channel,
+        why: Undelivered,
+    ) {
+        if !should_refund(why) {
+            return;
+        }
+        let counted: Vec<(SendCheck, Timestamp)> = {
+            let mut all = self.counted.borrow_mut();
+            let (ours, rest) = all
+                .drain(..)
+                .partition(|(c, _)| c.dimension.channel() == channel.as_str());
+            *all = rest;
+            ours
+        };
+        for (check, sent_at) in counted {
+            let name = counter_object_name(key, tenant, check.dimension, &check.value);
+            let call = GuardCall {
+                now: sent_at,
+                op: GuardOp::Refund {
+                    sent_at,
+                    limits: check.limits,
+                },
+            };
+            if !matches!(
+                self.call(&name, &call).await,
+                Ok(GuardAnswer::Refunded { .. })
+            ) {
+                worker::console_warn!(
+                    "guard: a failed send could not be given back; it stays counted"
+                );
+            }
+        }
     }
 
     /// Redeems a one-time handle (an authorization code, a refresh token, a finished

@@ -267,6 +267,19 @@ test("without JavaScript the CAPTCHA page offers the other method, and the sign-
   assert.equal(calls.length, calls0, "no check was run");
 });
 
+test("the hosted pages read Tor and an unknown country as the native API does: the CAPTCHA first", async () => {
+  // Cloudflare's `cf-ipcountry` for a Tor exit (T1) and an unknown country (XX); before
+  // session 6 both turned the country check off and the SMS went out.
+  for (const [country, phone] of [["T1", "+12025550171"], ["XX", "+12025550172"]]) {
+    seen.push(phone);
+    const headers = { "cf-ipcountry": country };
+    const { page: register } = await signUpToRegistration(`captcha.${country.toLowerCase()}@example.com`, headers);
+    const page = await next(register, { action: "register", channel: "sms", phone }, undefined, headers);
+    isCaptchaPage(page);
+    assert.equal(await sent(phone), 0, `an SMS went out from ${country}`);
+  }
+});
+
 test("the log says why a check failed, and holds no token, secret, code or phone number", () => {
   const log = worker.output();
   assert.match(log, /captcha: check failed \(refused\)/);

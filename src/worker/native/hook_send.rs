@@ -3,7 +3,8 @@
 //!
 //! Every attempt of one delivery carries the same `webhook-id` (a fresh 128-bit id per
 //! delivery) and is signed again with its own timestamp. Redirects are not followed
-//! (a `3xx` is a failure, as the core says), and the answer's body is never read. Only
+//! (a `3xx` is a failure, as the core says), and the answer's body is never read; its
+//! `Retry-After` header is handed to the core, which decides the wait. Only
 //! the channel, the outcome and the number of attempts are logged: never the URL, the
 //! body, the code, the destination or a secret.
 
@@ -49,8 +50,8 @@ pub async fn send(
                     Delay::from(Duration::from_millis(pause_ms)).await;
                 }
                 let req = build(endpoint, &id, Timestamp(now_ms() / 1000), payload);
-                let outcome = attempt(&req, timeout_ms).await?;
-                next = attempts.after(outcome, now_ms());
+                let (outcome, retry_after) = attempt(&req, timeout_ms).await?;
+                next = attempts.after_answer(outcome, retry_after.as_deref(), now_ms());
             }
         }
     }
@@ -60,8 +61,9 @@ fn now_ms() -> u64 {
     Date::now().as_millis()
 }
 
-/// One POST, abandoned (and aborted) after `timeout_ms`.
-async fn attempt(req: &HookRequest, timeout_ms: u64) -> Result<Outcome> {
+/// One POST, abandoned (and aborted) after `timeout_ms`: how it ended and the answer's
+/// `Retry-After` header as sent (the core reads it).
+async fn attempt(req: &HookRequest, timeout_ms: u64) -> Result<(Outcome, Option<String>)> {
     let headers = Headers::new();
     for (name, value) in &req.headers {
         headers.set(name, value)?;
@@ -79,11 +81,14 @@ async fn attempt(req: &HookRequest, timeout_ms: u64) -> Result<Outcome> {
     let sent = pin!(fetch.send_with_signal(&signal));
     let timer = pin!(Delay::from(Duration::from_millis(timeout_ms)));
     Ok(match select(sent, timer).await {
-        Either::Left((Ok(response), _)) => Outcome::Status(response.status_code()),
-        Either::Left((Err(_), _)) => Outcome::NetworkError,
+        Either::Left((Ok(response), _)) => (
+            Outcome::Status(response.status_code()),
+            response.headers().get("retry-after").ok().flatten(),
+        ),
+        Either::Left((Err(_), _)) => (Outcome::NetworkError, None),
         Either::Right(((), _)) => {
             controller.abort();
-            Outcome::Timeout
+            (Outcome::Timeout, None)
         }
     })
 }

@@ -46,15 +46,22 @@ pub async fn form_body(req: &mut Request) -> std::result::Result<Vec<u8>, Fail> 
     Ok(bytes)
 }
 
-/// What the edge knows about the caller, for Conditional Access: the client IP and
-/// country Cloudflare adds. Personal data: wrapped, never logged.
+/// What the edge knows about the caller, for Conditional Access and the SMS checks: the
+/// client IP and country Cloudflare adds. Personal data: wrapped, never logged.
+///
+/// The country is passed as Cloudflare sends it, pseudo-codes included (`T1` for Tor,
+/// `XX` when unknown): what they mean is the core's to decide (the SMS CAPTCHA suspects
+/// them, Conditional Access reads them as an unknown country). Anything but two
+/// uppercase ASCII letters or digits is dropped.
 pub fn facts(req: &Request) -> ClientFacts {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     ClientFacts {
         ip_address: header("cf-connecting-ip").map(Pii::new),
-        country: header("cf-ipcountry")
-            .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
-            .map(|c| c.to_ascii_uppercase()),
+        country: header("cf-ipcountry").filter(|c| {
+            c.len() == 2
+                && c.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        }),
         ..ClientFacts::default()
     }
 }

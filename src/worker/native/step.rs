@@ -262,8 +262,9 @@ async fn rotate(
     Ok(handle.token.into_inner())
 }
 
-/// Keeps the state the client's token points at (counting the failed send), logs the
-/// failure, and returns the client's error.
+/// Keeps the state the client's token points at (counting the failed send), gives back
+/// the velocity counts of a send that cannot have gone out, logs the failure, and
+/// returns the client's error.
 async fn undelivered(
     call: &Call<'_>,
     store: &Store<'_>,
@@ -272,6 +273,10 @@ async fn undelivered(
     channel: Channel,
     why: Undelivered,
 ) -> Fail {
+    let key = call.setup.code_key();
+    call.guard
+        .refund_sends(key, call.tenant, channel, why)
+        .await;
     let others = kept
         .as_ref()
         .map(|s| delivery_rules::other_channels(s, channel))

@@ -230,6 +230,11 @@ impl Run<'_> {
             if let Some((channel, why)) = applied.undelivered {
                 // Keep the page and the state the user had (counting the failed send),
                 // and say what happened, as native auth answers with the same words.
+                // A send that cannot have gone out is given back to the velocity caps.
+                let key = self.setup.code_key();
+                self.guard
+                    .refund_sends(key, self.tenant, channel, why)
+                    .await;
                 let others = state
                     .as_ref()
                     .map(|s| delivery_rules::other_channels(s, channel))

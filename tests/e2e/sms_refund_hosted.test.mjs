@@ -1,0 +1,98 @@
+// Session 6 (smsfix): on the hosted sign-in pages, as in native auth, an SMS whose
+// delivery failed (the provider answered 503: nothing was sent) does not use up the SMS
+// velocity, so once the provider is back the user registers their phone. The SMS hook is
+// a real receiver on 127.0.0.1; email codes go to the dev outbox.
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import { after, before, test } from "node:test";
+import { JSDOM } from "jsdom";
+import { startWorker } from "../support/worker.mjs";
+import { ADMIN, APP, assertLogClean, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
+import { submitForm } from "../support/hosted.mjs";
+
+const T = "smsrefund";
+const REDIRECT = "http://127.0.0.1:9/callback";
+const PASSWORD = "Hosted-Refund-Passphrase-6";
+const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
+const US = { "cf-ipcountry": "US" };
+
+let worker;
+let receiver;
+let providerUp = false;
+/** Every SMS the hook got, with the status it was answered. */
+const texts = [];
+
+before(async () => {
+  receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const status = providerUp ? 200 : 503;
+      texts.push({ body: Buffer.concat(chunks).toString("utf8"), status });
+      res.writeHead(status, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise((ok) => receiver.listen(0, "127.0.0.1", ok));
+  worker = await startWorker({ vars: { ...nativeVars(), E2E_HOOK_SECRETS: SECRET } });
+  const put = await fetch(`${worker.url}/${T}/v1.0/vestibule/deliveryHooks`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: JSON.stringify({ sms: { url: `http://127.0.0.1:${receiver.address().port}/sms`, secretName: "E2E_HOOK_SECRETS" } }),
+  });
+  assert.equal(put.status, 200, await put.text());
+  await requireMfa(worker, T);
+});
+
+after(async () => {
+  await worker?.stop();
+  receiver?.closeAllConnections();
+  await new Promise((ok) => receiver?.close(ok));
+});
+
+async function read(res) {
+  const html = await res.text();
+  const doc = new JSDOM(html).window.document;
+  return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent };
+}
+const submit = (page, fields) => submitForm(worker.url, page, fields, US);
+const alert = (page) => page.doc.querySelector("[role=alert]")?.textContent ?? "";
+
+test("hosted pages: three SMS deliveries refused by the provider, then the phone registers once it is back", async () => {
+  const email = "refund.hosted@example.com";
+  const phone = "+12025550181";
+  const url = new URL(`${worker.url}/${T}/oauth2/v2.0/authorize`);
+  for (const [k, v] of Object.entries({
+    client_id: APP, response_type: "code", redirect_uri: REDIRECT, scope: "openid",
+    state: randomBytes(8).toString("hex"), nonce: randomBytes(8).toString("hex"),
+    code_challenge: createHash("sha256").update(randomBytes(32).toString("base64url")).digest("base64url"),
+    code_challenge_method: "S256",
+  })) url.searchParams.set(k, v);
+  let page = await read(await fetch(url, { redirect: "manual", headers: US }));
+  assert.equal(page.status, 200, page.html);
+  page = await read(await submit(page, { action: "switch" }));
+  page = await read(await submit(page, { action: "email", email }));
+  assert.equal(page.h1, "Enter the code", page.html);
+  page = await read(await submit(page, { action: "code", code: await latestCode(worker, email) }));
+  page = await read(await submit(page, { action: "password", password: PASSWORD }));
+  if (page.h1 === "About you") page = await read(await submit(page, { action: "attributes", "attr.displayName": "Refund User" }));
+  assert.equal(page.h1, "Add a second way to verify it is you", page.html);
+  // The provider is down: each try is a 503 and its one retry, and the page (kept, with
+  // the reason) is where the user tries again.
+  for (let i = 0; i < 3; i++) {
+    page = await read(await submit(page, { action: "register", channel: "sms", phone }));
+    assert.match(alert(page), /could not be sent by SMS/, page.html);
+  }
+  assert.equal(texts.length, 6, "each try is one 503 and one retry");
+  providerUp = true;
+  page = await read(await submit(page, { action: "register", channel: "sms", phone }));
+  assert.equal(page.h1, "Enter the code", `no SMS was ever sent, yet: ${alert(page) || page.html}`);
+  assert.equal(texts.length, 7);
+  assert.equal(texts.at(-1).status, 200);
+});
+
+test("nothing secret reaches the Worker log", () => {
+  const seen = [SECRET, PASSWORD, "+12025550181"];
+  for (const t of texts) seen.push(JSON.parse(t.body).data.otpContext.oneTimeCode);
+  assertLogClean(worker.output(), seen);
+});
