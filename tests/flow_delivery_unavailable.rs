@@ -134,3 +134,41 @@ fn after_an_email_first_factor_only_the_accounts_own_address_leaves_registration
     );
     assert!(h.tokens.is_empty());
 }
+
+/// A code whose send timed out may have reached the person: the Worker keeps the step's
+/// state with the code marked, and the client's retry then answers with that same code
+/// instead of sending a second one that would void it. A resend after that is a real one,
+/// under the usual cool-down.
+#[test]
+fn a_retry_after_a_timed_out_send_answers_with_the_same_code() {
+    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Off));
+    assert_eq!(
+        h.start_sign_up("tim@example.com", Some("Correct-Horse-42")),
+        Reply::Started
+    );
+    assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
+    let first = h.last_code("tim@example.com");
+    // What step.rs keeps after the hook timed out (`kept_after_failed_send`).
+    h.state = h.state.take().map(|s| s.mark_code_unconfirmed());
+    let reply = h.challenge();
+    assert!(matches!(reply, Reply::CodeSent { .. }), "{reply:?}");
+    assert_eq!(
+        h.codes_sent_to("tim@example.com"),
+        1,
+        "no second code went out"
+    );
+    // Once re-offered, a resend is a resend again: refused inside the cool-down.
+    let again = h.challenge();
+    assert!(
+        matches!(
+            again,
+            Reply::Rejected {
+                rejection: vestibule::flow::Rejection::ResendTooSoon { .. }
+            }
+        ),
+        "{again:?}"
+    );
+    // The code that may have arrived still works.
+    let done = h.code(&first);
+    assert!(!matches!(done, Reply::Rejected { .. }), "{done:?}");
+}

@@ -92,6 +92,12 @@ pub struct PendingCode {
     expires_at: Timestamp,
     attempts: u8,
     sends: u8,
+    /// The send of this code timed out: the delivery service may have passed it on. The
+    /// next resend answers with this code instead of sending another, so no second code
+    /// goes out and the one that may have arrived keeps working. Absent in states stored
+    /// before it existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    unconfirmed: bool,
 }
 
 /// The result of checking a submitted code.
@@ -175,6 +181,7 @@ pub(crate) fn issue(
             expires_at: now.plus(Seconds(settings.lifetime_seconds)),
             attempts: 0,
             sends: sends.saturating_add(1),
+            unconfirmed: false,
         },
         plaintext: Secret::new(plaintext),
     })
@@ -236,6 +243,24 @@ impl PendingCode {
     /// Codes sent by this step so far, this one included.
     pub fn sends(&self) -> u8 {
         self.sends
+    }
+
+    /// Marks the code as possibly delivered: its send timed out.
+    pub fn mark_unconfirmed(&mut self) {
+        self.unconfirmed = true;
+    }
+
+    /// The same code, offered again after its send timed out.
+    pub(crate) fn reoffered(&self) -> PendingCode {
+        PendingCode {
+            unconfirmed: false,
+            ..self.clone()
+        }
+    }
+
+    /// Whether the code's send timed out and no resend has answered with it since.
+    pub fn is_unconfirmed(&self) -> bool {
+        self.unconfirmed
     }
 
     /// When this code was sent.

@@ -191,6 +191,17 @@ impl Cx<'_> {
         previous: Option<&PendingCode>,
     ) -> Result<Result<(PendingCode, Reply), Rejection>, FlowError> {
         let settings = self.codes().clone();
+        // The last send of this very code timed out, so it may have arrived: answer with
+        // it again, once, rather than send a second code that voids it. A resend after
+        // this follows the usual cool-down and caps.
+        if let Some(prev) = previous
+            .filter(|p| p.is_unconfirmed() && p.channel() == channel && p.destination() == &to)
+        {
+            let pending = prev.reoffered();
+            self.audit(common, "code.reoffered", Some(channel), None);
+            let reply = code_sent(&pending, purpose, &settings);
+            return Ok(Ok((pending, reply)));
+        }
         if let Some(prev) = previous {
             let wait = prev.cooldown_left(self.now, &settings);
             if wait > 0 {
@@ -223,18 +234,7 @@ impl Cx<'_> {
             expires_at: pending.expires_at(),
         }));
         self.audit(common, "code.sent", Some(channel), None);
-        let label = match channel {
-            Channel::Email => contact::mask_email(pending.destination().expose()),
-            Channel::Sms => contact::mask_phone(pending.destination().expose()),
-        };
-        let reply = Reply::CodeSent {
-            channel,
-            target_label: label,
-            target: (purpose == CodePurpose::Registration).then(|| pending.destination().clone()),
-            code_length: settings.length,
-            interval: settings.resend_cooldown_seconds,
-            expires_in: settings.lifetime_seconds,
-        };
+        let reply = code_sent(&pending, purpose, &settings);
         Ok(Ok((pending, reply)))
     }
 
@@ -320,5 +320,22 @@ impl Cx<'_> {
     /// A fresh 16-byte salt.
     pub(crate) fn salt(&mut self) -> Result<[u8; 16], FlowError> {
         self.entropy.take::<16>()
+    }
+}
+
+/// The reply for a code that is (or, re-offered, was) on its way.
+fn code_sent(pending: &PendingCode, purpose: CodePurpose, settings: &CodeSettings) -> Reply {
+    let channel = pending.channel();
+    let label = match channel {
+        Channel::Email => contact::mask_email(pending.destination().expose()),
+        Channel::Sms => contact::mask_phone(pending.destination().expose()),
+    };
+    Reply::CodeSent {
+        channel,
+        target_label: label,
+        target: (purpose == CodePurpose::Registration).then(|| pending.destination().clone()),
+        code_length: settings.length,
+        interval: settings.resend_cooldown_seconds,
+        expires_in: settings.lifetime_seconds,
     }
 }

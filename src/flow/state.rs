@@ -330,6 +330,23 @@ impl FlowState {
         }
     }
 
+    /// Marks the state's pending code as possibly delivered (its send timed out): the
+    /// next resend answers with it instead of sending another. No-op without a code.
+    pub fn mark_code_unconfirmed(mut self) -> Self {
+        let code = match &mut self {
+            FlowState::SignInExpectCode(s) => Some(&mut s.code),
+            FlowState::SignUpExpectCode(s) => Some(&mut s.code),
+            FlowState::ResetExpectCode(s) => Some(&mut s.code),
+            FlowState::ExpectMfaCode(s) => Some(&mut s.code),
+            FlowState::ExpectRegistrationCode(s) => Some(&mut s.code),
+            _ => None,
+        };
+        if let Some(code) = code {
+            code.mark_unconfirmed();
+        }
+        self
+    }
+
     /// Which user record to pass with the next step.
     pub fn user_lookup(&self) -> UserLookup {
         let common = self.common();

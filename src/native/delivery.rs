@@ -101,6 +101,25 @@ pub fn other_channels(state: &FlowState, failed: Channel) -> Vec<Channel> {
     out
 }
 
+/// The state the client's token points at after a send failed: the state before the step
+/// (counting the failed send, [`after_failed_send`]), so the client retries the step.
+/// After a timeout, though, the delivery service may have passed the code on: then the
+/// step's own state is kept, its code marked so the client's retry answers with that code
+/// instead of sending a second one that would void it.
+pub fn kept_after_failed_send(
+    why: Undelivered,
+    before: Option<FlowState>,
+    next: Option<FlowState>,
+) -> Option<FlowState> {
+    let waits_for_code = |s: &FlowState| s.pending_code().is_some();
+    match (why, next) {
+        (Undelivered::Hook(Failure::TimedOut), Some(next)) if waits_for_code(&next) => {
+            Some(next.mark_code_unconfirmed())
+        }
+        _ => before.map(after_failed_send),
+    }
+}
+
 /// The state to keep under the client's token after a failed send: unchanged, except
 /// that the attempt counts against the flow's code cap.
 pub fn after_failed_send(mut state: FlowState) -> FlowState {
@@ -254,5 +273,70 @@ mod tests {
             Undelivered::Hook(Failure::Unreachable).reason(),
             "unreachable"
         );
+    }
+
+    #[test]
+    fn only_a_timeout_keeps_the_steps_own_state_with_its_code_marked() {
+        use crate::flow::{FlowCommon, FlowKind, FlowState};
+        use crate::time::Timestamp;
+        let common = FlowCommon::new(
+            FlowKind::SignIn,
+            "app".into(),
+            crate::pii::Pii::new("a@example.com".into()),
+            Timestamp(1),
+            600,
+        );
+        let before = FlowState::SignInExpectPassword(crate::flow::signin::SignInExpectPassword {
+            common: common.clone(),
+        });
+        let code = crate::flow::codes::issue(
+            &crate::flow::CodeKey::new(vec![1; 32]).unwrap(),
+            &mut crate::flow::Entropy::new(vec![9; 64]),
+            &crate::flow::config::CodeSettings::default(),
+            crate::flow::Channel::Email,
+            crate::pii::Pii::new("a@example.com".into()),
+            crate::flow::CodePurpose::SignIn,
+            Timestamp(1),
+            0,
+        )
+        .unwrap()
+        .pending;
+        let waiting = FlowState::SignInExpectCode(crate::flow::signin::SignInExpectCode {
+            common: common.clone(),
+            code,
+        });
+        // A timeout with the step's code-waiting state: that state, its code marked.
+        let kept = kept_after_failed_send(
+            Undelivered::Hook(Failure::TimedOut),
+            Some(before.clone()),
+            Some(waiting.clone()),
+        )
+        .unwrap();
+        assert!(kept.pending_code().unwrap().is_unconfirmed());
+        assert_eq!(kept.common().codes_sent, waiting.common().codes_sent);
+        // Any other failure: the state before the step, counted, whatever came next.
+        let refused = kept_after_failed_send(
+            Undelivered::Hook(Failure::Unreachable),
+            Some(before.clone()),
+            Some(waiting),
+        )
+        .unwrap();
+        assert!(refused.pending_code().is_none());
+        let next = before.clone();
+        // No code in the step's state: the state before the step, counted.
+        let kept = kept_after_failed_send(
+            Undelivered::Hook(Failure::TimedOut),
+            Some(before.clone()),
+            Some(next),
+        )
+        .unwrap();
+        assert_eq!(kept.common().codes_sent, before.common().codes_sent + 1);
+        for why in [
+            Undelivered::NoSender,
+            Undelivered::Hook(Failure::Unreachable),
+        ] {
+            let kept = kept_after_failed_send(why, Some(before.clone()), None).unwrap();
+            assert_eq!(kept.common().codes_sent, before.common().codes_sent + 1);
+        }
     }
 }

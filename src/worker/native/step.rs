@@ -207,7 +207,8 @@ async fn judge(
                 .unspend(code_key, call.tenant, key.as_str(), now)
                 .await;
         }
-        return Err(undelivered(call, store, kept, old_key.as_ref(), channel, why).await);
+        let next = step.state;
+        return Err(undelivered(call, store, kept, next, old_key.as_ref(), channel, why).await);
     }
     let tokens = match applied.grant {
         Some(grant) => {
@@ -262,13 +263,19 @@ async fn rotate(
     Ok(handle.token.into_inner())
 }
 
-/// Keeps the state the client's token points at (counting the failed send), gives back
-/// the velocity counts of a send that cannot have gone out, logs the failure, and
-/// returns the client's error.
+/// Keeps the state the client's token points at ([`delivery_rules::kept_after_failed_send`]:
+/// the state before the step, or after a timeout the step's own with its code marked),
+/// gives back the velocity counts of a send that cannot have gone out, logs the failure,
+/// and returns the client's error.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the failed step's pieces: both states, its token, what failed and why"
+)]
 async fn undelivered(
     call: &Call<'_>,
     store: &Store<'_>,
     kept: Option<crate::flow::FlowState>,
+    next: Option<crate::flow::FlowState>,
     old_key: Option<&LookupKey>,
     channel: Channel,
     why: Undelivered,
@@ -297,8 +304,11 @@ async fn undelivered(
             },
         );
     }
-    if let (Some(state), Some(key)) = (kept, old_key) {
-        let record = FlowRecord::new(delivery_rules::after_failed_send(state));
+    if let (Some(state), Some(key)) = (
+        delivery_rules::kept_after_failed_send(why, kept, next),
+        old_key,
+    ) {
+        let record = FlowRecord::new(state);
         if let Err(e) = store.put_flow(key, &record, call.meta.now).await {
             return e.into();
         }
