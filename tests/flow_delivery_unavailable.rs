@@ -172,3 +172,29 @@ fn a_retry_after_a_timed_out_send_answers_with_the_same_code() {
     let done = h.code(&first);
     assert!(!matches!(done, Reply::Rejected { .. }), "{done:?}");
 }
+
+/// A code is re-offered only while it may still serve: once a try was spent on it (or it
+/// expired), the retry sends a new one as any resend would.
+#[test]
+fn a_timed_out_code_that_was_tried_is_not_offered_again() {
+    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Off));
+    assert_eq!(
+        h.start_sign_up("tia@example.com", Some("Correct-Horse-42")),
+        Reply::Started
+    );
+    assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
+    h.state = h.state.take().map(|s| s.mark_code_unconfirmed());
+    assert!(matches!(h.code("00000000"), Reply::Rejected { .. }));
+    h.now += 61;
+    assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
+    assert_eq!(h.codes_sent_to("tia@example.com"), 2, "a new code went out");
+    // And an untried one past its lifetime is not re-offered either.
+    h.state = h.state.take().map(|s| s.mark_code_unconfirmed());
+    h.now += 601;
+    assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
+    assert_eq!(
+        h.codes_sent_to("tia@example.com"),
+        3,
+        "an expired code is not re-offered"
+    );
+}

@@ -258,9 +258,15 @@ impl PendingCode {
         }
     }
 
-    /// Whether the code's send timed out and no resend has answered with it since.
+    /// Whether the code's send timed out and no resend or code check has happened since.
     pub fn is_unconfirmed(&self) -> bool {
         self.unconfirmed
+    }
+
+    /// Whether re-offering this code is worth anything: its send timed out, it has not
+    /// expired and no try has been spent on it.
+    pub(crate) fn may_reoffer(&self, now: Timestamp) -> bool {
+        self.unconfirmed && now < self.expires_at && self.attempts == 0
     }
 
     /// When this code was sent.
@@ -286,6 +292,8 @@ impl PendingCode {
         now: Timestamp,
         max_attempts: u8,
     ) -> CodeCheck {
+        // Someone typed a code: whatever the send did, a resend from here sends a new one.
+        self.unconfirmed = false;
         let cap = max_attempts.clamp(1, 5);
         if self.attempts >= cap {
             return CodeCheck::Exhausted;

@@ -195,7 +195,7 @@ impl Cx<'_> {
         // it again, once, rather than send a second code that voids it. A resend after
         // this follows the usual cool-down and caps.
         if let Some(prev) = previous
-            .filter(|p| p.is_unconfirmed() && p.channel() == channel && p.destination() == &to)
+            .filter(|p| p.may_reoffer(self.now) && p.channel() == channel && p.destination() == &to)
         {
             let pending = prev.reoffered();
             self.audit(common, "code.reoffered", Some(channel), None);

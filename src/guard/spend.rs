@@ -11,18 +11,17 @@ use crate::flow::CodeKey;
 use crate::time::Timestamp;
 
 /// Whether a step's continuation token must be spent through its object before the
-/// step's effects apply: it grants tokens, or it sends a code and moves the flow to a new
-/// token (`rotates`). Concurrent replays of one token at a code-sending step otherwise each
-/// sent a code (five at once sent five different codes, and texted a number three times
-/// before its velocity cap stopped them), against "single use" and "no duplicate code".
-/// A step that keeps its token (a rejection) cannot spend it: the client goes on with it.
-/// Steps that only move the flow along need no object call.
+/// step's effects apply: it grants tokens, or it moves the flow to a new token
+/// (`rotates`). KV alone let concurrent replays of one token each go on: five
+/// `/challenge` calls at once sent five different codes, and a step that rotates without
+/// sending (a method list, a re-offered code) let one token become several live ones,
+/// each with its own resend budget. A step that keeps its token (a rejection) cannot
+/// spend it: the client goes on with it.
 pub fn must_spend(effects: &[crate::flow::Effect], rotates: bool) -> bool {
-    effects.iter().any(|e| match e {
-        crate::flow::Effect::IssueTokens(_) => true,
-        crate::flow::Effect::SendCode(_) => rotates,
-        _ => false,
-    })
+    rotates
+        || effects
+            .iter()
+            .any(|e| matches!(e, crate::flow::Effect::IssueTokens(_)))
 }
 
 /// Takes a spend back: the step that spent the handle could not deliver its code, and the
@@ -63,7 +62,7 @@ mod tests {
     }
 
     #[test]
-    fn tokens_and_codes_sent_under_a_new_token_spend_the_old_one() {
+    fn tokens_and_every_move_to_a_new_token_spend_the_old_one() {
         use crate::flow::Effect;
         let audit = Effect::Audit(crate::flow::AuditEvent {
             at: Timestamp(1),
@@ -75,8 +74,12 @@ mod tests {
             reason: None,
             sign_in: None,
         });
-        assert!(!must_spend(std::slice::from_ref(&audit), true));
-        assert!(!must_spend(&[], true));
+        assert!(
+            must_spend(std::slice::from_ref(&audit), true),
+            "every rotation spends"
+        );
+        assert!(!must_spend(std::slice::from_ref(&audit), false));
+        assert!(!must_spend(&[], false));
         let send = Effect::SendCode(crate::flow::CodeDelivery {
             channel: crate::flow::Channel::Email,
             to: crate::pii::Pii::new("a@example.com".into()),

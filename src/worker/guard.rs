@@ -276,6 +276,29 @@ impl Client {
         ctx: crate::flow::StepContext<'_>,
     ) -> std::result::Result<std::result::Result<crate::flow::Step, crate::flow::FlowError>, Fail>
     {
+        let stepped = self.step_spending(tenant, state, input, ctx, None).await?;
+        Ok(stepped.map(|(step, _)| step))
+    }
+
+    /// [`Client::step`] for a request that presented a continuation token (`token`: its
+    /// lookup key, and when its flow ends anyway). When the step moves the flow to a new
+    /// token or grants tokens ([`crate::guard::spend::must_spend`]), the token is spent
+    /// through its object first, before a code is consumed or a send counted: of
+    /// concurrent replays of one token (at one location or several) one goes on, and the
+    /// others get `invalid_grant` having counted nothing against anyone's limits. The
+    /// answer says whether the token was spent, for [`Client::unspend`] should the step's
+    /// code not go out.
+    pub async fn step_spending(
+        &self,
+        tenant: &str,
+        state: Option<FlowState>,
+        input: FlowInput,
+        ctx: crate::flow::StepContext<'_>,
+        token: Option<(&str, Timestamp)>,
+    ) -> std::result::Result<
+        std::result::Result<(crate::flow::Step, bool), crate::flow::FlowError>,
+        Fail,
+    > {
         let (key, settings, now) = (ctx.code_key, &ctx.config.settings, ctx.now);
         let slot = self
             .before_step(key, tenant, state.as_ref(), &input, settings, now)
@@ -284,10 +307,33 @@ impl Client {
             Ok(step) => step,
             Err(e) => return Ok(Err(e)),
         };
+        let mut spent = false;
+        if let Some((lookup, until)) = token {
+            let rotates = matches!(
+                crate::native::disposition(step.state.as_ref(), &step.reply),
+                crate::native::Disposition::Rotate
+            );
+            if crate::guard::spend::must_spend(&step.effects, rotates) {
+                if !self.spend(key, tenant, lookup, until, now).await? {
+                    return Err(
+                        crate::native::NativeError::invalid_token("continuation token").into(),
+                    );
+                }
+                spent = true;
+            }
+        }
         let next = step.state.as_ref();
-        self.after_step(key, tenant, slot, next, &step.effects, settings, now)
-            .await?;
-        Ok(Ok(step))
+        if let Err(e) = self
+            .after_step(key, tenant, slot, next, &step.effects, settings, now)
+            .await
+        {
+            // Nothing of the step was applied: the client may retry with its token.
+            if let (true, Some((lookup, _))) = (spent, token) {
+                self.unspend(key, tenant, lookup, now).await;
+            }
+            return Err(e);
+        }
+        Ok(Ok((step, spent)))
     }
 
     /// Before a step runs: when the input submits a code to a step that waits for one,

@@ -1,7 +1,8 @@
 // Review (rvnative): what a continuation token guarantees when requests race on it. The
 // guard Durable Object makes one-time codes safe under concurrency; these tests ask the
 // same of the two other inputs a token takes: a password (the account lockout must count
-// every wrong guess) and the redemption of a finished flow (tokens at most once).
+// every wrong guess), the redemption of a finished flow (tokens at most once), and any
+// step that moves the flow to a new token (one token never becomes several).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
@@ -81,6 +82,23 @@ test("a finished flow's continuation token redeems to tokens at most once under 
   const issued = answers.filter((a) => a.status === 200 && typeof a.body.refresh_token === "string").length;
   console.log(`10 concurrent redemptions: ${issued} token responses`);
   assert.equal(issued, 1, "one continuation token, one set of tokens");
+});
+
+test("a step that moves the flow on without sending anything is single use too: one token never becomes several", async () => {
+  // Initiate's token, sent to /challenge ten times at once: each answer would be a live
+  // token at the password step (its own fork of the flow) if only KV guarded it.
+  const email = "race-fork@example.com";
+  await signUp("race", email);
+  const start = await post(worker, "race", "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES });
+  assert.equal(start.status, 200, JSON.stringify(start.body));
+  const answers = await Promise.all(Array.from({ length: 10 }, () =>
+    post(worker, "race", "oauth2/v2.0/challenge", { continuation_token: start.body.continuation_token, challenge_type: TYPES })));
+  const live = answers.filter((a) => a.status === 200);
+  assert.equal(live.length, 1, `${live.length} of 10 replays got a token of their own`);
+  for (const a of answers.filter((x) => x.status !== 200)) assert.equal(a.body.error, "invalid_grant", JSON.stringify(a.body));
+  // The one that went on is a working token at the password step.
+  const r = await post(worker, "race", TOKEN, { continuation_token: live[0].body.continuation_token, grant_type: "password", password: PASSWORD });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
 });
 
 // Review finding, fixed: the old refresh token kept working after the reset.

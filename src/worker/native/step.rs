@@ -146,9 +146,15 @@ async fn judge(
         user,
     };
     let kept = state.clone();
-    let step = call
+    // The token is spent (when the step moves the flow on) before anything is counted or
+    // applied: concurrent replays of one token get one step between them.
+    let token = old_key
+        .as_ref()
+        .zip(kept.as_ref())
+        .map(|(key, state)| (key.as_str(), state.common().expires_at));
+    let (step, spent) = call
         .guard
-        .step(call.tenant, state, input, ctx)
+        .step_spending(call.tenant, state, input, ctx, token)
         .await?
         .map_err(|e| Fail::from(flow_error(&e)))?;
     if let Some((id, lockout)) = &judged {
@@ -158,26 +164,7 @@ async fn judge(
             &step.effects,
         ));
     }
-    // A step that grants tokens, or sends a code under a new token, redeems its
-    // continuation token once, whatever KV shows at this location: concurrent replays of
-    // one token must not mint a token set, or send a code, each. Nothing is applied
-    // before this.
     let disposition = disposition(step.state.as_ref(), &step.reply);
-    let rotates = matches!(disposition, Disposition::Rotate);
-    let mut spent = None;
-    if let (Some(key), Some(state)) = (old_key.as_ref(), kept.as_ref())
-        && crate::guard::spend::must_spend(&step.effects, rotates)
-    {
-        let until = state.common().expires_at;
-        let first = call
-            .guard
-            .spend(call.setup.code_key(), call.tenant, key.as_str(), until, now)
-            .await?;
-        if !first {
-            return Err(NativeError::invalid_token("continuation token").into());
-        }
-        spent = Some(key);
-    }
     let app_id = step
         .state
         .as_ref()
@@ -199,16 +186,18 @@ async fn judge(
         call.guard.clear_lockout(key, call.tenant, id, now).await;
     }
     if let Some((channel, why)) = applied.undelivered {
-        // The state behind the client's token is kept for a retry, so the token must be
-        // spendable again.
-        if let Some(key) = spent {
+        let next = step.state;
+        let fail = undelivered(call, store, kept, next, old_key.as_ref(), channel, why).await;
+        // The state behind the client's token is stored for a retry first, then the token
+        // is made spendable again: a retry in between is refused, never run on the state
+        // from before.
+        if let (true, Some(key)) = (spent, old_key.as_ref()) {
             let code_key = call.setup.code_key();
             call.guard
                 .unspend(code_key, call.tenant, key.as_str(), now)
                 .await;
         }
-        let next = step.state;
-        return Err(undelivered(call, store, kept, next, old_key.as_ref(), channel, why).await);
+        return Err(fail);
     }
     let tokens = match applied.grant {
         Some(grant) => {
