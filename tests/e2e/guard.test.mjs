@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { APP, CAPS, TYPES, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
+import { APP, CAPS, TYPES, ct, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const BURST = 100;
@@ -30,10 +30,6 @@ async function fresh() {
 }
 after(async () => { await worker?.stop(); });
 
-const ct = (r) => {
-  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
-  return r.body.continuation_token;
-};
 
 /** What one answer to a code submission says happened to the code. */
 function classify(r) {

@@ -8,7 +8,7 @@ import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, CAPS, TYPES, assertLogClean, nativeVars, post, requireMfa } from "../support/native.mjs";
+import { ADMIN, CAPS, TYPES, assertLogClean, ct, nativeVars, post, requireMfa } from "../support/native.mjs";
 
 const PASSWORD = "Review-Hooks-Passphrase-42";
 const TOKEN = "oauth2/v2.0/token";
@@ -60,10 +60,6 @@ after(async () => {
   hub.server.close();
 });
 
-const ct = (r) => {
-  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
-  return r.body.continuation_token;
-};
 const codeOf = (entry) => JSON.parse(entry.body).data.otpContext.oneTimeCode;
 
 async function putHooks(tenant, doc) {

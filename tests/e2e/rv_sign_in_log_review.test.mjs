@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
+import { ADMIN, CAPS, TYPES, assertLogClean, ct, latestCode, nativeVars, post as postForm, requireMfa } from "../support/native.mjs";
 
 const T = "rvlogs";
 const PASSWORD = "Review-Logs-Passphrase-17";
@@ -16,19 +16,8 @@ before(async () => {
 });
 after(async () => { await worker?.stop(); });
 
-/** A native-auth form POST with extra headers (Cloudflare's `cf-ipcountry`). */
-async function post(path, params, headers = {}) {
-  const res = await fetch(`${worker.url}/${T}/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
-    body: new URLSearchParams({ client_id: APP, ...params }),
-  });
-  return { status: res.status, body: JSON.parse(await res.text()) };
-}
-const ct = (r) => {
-  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
-  return r.body.continuation_token;
-};
+/** A native-auth form POST on this file's tenant, with extra headers (`cf-ipcountry`). */
+const post = (path, params, headers = {}) => postForm(worker, T, path, params, { headers });
 
 async function signIns(filter) {
   const res = await fetch(`${worker.url}/${T}/v1.0/auditLogs/signIns?${new URLSearchParams({ $filter: filter })}`, {

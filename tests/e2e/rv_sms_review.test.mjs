@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import { createServer } from "node:http";
 import { randomBytes } from "node:crypto";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, CAPS, TYPES, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
+import { ADMIN, CAPS, TYPES, ct, latestCode, nativeVars, post as postForm, requireMfa } from "../support/native.mjs";
 
 const PASSWORD = "Review-Sms-Passphrase-23";
 const TOKEN = "oauth2/v2.0/token";
@@ -16,18 +16,7 @@ before(async () => {
 });
 after(async () => { await worker?.stop(); });
 
-async function post(tenant, path, params, headers = {}) {
-  const res = await fetch(`${worker.url}/${tenant}/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
-    body: new URLSearchParams({ client_id: APP, ...params }),
-  });
-  return { status: res.status, body: JSON.parse(await res.text()) };
-}
-const ct = (r) => {
-  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
-  return r.body.continuation_token;
-};
+const post = (tenant, path, params, headers = {}) => postForm(worker, tenant, path, params, { headers });
 
 /** Signs `email` up on `tenant` (MFA required) from `headers` up to phone registration. */
 async function toRegistration(tenant, email, headers) {

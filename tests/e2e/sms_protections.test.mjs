@@ -9,7 +9,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, CAPS, TYPES, flowConfig, latestCode, nativeVars, requireMfa, isError } from "../support/native.mjs";
+import { ADMIN, APP, CAPS, TYPES, ct, flowConfig, latestCode, nativeVars, requireMfa, isError } from "../support/native.mjs";
 
 const PASSWORD = "Sms-Protections-Passphrase-7";
 const TOKEN = "oauth2/v2.0/token";
@@ -56,10 +56,6 @@ after(async () => {
   await new Promise((ok) => siteverify?.close(ok));
 });
 
-const ct = (r) => {
-  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
-  return r.body.continuation_token;
-};
 
 
 async function admin(method, path, body) {

@@ -17,18 +17,25 @@ export function nativeVars() {
   };
 }
 
-/** POSTs a native-auth form; returns status, JSON body and headers. */
-export async function post(worker, tenant, path, params, { clientId = APP } = {}) {
+/** POSTs a native-auth form, with extra request `headers` (Cloudflare's `cf-ipcountry`);
+ * returns status, JSON body and headers. */
+export async function post(worker, tenant, path, params, { clientId = APP, headers = {} } = {}) {
   const body = new URLSearchParams(clientId === null ? params : { client_id: clientId, ...params });
   const res = await fetch(`${worker.url}/${tenant}/${path}`, {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
     body,
   });
   const text = await res.text();
   let json;
   try { json = JSON.parse(text); } catch { assert.fail(`${path} answered non-JSON (${res.status}): ${text}`); }
   return { status: res.status, body: json, headers: res.headers };
+}
+
+/** The continuation token of an answer, which must carry one. */
+export function ct(r) {
+  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
+  return r.body.continuation_token;
 }
 
 /** Asserts a native-auth error: 400, `error`, optional `suberror` and single error code,
