@@ -135,21 +135,27 @@ fn after_an_email_first_factor_only_the_accounts_own_address_leaves_registration
     assert!(h.tokens.is_empty());
 }
 
+/// A sign-up of `email` waiting for its code, in the state step.rs keeps after the hook
+/// timed out (`kept_after_failed_send`: the step's own state, its code marked).
+fn timed_out_sign_up_code(email: &str) -> Harness {
+    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Off));
+    assert_eq!(
+        h.start_sign_up(email, Some("Correct-Horse-42")),
+        Reply::Started
+    );
+    assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
+    h.state = h.state.take().map(|s| s.mark_code_unconfirmed());
+    h
+}
+
 /// A code whose send timed out may have reached the person: the Worker keeps the step's
 /// state with the code marked, and the client's retry then answers with that same code
 /// instead of sending a second one that would void it. A resend after that is a real one,
 /// under the usual cool-down.
 #[test]
 fn a_retry_after_a_timed_out_send_answers_with_the_same_code() {
-    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Off));
-    assert_eq!(
-        h.start_sign_up("tim@example.com", Some("Correct-Horse-42")),
-        Reply::Started
-    );
-    assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
+    let mut h = timed_out_sign_up_code("tim@example.com");
     let first = h.last_code("tim@example.com");
-    // What step.rs keeps after the hook timed out (`kept_after_failed_send`).
-    h.state = h.state.take().map(|s| s.mark_code_unconfirmed());
     let reply = h.challenge();
     assert!(matches!(reply, Reply::CodeSent { .. }), "{reply:?}");
     assert_eq!(
@@ -177,13 +183,7 @@ fn a_retry_after_a_timed_out_send_answers_with_the_same_code() {
 /// expired), the retry sends a new one as any resend would.
 #[test]
 fn a_timed_out_code_that_was_tried_is_not_offered_again() {
-    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Off));
-    assert_eq!(
-        h.start_sign_up("tia@example.com", Some("Correct-Horse-42")),
-        Reply::Started
-    );
-    assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
-    h.state = h.state.take().map(|s| s.mark_code_unconfirmed());
+    let mut h = timed_out_sign_up_code("tia@example.com");
     assert!(matches!(h.code("00000000"), Reply::Rejected { .. }));
     h.now += 61;
     assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
