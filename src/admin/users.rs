@@ -73,6 +73,7 @@ pub fn patch(user: &UserRecord, body: Value, now: Timestamp) -> Result<UserRecor
                     // Back in service, with a clean slate of failures.
                     next.lockout = Lockout {
                         cleared_at: Some(now),
+                        enabled_at: Some(now),
                         ..Lockout::default()
                     };
                 } else {
@@ -307,6 +308,7 @@ mod tests {
                 locked_until: Some(Timestamp(99)),
                 disabled: false,
                 cleared_at: None,
+                enabled_at: None,
             },
             created_at: Timestamp(1_795_448_400),
             password_changed_at: None,

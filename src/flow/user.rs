@@ -81,6 +81,13 @@ pub struct Lockout {
     /// even if the object never heard of it ([`crate::guard::password::merge`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleared_at: Option<Timestamp>,
+    /// When an administrator last re-enabled the account. A sign-in's clear lowers the
+    /// counts but never lifts a disable: a location whose KV still showed the record
+    /// from before an administrator's disable could otherwise complete a sign-in (with a
+    /// one-time code, no password judged) and write that clear back, enabling the
+    /// account again everywhere ([`crate::guard::password::merge`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_at: Option<Timestamp>,
 }
 
 /// The account is locked: `until` is `None` when it is disabled.

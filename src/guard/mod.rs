@@ -132,7 +132,18 @@ pub enum GuardOp {
     },
     /// The account's record was written with its lockout cleared (a complete sign-in,
     /// an administrator's re-enable): forget the count and end any hold.
-    ClearLockout,
+    ClearLockout {
+        /// An administrator's re-enable, which also lifts a disable
+        /// ([`password::clear`]); false for a sign-in's clear.
+        #[serde(default)]
+        enable: bool,
+    },
+    /// An administrator disabled the account ([`password::disable`]).
+    Disable,
+    /// The object's copy of the account's lockout, without a hold: a user record about
+    /// to be written merges it in ([`password::merge`]); the answer is
+    /// [`GuardAnswer::Held`] without a ticket.
+    ReadLockout,
 }
 crate::tagged_enum!(GuardOp, "op");
 
@@ -267,12 +278,24 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
                 lockout: None,
             }
         }
-        GuardOp::ClearLockout => {
+        GuardOp::ClearLockout { enable } => {
             state.held_until = None;
-            state.lockout = Some(password::clear(now));
-            state.forget_at = later(state.forget_at, Some(now));
+            let copy = password::clear(state.lockout, enable, now);
+            state.forget_at = later(state.forget_at, Some(password::keep_until(&copy)));
+            state.lockout = Some(copy);
             GuardAnswer::Cleared
         }
+        GuardOp::Disable => {
+            state.held_until = None;
+            let copy = password::disable(state.lockout, now);
+            state.forget_at = later(state.forget_at, Some(password::keep_until(&copy)));
+            state.lockout = Some(copy);
+            GuardAnswer::Cleared
+        }
+        GuardOp::ReadLockout => GuardAnswer::Held {
+            ticket: None,
+            lockout: state.lockout,
+        },
     };
     (state, answer)
 }
@@ -587,6 +610,52 @@ mod tests {
         let (s, _) = send(s, &bare, 203);
         assert_eq!(s.held_until, None);
         assert_eq!(s.lockout.unwrap().lockout.consecutive_failures, 3);
+    }
+
+    #[test]
+    fn an_administrators_disable_outlasts_a_sign_ins_clear_until_a_re_enable() {
+        let send = |state, op: &str, now: u64| {
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            decide(state, serde_json::from_str(&text).unwrap())
+        };
+        let copy_of = |s: &GuardState| {
+            let (_, a) = send(s.clone(), r#"{"op":"readLockout"}"#, 0);
+            match a {
+                GuardAnswer::Held {
+                    ticket: None,
+                    lockout,
+                } => lockout,
+                other => panic!("{other:?}"),
+            }
+        };
+        // A password step holds the account when the administrator disables it.
+        let (s, held) = send(GuardState::default(), r#"{"op":"hold"}"#, 100);
+        let GuardAnswer::Held {
+            ticket: Some(ticket),
+            ..
+        } = held
+        else {
+            panic!("{held:?}")
+        };
+        let (s, a) = send(s, r#"{"op":"disable"}"#, 101);
+        assert_eq!(a, GuardAnswer::Cleared);
+        assert_eq!(s.held_until, None, "the hold ends");
+        assert_eq!(s.forget_at, Some(Timestamp(101).plus(password::KEEP)));
+        // That step's release (it read the lockout before the disable) stores nothing.
+        let release = format!(r#"{{"op":"release","ticket":{},"lockout":{{}}}}"#, ticket.0);
+        let (s, _) = send(s, &release, 102);
+        assert!(copy_of(&s).unwrap().lockout.disabled);
+        // A sign-in completed elsewhere on a record that had not seen the disable clears
+        // its lockout: the object keeps the disable.
+        let (s, _) = send(s, r#"{"op":"clearLockout"}"#, 103);
+        let copy = copy_of(&s).unwrap();
+        assert!(copy.lockout.disabled, "{copy:?}");
+        assert_eq!(copy.at, Timestamp(101));
+        // An administrator's re-enable lifts it.
+        let (s, _) = send(s, r#"{"op":"clearLockout","enable":true}"#, 104);
+        let copy = copy_of(&s).unwrap();
+        assert!(copy.lockout.is_clear(), "{copy:?}");
+        assert_eq!(copy.lockout.enabled_at, Some(Timestamp(104)));
     }
 
     #[test]

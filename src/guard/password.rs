@@ -105,12 +105,33 @@ pub fn release(
 
 /// A clear (a complete sign-in, an administrator's re-enable): the copy says nothing is
 /// counted as of `now`, and any hold ends, so the step under it, which read the count
-/// before the clear, cannot store that count again with its release.
-pub fn clear(now: Timestamp) -> LockoutCopy {
+/// before the clear, cannot store that count again with its release. A sign-in's clear
+/// (`enable` false) leaves a disabled copy as it is: the sign-in was judged on a record
+/// that had not seen the disable ([`merge`]); only an administrator's re-enable lifts it.
+pub fn clear(copy: Option<LockoutCopy>, enable: bool, now: Timestamp) -> LockoutCopy {
+    match copy {
+        Some(copy) if copy.lockout.disabled && !enable => copy,
+        _ => LockoutCopy {
+            lockout: Lockout {
+                cleared_at: Some(now),
+                enabled_at: enable.then_some(now),
+                ..Lockout::default()
+            },
+            at: now,
+        },
+    }
+}
+
+/// An administrator's disable: the copy says disabled as of `now` (the counts kept), so
+/// every password step merges it in and every record write keeps it, wherever KV still
+/// shows the account enabled; any hold ends, so the step under it cannot store the
+/// lockout it read before the disable.
+pub fn disable(copy: Option<LockoutCopy>, now: Timestamp) -> LockoutCopy {
+    let lockout = copy.map(|c| c.lockout).unwrap_or_default();
     LockoutCopy {
         lockout: Lockout {
-            cleared_at: Some(now),
-            ..Lockout::default()
+            disabled: true,
+            ..lockout
         },
         at: now,
     }
@@ -133,19 +154,31 @@ pub fn keep_until(copy: &LockoutCopy) -> Timestamp {
 /// copy (more failures, the later wait, disabled if either is), unless the record was
 /// cleared at or after the copy was written. Then the copy is outdated (the object
 /// missed the clear) and the record alone counts; the step's release replaces it.
+///
+/// A disable is the exception: only an administrator's re-enable (`enabledAt`) lifts
+/// the copy's, never a sign-in's clear. A record written from an older copy of KV (at a
+/// location that had not seen the disable yet) carries such a clear, and merged with it
+/// the account would be enabled again. Every user-record write merges the same way, so
+/// that record cannot bring the account back either.
 pub fn merge(record: &Lockout, copy: Option<&LockoutCopy>) -> Lockout {
     let Some(copy) = copy else {
         return *record;
     };
-    if record.cleared_at.is_some_and(|cleared| cleared >= copy.at) {
-        return *record;
-    }
     let theirs = &copy.lockout;
+    let disabled = record.disabled
+        || (theirs.disabled && record.enabled_at.is_none_or(|enabled| enabled < copy.at));
+    if record.cleared_at.is_some_and(|cleared| cleared >= copy.at) {
+        return Lockout {
+            disabled,
+            ..*record
+        };
+    }
     Lockout {
         consecutive_failures: record.consecutive_failures.max(theirs.consecutive_failures),
         locked_until: record.locked_until.max(theirs.locked_until),
-        disabled: record.disabled || theirs.disabled,
+        disabled,
         cleared_at: record.cleared_at.max(theirs.cleared_at),
+        enabled_at: record.enabled_at.max(theirs.enabled_at),
     }
 }
 
@@ -297,6 +330,7 @@ mod tests {
             locked_until: Some(Timestamp(400)),
             disabled: true,
             cleared_at: Some(Timestamp(50)),
+            enabled_at: None,
         };
         assert_eq!(
             merge(&record, Some(&copy)),
@@ -305,6 +339,7 @@ mod tests {
                 locked_until: Some(Timestamp(500)),
                 disabled: true,
                 cleared_at: Some(Timestamp(50)),
+                enabled_at: None,
             }
         );
         assert_eq!(merge(&record, None), record);
@@ -329,7 +364,7 @@ mod tests {
 
     #[test]
     fn a_clear_is_kept_briefly_and_a_count_for_a_day_or_its_wait() {
-        let cleared = clear(Timestamp(300));
+        let cleared = clear(None, false, Timestamp(300));
         assert!(cleared.lockout.is_clear());
         assert_eq!(cleared.lockout.cleared_at, Some(Timestamp(300)));
         assert_eq!(keep_until(&cleared), Timestamp(300));
@@ -403,5 +438,50 @@ mod tests {
         assert!(a.starts_with("password/t/") && !a.contains("user-a"));
         assert_ne!(a, password_object_name(&key, "t", "user-b"));
         assert_eq!(busy_error().error_codes, vec![50_053]);
+    }
+
+    #[test]
+    fn a_disable_survives_a_sign_ins_clear_but_not_a_re_enable() {
+        let copy = LockoutCopy {
+            lockout: Lockout {
+                consecutive_failures: 2,
+                disabled: true,
+                ..Lockout::default()
+            },
+            at: Timestamp(100),
+        };
+        // Written after the disable by a location whose KV had not seen it: a sign-in's
+        // clear, newer than the copy.
+        let signed_in = Lockout {
+            cleared_at: Some(Timestamp(150)),
+            ..Lockout::default()
+        };
+        let merged = merge(&signed_in, Some(&copy));
+        assert!(merged.disabled, "{merged:?}");
+        assert_eq!(
+            merged.consecutive_failures, 0,
+            "the counts are the record's"
+        );
+        // A record written before the disable shows no newer clear: counts merge too.
+        let older = merge(&counted(1, None), Some(&copy));
+        assert!(older.disabled);
+        assert_eq!(older.consecutive_failures, 2);
+        // An administrator's re-enable at or after the disable lifts it; one before it
+        // does not.
+        let re_enabled = |at: u64| Lockout {
+            cleared_at: Some(Timestamp(at)),
+            enabled_at: Some(Timestamp(at)),
+            ..Lockout::default()
+        };
+        assert!(!merge(&re_enabled(100), Some(&copy)).disabled);
+        assert!(merge(&re_enabled(99), Some(&copy)).disabled);
+        // The clears the object is told of.
+        assert_eq!(clear(Some(copy), false, Timestamp(160)), copy);
+        let lifted = clear(Some(copy), true, Timestamp(160));
+        assert!(lifted.lockout.is_clear());
+        assert_eq!(lifted.lockout.enabled_at, Some(Timestamp(160)));
+        let counted_copy = disable(None, Timestamp(170));
+        assert!(counted_copy.lockout.disabled);
+        assert_eq!(keep_until(&counted_copy), Timestamp(170).plus(KEEP));
     }
 }

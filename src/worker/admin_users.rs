@@ -5,8 +5,10 @@
 //! The listing pages through KV `list`, which is eventually consistent: an account created
 //! or deleted within about a minute may be missing from, or still in, the list. A user's
 //! own path reads the record directly and is current. Personal data leaves only in these
-//! responses and is never logged. A PATCH races with a sign-in writing the same record
-//! (failure counters): last writer wins.
+//! responses and is never logged. Every write of a record merges the lockout the
+//! account's guard object keeps ([`AccountGuard`]), so a record read from an older copy
+//! of KV at this location cannot undo a disable or lower a failure count; the other
+//! fields are last writer wins.
 
 use super::admin::{Admin, body, refused};
 use super::native::UserStore;
@@ -14,6 +16,7 @@ use super::reply;
 use crate::admin::flow_document::Refusal;
 use crate::admin::users;
 use crate::flow::{Channel, UserRecord};
+use crate::time::Timestamp;
 use serde_json::Value;
 use worker::{Method, Request, Response, Result};
 
@@ -51,7 +54,7 @@ pub async fn handle(req: &mut Request, at: &Admin<'_>, rest: &[&str]) -> Result<
                         "emailMethods" => Channel::Email,
                         _ => return reply::not_found(),
                     };
-                    methods(method, &store, user, channel, rest).await
+                    methods(method, at, &store, user, channel, rest).await
                 }
                 _ => reply::not_found(),
             }
@@ -117,9 +120,22 @@ async fn one(
             let now = super::request::now();
             match users::patch(&user, changes, now) {
                 Ok(next) => {
+                    let guard = AccountGuard::new(at);
+                    // The object hears of a disable before the record shows it: a record
+                    // written back from an older copy of KV elsewhere cannot undo it.
+                    if next.lockout.disabled
+                        && !user.lockout.disabled
+                        && let Some(refusal) = guard.disable(&next.id, now).await
+                    {
+                        return refusal;
+                    }
+                    let Some(next) = guard.merged(next, now).await else {
+                        return unavailable();
+                    };
                     store.put_user(&next, false).await?;
                     if crate::guard::password::cleared_now(&next.lockout, now) {
-                        clear_lockout(at, &next.id, now).await;
+                        let enable = next.lockout.enabled_at == Some(now);
+                        guard.clear(&next.id, now, enable).await;
                     }
                     Ok(Response::empty()?.with_status(204))
                 }
@@ -134,27 +150,75 @@ async fn one(
     }
 }
 
-/// Tells the account's guard object that an administrator cleared its lockout, or the
-/// count it keeps would lock the account again ([`crate::guard::password`]). Best effort
-/// after the KV write, as for a complete sign-in
-/// ([`super::guard::Client::clear_lockout`]): the record's clear stamp stands in for a
-/// missed call. Without the native-auth secrets there are no password objects to tell.
-async fn clear_lockout(at: &Admin<'_>, user_id: &str, now: crate::time::Timestamp) {
-    match super::native::setup::secrets(at.ctx) {
-        Ok(secrets) => {
-            let guard = super::guard::Client::without_ip(at.ctx);
-            guard
-                .clear_lockout(&secrets.0, at.tenant, user_id, now)
+/// The account guard objects ([`crate::guard::password`]) an administrator's writes of
+/// a user record go through, as a flow's do: the object's copy of the lockout is merged
+/// into every record written (this location's KV may show an older one), a disable
+/// reaches the object first, and a re-enable after. Without the native-auth secrets there
+/// are no flows, so no objects, and the record is written as it is.
+struct AccountGuard<'a> {
+    client: super::guard::Client,
+    secrets: Option<super::native::setup::Secrets>,
+    tenant: &'a str,
+}
+
+impl<'a> AccountGuard<'a> {
+    fn new(at: &Admin<'a>) -> Self {
+        AccountGuard {
+            client: super::guard::Client::without_ip(at.ctx),
+            secrets: super::native::setup::secrets(at.ctx).ok(),
+            tenant: at.tenant,
+        }
+    }
+
+    /// Tells the object of a disable; the reply when that failed.
+    async fn disable(&self, user_id: &str, now: Timestamp) -> Option<Result<Response>> {
+        let secrets = self.secrets.as_ref()?;
+        let told = self
+            .client
+            .disable_account(&secrets.0, self.tenant, user_id, now)
+            .await;
+        told.is_err().then(unavailable)
+    }
+
+    /// `user` with the object's copy of its lockout merged in; `None` when the object
+    /// could not be asked (the write is not made: it could undo a disable).
+    async fn merged(&self, mut user: UserRecord, now: Timestamp) -> Option<UserRecord> {
+        if let Some(secrets) = &self.secrets {
+            let merged = self
+                .client
+                .merge_lockout(&secrets.0, self.tenant, &mut user, now)
+                .await;
+            merged.ok()?;
+        }
+        Some(user)
+    }
+
+    /// Tells the object that the record was written with its lockout cleared (by a
+    /// re-enable when `enable`). Best effort, as after a complete sign-in
+    /// ([`super::guard::Client::clear_lockout`]): the record's stamps stand in.
+    async fn clear(&self, user_id: &str, now: Timestamp, enable: bool) {
+        if let Some(secrets) = &self.secrets {
+            self.client
+                .clear_lockout(&secrets.0, self.tenant, user_id, now, enable)
                 .await;
         }
-        Err(_) => worker::console_warn!(
-            "admin: native auth is not configured, so no guard object holds a lockout to clear"
-        ),
     }
+}
+
+/// The reply when a guard object could not be asked: nothing was written.
+fn unavailable() -> Result<Response> {
+    reply::error(
+        503,
+        crate::error::ErrorBody::new(
+            "service.unavailable",
+            "the account's guard could not be reached, so nothing was changed; try again shortly",
+        ),
+    )
 }
 
 async fn methods(
     method: Method,
+    at: &Admin<'_>,
     store: &UserStore<'_>,
     user: UserRecord,
     channel: Channel,
@@ -168,6 +232,10 @@ async fn methods(
         },
         (Method::Delete, [id]) => match users::remove_method(&user, channel, id) {
             Ok(next) => {
+                let guard = AccountGuard::new(at);
+                let Some(next) = guard.merged(next, super::request::now()).await else {
+                    return unavailable();
+                };
                 store.put_user(&next, false).await?;
                 Ok(Response::empty()?.with_status(204))
             }

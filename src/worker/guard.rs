@@ -604,17 +604,72 @@ impl Client {
     /// record. A missed clear costs at most KV's propagation delay, as the write itself
     /// does, and cannot keep the account locked. Failing the request instead would not
     /// undo the write, and would tell a user who has signed in that they have not.
-    pub async fn clear_lockout(&self, key: &CodeKey, tenant: &str, user_id: &str, now: Timestamp) {
+    pub async fn clear_lockout(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        user_id: &str,
+        now: Timestamp,
+        enable: bool,
+    ) {
         let object = password_object_name(key, tenant, user_id);
         let call = GuardCall {
             now,
-            op: GuardOp::ClearLockout,
+            op: GuardOp::ClearLockout { enable },
         };
         match self.call(&object, &call).await {
             Ok(GuardAnswer::Cleared) => {}
             _ => worker::console_warn!(
                 "guard: an account's cleared lockout did not reach its object; the record's clear stamp stands in"
             ),
+        }
+    }
+
+    /// Tells the account's object that an administrator disabled it, before the record
+    /// says so: every location then judges passwords and writes records with the
+    /// disable ([`crate::guard::password::disable`]), whatever its KV still shows. Not
+    /// best effort: without it a record written back from an older copy of KV could
+    /// enable the account again, so the administrator is told to retry instead.
+    pub async fn disable_account(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> std::result::Result<(), Fail> {
+        let object = password_object_name(key, tenant, user_id);
+        let call = GuardCall {
+            now,
+            op: GuardOp::Disable,
+        };
+        match self.call(&object, &call).await? {
+            GuardAnswer::Cleared => Ok(()),
+            _ => Err(unavailable_error().into()),
+        }
+    }
+
+    /// Makes a user record about to be written carry what the account's object knows
+    /// ([`crate::guard::password::merge`]): a record read from an older copy of KV must
+    /// not write back a lower count or an enabled account. Failing closed: a write that
+    /// could undo a disable is not made.
+    pub async fn merge_lockout(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        user: &mut crate::flow::UserRecord,
+        now: Timestamp,
+    ) -> std::result::Result<(), Fail> {
+        let object = password_object_name(key, tenant, &user.id);
+        let call = GuardCall {
+            now,
+            op: GuardOp::ReadLockout,
+        };
+        match self.call(&object, &call).await? {
+            GuardAnswer::Held { lockout, .. } => {
+                user.lockout = merge(&user.lockout, lockout.as_ref());
+                Ok(())
+            }
+            _ => Err(unavailable_error().into()),
         }
     }
 

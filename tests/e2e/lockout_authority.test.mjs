@@ -193,6 +193,35 @@ test("a sign-in completed by a second factor, in a later request than the passwo
   assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), 50076, "not locked after one wrong password: on to the second factor");
 });
 
+test("an administrator's disable holds when KV shows an older record, and a write of that record does not undo it", async () => {
+  const tenant = "disabled";
+  const email = "compromised@example.com";
+  const id = await signUp(tenant, email);
+  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "control: enabled");
+
+  const disabled = await admin(tenant, "PATCH", `users/${id}`, { accountEnabled: false });
+  assert.equal(disabled.status, 204, JSON.stringify(disabled.body));
+  // Another location's KV still shows the record from before the disable (no password has
+  // been judged since the disable, so only the administrator's word can have reached the
+  // account's object): the password is judged with the object's copy, which knows of it.
+  await staleRecord(tenant, id, {});
+  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), 50053, "disabled, whatever the record at this location says");
+
+  // That location writes the older record back whole (here an administrator renames the
+  // user there): the write keeps the disable instead of undoing it for every location.
+  await staleRecord(tenant, id, {});
+  const renamed = await admin(tenant, "PATCH", `users/${id}`, { displayName: "Renamed Elsewhere" });
+  assert.equal(renamed.status, 204, JSON.stringify(renamed.body));
+  const shown = await admin(tenant, "GET", `users/${id}`);
+  assert.equal(shown.body.displayName, "Renamed Elsewhere");
+  assert.equal(shown.body.accountEnabled, false, "the written record is still disabled");
+
+  // Only an administrator's re-enable lifts it.
+  const enabled = await admin(tenant, "PATCH", `users/${id}`, { accountEnabled: true });
+  assert.equal(enabled.status, 204, JSON.stringify(enabled.body));
+  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "enabled again");
+});
+
 test("no code, password, token or email reaches the Worker log", () => {
   assertLogClean(worker.output(), seen.filter(Boolean));
 });

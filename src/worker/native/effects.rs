@@ -32,6 +32,11 @@ pub struct Target<'a> {
     pub sign_in_log: SignInLog,
     /// Now.
     pub now: Timestamp,
+    /// The guard objects, and the key that names them: every user record written merges
+    /// its account object's copy of the lockout first.
+    pub guard: &'a crate::worker::guard::Client,
+    /// The key that names the account objects.
+    pub code_key: &'a crate::flow::CodeKey,
 }
 
 /// What applying a step's effects gave.
@@ -53,7 +58,12 @@ pub async fn apply(at: &Target<'_>, effects: Vec<Effect>) -> Result<Applied, Fai
     for effect in effects {
         match effect {
             Effect::CreateUser(user) => store.put_user(&user, true).await?,
-            Effect::UpdateUser(user) => {
+            Effect::UpdateUser(mut user) => {
+                // Read at this location, the record may predate writes made elsewhere
+                // (an administrator's disable): the account's object knows of them.
+                at.guard
+                    .merge_lockout(at.code_key, at.tenant, &mut user, at.now)
+                    .await?;
                 store.put_user(&user, false).await?;
                 if crate::guard::password::cleared_now(&user.lockout, at.now) {
                     applied.cleared = Some(user.id);

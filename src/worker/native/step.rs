@@ -179,11 +179,15 @@ async fn judge(
         correlation_id: Some(&call.meta.correlation_id),
         sign_in_log: call.sign_in_log,
         now,
+        guard: &call.guard,
+        code_key: call.setup.code_key(),
     };
     let applied = effects::apply(&target, step.effects).await?;
     if let Some(id) = &applied.cleared {
         let key = call.setup.code_key();
-        call.guard.clear_lockout(key, call.tenant, id, now).await;
+        call.guard
+            .clear_lockout(key, call.tenant, id, now, false)
+            .await;
     }
     if let Some((channel, why)) = applied.undelivered {
         let next = step.state;

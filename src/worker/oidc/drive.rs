@@ -211,6 +211,8 @@ impl Run<'_> {
                 correlation_id: None,
                 sign_in_log: self.sign_in_log,
                 now: self.now,
+                guard: &self.guard,
+                code_key: self.setup.code_key(),
             };
             let ended = judged.as_ref().map(|(id, lockout)| {
                 crate::guard::password::ended_with(lockout, id, &step.effects)
@@ -222,7 +224,7 @@ impl Run<'_> {
             {
                 let key = self.setup.code_key();
                 self.guard
-                    .clear_lockout(key, self.tenant, id, self.now)
+                    .clear_lockout(key, self.tenant, id, self.now, false)
                     .await;
             }
             release(held, ended).await;
