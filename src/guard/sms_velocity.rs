@@ -109,11 +109,30 @@ pub fn sms_checks(
             push(Dimension::Ip, network, &settings.ip);
         }
         push(Dimension::NumberAllIps, number, &settings.number_all_ips);
-        if let Some(cc) = country_calling_code(number) {
-            push(Dimension::CountryCode, cc, &settings.country_code);
+        if let Some(country) = country_key(number) {
+            push(Dimension::CountryCode, &country, &settings.country_code);
         }
     }
     checks
+}
+
+/// The key of a number's country counter: its calling code, and for a `+1` number whose
+/// area code belongs to one of the other North American countries, that country too
+/// (`+18765550123` → `1-JM`). The 25 countries of the North American Numbering Plan
+/// share `+1`: with one counter for all of them, a pumping run on one Caribbean
+/// country's numbers spent the budget every US and Canadian user sends from, and a
+/// budget sized for US traffic let that run go on. US and Canadian numbers (one plan,
+/// no area-code list) stay on `1`.
+pub fn country_key(number: &str) -> Option<String> {
+    let cc = country_calling_code(number)?;
+    let nanp_country = (cc == "1")
+        .then(|| number.get(2..))
+        .flatten()
+        .and_then(crate::sms::phone::nanp_region_by_area);
+    Some(match nanp_country {
+        Some(region) => format!("1-{region}"),
+        None => cc.to_string(),
+    })
 }
 
 /// The ITU-T E.164 country calling code of a `+`-prefixed number, by the zone rules:
@@ -214,6 +233,35 @@ mod tests {
         ] {
             assert_eq!(country_calling_code(n), cc, "{n}");
         }
+    }
+
+    #[test]
+    fn north_american_countries_count_apart_from_the_us_and_canada() {
+        for (number, key) in [
+            ("+12025550123", Some("1")),
+            ("+14165550123", Some("1")),
+            ("+18765550123", Some("1-JM")),
+            ("+16585550123", Some("1-JM")),
+            ("+18095550123", Some("1-DO")),
+            ("+12465550123", Some("1-BB")),
+            ("+447700900123", Some("44")),
+            ("+77012345678", Some("7")),
+            ("12025550123", None),
+        ] {
+            assert_eq!(country_key(number).as_deref(), key, "{number}");
+        }
+        let checks = sms_checks(
+            &[send(Channel::Sms, "+18765550123")],
+            &SmsVelocity::default(),
+            None,
+            None,
+        );
+        let country: Vec<_> = checks
+            .iter()
+            .filter(|c| c.dimension == Dimension::CountryCode)
+            .map(|c| c.value.as_str())
+            .collect();
+        assert_eq!(country, ["1-JM"]);
     }
 
     fn send(channel: Channel, to: &str) -> Effect {
