@@ -111,13 +111,31 @@ pub fn kept_after_failed_send(
     before: Option<FlowState>,
     next: Option<FlowState>,
 ) -> Option<FlowState> {
-    let waits_for_code = |s: &FlowState| s.pending_code().is_some();
-    match (why, next) {
-        (Undelivered::Hook(Failure::TimedOut), Some(next)) if waits_for_code(&next) => {
-            Some(next.mark_code_unconfirmed())
-        }
+    match next {
+        Some(next) if may_have_gone_out(why, Some(&next)) => Some(next.mark_code_unconfirmed()),
         _ => before.map(after_failed_send),
     }
+}
+
+/// Whether a code that failed to send may have reached the person anyway: the delivery
+/// service did not answer in time (it may have passed the code on, then been slow to
+/// say so), and the step's own state `next` waits for that code. The hosted pages then
+/// go on to the code entry with [`late_notice`]; native auth keeps `next` for the
+/// client's retry ([`kept_after_failed_send`]).
+pub fn may_have_gone_out(why: Undelivered, next: Option<&FlowState>) -> bool {
+    matches!(why, Undelivered::Hook(Failure::TimedOut))
+        && next.is_some_and(|s| s.pending_code().is_some())
+}
+
+/// What the code page says when its code may be late ([`may_have_gone_out`]).
+pub fn late_notice(channel: Channel) -> String {
+    let by = match channel {
+        Channel::Email => "email",
+        Channel::Sms => "text message",
+    };
+    format!(
+        "the {by} service was slow to confirm that it sent your code, so it may arrive late; if it has not arrived in a minute, ask for a new one"
+    )
 }
 
 /// The state to keep under the client's token after a failed send: unchanged, except

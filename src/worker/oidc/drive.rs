@@ -237,6 +237,16 @@ impl Run<'_> {
                 self.guard
                     .refund_sends(key, self.tenant, channel, why)
                     .await;
+                // It may still arrive: on to the code page, as if sent, with a note. Kept
+                // here with an error, the person asked again, and the second code voided
+                // the one on its way. A resend there is a new code, after its wait.
+                if delivery_rules::may_have_gone_out(why, step.state.as_ref())
+                    && let Next::Show(page) = hosted::after_step(step.state.as_ref(), &step.reply)
+                {
+                    interaction.page = page;
+                    interaction.flow = step.state;
+                    return Ok(Outcome::Page(Some(delivery_rules::late_notice(channel))));
+                }
                 let others = state
                     .as_ref()
                     .map(|s| delivery_rules::other_channels(s, channel))
