@@ -114,7 +114,11 @@ pub fn clear(copy: Option<LockoutCopy>, enable: bool, now: Timestamp) -> Lockout
         _ => LockoutCopy {
             lockout: Lockout {
                 cleared_at: Some(now),
-                enabled_at: enable.then_some(now),
+                enabled_at: if enable {
+                    Some(now)
+                } else {
+                    copy.and_then(|c| c.lockout.enabled_at)
+                },
                 ..Lockout::default()
             },
             at: now,
@@ -141,7 +145,9 @@ pub fn disable(copy: Option<LockoutCopy>, now: Timestamp) -> LockoutCopy {
 /// not, so it may go at once; one that counts stays [`KEEP`] after its write, or until
 /// its wait ends if that is later.
 pub fn keep_until(copy: &LockoutCopy) -> Timestamp {
-    if copy.lockout.is_clear() {
+    // A re-enable is kept as long as a disable: a record read before it is still
+    // disabled, and written back it would disable the account again ([`merge`]).
+    if copy.lockout.is_clear() && copy.lockout.enabled_at.is_none() {
         return copy.at;
     }
     let kept = copy.at.plus(KEEP);
@@ -159,14 +165,21 @@ pub fn keep_until(copy: &LockoutCopy) -> Timestamp {
 /// the copy's, never a sign-in's clear. A record written from an older copy of KV (at a
 /// location that had not seen the disable yet) carries such a clear, and merged with it
 /// the account would be enabled again. Every user-record write merges the same way, so
-/// that record cannot bring the account back either.
+/// that record cannot bring the account back either. The other way round, a record read
+/// before a re-enable the object knows of (its `enabledAt` is older) is disabled only if
+/// the copy is: every later disable, by an administrator or by the failure limit, went
+/// through the object.
 pub fn merge(record: &Lockout, copy: Option<&LockoutCopy>) -> Lockout {
     let Some(copy) = copy else {
         return *record;
     };
     let theirs = &copy.lockout;
-    let disabled = record.disabled
-        || (theirs.disabled && record.enabled_at.is_none_or(|enabled| enabled < copy.at));
+    let disabled = if theirs.enabled_at > record.enabled_at {
+        theirs.disabled
+    } else {
+        record.disabled
+            || (theirs.disabled && record.enabled_at.is_none_or(|enabled| enabled < copy.at))
+    };
     if record.cleared_at.is_some_and(|cleared| cleared >= copy.at) {
         return Lockout {
             disabled,
@@ -480,6 +493,22 @@ mod tests {
         let lifted = clear(Some(copy), true, Timestamp(160));
         assert!(lifted.lockout.is_clear());
         assert_eq!(lifted.lockout.enabled_at, Some(Timestamp(160)));
+        // A record read before a re-enable the object knows of is stale in its disable;
+        // a sign-in's clear keeps that re-enable, and the object keeps it as long as a
+        // disable.
+        let stale_disabled = Lockout {
+            disabled: true,
+            ..Lockout::default()
+        };
+        assert!(!merge(&stale_disabled, Some(&lifted)).disabled);
+        let signed_in_since = clear(Some(lifted), false, Timestamp(165));
+        assert_eq!(signed_in_since.lockout.enabled_at, Some(Timestamp(160)));
+        assert!(!merge(&stale_disabled, Some(&signed_in_since)).disabled);
+        assert_eq!(keep_until(&lifted), Timestamp(160).plus(KEEP));
+        // Disabled again since (through the object): the copy says so.
+        let again = disable(Some(lifted), Timestamp(168));
+        assert!(merge(&stale_disabled, Some(&again)).disabled);
+        assert!(merge(&Lockout::default(), Some(&again)).disabled);
         let counted_copy = disable(None, Timestamp(170));
         assert!(counted_copy.lockout.disabled);
         assert_eq!(keep_until(&counted_copy), Timestamp(170).plus(KEEP));
