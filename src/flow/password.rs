@@ -3,8 +3,9 @@
 //!
 //! Rules (Entra's, plus NIST SP 800-63B's blocklist advice): 8 to 256 characters, at
 //! least 3 of 4 classes (lowercase, uppercase, digit, other), no control characters,
-//! and no banned term (a small built-in list, the tenant's own list and the local part
-//! of the user's email) after folding case and common look-alike substitutions.
+//! and no banned term (a small built-in list, the tenant's own list, the local part
+//! of the user's email and the whole address) after folding case and common look-alike
+//! substitutions.
 //!
 //! Hashing: argon2id, version 0x13, 16-byte salt from the caller's entropy, 32-byte
 //! output, parameters from [`HashParams`] (default m = 19 MiB, t = 2, p = 1, OWASP's
@@ -49,7 +50,7 @@ pub enum PasswordProblem {
     PasswordTooLong,
     /// Fewer than 3 of the 4 character classes.
     PasswordTooWeak,
-    /// Contains a banned term or the user's email name.
+    /// Contains a banned term, the user's email name or the whole address.
     PasswordBanned,
     /// Equal to the current password.
     PasswordRecentlyUsed,
@@ -146,12 +147,18 @@ pub fn check_strength(
     }
     let folded = fold(password);
     let email_name = email.split('@').next().unwrap_or_default();
+    // The local part only from 4 characters on (a shorter one is too common a string to
+    // ban inside passwords), but the whole address always: with a short local part it
+    // passes the class rule once it has a capital and a digit (`Al1@example.com`), and
+    // whoever knows the address would know the password (NIST SP 800-63B: the username).
     let personal = (email_name.chars().count() >= 4).then_some(email_name);
+    let whole_email = email.contains('@').then_some(email);
     let banned = BANNED
         .iter()
         .copied()
         .chain(extra_banned.iter().map(String::as_str))
         .chain(personal)
+        .chain(whole_email)
         .map(fold)
         .any(|term| !term.is_empty() && folded.contains(&term));
     if banned {

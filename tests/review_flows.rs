@@ -1,0 +1,115 @@
+//! Session 7 review of the sign-up, password reset and registration journeys: each test
+//! here failed on the code before its fix (or is ignored, with the reason, where the fix
+//! is left to a decision).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests: a panic is a failed test"
+)]
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use vestibule::flow::password::{PasswordProblem, check_strength};
+use vestibule::flow::{LocalAccount, MfaEnforcement, Reply};
+
+fn harness() -> Harness {
+    Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Off))
+}
+
+fn refused_as(reply: &Reply) -> Option<PasswordProblem> {
+    match reply {
+        Reply::Rejected {
+            rejection: vestibule::flow::Rejection::PasswordRefused { problem },
+        } => Some(*problem),
+        _ => None,
+    }
+}
+
+/// NIST SP 800-63B §3.1.1.2: a password is checked against context-specific words, the
+/// username first. The email's local part was banned only from 4 characters on, so with
+/// a short local part the whole address (which passes 3 of 4 classes once it has a capital
+/// and a digit) was accepted as the password: whoever knows the address knows it.
+#[test]
+fn sign_up_refuses_the_email_address_itself_as_the_password() {
+    let mut h = harness();
+    let reply = h.start_sign_up("al1@example.com", Some("Al1@example.com"));
+    assert_eq!(
+        refused_as(&reply),
+        Some(PasswordProblem::PasswordBanned),
+        "{reply:?}"
+    );
+    // The address inside a longer password is refused too, whatever its case.
+    assert_eq!(
+        check_strength("AL1@EXAMPLE.COM-2024", "al1@example.com", &[]),
+        Err(PasswordProblem::PasswordBanned)
+    );
+    // A password that only shares the short local part is still fine.
+    assert_eq!(
+        check_strength("Al1-Horse-Battery", "al1@example.com", &[]),
+        Ok(())
+    );
+}
+
+/// The same rule at a reset: the new password may not be the account's address.
+#[test]
+fn reset_refuses_the_email_address_itself_as_the_new_password() {
+    let mut h = harness();
+    h.add_password_user("jo9@example.org", "Correct-Horse-42");
+    assert_eq!(h.start_reset("jo9@example.org"), Reply::Started);
+    assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
+    let code = h.last_code("jo9@example.org");
+    assert!(matches!(h.code(&code), Reply::Verified { .. }));
+    let reply = h.password("Jo9@Example.org");
+    assert_eq!(
+        refused_as(&reply),
+        Some(PasswordProblem::PasswordBanned),
+        "{reply:?}"
+    );
+    // The flow stays at the new-password step: a good password still completes it.
+    assert!(matches!(
+        h.password("Another-Horse-43"),
+        Reply::ResetSubmitted { .. }
+    ));
+}
+
+/// NIST SP 800-63B §3.1.1.2: "the verifier SHOULD apply the Normalization Process for
+/// Stabilized Strings using either the NFKC or NFKD normalization". `é` typed on one
+/// keyboard is U+00E9 (NFC), on another (or pasted from some macOS apps) `e` + U+0301
+/// (NFD); today the second spelling is a wrong password, so a user who signed up on one
+/// device cannot sign in on the other. docs/flow-decisions.md lists this as "not yet".
+#[test]
+#[ignore = "proven, not fixed: needs Unicode normalization tables (unicode-normalization, tens of KB gzip on a Worker already over its size target) and a verify fallback for hashes made before; the lead's call"]
+fn a_password_typed_in_another_unicode_form_still_signs_in() {
+    let mut h = harness();
+    let nfc = "Caf\u{e9}-Cr\u{e8}me-42";
+    let nfd = "Cafe\u{301}-Cre\u{300}me-42";
+    assert_eq!(
+        h.start_sign_up("zoe@example.com", Some(nfc)),
+        Reply::Started
+    );
+    assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
+    let code = h.last_code("zoe@example.com");
+    assert_eq!(
+        h.code(&code),
+        Reply::AttributesRequired {
+            attributes: h
+                .config
+                .user_flow
+                .attribute_specs()
+                .into_iter()
+                .filter(|a| a.required)
+                .collect()
+        }
+    );
+    assert_eq!(
+        h.attributes(json!({"displayName": "Zoe"})),
+        Reply::Verified { expires_in: None }
+    );
+    h.state = None;
+    let reply = h.sign_in_with_password("zoe@example.com", nfd);
+    assert!(matches!(reply, Reply::SignedIn { .. }), "{reply:?}");
+}
