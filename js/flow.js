@@ -101,6 +101,22 @@ function claims(storage) {
   return ids;
 }
 
+/** How long a `deliver` call may take before the step gives up on it. */
+const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
+const TIMED_OUT = Symbol("timed out");
+
+/** Runs `fn`, settling with TIMED_OUT if it has not settled within `ms`. A delivery service
+ * that never answers would otherwise hold the step, and its flow id's claim, for ever. */
+async function withTimeout(fn, ms) {
+  let timer;
+  const limit = new Promise((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), ms); });
+  try {
+    return await Promise.race([Promise.resolve().then(fn), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function error(code, message, target) {
   return { error: target ? { code, message, target } : { code, message } };
 }
@@ -135,12 +151,19 @@ async function answered(run) {
 
 export class Flow {
   #config; #codeKey; #conditionalAccess; #storage; #users; #deliver; #onTokens; #onAudit; #now;
+  #deliveryTimeoutMs; #optionError;
 
   /**
    * @param {object} options see index.d.ts (FlowOptions)
    */
   constructor(options) {
-    const { config, codeKey, conditionalAccess, storage, users = memoryUsers(), deliver, onTokens, onAudit, now } = options ?? {};
+    const { config, codeKey, conditionalAccess, storage, users = memoryUsers(), deliver, onTokens, onAudit, now,
+      deliveryTimeoutMs = DEFAULT_DELIVERY_TIMEOUT_MS } = options ?? {};
+    // The constructor never throws: a bad option is answered by every call instead.
+    if (!(typeof deliveryTimeoutMs === "number" && deliveryTimeoutMs > 0 && deliveryTimeoutMs <= 2 ** 31 - 1)) {
+      this.#optionError = error("flow.invalid_option", "`deliveryTimeoutMs` must be a number of milliseconds above 0", "deliveryTimeoutMs");
+    }
+    this.#deliveryTimeoutMs = deliveryTimeoutMs;
     this.#config = config;
     this.#codeKey = codeKey;
     this.#conditionalAccess = conditionalAccess;
@@ -157,15 +180,25 @@ export class Flow {
     if (!input || !START_TYPES.has(input.type)) {
       return error("flow.not_a_start", "start a flow with a start input such as {type: \"startSignIn\", ...}", "input.type");
     }
+    if (this.#optionError) return this.#optionError;
     return answered(async () => {
-      const user = input.email !== undefined ? await app("users.findByEmail", () => this.#users.findByEmail(input.email))
-        : input.session?.userId !== undefined ? await app("users.findById", () => this.#users.findById(input.session.userId)) : undefined;
+      // The account is looked up by the address as the engine compares it, not as typed: a
+      // store keyed by the saved (normalized) address must find `Zoe@example.com` too. A
+      // spelling the engine refuses is not looked up; the engine answers it as input data.
+      let user;
+      if (input.email !== undefined) {
+        const email = typeof input.email === "string" ? wasm.normalizeEmail(input.email) : undefined;
+        if (email !== undefined) user = await app("users.findByEmail", () => this.#users.findByEmail(email));
+      } else if (input.session?.userId !== undefined) {
+        user = await app("users.findById", () => this.#users.findById(input.session.userId));
+      }
       return this.#run(undefined, null, input, user);
     });
   }
 
   /** Continues the flow stored under `flowId` with one step input. */
   async next(flowId, input) {
+    if (this.#optionError) return this.#optionError;
     if (typeof flowId !== "string") return answered(() => this.#continue(flowId, input));
     const busy = claims(this.#storage);
     if (busy.has(flowId)) {
@@ -227,10 +260,16 @@ export class Flow {
       if (type === "createUser" || type === "updateUser") await app("users.save", () => this.#users.save(effect));
       else if (type === "sendCode") {
         if (!this.#deliver) return error("delivery.not_configured", "no deliver callback was given, so the code cannot be sent");
+        let outcome;
         try {
-          await this.#deliver(effect);
+          outcome = await withTimeout(() => this.#deliver(effect), this.#deliveryTimeoutMs);
         } catch {
           return error("delivery.failed", "the code could not be delivered; try again in a moment");
+        }
+        // As a failure: nothing is stored and the flow id stays valid. The code may still
+        // arrive; a retry sends a new one, and only that one works.
+        if (outcome === TIMED_OUT) {
+          return error("delivery.timed_out", "the code could not be delivered in time; try again in a moment", "deliver");
         }
       } else if (type === "issueTokens") {
         tokens = effect;

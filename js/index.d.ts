@@ -214,6 +214,8 @@ export interface FlowStorage {
  * (a unique index) so that the second save fails. */
 export interface UserStore {
   findById(id: string): UserRecord | undefined | Promise<UserRecord | undefined>;
+  /** Called with the address as the engine compares it (trimmed, ASCII lowercased), the
+   * form saved records carry, not as typed. */
   findByEmail(email: string): UserRecord | undefined | Promise<UserRecord | undefined>;
   save(user: UserRecord): void | Promise<void>;
 }
@@ -227,6 +229,10 @@ export interface FlowOptions {
   users?: UserStore;
   /** Delivers a code; throw to report failure (the flow then stays where it was). */
   deliver?: (delivery: CodeDelivery) => void | Promise<void>;
+  /** How long `deliver` may take, in milliseconds (default 10000). A step whose delivery
+   * has not settled by then answers `delivery.timed_out` and stays where it was, like a
+   * failed delivery; a code that arrives late does not work after a retry. */
+  deliveryTimeoutMs?: number;
   onTokens?: (grant: TokenGrant) => void | Promise<void>;
   onAudit?: (event: AuditEvent) => void | Promise<void>;
   /** Unix seconds; defaults to the system clock. */

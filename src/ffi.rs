@@ -86,6 +86,15 @@ pub fn step_json(input: &str) -> String {
     crate::flow::step_json(input)
 }
 
+/// The address a start input's `email` names, as the engine compares it (trimmed, ASCII
+/// lowercased), or `undefined` for a spelling the engine refuses. The `Flow` looks the
+/// account up by it, so a store keyed by the saved address finds `Zoe@example.com` too:
+/// the typed spelling found nothing there, and a reset answered "user not found".
+#[wasm_bindgen(js_name = normalizeEmail)]
+pub fn normalize_email(raw: &str) -> Option<String> {
+    crate::flow::contact::normalize_email(raw)
+}
+
 /// Which user record the next step of a stored state needs: `{"by": "id" | "email",
 /// "value"}`, or the error envelope when the state is not a flow state.
 #[wasm_bindgen(js_name = flowUserLookupJson)]

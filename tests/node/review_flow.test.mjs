@@ -1,0 +1,125 @@
+// Session 7 review of the package's Flow in sign-up and password reset: each test failed on
+// the package before its fix.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Flow } from "vestibule";
+
+const APP = "woodgrove";
+const config = {
+  authenticationMethodsPolicy: {
+    id: "authenticationMethodsPolicy",
+    authenticationMethodConfigurations: [
+      { "@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration", id: "Email", state: "enabled",
+        includeTargets: [{ targetType: "group", id: "all_users", isRegistrationRequired: false }] },
+    ],
+  },
+  userFlow: {
+    "@odata.type": "#microsoft.graph.externalUsersSelfServiceSignUpEventsFlow",
+    displayName: "Woodgrove Bank",
+    conditions: { applications: { includeApplications: [{ appId: APP }] } },
+    onInteractiveAuthFlowStart: { isSignUpAllowed: true },
+    onAuthenticationMethodLoadStart: { identityProviders: [{ id: "EmailPassword-OAUTH" }] },
+  },
+  settings: { mfaEnforcement: "off", passwords: { hashing: { memoryKib: 8, iterations: 1, parallelism: 1 } } },
+};
+
+/** The user store an app writes first: records keyed by their `email` field, looked up as
+ * given. The engine saves records with the address it normalized. */
+function exactUsers() {
+  const byEmail = new Map();
+  const byId = new Map();
+  return {
+    findById: (id) => byId.get(id),
+    findByEmail: (email) => byEmail.get(email),
+    save: (user) => { byId.set(user.id, user); byEmail.set(user.email, user); },
+    all: () => [...byId.values()],
+  };
+}
+
+function harness(opts = {}) {
+  const outbox = [];
+  const users = opts.users ?? exactUsers();
+  const flow = new Flow({
+    config, codeKey: "5a".repeat(32), users,
+    deliver: opts.deliver ?? ((d) => { outbox.push(d); }),
+    ...opts.flow,
+  });
+  const lastCode = (to) => outbox.filter((d) => d.to === to).at(-1)?.code;
+  return { flow, outbox, users, lastCode };
+}
+
+async function signUp(h, email, password) {
+  let r = await h.flow.start({ type: "startSignUp", appId: APP, email, password });
+  assert.equal(r.reply?.type, "started", JSON.stringify(r));
+  r = await h.flow.next(r.flowId, { type: "challenge" });
+  assert.equal(r.reply?.type, "codeSent", JSON.stringify(r));
+  r = await h.flow.next(r.flowId, { type: "submitCode", code: h.lastCode(email.trim().toLowerCase()) });
+  assert.equal(r.reply?.type, "verified", JSON.stringify(r));
+  return r;
+}
+
+// A phone keyboard capitalizes the first letter: `Zoe@example.com` is the same account as
+// `zoe@example.com` (the engine ignores case), but the Flow handed the typed spelling to
+// `users.findByEmail`, so a store keyed by the saved address answered "no such user": the
+// reset said `user_not_found`, and a sign-up was let through to its email code for an address
+// that already has an account.
+test("an address typed with capitals or spaces finds the account in a store keyed by the saved address", async () => {
+  const h = harness();
+  await signUp(h, "zoe@example.com", "Correct-Horse-9");
+  assert.equal(h.users.all().length, 1);
+
+  const reset = await h.flow.start({ type: "startPasswordReset", appId: APP, email: " Zoe@Example.com " });
+  assert.equal(reset.reply?.type, "started", JSON.stringify(reset));
+
+  const signIn = await h.flow.start({ type: "startSignIn", appId: APP, email: "Zoe@example.com" });
+  assert.equal(signIn.reply?.type, "started", JSON.stringify(signIn));
+
+  const again = await h.flow.start({ type: "startSignUp", appId: APP, email: "ZOE@example.com", password: "Another-Horse-8" });
+  assert.equal(again.reply?.rejection?.code, "user_already_exists", JSON.stringify(again));
+  assert.equal(h.outbox.length, 1, "no sign-up code for an address that has an account");
+
+  // An address the engine refuses is never looked up: it is answered as input data.
+  let looked = 0;
+  const h2 = harness({ users: { ...exactUsers(), findByEmail: () => { looked += 1; } } });
+  const bad = await h2.flow.start({ type: "startPasswordReset", appId: APP, email: "\"zoe\"@example.com" });
+  assert.equal(bad.error?.code, "flow.invalid_input", JSON.stringify(bad));
+  assert.equal(looked, 0);
+});
+
+/** Whether `promise` settles before a generous sentinel (a hang detector, not a timing). */
+async function settles(promise, ms = 5000) {
+  let timer;
+  const hung = new Promise((resolve) => { timer = setTimeout(() => resolve("hung"), ms); });
+  try {
+    return await Promise.race([promise, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// A delivery service that accepts the connection and never answers left the step pending for
+// ever, and with it the flow id's claim: every retry of that flow id answered `flow.busy`,
+// so the user could neither get a code nor go back.
+test("a delivery that never answers is cut off: the step answers as data and the flow id can be retried", async () => {
+  let hang = true;
+  const outbox = [];
+  const h = harness({
+    deliver: (d) => (hang ? new Promise(() => {}) : void outbox.push(d)),
+    flow: { deliveryTimeoutMs: 50 },
+  });
+  const r = await h.flow.start({ type: "startSignUp", appId: APP, email: "kai@example.com", password: "Correct-Horse-9" });
+  const first = await settles(h.flow.next(r.flowId, { type: "challenge" }));
+  assert.notEqual(first, "hung", "the step never answered");
+  assert.equal(first.error?.code, "delivery.timed_out", JSON.stringify(first));
+  assert.equal(first.error?.target, "deliver");
+  hang = false;
+  const retried = await h.flow.next(r.flowId, { type: "challenge" });
+  assert.equal(retried.reply?.type, "codeSent", JSON.stringify(retried));
+  assert.equal(outbox.length, 1);
+
+  // A timeout that is not a positive number is refused as data, not used.
+  const odd = harness({ flow: { deliveryTimeoutMs: "soon" } });
+  const s = await odd.flow.start({ type: "startSignUp", appId: APP, email: "lee@example.com", password: "Correct-Horse-9" });
+  assert.equal(s.error?.code, "flow.invalid_option", JSON.stringify(s));
+  assert.equal(s.error?.target, "deliveryTimeoutMs");
+});
