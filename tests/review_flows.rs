@@ -76,6 +76,42 @@ fn reset_refuses_the_email_address_itself_as_the_new_password() {
     ));
 }
 
+/// NIST SP 800-63B: all Unicode characters are acceptable in a password. The 3-of-4 class
+/// rule (lowercase, uppercase, digit, other) put every letter of a script without case
+/// (Chinese, Japanese, Arabic, Hebrew, Thai, ...) in "other", so a long password in such a
+/// script with digits and a symbol was `password_too_weak`: those users had to add Latin
+/// letters of both cases. Windows' own complexity rule counts such letters as a fifth
+/// class; so does the engine now.
+#[test]
+fn a_password_in_a_script_without_case_can_meet_the_class_rule() {
+    for password in [
+        "\u{6211}\u{7684}\u{5bc6}\u{7801}\u{5f88}\u{5b89}\u{5168}2024!",
+        "\u{30d1}\u{30b9}\u{30ef}\u{30fc}\u{30c9}-2024",
+        "\u{5e1}\u{5d9}\u{5e1}\u{5de}\u{5d4}#7788",
+    ] {
+        assert_eq!(
+            check_strength(password, "mei@example.com", &[]),
+            Ok(()),
+            "{password}"
+        );
+    }
+    // Still three classes: caseless letters and one symbol alone are two.
+    assert_eq!(
+        check_strength(
+            "\u{5bc6}\u{7801}\u{5bc6}\u{7801}\u{5bc6}\u{7801}!!",
+            "mei@example.com",
+            &[]
+        ),
+        Err(PasswordProblem::PasswordTooWeak)
+    );
+    let mut h = harness();
+    let reply = h.start_sign_up(
+        "mei@example.com",
+        Some("\u{6211}\u{7684}\u{5bc6}\u{7801}\u{5f88}\u{5b89}\u{5168}2024!"),
+    );
+    assert_eq!(reply, Reply::Started);
+}
+
 /// NIST SP 800-63B §3.1.1.2: "the verifier SHOULD apply the Normalization Process for
 /// Stabilized Strings using either the NFKC or NFKD normalization". `é` typed on one
 /// keyboard is U+00E9 (NFC), on another (or pasted from some macOS apps) `e` + U+0301

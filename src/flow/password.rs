@@ -2,7 +2,8 @@
 //! hashing in the PHC string format.
 //!
 //! Rules (Entra's, plus NIST SP 800-63B's blocklist advice): 8 to 256 characters, at
-//! least 3 of 4 classes (lowercase, uppercase, digit, other), no control characters,
+//! least 3 classes of lowercase, uppercase, digit, other, and (as Windows counts them)
+//! letters of scripts without case, no control characters,
 //! and no banned term (a small built-in list, the tenant's own list, the local part
 //! of the user's email and the whole address) after folding case and common look-alike
 //! substitutions.
@@ -48,7 +49,7 @@ pub enum PasswordProblem {
     PasswordTooShort,
     /// More than 256 characters.
     PasswordTooLong,
-    /// Fewer than 3 of the 4 character classes.
+    /// Fewer than 3 character classes.
     PasswordTooWeak,
     /// Contains a banned term, the user's email name or the whole address.
     PasswordBanned,
@@ -134,13 +135,18 @@ pub fn check_strength(
     if length > MAX_LENGTH {
         return Err(PasswordProblem::PasswordTooLong);
     }
+    // A letter of a script without case (Chinese, Japanese, Arabic, Hebrew, Thai, ...) is
+    // a class of its own, as in Windows' complexity rule: counted as "other", a password
+    // written in such a script could reach three classes only with Latin letters added.
+    let caseless = |c: char| c.is_alphabetic() && !c.is_lowercase() && !c.is_uppercase();
     let classes = [
         password.chars().any(char::is_lowercase),
         password.chars().any(char::is_uppercase),
         password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(caseless),
         password
             .chars()
-            .any(|c| !(c.is_lowercase() || c.is_uppercase() || c.is_ascii_digit())),
+            .any(|c| !(c.is_lowercase() || c.is_uppercase() || c.is_ascii_digit() || caseless(c))),
     ];
     if classes.iter().filter(|&&present| present).count() < 3 {
         return Err(PasswordProblem::PasswordTooWeak);
