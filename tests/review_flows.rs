@@ -149,3 +149,80 @@ fn a_password_typed_in_another_unicode_form_still_signs_in() {
     let reply = h.sign_in_with_password("zoe@example.com", nfd);
     assert!(matches!(reply, Reply::SignedIn { .. }), "{reply:?}");
 }
+
+/// A sign-up config with an `int64` attribute whose `validationRegEx` allows 18 to 99 only,
+/// and a `boolean` one whose `validationRegEx` allows `true` only.
+fn config_with_checked_attributes() -> vestibule::flow::FlowConfig {
+    let mut value =
+        serde_json::to_value(config(LocalAccount::EmailPassword, MfaEnforcement::Off)).unwrap();
+    let collection = &mut value["userFlow"]["onAttributeCollection"];
+    collection["attributes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "extension_b2c_Age", "dataType": "int64"}));
+    collection["attributeCollectionPage"]["views"][0]["inputs"]
+        .as_array_mut()
+        .unwrap()
+        .push(
+            json!({"attribute": "extension_b2c_Age", "inputType": "text", "required": false,
+                     "validationRegEx": "^(1[89]|[2-9][0-9])$"}),
+        );
+    // The newsletter box must be ticked, if given (a consent box would be `required`).
+    collection["attributeCollectionPage"]["views"][0]["inputs"][2]["validationRegEx"] =
+        json!("^true$");
+    let config: vestibule::flow::FlowConfig = serde_json::from_value(value).unwrap();
+    config.validate().unwrap();
+    config
+}
+
+/// `validationRegEx` (and options) held for a number sent as text (`"5"`), but a JSON
+/// number (`5`, what an app's `JSON.stringify({age: 5})` sends through MSAL) skipped them:
+/// the admin's rule was bypassed by the type of the value. A `boolean` skipped it in both
+/// forms.
+#[test]
+fn an_int64_attribute_sent_as_a_json_number_is_held_to_its_regex() {
+    let mut h = Harness::new(config_with_checked_attributes());
+    assert_eq!(
+        h.start_sign_up("ada@example.com", Some("Correct-Horse-42")),
+        Reply::Started
+    );
+    assert!(matches!(h.challenge(), Reply::CodeSent { .. }));
+    let code = h.last_code("ada@example.com");
+    assert!(matches!(h.code(&code), Reply::AttributesRequired { .. }));
+    for refused in [json!("5"), json!(5), json!(120), json!(-18)] {
+        let reply = h.attributes(json!({"displayName": "Ada", "extension_b2c_Age": refused}));
+        assert_eq!(
+            reply,
+            Reply::Rejected {
+                rejection: vestibule::flow::Rejection::AttributeValidationFailed {
+                    attributes: vec!["extension_b2c_Age".into()]
+                }
+            },
+            "{refused}"
+        );
+    }
+    for refused in [json!(false), json!("false")] {
+        let reply =
+            h.attributes(json!({"displayName": "Ada", "extension_b2c_Newsletter": refused}));
+        assert_eq!(
+            reply,
+            Reply::Rejected {
+                rejection: vestibule::flow::Rejection::AttributeValidationFailed {
+                    attributes: vec!["extension_b2c_Newsletter".into()]
+                }
+            },
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        h.attributes(json!({"displayName": "Ada", "extension_b2c_Age": 36,
+                            "extension_b2c_Newsletter": true})),
+        Reply::Verified { expires_in: None }
+    );
+    let user = h.user("ada@example.com");
+    assert_eq!(
+        user.attributes["extension_b2c_Age"].expose(),
+        &json!(36),
+        "stored as a number"
+    );
+}
