@@ -86,20 +86,15 @@ function engineState(state) {
   return out;
 }
 
-/** Flow ids being continued right now, per storage. A step reads the state, awaits the app's
- * callbacks, then replaces the id; two calls with one id in that window would both read the
- * same state, so a code could be guessed once per parallel call instead of once per attempt
- * and one code could mint two grants. The claim is taken before the first await. Keyed by
- * the storage so Flow objects made per request over one storage share it; storage spread
- * over processes needs its own lock (or a `take` that reads and deletes at once). */
-const inFlight = new WeakMap();
-
-function claims(storage) {
-  if (storage === null || (typeof storage !== "object" && typeof storage !== "function")) return new Set();
-  let ids = inFlight.get(storage);
-  if (!ids) inFlight.set(storage, (ids = new Set()));
-  return ids;
-}
+/** Flow ids being continued right now, in this JS realm. A step reads the state, awaits the
+ * app's callbacks, then replaces the id; two calls with one id in that window would both read
+ * the same state, so a code could be guessed once per parallel call instead of once per
+ * attempt and one code could mint two grants. The claim is taken before the first await.
+ * It is one set for every Flow and storage: a server makes a Flow per request, often with a
+ * storage object made per request over its database, and claims kept per storage object
+ * were then shared by nothing. Flow ids are 128 random bits, so ids of different storages do
+ * not meet. Storage spread over processes needs its own lock as well. */
+const inFlight = new Set();
 
 /** How long a `deliver` call may take before the step gives up on it. */
 const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
@@ -200,7 +195,7 @@ export class Flow {
   async next(flowId, input) {
     if (this.#optionError) return this.#optionError;
     if (typeof flowId !== "string") return answered(() => this.#continue(flowId, input));
-    const busy = claims(this.#storage);
+    const busy = inFlight;
     if (busy.has(flowId)) {
       return error("flow.busy", "this flow is already handling a step; wait for its answer and continue from there", "flowId");
     }

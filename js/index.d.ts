@@ -200,7 +200,9 @@ export interface UserRecord {
 }
 /** Where flow states live between steps. A callback that throws or rejects makes the step
  * answer `callback.failed` with the callback's name as `target` (so do the UserStore's and
- * the other callbacks). */
+ * the other callbacks). A flow id is continued by one call at a time in a process (a second
+ * call meanwhile answers `flow.busy`), whichever Flow or storage object it goes through;
+ * processes that share a storage need a lock of their own around `next`. */
 export interface FlowStorage {
   get(flowId: string): string | undefined | null | Promise<string | undefined | null>;
   /** `meta.expiresAt` is when the engine stops accepting this state and `meta.now` the

@@ -123,3 +123,41 @@ test("a delivery that never answers is cut off: the step answers as data and the
   assert.equal(s.error?.code, "flow.invalid_option", JSON.stringify(s));
   assert.equal(s.error?.target, "deliveryTimeoutMs");
 });
+
+// A server makes a Flow per request, and its storage is an object literal over the app's
+// database, made in the handler too. The claim that makes one flow id count once was kept per
+// storage object, so per-request wrappers shared none: twenty guesses sent at once against one
+// code were twenty guesses (the code's cap of 5 tries read the same count in each), and one
+// right code could mint a grant per concurrent request.
+test("flow ids count once across Flow objects made per request, over storage wrappers made per request", async () => {
+  const db = new Map();
+  const users = exactUsers();
+  const outbox = [];
+  const grants = [];
+  const perRequest = () => new Flow({
+    config, codeKey: "5a".repeat(32), users,
+    storage: { get: (k) => db.get(k), set: (k, v) => void db.set(k, v), delete: (k) => void db.delete(k) },
+    deliver: (d) => { outbox.push(d); },
+    onTokens: (t) => { grants.push(t); },
+  });
+  const email = "ivo@example.com";
+  let r = await perRequest().start({ type: "startSignUp", appId: APP, email, password: "Correct-Horse-9" });
+  r = await perRequest().next(r.flowId, { type: "challenge" });
+  assert.equal(r.reply?.type, "codeSent", JSON.stringify(r));
+  const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+    perRequest().next(r.flowId, { type: "submitCode", code: String(10000000 + i) })));
+  const evaluated = guesses.filter((x) => x.reply?.type === "rejected");
+  assert.equal(evaluated.length, 1, JSON.stringify(guesses.map((x) => x.reply?.rejection?.code ?? x.error?.code)));
+
+  // The account is made; a password sign-in's grant, raced by two requests, is issued once.
+  let next = evaluated[0].flowId;
+  const code = outbox.filter((d) => d.to === email).at(-1).code;
+  r = await perRequest().next(next, { type: "submitCode", code });
+  assert.equal(r.reply?.type, "verified", JSON.stringify(r));
+  let s = await perRequest().start({ type: "startSignIn", appId: APP, email });
+  s = await perRequest().next(s.flowId, { type: "challenge" });
+  const before = grants.length;
+  const both = await Promise.all([1, 2].map(() => perRequest().next(s.flowId, { type: "submitPassword", password: "Correct-Horse-9" })));
+  assert.deepEqual(both.map((x) => x.reply?.type ?? x.error.code).sort(), ["flow.busy", "signedIn"]);
+  assert.equal(grants.length, before + 1, "one flow id, one grant");
+});
