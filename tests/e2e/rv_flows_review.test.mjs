@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { CAPS, TYPES, assertLogClean, ct, isError, latestCode, nativeVars, post } from "../support/native.mjs";
+import { CAPS, TYPES, assertLogClean, ct, flowConfig, isError, latestCode, nativeVars, post } from "../support/native.mjs";
 
 const TOKEN = "oauth2/v2.0/token";
 const TENANT = "rvflows";
@@ -66,4 +66,30 @@ test("a password in a script without case signs up, signs in, and is refused as 
   assert.equal(ok.body.poll_interval, 2);
   const poll = await post(worker, TENANT, "resetpassword/v1.0/poll_completion", { continuation_token: ct(ok) });
   assert.equal(poll.body.status, "succeeded", JSON.stringify(poll.body));
+});
+
+// An int64 attribute whose validationRegEx allows 18 to 99: MSAL sends the app's values with
+// JSON.stringify, so a number typed into a number field arrives as a JSON number. The regex
+// held for "5" but not for 5; now both are `attribute_validation_failed`, naming the attribute.
+test("sign-up attributes: a JSON number is held to the attribute's validationRegEx", async () => {
+  const config = flowConfig({ settings: { mfaEnforcement: "off" } });
+  config.userFlow.onAttributeCollection = {
+    attributes: [{ id: "email", dataType: "string" }, { id: "extension_app_Age", dataType: "int64" }],
+    attributeCollectionPage: { views: [{ inputs: [
+      { attribute: "email", hidden: true, required: true },
+      { attribute: "extension_app_Age", inputType: "text", required: true, validationRegEx: "^(1[89]|[2-9][0-9])$" },
+    ] }] },
+  };
+  const put = await fetch(`${worker.url}/_dev/native/rvattrs/flow-config`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(config) });
+  assert.equal(put.status, 200, await put.text());
+  const email = "age@example.com";
+  const password = "Correct-Horse-Battery-9";
+  seen.push(email, password);
+  for (const age of [5, "5"]) {
+    const r = await post(worker, "rvattrs", "signup/v1.0/start", { username: email, challenge_type: TYPES, password, attributes: JSON.stringify({ extension_app_Age: age }) });
+    isError(r, "invalid_grant", { suberror: "attribute_validation_failed" });
+    assert.deepEqual(r.body.invalid_attributes.map((a) => a.name), ["extension_app_Age"], JSON.stringify(r.body));
+  }
+  const ok = await post(worker, "rvattrs", "signup/v1.0/start", { username: email, challenge_type: TYPES, password, attributes: JSON.stringify({ extension_app_Age: 36 }) });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
 });
