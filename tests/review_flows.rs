@@ -118,7 +118,7 @@ fn a_password_in_a_script_without_case_can_meet_the_class_rule() {
 /// (NFD); today the second spelling is a wrong password, so a user who signed up on one
 /// device cannot sign in on the other. docs/flow-decisions.md lists this as "not yet".
 #[test]
-#[ignore = "proven, not fixed: needs Unicode normalization tables (unicode-normalization, tens of KB gzip on a Worker already over its size target) and a verify fallback for hashes made before; the lead's call"]
+#[ignore = "proven, not fixed: unicode-normalization =0.1.26 (NFKC in hash, verify and the rules, a raw-form verify fallback for older hashes) was built and measured at +64 KB gzip on the Worker (618,411 -> 682,854 B; NFC alone +63 KB), over a size target already missed; the lead's call"]
 fn a_password_typed_in_another_unicode_form_still_signs_in() {
     let mut h = harness();
     let nfc = "Caf\u{e9}-Cr\u{e8}me-42";
