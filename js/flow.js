@@ -99,14 +99,16 @@ const inFlight = new Set();
 /** How long a `deliver` call may take before the step gives up on it. */
 const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
 const TIMED_OUT = Symbol("timed out");
+const DELIVERED = Symbol("delivered");
 
-/** Runs `fn`, settling with TIMED_OUT if it has not settled within `ms`. A delivery service
- * that never answers would otherwise hold the step, and its flow id's claim, for ever. */
+/** Runs `fn`: DELIVERED once it resolves, TIMED_OUT if it has not settled within `ms`, and
+ * its rejection if it fails. A delivery service that never answers would otherwise hold
+ * the step, and its flow id's claim, for ever. */
 async function withTimeout(fn, ms) {
   let timer;
   const limit = new Promise((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), ms); });
   try {
-    return await Promise.race([Promise.resolve().then(fn), limit]);
+    return await Promise.race([Promise.resolve().then(fn).then(() => DELIVERED), limit]);
   } finally {
     clearTimeout(timer);
   }
@@ -259,12 +261,14 @@ export class Flow {
         try {
           outcome = await withTimeout(() => this.#deliver(effect), this.#deliveryTimeoutMs);
         } catch {
-          return error("delivery.failed", "the code could not be delivered; try again in a moment");
+          outcome = undefined;
         }
-        // As a failure: nothing is stored and the flow id stays valid. The code may still
-        // arrive; a retry sends a new one, and only that one works.
-        if (outcome === TIMED_OUT) {
-          return error("delivery.timed_out", "the code could not be delivered in time; try again in a moment", "deliver");
+        if (outcome !== DELIVERED) {
+          const timedOut = outcome === TIMED_OUT;
+          await this.#keepAfterFailedSend(flowId, state, answer.state, timedOut, now);
+          return timedOut
+            ? error("delivery.timed_out", "the code could not be delivered in time; try again in a moment", "deliver")
+            : error("delivery.failed", "the code could not be delivered; try again in a moment");
         }
       } else if (type === "issueTokens") {
         tokens = effect;
@@ -282,5 +286,17 @@ export class Flow {
     }
     if (flowId !== undefined && !consumed) await app("storage.delete", () => this.#storage.delete(flowId));
     return tokens ? { flowId: nextId, reply: answer.reply, tokens } : { flowId: nextId, reply: answer.reply };
+  }
+
+  /** A code was not delivered: the flow id the client holds stays valid, with the state the
+   * engine decides (as in the Worker). After a failure, the state before the step with the
+   * send counted against the flow's code cap, so retrying a failing send cannot send codes
+   * without end; after a timeout, the step's own state with its code marked as possibly
+   * delivered, so the retry answers with that code instead of a second one that voids it. */
+  async #keepAfterFailedSend(flowId, before, next, timedOut, now) {
+    if (flowId === undefined) return;
+    const kept = JSON.parse(wasm.keptAfterFailedSendJson(JSON.stringify({ why: timedOut ? "timedOut" : "failed", before, next: next ?? null })));
+    if (!kept.state) return;
+    await app("storage.set", () => this.#storage.set(flowId, JSON.stringify(kept.state), { expiresAt: kept.state.common?.expiresAt, now }));
   }
 }

@@ -99,12 +99,15 @@ async function settles(promise, ms = 5000) {
 
 // A delivery service that accepts the connection and never answers left the step pending for
 // ever, and with it the flow id's claim: every retry of that flow id answered `flow.busy`,
-// so the user could neither get a code nor go back.
+// so the user could neither get a code nor go back. Now the step is cut off; as in the Worker,
+// the code may have gone out, so the retry answers with that same code instead of a second
+// one that would void it.
 test("a delivery that never answers is cut off: the step answers as data and the flow id can be retried", async () => {
   let hang = true;
   const outbox = [];
+  const hung = [];
   const h = harness({
-    deliver: (d) => (hang ? new Promise(() => {}) : void outbox.push(d)),
+    deliver: (d) => (hang ? (hung.push(d), new Promise(() => {})) : void outbox.push(d)),
     flow: { deliveryTimeoutMs: 50 },
   });
   const r = await h.flow.start({ type: "startSignUp", appId: APP, email: "kai@example.com", password: "Correct-Horse-9" });
@@ -115,7 +118,9 @@ test("a delivery that never answers is cut off: the step answers as data and the
   hang = false;
   const retried = await h.flow.next(r.flowId, { type: "challenge" });
   assert.equal(retried.reply?.type, "codeSent", JSON.stringify(retried));
-  assert.equal(outbox.length, 1);
+  assert.equal(outbox.length, 0, "the code that may have arrived is offered again, not replaced");
+  const verified = await h.flow.next(retried.flowId, { type: "submitCode", code: hung[0].code });
+  assert.equal(verified.reply?.type, "verified", JSON.stringify(verified));
 
   // A timeout that is not a positive number is refused as data, not used.
   const odd = harness({ flow: { deliveryTimeoutMs: "soon" } });
@@ -160,4 +165,22 @@ test("flow ids count once across Flow objects made per request, over storage wra
   const both = await Promise.all([1, 2].map(() => perRequest().next(s.flowId, { type: "submitPassword", password: "Correct-Horse-9" })));
   assert.deepEqual(both.map((x) => x.reply?.type ?? x.error.code).sort(), ["flow.busy", "signedIn"]);
   assert.equal(grants.length, before + 1, "one flow id, one grant");
+});
+
+// A provider that fails after accepting (a 502 from a proxy once the mail went out) answers
+// every send with an error. The step kept nothing, so the flow's cap on codes never counted:
+// each "resend" sent one more code, without end. As in the Worker, a failed send now counts.
+test("a send that keeps failing counts against the flow's code cap, so retries cannot send without end", async () => {
+  let attempts = 0;
+  const h = harness({ deliver: () => { attempts += 1; throw new Error("502 after sending"); } });
+  const r = await h.flow.start({ type: "startSignUp", appId: APP, email: "noa@example.com", password: "Correct-Horse-9" });
+  const answers = [];
+  let id = r.flowId;
+  for (let i = 0; i < 12; i += 1) {
+    const a = await h.flow.next(id, { type: "challenge" });
+    answers.push(a.error?.code ?? a.reply?.rejection?.code ?? a.reply?.type);
+    id = a.flowId ?? id; // an error keeps the id; a rejection moves the flow to a new one
+  }
+  assert.equal(attempts, 10, JSON.stringify(answers));
+  assert.deepEqual(answers.slice(10), ["too_many_codes", "too_many_codes"]);
 });
