@@ -1,8 +1,9 @@
 // The flow engine for JS apps: the app supplies where state and users live and how codes
 // reach people; the engine decides everything else. Each step runs the pure core once,
 // applies its effects (users saved, codes delivered), then stores the next state under a
-// fresh flow id, so a stale id is never accepted twice. If a delivery fails, nothing is
-// stored and the previous flow id stays valid, so the user can simply retry. A callback of the
+// fresh flow id, so a stale id is never accepted twice. If a delivery fails, the previous flow
+// id stays valid, so the user can simply retry (with the state the engine decides for a failed
+// or timed-out send, as in the Worker). A callback of the
 // app that throws (or rejects) is answered as error data naming it, never as a rejection.
 import * as wasm from "./vestibule.js";
 

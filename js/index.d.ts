@@ -229,11 +229,14 @@ export interface FlowOptions {
   conditionalAccess?: PolicyInput;
   storage?: FlowStorage;
   users?: UserStore;
-  /** Delivers a code; throw to report failure (the flow then stays where it was). */
+  /** Delivers a code; throw to report failure. The step then answers `delivery.failed`
+   * and its flow id stays valid for a retry; the failed send counts against the flow's cap
+   * on codes (`settings.codes.maxCodesPerFlow`). */
   deliver?: (delivery: CodeDelivery) => void | Promise<void>;
   /** How long `deliver` may take, in milliseconds (default 10000). A step whose delivery
-   * has not settled by then answers `delivery.timed_out` and stays where it was, like a
-   * failed delivery; a code that arrives late does not work after a retry. */
+   * has not settled by then answers `delivery.timed_out`; the code may still arrive, so the
+   * retry (a `challenge` on the same flow id) answers with that code instead of sending a
+   * second one. */
   deliveryTimeoutMs?: number;
   onTokens?: (grant: TokenGrant) => void | Promise<void>;
   onAudit?: (event: AuditEvent) => void | Promise<void>;
