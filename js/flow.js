@@ -1,8 +1,9 @@
 // The flow engine for JS apps: the app supplies where state and users live and how codes
 // reach people; the engine decides everything else. Each step runs the pure core once,
 // applies its effects (users saved, codes delivered), then stores the next state under a
-// fresh flow id, so a stale id is never accepted twice. If a delivery fails, nothing is
-// stored and the previous flow id stays valid, so the user can simply retry. A callback of the
+// fresh flow id, so a stale id is never accepted twice. If a delivery fails, the previous flow
+// id stays valid, so the user can simply retry (with the state the engine decides for a failed
+// or timed-out send, as in the Worker). A callback of the
 // app that throws (or rejects) is answered as error data naming it, never as a rejection.
 import * as wasm from "./vestibule.js";
 
@@ -86,19 +87,32 @@ function engineState(state) {
   return out;
 }
 
-/** Flow ids being continued right now, per storage. A step reads the state, awaits the app's
- * callbacks, then replaces the id; two calls with one id in that window would both read the
- * same state, so a code could be guessed once per parallel call instead of once per attempt
- * and one code could mint two grants. The claim is taken before the first await. Keyed by
- * the storage so Flow objects made per request over one storage share it; storage spread
- * over processes needs its own lock (or a `take` that reads and deletes at once). */
-const inFlight = new WeakMap();
+/** Flow ids being continued right now, in this JS realm. A step reads the state, awaits the
+ * app's callbacks, then replaces the id; two calls with one id in that window would both read
+ * the same state, so a code could be guessed once per parallel call instead of once per
+ * attempt and one code could mint two grants. The claim is taken before the first await.
+ * It is one set for every Flow and storage: a server makes a Flow per request, often with a
+ * storage object made per request over its database, and claims kept per storage object
+ * were then shared by nothing. Flow ids are 128 random bits, so ids of different storages do
+ * not meet. Storage spread over processes needs its own lock as well. */
+const inFlight = new Set();
 
-function claims(storage) {
-  if (storage === null || (typeof storage !== "object" && typeof storage !== "function")) return new Set();
-  let ids = inFlight.get(storage);
-  if (!ids) inFlight.set(storage, (ids = new Set()));
-  return ids;
+/** How long a `deliver` call may take before the step gives up on it. */
+const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
+const TIMED_OUT = Symbol("timed out");
+const DELIVERED = Symbol("delivered");
+
+/** Runs `fn`: DELIVERED once it resolves, TIMED_OUT if it has not settled within `ms`, and
+ * its rejection if it fails. A delivery service that never answers would otherwise hold
+ * the step, and its flow id's claim, for ever. */
+async function withTimeout(fn, ms) {
+  let timer;
+  const limit = new Promise((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), ms); });
+  try {
+    return await Promise.race([Promise.resolve().then(fn).then(() => DELIVERED), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function error(code, message, target) {
@@ -135,12 +149,19 @@ async function answered(run) {
 
 export class Flow {
   #config; #codeKey; #conditionalAccess; #storage; #users; #deliver; #onTokens; #onAudit; #now;
+  #deliveryTimeoutMs; #optionError;
 
   /**
    * @param {object} options see index.d.ts (FlowOptions)
    */
   constructor(options) {
-    const { config, codeKey, conditionalAccess, storage, users = memoryUsers(), deliver, onTokens, onAudit, now } = options ?? {};
+    const { config, codeKey, conditionalAccess, storage, users = memoryUsers(), deliver, onTokens, onAudit, now,
+      deliveryTimeoutMs = DEFAULT_DELIVERY_TIMEOUT_MS } = options ?? {};
+    // The constructor never throws: a bad option is answered by every call instead.
+    if (!(typeof deliveryTimeoutMs === "number" && deliveryTimeoutMs > 0 && deliveryTimeoutMs <= 2 ** 31 - 1)) {
+      this.#optionError = error("flow.invalid_option", "`deliveryTimeoutMs` must be a number of milliseconds above 0", "deliveryTimeoutMs");
+    }
+    this.#deliveryTimeoutMs = deliveryTimeoutMs;
     this.#config = config;
     this.#codeKey = codeKey;
     this.#conditionalAccess = conditionalAccess;
@@ -157,17 +178,27 @@ export class Flow {
     if (!input || !START_TYPES.has(input.type)) {
       return error("flow.not_a_start", "start a flow with a start input such as {type: \"startSignIn\", ...}", "input.type");
     }
+    if (this.#optionError) return this.#optionError;
     return answered(async () => {
-      const user = input.email !== undefined ? await app("users.findByEmail", () => this.#users.findByEmail(input.email))
-        : input.session?.userId !== undefined ? await app("users.findById", () => this.#users.findById(input.session.userId)) : undefined;
+      // The account is looked up by the address as the engine compares it, not as typed: a
+      // store keyed by the saved (normalized) address must find `Zoe@example.com` too. A
+      // spelling the engine refuses is not looked up; the engine answers it as input data.
+      let user;
+      if (input.email !== undefined) {
+        const email = typeof input.email === "string" ? wasm.normalizeEmail(input.email) : undefined;
+        if (email !== undefined) user = await app("users.findByEmail", () => this.#users.findByEmail(email));
+      } else if (input.session?.userId !== undefined) {
+        user = await app("users.findById", () => this.#users.findById(input.session.userId));
+      }
       return this.#run(undefined, null, input, user);
     });
   }
 
   /** Continues the flow stored under `flowId` with one step input. */
   async next(flowId, input) {
+    if (this.#optionError) return this.#optionError;
     if (typeof flowId !== "string") return answered(() => this.#continue(flowId, input));
-    const busy = claims(this.#storage);
+    const busy = inFlight;
     if (busy.has(flowId)) {
       return error("flow.busy", "this flow is already handling a step; wait for its answer and continue from there", "flowId");
     }
@@ -227,10 +258,18 @@ export class Flow {
       if (type === "createUser" || type === "updateUser") await app("users.save", () => this.#users.save(effect));
       else if (type === "sendCode") {
         if (!this.#deliver) return error("delivery.not_configured", "no deliver callback was given, so the code cannot be sent");
+        let outcome;
         try {
-          await this.#deliver(effect);
+          outcome = await withTimeout(() => this.#deliver(effect), this.#deliveryTimeoutMs);
         } catch {
-          return error("delivery.failed", "the code could not be delivered; try again in a moment");
+          outcome = undefined;
+        }
+        if (outcome !== DELIVERED) {
+          const timedOut = outcome === TIMED_OUT;
+          await this.#keepAfterFailedSend(flowId, state, answer.state, timedOut, now);
+          return timedOut
+            ? error("delivery.timed_out", "the code could not be delivered in time; try again in a moment", "deliver")
+            : error("delivery.failed", "the code could not be delivered; try again in a moment");
         }
       } else if (type === "issueTokens") {
         tokens = effect;
@@ -248,5 +287,17 @@ export class Flow {
     }
     if (flowId !== undefined && !consumed) await app("storage.delete", () => this.#storage.delete(flowId));
     return tokens ? { flowId: nextId, reply: answer.reply, tokens } : { flowId: nextId, reply: answer.reply };
+  }
+
+  /** A code was not delivered: the flow id the client holds stays valid, with the state the
+   * engine decides (as in the Worker). After a failure, the state before the step with the
+   * send counted against the flow's code cap, so retrying a failing send cannot send codes
+   * without end; after a timeout, the step's own state with its code marked as possibly
+   * delivered, so the retry answers with that code instead of a second one that voids it. */
+  async #keepAfterFailedSend(flowId, before, next, timedOut, now) {
+    if (flowId === undefined) return;
+    const kept = JSON.parse(wasm.keptAfterFailedSendJson(JSON.stringify({ why: timedOut ? "timedOut" : "failed", before, next: next ?? null })));
+    if (!kept.state) return;
+    await app("storage.set", () => this.#storage.set(flowId, JSON.stringify(kept.state), { expiresAt: kept.state.common?.expiresAt, now }));
   }
 }

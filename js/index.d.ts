@@ -200,7 +200,9 @@ export interface UserRecord {
 }
 /** Where flow states live between steps. A callback that throws or rejects makes the step
  * answer `callback.failed` with the callback's name as `target` (so do the UserStore's and
- * the other callbacks). */
+ * the other callbacks). A flow id is continued by one call at a time in a process (a second
+ * call meanwhile answers `flow.busy`), whichever Flow or storage object it goes through;
+ * processes that share a storage need a lock of their own around `next`. */
 export interface FlowStorage {
   get(flowId: string): string | undefined | null | Promise<string | undefined | null>;
   /** `meta.expiresAt` is when the engine stops accepting this state and `meta.now` the
@@ -214,6 +216,8 @@ export interface FlowStorage {
  * (a unique index) so that the second save fails. */
 export interface UserStore {
   findById(id: string): UserRecord | undefined | Promise<UserRecord | undefined>;
+  /** Called with the address as the engine compares it (trimmed, ASCII lowercased), the
+   * form saved records carry, not as typed. */
   findByEmail(email: string): UserRecord | undefined | Promise<UserRecord | undefined>;
   save(user: UserRecord): void | Promise<void>;
 }
@@ -225,8 +229,15 @@ export interface FlowOptions {
   conditionalAccess?: PolicyInput;
   storage?: FlowStorage;
   users?: UserStore;
-  /** Delivers a code; throw to report failure (the flow then stays where it was). */
+  /** Delivers a code; throw to report failure. The step then answers `delivery.failed`
+   * and its flow id stays valid for a retry; the failed send counts against the flow's cap
+   * on codes (`settings.codes.maxCodesPerFlow`). */
   deliver?: (delivery: CodeDelivery) => void | Promise<void>;
+  /** How long `deliver` may take, in milliseconds (default 10000). A step whose delivery
+   * has not settled by then answers `delivery.timed_out`; the code may still arrive, so the
+   * retry (a `challenge` on the same flow id) answers with that code instead of sending a
+   * second one. */
+  deliveryTimeoutMs?: number;
   onTokens?: (grant: TokenGrant) => void | Promise<void>;
   onAudit?: (event: AuditEvent) => void | Promise<void>;
   /** Unix seconds; defaults to the system clock. */

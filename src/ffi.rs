@@ -86,6 +86,50 @@ pub fn step_json(input: &str) -> String {
     crate::flow::step_json(input)
 }
 
+/// The address a start input's `email` names, as the engine compares it (trimmed, ASCII
+/// lowercased), or `undefined` for a spelling the engine refuses. The `Flow` looks the
+/// account up by it, so a store keyed by the saved address finds `Zoe@example.com` too:
+/// the typed spelling found nothing there, and a reset answered "user not found".
+#[wasm_bindgen(js_name = normalizeEmail)]
+pub fn normalize_email(raw: &str) -> Option<String> {
+    crate::flow::contact::normalize_email(raw)
+}
+
+/// After a code could not be delivered, the state to keep under the flow id the client
+/// still holds, decided as the Worker decides it
+/// ([`crate::native::delivery::kept_after_failed_send`]): the state before the step with
+/// the failed send counted against the flow's code cap (so retrying a failing send cannot
+/// send without end), or, after a timeout, the step's own state with its code marked as
+/// possibly delivered (so the retry answers with that code instead of voiding it with a
+/// second one). `{why: "failed" | "timedOut", before, next}` in (states as stored, or
+/// null), `{"state": ... | null}` out, or the error envelope.
+#[wasm_bindgen(js_name = keptAfterFailedSendJson)]
+pub fn kept_after_failed_send_json(input: &str) -> String {
+    use crate::flow::FlowState;
+    use crate::hook::Failure;
+    use crate::native::delivery::{Undelivered, kept_after_failed_send};
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Failed {
+        why: String,
+        before: Option<FlowState>,
+        next: Option<FlowState>,
+    }
+    let Ok(failed) = serde_json::from_str::<Failed>(input) else {
+        return r#"{"error":{"code":"flow.state_invalid","message":"the stored flow state is not valid; start a new flow"}}"#
+            .to_string();
+    };
+    let why = match failed.why.as_str() {
+        "timedOut" => Undelivered::Hook(Failure::TimedOut),
+        _ => Undelivered::Hook(Failure::Unreachable),
+    };
+    let kept = kept_after_failed_send(why, failed.before, failed.next);
+    serde_json::to_string(&serde_json::json!({ "state": kept })).unwrap_or_else(|_| {
+        r#"{"error":{"code":"flow.state_invalid","message":"the flow state cannot be written"}}"#
+            .to_string()
+    })
+}
+
 /// Which user record the next step of a stored state needs: `{"by": "id" | "email",
 /// "value"}`, or the error envelope when the state is not a flow state.
 #[wasm_bindgen(js_name = flowUserLookupJson)]

@@ -114,15 +114,26 @@ fn normalize(spec: &AttributeSpec, value: &Value) -> Result<Option<Value>, FlowE
                 }),
         }
     };
+    // A boolean or a number is held to the regex and options in its text form too, however
+    // it was sent: a JSON `5` skipped the `validationRegEx` that refused `"5"`.
     Ok(match (spec.data_type, value) {
         (AttributeType::String, Value::String(s)) => text_ok(s)?.then(|| Value::String(s.clone())),
-        (AttributeType::Boolean, Value::Bool(b)) => Some(Value::Bool(*b)),
-        (AttributeType::Boolean, Value::String(s)) => match s.as_str() {
-            "true" => Some(Value::Bool(true)),
-            "false" => Some(Value::Bool(false)),
+        (AttributeType::Boolean, Value::Bool(_) | Value::String(_)) => {
+            let b = match value {
+                Value::Bool(b) => Some(*b),
+                Value::String(s) if s == "true" => Some(true),
+                Value::String(s) if s == "false" => Some(false),
+                _ => None,
+            };
+            match b {
+                Some(b) if text_ok(if b { "true" } else { "false" })? => Some(Value::Bool(b)),
+                _ => None,
+            }
+        }
+        (AttributeType::Int64, Value::Number(n)) => match n.as_i64() {
+            Some(i) if text_ok(&i.to_string())? => Some(Value::from(i)),
             _ => None,
         },
-        (AttributeType::Int64, Value::Number(n)) => n.as_i64().map(Value::from),
         (AttributeType::Int64, Value::String(s)) => {
             let ok = text_ok(s)?;
             s.trim().parse::<i64>().ok().filter(|_| ok).map(Value::from)

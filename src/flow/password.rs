@@ -2,9 +2,11 @@
 //! hashing in the PHC string format.
 //!
 //! Rules (Entra's, plus NIST SP 800-63B's blocklist advice): 8 to 256 characters, at
-//! least 3 of 4 classes (lowercase, uppercase, digit, other), no control characters,
-//! and no banned term (a small built-in list, the tenant's own list and the local part
-//! of the user's email) after folding case and common look-alike substitutions.
+//! least 3 classes of lowercase, uppercase, digit, other, and (as Windows counts them)
+//! letters of scripts without case, no control characters,
+//! and no banned term (a small built-in list, the tenant's own list, the local part
+//! of the user's email and the whole address) after folding case and common look-alike
+//! substitutions.
 //!
 //! Hashing: argon2id, version 0x13, 16-byte salt from the caller's entropy, 32-byte
 //! output, parameters from [`HashParams`] (default m = 19 MiB, t = 2, p = 1, OWASP's
@@ -47,9 +49,9 @@ pub enum PasswordProblem {
     PasswordTooShort,
     /// More than 256 characters.
     PasswordTooLong,
-    /// Fewer than 3 of the 4 character classes.
+    /// Fewer than 3 character classes.
     PasswordTooWeak,
-    /// Contains a banned term or the user's email name.
+    /// Contains a banned term, the user's email name or the whole address.
     PasswordBanned,
     /// Equal to the current password.
     PasswordRecentlyUsed,
@@ -133,25 +135,36 @@ pub fn check_strength(
     if length > MAX_LENGTH {
         return Err(PasswordProblem::PasswordTooLong);
     }
+    // A letter of a script without case (Chinese, Japanese, Arabic, Hebrew, Thai, ...) is
+    // a class of its own, as in Windows' complexity rule: counted as "other", a password
+    // written in such a script could reach three classes only with Latin letters added.
+    let caseless = |c: char| c.is_alphabetic() && !c.is_lowercase() && !c.is_uppercase();
     let classes = [
         password.chars().any(char::is_lowercase),
         password.chars().any(char::is_uppercase),
         password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(caseless),
         password
             .chars()
-            .any(|c| !(c.is_lowercase() || c.is_uppercase() || c.is_ascii_digit())),
+            .any(|c| !(c.is_lowercase() || c.is_uppercase() || c.is_ascii_digit() || caseless(c))),
     ];
     if classes.iter().filter(|&&present| present).count() < 3 {
         return Err(PasswordProblem::PasswordTooWeak);
     }
     let folded = fold(password);
     let email_name = email.split('@').next().unwrap_or_default();
+    // The local part only from 4 characters on (a shorter one is too common a string to
+    // ban inside passwords), but the whole address always: with a short local part it
+    // passes the class rule once it has a capital and a digit (`Al1@example.com`), and
+    // whoever knows the address would know the password (NIST SP 800-63B: the username).
     let personal = (email_name.chars().count() >= 4).then_some(email_name);
+    let whole_email = email.contains('@').then_some(email);
     let banned = BANNED
         .iter()
         .copied()
         .chain(extra_banned.iter().map(String::as_str))
         .chain(personal)
+        .chain(whole_email)
         .map(fold)
         .any(|term| !term.is_empty() && folded.contains(&term));
     if banned {

@@ -68,3 +68,7 @@ export async function journey(): Promise<string> {
   await flow.next(r.flowId ?? "", { type: "submitCode" });
   return r.reply.type === "codeSent" ? r.reply.targetLabel : r.reply.type;
 }
+// A delivery that may hang is cut off after `deliveryTimeoutMs`; the option is a number.
+export const patient = new Flow({ config: { authenticationMethodsPolicy: {}, userFlow: {} }, codeKey: "00".repeat(32), deliveryTimeoutMs: 5000 });
+// @ts-expect-error the timeout is milliseconds as a number, not text.
+export const wrongTimeout = new Flow({ config: { authenticationMethodsPolicy: {}, userFlow: {} }, codeKey: "00".repeat(32), deliveryTimeoutMs: "5s" });
