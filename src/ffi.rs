@@ -83,7 +83,14 @@ impl CompiledPolicies {
 /// in, `{state, effects, reply}` or the error envelope out.
 #[wasm_bindgen(js_name = stepJson)]
 pub fn step_json(input: &str) -> String {
-    crate::flow::step_json(input)
+    crate::flow::json_api::step_json_with(input, nfkc)
+}
+
+/// NFKC by the platform's own Unicode data (`String.prototype.normalize`): the same
+/// password typed on two keyboards is one secret
+/// ([`crate::flow::FlowInput::with_normalized_passwords`]).
+fn nfkc(text: &str) -> String {
+    js_sys::JsString::from(text).normalize("NFKC").into()
 }
 
 /// The address a start input's `email` names, as the engine compares it (trimmed, ASCII

@@ -77,6 +77,31 @@ pub enum FlowInput {
 crate::tagged_enum!(FlowInput, "type");
 
 impl FlowInput {
+    /// The input with every password in it passed through `normalize`.
+    ///
+    /// One password can be typed as different code points: `é` as one character on one
+    /// keyboard, `e` + a combining accent on another (or pasted from some macOS apps),
+    /// full-width digits on a Japanese one. Hashed as typed, the second spelling was a
+    /// wrong password, so a person who signed up on one device could not sign in on the
+    /// other. NIST SP 800-63B asks verifiers to normalize (NFKC or NFKD) before hashing.
+    /// The core carries no Unicode tables (the `unicode-normalization` crate added 64 KB
+    /// gzip to the Worker): each adapter passes its platform's normalizer
+    /// (`String.prototype.normalize("NFKC")` in the Worker and the JS package) before the
+    /// step, so the strength rules, the hash and the check all see the normalized text.
+    pub fn with_normalized_passwords(self, normalize: impl Fn(&str) -> String) -> FlowInput {
+        let apply = |p: Secret<String>| Secret::new(normalize(p.expose()));
+        match self {
+            FlowInput::SubmitPassword { password } => FlowInput::SubmitPassword {
+                password: apply(password),
+            },
+            FlowInput::StartSignUp(mut start) => {
+                start.password = start.password.map(apply);
+                FlowInput::StartSignUp(start)
+            }
+            other => other,
+        }
+    }
+
     /// A short name for errors and audit.
     pub fn name(&self) -> &'static str {
         match self {
@@ -328,5 +353,41 @@ impl ClientFacts {
             .into_iter()
             .flatten()
             .any(|r| r.eq_ignore_ascii_case("medium") || r.eq_ignore_ascii_case("high"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_password_and_nothing_else_is_normalized() {
+        let shout = |t: &str| t.to_uppercase();
+        let FlowInput::SubmitPassword { password } = (FlowInput::SubmitPassword {
+            password: Secret::new("caf\u{e9}".into()),
+        })
+        .with_normalized_passwords(shout) else {
+            panic!("not a password")
+        };
+        assert_eq!(password.expose(), "CAF\u{c9}");
+        let start: FlowInput = serde_json::from_value(serde_json::json!({
+            "type": "startSignUp", "appId": "app", "email": "zoe@example.com",
+            "password": "secret words"
+        }))
+        .unwrap();
+        let FlowInput::StartSignUp(start) = start.with_normalized_passwords(shout) else {
+            panic!("not a start")
+        };
+        assert_eq!(start.password.unwrap().expose(), "SECRET WORDS");
+        assert_eq!(
+            start.email.expose(),
+            "zoe@example.com",
+            "the address is not a password"
+        );
+        let code = FlowInput::SubmitCode {
+            code: Secret::new("abc".into()),
+        }
+        .with_normalized_passwords(shout);
+        assert!(matches!(code, FlowInput::SubmitCode { code } if code.expose() == "abc"));
     }
 }

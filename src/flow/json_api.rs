@@ -141,9 +141,18 @@ fn step_call_error(text: &str, e: &serde_json::Error) -> FlowError {
 
 /// Runs one step from JSON text; always returns JSON text.
 pub fn step_json(input: &str) -> String {
+    step_json_with(input, str::to_string)
+}
+
+/// [`step_json`] with the input's passwords normalized by the platform's `normalize`
+/// ([`FlowInput::with_normalized_passwords`]).
+pub fn step_json_with(input: &str, normalize: impl Fn(&str) -> String) -> String {
     let result = serde_json::from_str::<StepCall>(input)
         .map_err(|e| step_call_error(input, &e))
-        .and_then(step_call);
+        .and_then(|mut call| {
+            call.input = call.input.with_normalized_passwords(normalize);
+            step_call(call)
+        });
     let text = match result {
         Ok(answer) => serde_json::to_string(&answer),
         Err(e) => serde_json::to_string(&ErrorEnvelope::from(ErrorBody::from(e))),

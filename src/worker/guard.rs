@@ -299,6 +299,11 @@ impl Client {
         std::result::Result<(crate::flow::Step, bool), crate::flow::FlowError>,
         Fail,
     > {
+        // The same password typed on two keyboards is one secret (NFKC by the runtime's
+        // own Unicode data: [`FlowInput::with_normalized_passwords`]).
+        let input = input.with_normalized_passwords(|text| {
+            js_sys::JsString::from(text).normalize("NFKC").into()
+        });
         let (key, settings, now) = (ctx.code_key, &ctx.config.settings, ctx.now);
         let slot = self
             .before_step(key, tenant, state.as_ref(), &input, settings, now)

@@ -71,6 +71,27 @@ test("a password in a script without case signs up, signs in, and is refused as 
 // An int64 attribute whose validationRegEx allows 18 to 99: MSAL sends the app's values with
 // JSON.stringify, so a number typed into a number field arrives as a JSON number. The regex
 // held for "5" but not for 5; now both are `attribute_validation_failed`, naming the attribute.
+test("a password typed in another Unicode form signs in: NFC at sign-up, NFD or full-width at sign-in", async () => {
+  const email = "zoe.unicode@example.com";
+  // One keyboard types é and è as single characters (NFC); another, or a paste from some
+  // macOS apps, as e/e plus combining accents (NFD); a Japanese one may give full-width
+  // digits. NFKC makes them one secret (NIST SP 800-63B §5.1.1.2).
+  const nfc = "Caf\u00e9-Cr\u00e8me-42";
+  const nfd = "Cafe\u0301-Cre\u0300me-42";
+  const wide = "Caf\u00e9-Cr\u00e8me-\uff14\uff12";
+  assert.notEqual(nfc, nfd);
+  seen.push(nfd, wide);
+  const done = await signUp(email, nfc);
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  for (const typed of [nfd, wide, nfc]) {
+    const r = await signIn(email, typed);
+    assert.equal(r.status, 200, `${JSON.stringify(typed)}: ${JSON.stringify(r.body)}`);
+    seen.push(r.body.access_token, r.body.id_token);
+  }
+  const wrong = await signIn(email, "Cafe-Creme-42");
+  isError(wrong, "invalid_grant", { code: 50126 });
+});
+
 test("sign-up attributes: a JSON number is held to the attribute's validationRegEx", async () => {
   const config = flowConfig({ settings: { mfaEnforcement: "off" } });
   config.userFlow.onAttributeCollection = {

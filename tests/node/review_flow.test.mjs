@@ -184,3 +184,23 @@ test("a send that keeps failing counts against the flow's code cap, so retries c
   assert.equal(attempts, 10, JSON.stringify(answers));
   assert.deepEqual(answers.slice(10), ["too_many_codes", "too_many_codes"]);
 });
+
+// One password typed on two keyboards: `é` as one character (NFC) at sign-up, as `e` + a
+// combining accent (NFD) or with full-width digits at sign-in. The package hashed the text
+// as typed, so the second spelling was a wrong password; it now normalizes (NFKC) first.
+test("a password typed in another Unicode form signs in", async () => {
+  const h = harness();
+  const nfc = "Caf\u00e9-Cr\u00e8me-42";
+  let r = await signUp(h, "zoe.unicode@example.com", nfc);
+  for (const typed of ["Cafe\u0301-Cre\u0300me-42", "Caf\u00e9-Cr\u00e8me-\uff14\uff12", nfc]) {
+    r = await h.flow.start({ type: "startSignIn", appId: APP, email: "zoe.unicode@example.com" });
+    r = await h.flow.next(r.flowId, { type: "challenge" });
+    assert.equal(r.reply?.type, "passwordRequired", JSON.stringify(r));
+    r = await h.flow.next(r.flowId, { type: "submitPassword", password: typed });
+    assert.equal(r.reply?.type, "signedIn", `${JSON.stringify(typed)}: ${JSON.stringify(r)}`);
+  }
+  r = await h.flow.start({ type: "startSignIn", appId: APP, email: "zoe.unicode@example.com" });
+  r = await h.flow.next(r.flowId, { type: "challenge" });
+  r = await h.flow.next(r.flowId, { type: "submitPassword", password: "Cafe-Creme-42" });
+  assert.equal(r.reply?.type, "rejected", JSON.stringify(r));
+});
