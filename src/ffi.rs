@@ -130,8 +130,16 @@ pub fn kept_after_failed_send_json(input: &str) -> String {
         "timedOut" => Undelivered::Hook(Failure::TimedOut),
         _ => Undelivered::Hook(Failure::Unreachable),
     };
-    let kept = kept_after_failed_send(why, failed.before, failed.next);
-    serde_json::to_string(&serde_json::json!({ "state": kept })).unwrap_or_else(|_| {
+    // Written straight to text, never through `serde_json::Value`: a second serializer
+    // would compile every flow state's serialization again (~12 KB gzip).
+    #[derive(serde::Serialize)]
+    struct Kept {
+        state: Option<FlowState>,
+    }
+    let kept = Kept {
+        state: kept_after_failed_send(why, failed.before, failed.next),
+    };
+    serde_json::to_string(&kept).unwrap_or_else(|_| {
         r#"{"error":{"code":"flow.state_invalid","message":"the flow state cannot be written"}}"#
             .to_string()
     })
