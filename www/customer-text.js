@@ -4,7 +4,7 @@
 const PASSWORD_PROBLEMS = {
   password_too_short: "Use at least 8 characters.",
   password_too_long: "Use at most 256 characters.",
-  password_too_weak: "Use at least three of: lowercase letters, capital letters, numbers and symbols.",
+  password_too_weak: "Use at least three of: lowercase letters, capital letters, numbers, symbols, and letters of scripts without case (such as Chinese or Arabic).",
   password_banned: "It is too common or contains your email name.",
   password_recently_used: "It is the password you have now; choose a new one.",
   password_is_invalid: "It contains characters a password can't have.",

@@ -357,7 +357,7 @@ export function customerPage(root, app) {
         input("signup-email", "Email address", { type: "email", autocomplete: "email" }),
         input("signup-name", "Display name", { type: "text", autocomplete: "name" }),
         withPassword ? input("signup-password", "Password", { type: "password", autocomplete: "new-password" },
-          "At least 8 characters, with three of: lowercase, capitals, numbers, symbols.") : null,
+          "At least 8 characters, with three of: lowercase, capitals, numbers, symbols, letters without case (such as Chinese).") : null,
         h("button", { type: "submit", class: "button wide" }, "Create account")),
         h("div", { class: "screen-links" }, h("p", {}, "Already have an account? ", linkButton("Sign in", () => show("welcome")))),
       ];
@@ -391,7 +391,7 @@ export function customerPage(root, app) {
       heading("Create a password"),
       form((d) => next({ type: "submitPassword", password: String(d.get("signup-password2") ?? "") }),
         input("signup-password2", "Password", { type: "password", autocomplete: "new-password" },
-          "At least 8 characters, with three of: lowercase, capitals, numbers, symbols."),
+          "At least 8 characters, with three of: lowercase, capitals, numbers, symbols, letters without case (such as Chinese)."),
         h("button", { type: "submit", class: "button wide" }, "Continue")),
     ],
     attributes: ({ attributes }) => [
@@ -408,7 +408,7 @@ export function customerPage(root, app) {
         if (!password) return need("new-password", "Enter a new password.");
         return next({ type: "submitPassword", password });
       }, input("new-password", "New password", { type: "password", autocomplete: "new-password" },
-        "At least 8 characters, with three of: lowercase, capitals, numbers, symbols."),
+        "At least 8 characters, with three of: lowercase, capitals, numbers, symbols, letters without case (such as Chinese)."),
       h("button", { type: "submit", class: "button wide" }, "Save password")),
     ],
     code: ({ channel, label, length, resend }) => [
