@@ -29,16 +29,44 @@ export function memoryStorage() {
   };
 }
 
-/** State kept in `localStorage` (browser), under a prefix. */
+/** State kept in `localStorage` (browser), under a prefix. Each flow's expiry is kept next
+ * to it (`<prefix><id>.expires`), and a write sweeps the expired ones (at most once a
+ * minute): flows a person walked away from would otherwise stay in the origin's 5 MB for
+ * ever. */
 export function localStorageStorage(prefix = "vestibule.flow.", store = globalThis.localStorage) {
   const need = () => {
     if (!store) throw new Error("there is no localStorage here (Node, a worker); pass another storage");
     return store;
   };
+  const EXPIRES = ".expires";
+  let nextSweep = -Infinity;
+  const sweep = (s, now) => {
+    const due = [];
+    for (let i = 0; i < s.length; i++) {
+      const key = s.key(i);
+      if (key?.startsWith(prefix) && key.endsWith(EXPIRES) && Number(s.getItem(key)) < now) due.push(key);
+    }
+    for (const key of due) {
+      s.removeItem(key.slice(0, -EXPIRES.length));
+      s.removeItem(key);
+    }
+  };
   return {
     get: (k) => need().getItem(prefix + k) ?? undefined,
-    set: (k, v) => need().setItem(prefix + k, v),
-    delete: (k) => need().removeItem(prefix + k),
+    set: (k, v, { expiresAt, now } = {}) => {
+      const s = need();
+      if (Number.isFinite(now) && now >= nextSweep) {
+        nextSweep = now + 60;
+        sweep(s, now);
+      }
+      s.setItem(prefix + k, v);
+      if (Number.isFinite(expiresAt)) s.setItem(prefix + k + EXPIRES, String(expiresAt));
+    },
+    delete: (k) => {
+      const s = need();
+      s.removeItem(prefix + k);
+      s.removeItem(prefix + k + EXPIRES);
+    },
   };
 }
 

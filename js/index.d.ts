@@ -251,5 +251,7 @@ export class Flow {
 }
 /** In-memory flow states; expired ones are dropped as new ones are stored. */
 export function memoryStorage(): FlowStorage;
+/** Flow states in `localStorage` under `prefix`, each with its expiry (`<prefix><id>.expires`);
+ * expired ones are dropped as new ones are stored. */
 export function localStorageStorage(prefix?: string, store?: Storage): FlowStorage;
 export function memoryUsers(initial?: UserRecord[]): UserStore & { all(): UserRecord[] };

@@ -303,3 +303,43 @@ test("a value of the wrong shape is named by its JSON path in the input or the c
   assert.equal(bad.error?.code, "flow.invalid_input", JSON.stringify(bad));
   assert.equal(bad.error.target, "config.settings.mfaEnforcement");
 });
+
+// A browser keeps localStorage for good: flows a person walked away from stayed in the
+// origin's 5 MB until it filled. Each flow's expiry is now kept next to it, and a later
+// write sweeps the expired ones.
+test("localStorageStorage drops abandoned flows once they expire", async () => {
+  class FakeStorage {
+    #m = new Map();
+    get length() { return this.#m.size; }
+    key(i) { return [...this.#m.keys()][i] ?? null; }
+    getItem(k) { return this.#m.has(k) ? this.#m.get(k) : null; }
+    setItem(k, v) { this.#m.set(k, String(v)); }
+    removeItem(k) { this.#m.delete(k); }
+    keys() { return [...this.#m.keys()]; }
+  }
+  const store = new FakeStorage();
+  store.setItem("app.theme", "dark"); // the app's own keys are left alone
+  let clock = 1_800_000_000;
+  const flow = new Flow({
+    config: config(), codeKey: "5a".repeat(32), deliver: () => {}, now: () => clock,
+    storage: localStorageStorage("vf.", store),
+  });
+  const start = (email) => flow.start({ type: "startSignUp", appId: APP, email, password: "Correct-Horse-42", attributes: { displayName: "Kim" } });
+  const abandoned = [];
+  for (const email of ["a@example.com", "b@example.com", "c@example.com"]) {
+    const r = await start(email);
+    assert.equal(r.reply?.type, "started", JSON.stringify(r));
+    abandoned.push(r.flowId);
+  }
+  const flows = () => store.keys().filter((k) => k.startsWith("vf.") && !k.endsWith(".expires"));
+  assert.equal(flows().length, 3);
+  clock += 2 * 3600; // past every flow's lifetime
+  const fresh = await start("d@example.com");
+  assert.equal(fresh.reply?.type, "started", JSON.stringify(fresh));
+  assert.deepEqual(flows(), [`vf.${fresh.flowId}`], "only the live flow is kept");
+  assert.deepEqual(store.keys().sort(), ["app.theme", `vf.${fresh.flowId}`, `vf.${fresh.flowId}.expires`].sort());
+  const next = await flow.next(fresh.flowId, { type: "challenge" });
+  assert.equal(next.reply?.type, "codeSent", JSON.stringify(next));
+  assert.ok(!store.keys().includes(`vf.${fresh.flowId}`), "a used id is gone with its expiry");
+  assert.ok(!store.keys().includes(`vf.${fresh.flowId}.expires`));
+});
