@@ -156,12 +156,24 @@ class CallbackFailed {
   }
 }
 
-/** Awaits the app's callback `name`; its throw or rejection becomes a CallbackFailed. */
-async function app(name, fn) {
+/** How long the app's other callbacks (storage, users, onTokens, onAudit, now) may take. */
+const DEFAULT_CALLBACK_TIMEOUT_MS = 30_000;
+
+/** Awaits the app's callback `name`; its throw or rejection, or no answer within `ms`,
+ * becomes a CallbackFailed. A storage or user store that never answers (a lost database
+ * connection) would otherwise hold the step, and its flow id's claim, for ever: every
+ * retry then got `flow.busy`. */
+async function app(name, fn, ms) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
   try {
-    return await fn();
+    return await Promise.race([Promise.resolve().then(fn), limit]);
   } catch (e) {
     throw new CallbackFailed(name, e);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -177,19 +189,23 @@ async function answered(run) {
 
 export class Flow {
   #config; #codeKey; #conditionalAccess; #storage; #users; #deliver; #onTokens; #onAudit; #now;
-  #deliveryTimeoutMs; #optionError;
+  #deliveryTimeoutMs; #callbackTimeoutMs; #optionError;
 
   /**
    * @param {object} options see index.d.ts (FlowOptions)
    */
   constructor(options) {
     const { config, codeKey, conditionalAccess, storage, users = memoryUsers(), deliver, onTokens, onAudit, now,
-      deliveryTimeoutMs = DEFAULT_DELIVERY_TIMEOUT_MS } = options ?? {};
+      deliveryTimeoutMs = DEFAULT_DELIVERY_TIMEOUT_MS, callbackTimeoutMs = DEFAULT_CALLBACK_TIMEOUT_MS } = options ?? {};
     // The constructor never throws: a bad option is answered by every call instead.
-    if (!(typeof deliveryTimeoutMs === "number" && deliveryTimeoutMs > 0 && deliveryTimeoutMs <= 2 ** 31 - 1)) {
-      this.#optionError = error("flow.invalid_option", "`deliveryTimeoutMs` must be a number of milliseconds above 0", "deliveryTimeoutMs");
+    const millis = (v) => typeof v === "number" && v > 0 && v <= 2 ** 31 - 1;
+    for (const [name, value] of [["deliveryTimeoutMs", deliveryTimeoutMs], ["callbackTimeoutMs", callbackTimeoutMs]]) {
+      if (!millis(value) && !this.#optionError) {
+        this.#optionError = error("flow.invalid_option", `\`${name}\` must be a number of milliseconds above 0`, name);
+      }
     }
     this.#deliveryTimeoutMs = deliveryTimeoutMs;
+    this.#callbackTimeoutMs = callbackTimeoutMs;
     this.#config = config;
     this.#codeKey = codeKey;
     this.#conditionalAccess = conditionalAccess;
@@ -199,6 +215,11 @@ export class Flow {
     this.#onTokens = onTokens;
     this.#onAudit = onAudit;
     this.#now = typeof now === "function" ? now : () => Math.floor(Date.now() / 1000);
+  }
+
+  /** The app's callback `name`, under the callback time limit ([`app`]). */
+  #app(name, fn) {
+    return app(name, fn, this.#callbackTimeoutMs);
   }
 
   /** Opens a flow (`startSignIn`, `startSignUp`, `startPasswordReset`, `startStepUp`, `startMethodChange`). */
@@ -214,9 +235,9 @@ export class Flow {
       let user;
       if (input.email !== undefined) {
         const email = typeof input.email === "string" ? wasm.normalizeEmail(input.email) : undefined;
-        if (email !== undefined) user = await app("users.findByEmail", () => this.#users.findByEmail(email));
+        if (email !== undefined) user = await this.#app("users.findByEmail", () => this.#users.findByEmail(email));
       } else if (input.session?.userId !== undefined) {
-        user = await app("users.findById", () => this.#users.findById(input.session.userId));
+        user = await this.#app("users.findById", () => this.#users.findById(input.session.userId));
       }
       return this.#run(undefined, null, input, user);
     });
@@ -239,7 +260,7 @@ export class Flow {
   }
 
   async #continue(flowId, input) {
-    const stateText = typeof flowId === "string" ? await app("storage.get", () => this.#storage.get(flowId)) : undefined;
+    const stateText = typeof flowId === "string" ? await this.#app("storage.get", () => this.#storage.get(flowId)) : undefined;
     if (stateText === undefined || stateText === null) {
       return error("flow.not_found", "this flow has ended, expired or was already continued; start again", "flowId");
     }
@@ -253,13 +274,13 @@ export class Flow {
     }
     const lookup = JSON.parse(wasm.flowUserLookupJson(JSON.stringify(state)));
     if (lookup.error) return lookup;
-    const user = lookup.by === "id" ? await app("users.findById", () => this.#users.findById(lookup.value))
-      : await app("users.findByEmail", () => this.#users.findByEmail(lookup.value));
+    const user = lookup.by === "id" ? await this.#app("users.findById", () => this.#users.findById(lookup.value))
+      : await this.#app("users.findByEmail", () => this.#users.findByEmail(lookup.value));
     return this.#run(flowId, state, input, user);
   }
 
   async #run(flowId, state, input, user) {
-    const now = await app("now", () => this.#now());
+    const now = await this.#app("now", () => this.#now());
     let callText;
     try {
       callText = JSON.stringify({
@@ -278,12 +299,12 @@ export class Flow {
     // that only send codes keep the id until delivery succeeded, so a failed send can retry.
     let consumed = false;
     if (flowId !== undefined && answer.effects.some((e) => e.type === "issueTokens")) {
-      await app("storage.delete", () => this.#storage.delete(flowId));
+      await this.#app("storage.delete", () => this.#storage.delete(flowId));
       consumed = true;
     }
     let tokens;
     for (const { type, ...effect } of answer.effects) {
-      if (type === "createUser" || type === "updateUser") await app("users.save", () => this.#users.save(effect));
+      if (type === "createUser" || type === "updateUser") await this.#app("users.save", () => this.#users.save(effect));
       else if (type === "sendCode") {
         if (!this.#deliver) return error("delivery.not_configured", "no deliver callback was given, so the code cannot be sent");
         let outcome;
@@ -301,8 +322,8 @@ export class Flow {
         }
       } else if (type === "issueTokens") {
         tokens = effect;
-        await app("onTokens", () => this.#onTokens?.(effect));
-      } else if (type === "audit") await app("onAudit", () => this.#onAudit?.(effect));
+        await this.#app("onTokens", () => this.#onTokens?.(effect));
+      } else if (type === "audit") await this.#app("onAudit", () => this.#onAudit?.(effect));
     }
     // The next state is stored before the old id is dropped: if storing fails, the old id
     // still works and the user can retry the step, instead of being left with neither.
@@ -311,9 +332,9 @@ export class Flow {
       nextId = randomHex(16);
       const text = JSON.stringify(answer.state);
       const meta = { expiresAt: answer.state.common?.expiresAt, now };
-      await app("storage.set", () => this.#storage.set(nextId, text, meta));
+      await this.#app("storage.set", () => this.#storage.set(nextId, text, meta));
     }
-    if (flowId !== undefined && !consumed) await app("storage.delete", () => this.#storage.delete(flowId));
+    if (flowId !== undefined && !consumed) await this.#app("storage.delete", () => this.#storage.delete(flowId));
     return tokens ? { flowId: nextId, reply: answer.reply, tokens } : { flowId: nextId, reply: answer.reply };
   }
 
@@ -326,6 +347,6 @@ export class Flow {
     if (flowId === undefined) return;
     const kept = JSON.parse(wasm.keptAfterFailedSendJson(JSON.stringify({ why: timedOut ? "timedOut" : "failed", before, next: next ?? null })));
     if (!kept.state) return;
-    await app("storage.set", () => this.#storage.set(flowId, JSON.stringify(kept.state), { expiresAt: kept.state.common?.expiresAt, now }));
+    await this.#app("storage.set", () => this.#storage.set(flowId, JSON.stringify(kept.state), { expiresAt: kept.state.common?.expiresAt, now }));
   }
 }

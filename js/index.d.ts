@@ -238,6 +238,10 @@ export interface FlowOptions {
    * retry (a `challenge` on the same flow id) answers with that code instead of sending a
    * second one. */
   deliveryTimeoutMs?: number;
+  /** How long each of the other callbacks (storage, users, `onTokens`, `onAudit`, `now`) may
+   * take, in milliseconds (default 30000). One that has not settled by then fails the step
+   * as `callback.failed` naming it, and frees the flow id for a retry. */
+  callbackTimeoutMs?: number;
   onTokens?: (grant: TokenGrant) => void | Promise<void>;
   onAudit?: (event: AuditEvent) => void | Promise<void>;
   /** Unix seconds; defaults to the system clock. */

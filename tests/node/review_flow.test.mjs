@@ -204,3 +204,31 @@ test("a password typed in another Unicode form signs in", async () => {
   r = await h.flow.next(r.flowId, { type: "submitPassword", password: "Cafe-Creme-42" });
   assert.equal(r.reply?.type, "rejected", JSON.stringify(r));
 });
+
+// A storage whose database connection is lost never answers: the step hung, and its flow id
+// stayed claimed, so every retry was `flow.busy`. Each callback now has a time limit.
+test("a storage call that never answers fails the step and frees the flow id", async () => {
+  let hang = false;
+  const map = new Map();
+  const storage = {
+    get: (k) => (hang ? new Promise(() => {}) : map.get(k)),
+    set: (k, v) => { map.set(k, v); },
+    delete: (k) => { map.delete(k); },
+  };
+  const h = harness({ flow: { storage, callbackTimeoutMs: 200 } });
+  const started = await h.flow.start({ type: "startSignUp", appId: APP, email: "hang@example.com", password: "Correct-Horse-9" });
+  assert.equal(started.reply?.type, "started", JSON.stringify(started));
+  hang = true;
+  const stuck = await Promise.race([
+    h.flow.next(started.flowId, { type: "challenge" }),
+    new Promise((resolve) => setTimeout(() => resolve("still waiting after 5 s"), 5000)),
+  ]);
+  assert.equal(stuck.error?.code, "callback.failed", JSON.stringify(stuck));
+  assert.equal(stuck.error.target, "storage.get");
+  hang = false;
+  const retried = await h.flow.next(started.flowId, { type: "challenge" });
+  assert.equal(retried.reply?.type, "codeSent", `the id is free again: ${JSON.stringify(retried)}`);
+  const bad = await harness({ flow: { callbackTimeoutMs: "soon" } }).flow.start({ type: "startSignIn", appId: APP, email: "x@example.com" });
+  assert.equal(bad.error?.code, "flow.invalid_option");
+  assert.equal(bad.error.target, "callbackTimeoutMs");
+});

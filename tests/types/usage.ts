@@ -72,3 +72,7 @@ export async function journey(): Promise<string> {
 export const patient = new Flow({ config: { authenticationMethodsPolicy: {}, userFlow: {} }, codeKey: "00".repeat(32), deliveryTimeoutMs: 5000 });
 // @ts-expect-error the timeout is milliseconds as a number, not text.
 export const wrongTimeout = new Flow({ config: { authenticationMethodsPolicy: {}, userFlow: {} }, codeKey: "00".repeat(32), deliveryTimeoutMs: "5s" });
+// The other callbacks' limit is a number of milliseconds too.
+export const boundedCallbacks = new Flow({ config: { authenticationMethodsPolicy: {}, userFlow: {} }, codeKey: "00".repeat(32), callbackTimeoutMs: 2000 });
+// @ts-expect-error callbackTimeoutMs is milliseconds, not a string
+export const wrongCallbackTimeout = new Flow({ config: { authenticationMethodsPolicy: {}, userFlow: {} }, codeKey: "00".repeat(32), callbackTimeoutMs: "2s" });
