@@ -1,0 +1,163 @@
+// Review of the admin API, against the Worker in workerd: defects an administrator
+// (often one coming from Microsoft Entra and its Graph scripts) would hit. Each test
+// failed before its fix.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { startWorker } from "../support/worker.mjs";
+import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post } from "../support/native.mjs";
+
+const PASSWORD = "Correct-Horse-Battery-9";
+const TOKEN = "oauth2/v2.0/token";
+const CA = "identity/conditionalAccess";
+let worker;
+const seen = [PASSWORD];
+before(async () => { worker = await startWorker({ vars: nativeVars() }); });
+after(async () => { await worker?.stop(); });
+
+const ct = (r) => {
+  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
+  seen.push(r.body.continuation_token);
+  return r.body.continuation_token;
+};
+
+/** An admin call on `w` (the shared worker unless given); `path` starts after the host. */
+async function admin(method, path, body, { w = worker, authorization = `Bearer ${ADMIN}` } = {}) {
+  const headers = { authorization };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${w.url}/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** A native form POST that claims to come from `country` (Cloudflare's `cf-ipcountry`). */
+async function postFrom(tenant, path, params, country) {
+  const res = await fetch(`${worker.url}/${tenant}/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "cf-ipcountry": country },
+    body: new URLSearchParams({ client_id: APP, ...params }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function signUp(tenant, email) {
+  seen.push(email);
+  let r = await post(worker, tenant, "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
+  r = await post(worker, tenant, "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+  const code = await latestCode(worker, email);
+  seen.push(code);
+  r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: code });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+}
+
+/** Initiate, challenge and password from `country`: the token step's answer. */
+async function signInFrom(tenant, email, country) {
+  let r = await postFrom(tenant, "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS }, country);
+  r = await postFrom(tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES }, country);
+  assert.equal(r.body.challenge_type, "password", JSON.stringify(r.body));
+  r = await postFrom(tenant, TOKEN, { continuation_token: ct(r), grant_type: "password", password: PASSWORD, scope: "openid" }, country);
+  seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+  return r;
+}
+
+// Before: the Worker compiled the tenant's policies only under `mfaEnforcement:
+// "conditional"`, so after an admin set `off` (or the stricter `always`) in
+// vestibule/flowSettings, a block policy silently stopped applying: tokens from an
+// embargoed country. docs/flow-decisions.md promises a block blocks under every setting.
+for (const enforcement of ["off", "always"]) {
+  test(`a Conditional Access block still blocks with mfaEnforcement "${enforcement}"`, async () => {
+    const tenant = `rv-block-${enforcement}`;
+    const location = await admin("POST", `${tenant}/v1.0/${CA}/namedLocations`, {
+      "@odata.type": "#microsoft.graph.countryNamedLocation",
+      displayName: "Embargoed", countriesAndRegions: ["KP"],
+    });
+    assert.equal(location.status, 201, JSON.stringify(location.body));
+    const policy = await admin("POST", `${tenant}/v1.0/${CA}/policies`, {
+      displayName: "Block embargoed countries", state: "enabled",
+      conditions: {
+        clientAppTypes: ["all"], applications: { includeApplications: ["All"] },
+        users: { includeUsers: ["All"] }, locations: { includeLocations: [location.body.id] },
+      },
+      grantControls: { operator: "OR", builtInControls: ["block"] },
+    });
+    assert.equal(policy.status, 201, JSON.stringify(policy.body));
+    const settings = await admin("PATCH", `${tenant}/v1.0/vestibule/flowSettings`, { mfaEnforcement: enforcement });
+    assert.equal(settings.status, 200, JSON.stringify(settings.body));
+    const email = `traveller-${enforcement}@example.com`;
+    await signUp(tenant, email);
+
+    const blocked = await signInFrom(tenant, email, "KP");
+    assert.equal(blocked.status, 400, JSON.stringify(blocked.body));
+    assert.equal(blocked.body.error, "access_denied", JSON.stringify(blocked.body));
+    assert.deepEqual(blocked.body.error_codes, [53003]);
+    assert.equal(blocked.body.access_token, undefined);
+
+    // The log names the policy that blocked.
+    const log = await admin("GET", `${tenant}/v1.0/auditLogs/signIns?$filter=${encodeURIComponent("status/errorCode eq 53003")}`);
+    assert.equal(log.status, 200, JSON.stringify(log.body));
+    const applied = log.body.value[0]?.appliedConditionalAccessPolicies?.find((p) => p.id === policy.body.id);
+    assert.equal(applied?.result, "failure", JSON.stringify(log.body));
+
+    // Outside the location the setting decides as before: `off` lets the password through.
+    if (enforcement === "off") {
+      const home = await signInFrom(tenant, email, "NL");
+      assert.equal(home.status, 200, JSON.stringify(home.body));
+    }
+  });
+}
+
+// Before: `GET /users?$top=999`, the usual Graph call for "as many as you can", was a 400
+// because a page here holds at most 100. Graph accepts 1 to 999 and may return fewer than
+// `$top` with an `@odata.nextLink` (server-driven paging); so does this service now.
+test("GET /users accepts Graph's $top range (1 to 999) and pages server-side", async () => {
+  const tenant = "rv-users-top";
+  await signUp(tenant, "paged@example.com");
+  for (const top of ["999", "101"]) {
+    const r = await admin("GET", `${tenant}/v1.0/users?$top=${top}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.value.length, 1, JSON.stringify(r.body));
+  }
+  const tooMany = await admin("GET", `${tenant}/v1.0/users?$top=1000`);
+  assert.equal(tooMany.status, 400, JSON.stringify(tooMany.body));
+  assert.equal(tooMany.body.error.code, "admin.invalid_query");
+  assert.match(tooMany.body.error.message, /999/);
+});
+
+// Before: `Authorization: bearer <secret>` was a 401. The scheme is case-insensitive
+// (RFC 9110 §11.1, RFC 6750), and HTTP clients and proxies that lowercase it are common.
+test("the admin credential's scheme is matched case-insensitively, the secret exactly", async () => {
+  const path = `rv-auth/v1.0/${CA}/policies`;
+  for (const scheme of ["Bearer", "bearer", "BEARER"]) {
+    const r = await admin("GET", path, undefined, { authorization: `${scheme} ${ADMIN}` });
+    assert.equal(r.status, 200, `${scheme}: ${JSON.stringify(r.body)}`);
+  }
+  for (const authorization of [`Bearer ${ADMIN.toUpperCase()}`, `Basic ${ADMIN}`, `Bearer${ADMIN}`, "Bearer ", "bearer"]) {
+    const r = await admin("GET", path, undefined, { authorization });
+    assert.equal(r.status, 401, `${authorization}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.error.code, "admin.unauthorized");
+  }
+});
+
+// Before: `DEFAULT_TENANT` was used as written while every `/{tenant}/` path is lowercased,
+// so with `DEFAULT_TENANT=Contoso` what an admin wrote under `/v1.0/` went to a tenant no
+// sign-in reads (`/Contoso/oauth2/…` is tenant `contoso`): an MFA policy never applied.
+test("DEFAULT_TENANT names the same tenant as its path, whatever its case", async () => {
+  const other = await startWorker({ vars: { ...nativeVars(), DEFAULT_TENANT: "Contoso" } });
+  try {
+    const created = await admin("POST", `v1.0/${CA}/policies`, {
+      displayName: "Require MFA", state: "enabled",
+      conditions: { clientAppTypes: ["all"], applications: { includeApplications: ["All"] }, users: { includeUsers: ["All"] } },
+      grantControls: { operator: "OR", builtInControls: ["mfa"] },
+    }, { w: other, authorization: `Bearer ${ADMIN}` });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    for (const tenant of ["contoso", "Contoso"]) {
+      const list = await admin("GET", `${tenant}/v1.0/${CA}/policies`, undefined, { w: other });
+      assert.deepEqual(list.body.value.map((p) => p.id), [created.body.id], tenant);
+    }
+  } finally {
+    await other.stop();
+  }
+});
+
+test("the log holds none of the secrets, codes or addresses used here", () => {
+  assertLogClean(worker.output(), seen.filter(Boolean));
+});
