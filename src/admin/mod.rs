@@ -12,6 +12,7 @@ pub mod credential;
 pub mod flow_document;
 pub mod flow_settings;
 pub mod methods;
+pub mod query;
 pub mod rfc3339;
 pub mod user_flows;
 pub mod users;

@@ -11,7 +11,7 @@ use super::{
     tenant,
 };
 use crate::admin::flow_document::Refusal;
-use crate::admin::{collection::WriteError, cors, credential};
+use crate::admin::{collection::WriteError, cors, credential, query};
 use crate::error::ErrorBody;
 use crate::pii::Secret;
 use crate::worker::route::Ctx;
@@ -78,6 +78,15 @@ async fn serve(mut req: Request, ctx: Ctx) -> Result<Response> {
     }
     let rest = ctx.param("rest").cloned().unwrap_or_default();
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    // Users and sign-in logs read their own query options; elsewhere an option Graph
+    // would narrow the list by is refused rather than ignored (the core's decision).
+    if req.method() == Method::Get && !matches!(segments.as_slice(), ["users" | "auditLogs", ..]) {
+        let url = req.url()?;
+        let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        if let Err(e) = query::refuse_narrowing(keys.iter().map(String::as_str), &rest) {
+            return reply::error(400, e);
+        }
+    }
     let kv = ctx.kv("KV")?;
     let at = Admin {
         kv: &kv,

@@ -158,6 +158,36 @@ test("DEFAULT_TENANT names the same tenant as its path, whatever its case", asyn
   }
 });
 
+// Before: `$filter` (and `$orderby`, `$skip`, …) on the Graph collections was ignored, so
+// `GET applications?$filter=appId eq '<mine>'`, the usual Graph lookup by client id,
+// answered with every app: a script acting on `value[0]` acted on the wrong one.
+test("an OData option that would narrow a collection is refused, not ignored", async () => {
+  const tenant = "rv-filter";
+  const first = await admin("POST", `${tenant}/v1.0/applications`, { displayName: "First", appId: "first-app" });
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+  const mine = await admin("POST", `${tenant}/v1.0/applications`, { displayName: "Mine", appId: "my-app" });
+  assert.equal(mine.status, 201, JSON.stringify(mine.body));
+  const cases = [
+    ["applications", `$filter=${encodeURIComponent("appId eq 'my-app'")}`, "$filter"],
+    [`${CA}/policies`, `$filter=${encodeURIComponent("state eq 'enabled'")}`, "$filter"],
+    [`${CA}/namedLocations`, "$orderby=displayName", "$orderby"],
+    ["identity/authenticationEventListeners", "$skip=1", "$skip"],
+    ["identity/authenticationEventsFlows", "filter=id%20eq%20'x'", "filter"],
+  ];
+  for (const [path, query, option] of cases) {
+    const r = await admin("GET", `${tenant}/v1.0/${path}?${query}`);
+    assert.equal(r.status, 400, `${path}?${query}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.error.code, "admin.invalid_query");
+    assert.equal(r.body.error.target, option);
+  }
+  // Options that only shape the answer still get the whole list.
+  const all = await admin("GET", `${tenant}/v1.0/applications?$select=id,appId&$top=1&$count=true`);
+  assert.equal(all.status, 200, JSON.stringify(all.body));
+  assert.deepEqual(all.body.value.map((a) => a.appId).sort(), ["first-app", "my-app"]);
+  // Users and sign-in logs keep their own rules.
+  assert.equal((await admin("GET", `${tenant}/v1.0/auditLogs/signIns?$filter=${encodeURIComponent("appId eq 'my-app'")}`)).status, 200);
+});
+
 test("the log holds none of the secrets, codes or addresses used here", () => {
   assertLogClean(worker.output(), seen.filter(Boolean));
 });
