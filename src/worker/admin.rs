@@ -140,6 +140,21 @@ pub async fn body(req: &mut Request) -> Result<std::result::Result<Value, Respon
     })
 }
 
+/// `201 Created` with the created `item` and, as OData asks of a create, its URL in
+/// `Location`: the request's URL (without its query) and the item's `id`.
+pub fn reply_created(req: &Request, item: &Value) -> Result<Response> {
+    let mut resp = Response::from_json(item)?.with_status(201);
+    if let Some(id) = item.get("id").and_then(Value::as_str) {
+        let mut url = req.url()?;
+        url.set_query(None);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push(id);
+        }
+        resp.headers_mut().set("location", url.as_str())?;
+    }
+    Ok(resp)
+}
+
 /// The reply for a write the core refused.
 pub fn refused(r: Refusal) -> Result<Response> {
     let status = r.status();
@@ -226,7 +241,7 @@ async fn create(
         return write_error(WriteError::Invalid(problems), "item");
     }
     store::save(kv, tenant, name, &c).await?;
-    Ok(Response::from_json(&created)?.with_status(201))
+    reply_created(req, &created)
 }
 
 async fn patch(

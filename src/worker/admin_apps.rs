@@ -74,7 +74,7 @@ async fn create(req: &mut Request, kv: &KvStore, tenant: &str) -> Result<Respons
         return super::admin::write_error(WriteError::Invalid(problems), "application");
     }
     apps::save(kv, tenant, &c).await?;
-    Ok(Response::from_json(&created)?.with_status(201))
+    super::admin::reply_created(req, &created)
 }
 
 async fn patch(req: &mut Request, kv: &KvStore, tenant: &str, id: &str) -> Result<Response> {

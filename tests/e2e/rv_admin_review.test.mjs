@@ -188,6 +188,45 @@ test("an OData option that would narrow a collection is refused, not ignored", a
   assert.equal((await admin("GET", `${tenant}/v1.0/auditLogs/signIns?$filter=${encodeURIComponent("appId eq 'my-app'")}`)).status, 200);
 });
 
+// Before: a create answered 201 with the item but no `Location` (OData 4.01 §11.4.2.1:
+// the response to a create contains the created entity's URL), so a client following it,
+// as OData clients do, had nowhere to go.
+test("every create answers 201 with a Location that reads the created item", async () => {
+  const tenant = "rv-location";
+  const creates = [
+    [`${CA}/namedLocations`, { "@odata.type": "#microsoft.graph.countryNamedLocation", displayName: "Home", countriesAndRegions: ["NL"] }],
+    [`${CA}/policies`, {
+      displayName: "Report MFA", state: "enabledForReportingButNotEnforced",
+      conditions: { clientAppTypes: ["all"], applications: { includeApplications: ["All"] }, users: { includeUsers: ["All"] } },
+      grantControls: { operator: "OR", builtInControls: ["mfa"] },
+    }],
+    ["applications", { displayName: "Located" }],
+    ["identity/authenticationEventListeners", {
+      "@odata.type": "#microsoft.graph.onPhoneMethodLoadStartListener",
+      conditions: { applications: { includeAllApplications: true } }, priority: 500,
+      handler: { "@odata.type": "#microsoft.graph.onPhoneMethodLoadStartExternalUsersAuthHandler", smsOptions: { includeAdditionalRegions: [], excludeRegions: [44] } },
+    }],
+    ["identity/authenticationEventsFlows", {
+      "@odata.type": "#microsoft.graph.externalUsersSelfServiceSignUpEventsFlow", displayName: "Own flow",
+      conditions: { applications: { includeApplications: [{ appId: APP }] } },
+      onAuthenticationMethodLoadStart: { identityProviders: [{ id: "EmailPassword-OAUTH" }] },
+    }],
+  ];
+  for (const [path, body] of creates) {
+    const res = await fetch(`${worker.url}/${tenant}/v1.0/${path}?$select=id`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const created = await res.json();
+    assert.equal(res.status, 201, `${path}: ${JSON.stringify(created)}`);
+    assert.equal(res.headers.get("location"), `${worker.url}/${tenant}/v1.0/${path}/${created.id}`, path);
+    const read = await admin("GET", res.headers.get("location").slice(worker.url.length + 1));
+    assert.equal(read.status, 200, `${path}: ${JSON.stringify(read.body)}`);
+    assert.equal(read.body.id, created.id);
+  }
+});
+
 test("the log holds none of the secrets, codes or addresses used here", () => {
   assertLogClean(worker.output(), seen.filter(Boolean));
 });
