@@ -7,6 +7,11 @@ use subtle::ConstantTimeEq;
 /// Shortest admin secret accepted: 128 bits of base64 or hex is at least 22 characters.
 pub const MIN_SECRET_LEN: usize = 22;
 
+/// The `WWW-Authenticate` challenge of a refused admin request: a 401 must name the
+/// scheme it wants (RFC 9110 §11.6.1, RFC 6750 §3), and clients that authenticate on
+/// demand read it. Which of [`Refusal`]'s cases applied is deliberately not said.
+pub const CHALLENGE: &str = "Bearer realm=\"vestibule-admin\"";
+
 /// Why an admin request was refused; the Worker maps both to 401 without telling which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {

@@ -68,13 +68,16 @@ async fn serve(mut req: Request, ctx: Ctx) -> Result<Response> {
         .map(|s| Secret::new(s.to_string()));
     let authorization = req.headers().get("authorization").ok().flatten();
     if credential::check(configured.as_ref(), authorization.as_deref()).is_err() {
-        return reply::error(
+        let mut resp = reply::error(
             401,
             ErrorBody::new(
                 "admin.unauthorized",
                 "send the admin credential as `Authorization: Bearer <secret>`",
             ),
-        );
+        )?;
+        resp.headers_mut()
+            .set("www-authenticate", credential::CHALLENGE)?;
+        return Ok(resp);
     }
     let rest = ctx.param("rest").cloned().unwrap_or_default();
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();

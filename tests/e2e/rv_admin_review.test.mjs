@@ -137,6 +137,21 @@ test("the admin credential's scheme is matched case-insensitively, the secret ex
   }
 });
 
+// Before: a 401 without `WWW-Authenticate`, which HTTP requires of every 401 (RFC 9110
+// §15.5.2; RFC 6750 §3 for bearer tokens): clients that authenticate on demand had no
+// scheme to answer.
+test("a refused admin request names the Bearer scheme in WWW-Authenticate", async () => {
+  for (const headers of [{}, { authorization: "Bearer wrong-wrong-wrong-wrong-wrong" }]) {
+    const res = await fetch(`${worker.url}/rv-auth/v1.0/users`, { headers });
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer realm="[^"]+"$/);
+    assert.equal((await res.json()).error.code, "admin.unauthorized");
+  }
+  const ok = await fetch(`${worker.url}/rv-auth/v1.0/users`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get("www-authenticate"), null);
+});
+
 // Before: `DEFAULT_TENANT` was used as written while every `/{tenant}/` path is lowercased,
 // so with `DEFAULT_TENANT=Contoso` what an admin wrote under `/v1.0/` went to a tenant no
 // sign-in reads (`/Contoso/oauth2/…` is tenant `contoso`): an MFA policy never applied.
