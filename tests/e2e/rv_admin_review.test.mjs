@@ -296,6 +296,26 @@ test("an oversized body is refused without being held in memory", async () => {
   assert.equal(small.status, 201, JSON.stringify(small.body));
 });
 
+// Before: an item's id was matched exactly, so `GET …/policies/0854951D-…` (a GUID as some
+// tools print it) was a 404 although Graph reads GUIDs in any case, and the policy engine
+// compares ids that way too (docs/policy-semantics.md).
+test("an item's GUID is read in any case on GET, PATCH and DELETE", async () => {
+  const tenant = "rv-guid-case";
+  const created = await admin("POST", `${tenant}/v1.0/${CA}/namedLocations`, {
+    "@odata.type": "#microsoft.graph.countryNamedLocation", displayName: "Home", countriesAndRegions: ["NL"],
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const upper = created.body.id.toUpperCase();
+  assert.notEqual(upper, created.body.id);
+  const read = await admin("GET", `${tenant}/v1.0/${CA}/namedLocations/${upper}`);
+  assert.equal(read.status, 200, JSON.stringify(read.body));
+  assert.equal(read.body.id, created.body.id, "the id keeps its own spelling");
+  const patched = await admin("PATCH", `${tenant}/v1.0/${CA}/namedLocations/${upper}`, { displayName: "Home office" });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  assert.equal((await admin("DELETE", `${tenant}/v1.0/${CA}/namedLocations/${upper}`)).status, 204);
+  assert.equal((await admin("GET", `${tenant}/v1.0/${CA}/namedLocations/${created.body.id}`)).status, 404);
+});
+
 test("the log holds none of the secrets, codes or addresses used here", () => {
   assertLogClean(worker.output(), seen.filter(Boolean));
 });
