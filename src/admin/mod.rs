@@ -13,6 +13,7 @@ pub mod flow_document;
 pub mod flow_settings;
 pub mod methods;
 pub mod query;
+pub mod references;
 pub mod rfc3339;
 pub mod user_flows;
 pub mod users;

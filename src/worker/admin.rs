@@ -277,6 +277,13 @@ async fn delete(
     id: &str,
 ) -> Result<Response> {
     let mut c = store::load(kv, tenant, name).await?;
+    if name == CollectionName::NamedLocations && c.item(id).is_some() {
+        let policies = store::load(kv, tenant, CollectionName::Policies).await?;
+        let problems = crate::admin::references::location_in_use(policies.items(), id);
+        if !problems.is_empty() {
+            return write_error(WriteError::Invalid(problems), "item");
+        }
+    }
     if let Err(e) = c.delete(id) {
         return write_error(e, "item");
     }

@@ -316,6 +316,39 @@ test("an item's GUID is read in any case on GET, PATCH and DELETE", async () => 
   assert.equal((await admin("GET", `${tenant}/v1.0/${CA}/namedLocations/${created.body.id}`)).status, 404);
 });
 
+// Before: deleting a named location a policy still used was refused as
+// "no named location has the id `<it>`", about the policy: read as if the location were
+// already gone, and not saying which policy to change.
+test("deleting a named location in use names the policy that uses it", async () => {
+  const tenant = "rv-in-use";
+  const location = await admin("POST", `${tenant}/v1.0/${CA}/namedLocations`, {
+    "@odata.type": "#microsoft.graph.ipNamedLocation", displayName: "Office",
+    ipRanges: [{ "@odata.type": "#microsoft.graph.iPv4CidrRange", cidrAddress: "203.0.113.0/24" }],
+  });
+  assert.equal(location.status, 201, JSON.stringify(location.body));
+  const policy = await admin("POST", `${tenant}/v1.0/${CA}/policies`, {
+    displayName: "MFA outside the office", state: "enabled",
+    conditions: {
+      clientAppTypes: ["all"], applications: { includeApplications: ["All"] }, users: { includeUsers: ["All"] },
+      locations: { includeLocations: ["All"], excludeLocations: [location.body.id] },
+    },
+    grantControls: { operator: "OR", builtInControls: ["mfa"] },
+  });
+  assert.equal(policy.status, 201, JSON.stringify(policy.body));
+  const refused = await admin("DELETE", `${tenant}/v1.0/${CA}/namedLocations/${location.body.id}`);
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.equal(refused.body.error.code, "admin.location_in_use");
+  assert.equal(refused.body.error.target, "policies[0].conditions.locations.excludeLocations");
+  assert.match(refused.body.error.message, /MFA outside the office/);
+  assert.ok(refused.body.error.message.includes(policy.body.id), refused.body.error.message);
+  // Once the policy no longer names it, it goes.
+  const patched = await admin("PATCH", `${tenant}/v1.0/${CA}/policies/${policy.body.id}`, {
+    conditions: { ...policy.body.conditions, locations: undefined },
+  });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  assert.equal((await admin("DELETE", `${tenant}/v1.0/${CA}/namedLocations/${location.body.id}`)).status, 204);
+});
+
 test("the log holds none of the secrets, codes or addresses used here", () => {
   assertLogClean(worker.output(), seen.filter(Boolean));
 });
