@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post } from "../support/native.mjs";
+import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -105,6 +105,25 @@ for (const enforcement of ["off", "always"]) {
     }
   });
 }
+
+// With the policies now consulted under `off`, the log must not call a sign-in the
+// setting let through a Conditional Access failure: the MFA policy it overrode is reported
+// `notEnabled`, the status `notApplied` and the requirement single-factor.
+test('under mfaEnforcement "off" an MFA policy it overrode is not logged as a failure', async () => {
+  const tenant = "rv-off-log";
+  await requireMfa(worker, tenant);
+  const settings = await admin("PATCH", `${tenant}/v1.0/vestibule/flowSettings`, { mfaEnforcement: "off" });
+  assert.equal(settings.status, 200, JSON.stringify(settings.body));
+  const email = "single-factor@example.com";
+  await signUp(tenant, email);
+  const signedIn = await signInFrom(tenant, email, "NL");
+  assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+  const log = await admin("GET", `${tenant}/v1.0/auditLogs/signIns?$filter=${encodeURIComponent("status/errorCode eq 0")}&$top=1`);
+  const [record] = log.body.value;
+  assert.equal(record.conditionalAccessStatus, "notApplied", JSON.stringify(record));
+  assert.equal(record.authenticationRequirement, "singleFactorAuthentication", JSON.stringify(record));
+  assert.deepEqual(record.appliedConditionalAccessPolicies.map((p) => [p.result, p.enforcedGrantControls]), [["notEnabled", []]]);
+});
 
 // Before: `GET /users?$top=999`, the usual Graph call for "as many as you can", was a 400
 // because a page here holds at most 100. Graph accepts 1 to 999 and may return fewer than
