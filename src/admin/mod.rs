@@ -6,6 +6,7 @@
 //! The Worker only loads and stores the documents; everything that decides what a write
 //! means (ids, timestamps, merge rules, validation) lives here and is tested natively.
 
+pub mod applications;
 pub mod collection;
 pub mod cors;
 pub mod credential;

@@ -83,6 +83,11 @@ async fn patch(req: &mut Request, kv: &KvStore, tenant: &str, id: &str) -> Resul
         Err(e) => return reply::bad_body(e),
     };
     let mut c = apps::load(kv, tenant).await?;
+    if let Some(current) = c.item(id)
+        && let Err(e) = crate::admin::applications::app_id_unchanged(current, &body)
+    {
+        return reply::error(400, e);
+    }
     let updated = match c.patch(id, body, request::now(), validate_application) {
         Ok(item) => item,
         Err(e) => return super::admin::write_error(e, "application"),

@@ -368,6 +368,24 @@ test("deleting a named location in use names the policy that uses it", async () 
   assert.equal((await admin("DELETE", `${tenant}/v1.0/${CA}/namedLocations/${location.body.id}`)).status, 204);
 });
 
+// Before: PATCH could change an app's `appId` (its client id), which Graph keeps
+// read-only: the user flow, Conditional Access and the SMS listeners still named the old
+// id, so a policy requiring MFA for the app silently stopped applying to it.
+test("an application's appId cannot be changed by PATCH", async () => {
+  const tenant = "rv-app-id";
+  const app = await admin("POST", `${tenant}/v1.0/applications`, { displayName: "Shop", appId: "shop" });
+  assert.equal(app.status, 201, JSON.stringify(app.body));
+  const renamed = await admin("PATCH", `${tenant}/v1.0/applications/${app.body.id}`, { appId: "shop2" });
+  assert.equal(renamed.status, 400, JSON.stringify(renamed.body));
+  assert.equal(renamed.body.error.code, "app.app_id_read_only");
+  assert.equal(renamed.body.error.target, "appId");
+  assert.equal((await admin("GET", `${tenant}/v1.0/applications/${app.body.id}`)).body.appId, "shop");
+  // The same value, as in a body pasted from a GET, is fine.
+  const same = await admin("PATCH", `${tenant}/v1.0/applications/${app.body.id}`, { appId: "shop", displayName: "Shop (EU)" });
+  assert.equal(same.status, 200, JSON.stringify(same.body));
+  assert.equal(same.body.displayName, "Shop (EU)");
+});
+
 test("the log holds none of the secrets, codes or addresses used here", () => {
   assertLogClean(worker.output(), seen.filter(Boolean));
 });
