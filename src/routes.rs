@@ -138,6 +138,20 @@ fn tenant_route(method: &str, segments: &[&str]) -> Option<Routed> {
     })
 }
 
+/// The tenant a tenant name stands for (the KV keys of its data), or `None` when `name`
+/// cannot be one. Names are DNS-label-like (`contoso`, `contoso.onmicrosoft.com`, a GUID),
+/// so they are safe inside KV keys and cannot smuggle `/`; case is ignored, as in host names
+/// and Entra's tenant names. Used for the path's segment and for `DEFAULT_TENANT` alike, so
+/// `/v1.0/…` and `/{DEFAULT_TENANT}/…` always reach one tenant.
+pub fn tenant_key(name: &str) -> Option<String> {
+    let valid = (1..=100).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !name.starts_with('.');
+    valid.then(|| name.to_ascii_lowercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +275,30 @@ mod tests {
             "/t/unknown/v1.0/x",
         ] {
             assert_eq!(route("GET", path), Routed::NotFound, "{path}");
+        }
+    }
+    #[test]
+    fn a_tenant_name_is_its_lowercase_key_and_nothing_else_is_one() {
+        assert_eq!(tenant_key("Contoso").as_deref(), Some("contoso"));
+        assert_eq!(
+            tenant_key("contoso.onmicrosoft.com").as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        let guid = "0B8E1C2A-0000-4000-8000-00000000000A";
+        assert_eq!(
+            tenant_key(guid).as_deref(),
+            Some("0b8e1c2a-0000-4000-8000-00000000000a")
+        );
+        for bad in [
+            "",
+            ".contoso",
+            "a/b",
+            "a%2Fb",
+            "con_toso",
+            "ünï",
+            &"a".repeat(101),
+        ] {
+            assert_eq!(tenant_key(bad), None, "{bad}");
         }
     }
 }

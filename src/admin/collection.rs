@@ -57,7 +57,7 @@ impl Collection {
 
     /// One item by id.
     pub fn item(&self, id: &str) -> Option<&Value> {
-        self.items.iter().find(|item| item_id(item) == Some(id))
+        self.items.iter().find(|item| has_id(item, id))
     }
 
     /// `POST`: adds `body` under the server-chosen `id`, stamped with `now`.
@@ -109,7 +109,7 @@ impl Collection {
         let slot = self
             .items
             .iter_mut()
-            .find(|item| item_id(item) == Some(id))
+            .find(|item| has_id(item, id))
             .ok_or(WriteError::NotFound)?;
         let Value::Object(current) = slot.clone() else {
             return Err(WriteError::NotFound);
@@ -126,7 +126,7 @@ impl Collection {
         validate(&updated).map_err(WriteError::Invalid)?;
         let before = std::mem::replace(slot, updated.clone());
         if let Err(e) = self.check_size() {
-            if let Some(slot) = self.items.iter_mut().find(|item| item_id(item) == Some(id)) {
+            if let Some(slot) = self.items.iter_mut().find(|item| has_id(item, id)) {
                 *slot = before;
             }
             return Err(e);
@@ -152,7 +152,7 @@ impl Collection {
     /// `DELETE`.
     pub fn delete(&mut self, id: &str) -> Result<(), WriteError> {
         let before = self.items.len();
-        self.items.retain(|item| item_id(item) != Some(id));
+        self.items.retain(|item| !has_id(item, id));
         if self.items.len() == before {
             Err(WriteError::NotFound)
         } else {
@@ -163,6 +163,13 @@ impl Collection {
 
 fn item_id(item: &Value) -> Option<&str> {
     item.get("id").and_then(Value::as_str)
+}
+
+/// Whether `item` is the one `id` names. Ids are GUIDs the server chose, and Graph reads a
+/// GUID in a path in any case (as the policy engine compares ids, docs/policy-semantics.md),
+/// so `…/policies/0854951D-…` is the policy `0854951d-…`.
+fn has_id(item: &Value, id: &str) -> bool {
+    item_id(item).is_some_and(|own| own.eq_ignore_ascii_case(id))
 }
 
 fn not_an_object() -> WriteError {
@@ -317,7 +324,18 @@ mod tests {
             c.patch("nope", json!({}), Timestamp(0), needs_name),
             Err(WriteError::NotFound)
         );
-        assert_eq!(c.delete("id-1"), Ok(()));
+        // An id is read in any case, as Graph reads a GUID.
+        assert_eq!(c.item("ID-1").map(|i| &i["id"]), Some(&json!("id-1")));
+        assert!(
+            c.patch(
+                "Id-1",
+                json!({"displayName": "b"}),
+                Timestamp(1),
+                needs_name
+            )
+            .is_ok()
+        );
+        assert_eq!(c.delete("ID-1"), Ok(()));
         assert!(c.items().is_empty());
     }
 

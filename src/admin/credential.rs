@@ -7,6 +7,11 @@ use subtle::ConstantTimeEq;
 /// Shortest admin secret accepted: 128 bits of base64 or hex is at least 22 characters.
 pub const MIN_SECRET_LEN: usize = 22;
 
+/// The `WWW-Authenticate` challenge of a refused admin request: a 401 must name the
+/// scheme it wants (RFC 9110 §11.6.1, RFC 6750 §3), and clients that authenticate on
+/// demand read it. Which of [`Refusal`]'s cases applied is deliberately not said.
+pub const CHALLENGE: &str = "Bearer realm=\"vestibule-admin\"";
+
 /// Why an admin request was refused; the Worker maps both to 401 without telling which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -25,14 +30,24 @@ pub fn check(
         return Err(Refusal::NotConfigured);
     };
     let presented = authorization
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(bearer_token)
         .ok_or(Refusal::BadCredential)?;
     if bool::from(presented.as_bytes().ct_eq(expected.expose().as_bytes())) {
         Ok(())
     } else {
         Err(Refusal::BadCredential)
     }
+}
+
+/// The token of a `Bearer` credential. The scheme is matched without regard to case
+/// (RFC 9110 §11.1: `bearer` is the same scheme), the token exactly; whitespace around
+/// the token is not part of it.
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("Bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -63,6 +78,32 @@ mod tests {
             Err(Refusal::BadCredential)
         );
         assert_eq!(check(Some(&s), None), Err(Refusal::BadCredential));
+    }
+
+    #[test]
+    fn the_scheme_is_matched_without_regard_to_case_and_the_secret_exactly() {
+        let s = secret("0123456789abcdef0123456789abcdef");
+        for ok in [
+            "bearer 0123456789abcdef0123456789abcdef",
+            "BEARER 0123456789abcdef0123456789abcdef",
+            "Bearer  0123456789abcdef0123456789abcdef ",
+        ] {
+            assert_eq!(check(Some(&s), Some(ok)), Ok(()), "{ok}");
+        }
+        for bad in [
+            "Bearer 0123456789ABCDEF0123456789ABCDEF",
+            "Basic 0123456789abcdef0123456789abcdef",
+            "Bearer0123456789abcdef0123456789abcdef",
+            "Bearer",
+            "Bearer ",
+            "",
+        ] {
+            assert_eq!(
+                check(Some(&s), Some(bad)),
+                Err(Refusal::BadCredential),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

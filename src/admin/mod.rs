@@ -6,12 +6,15 @@
 //! The Worker only loads and stores the documents; everything that decides what a write
 //! means (ids, timestamps, merge rules, validation) lives here and is tested natively.
 
+pub mod applications;
 pub mod collection;
 pub mod cors;
 pub mod credential;
 pub mod flow_document;
 pub mod flow_settings;
 pub mod methods;
+pub mod query;
+pub mod references;
 pub mod rfc3339;
 pub mod user_flows;
 pub mod users;

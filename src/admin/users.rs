@@ -18,6 +18,10 @@ use serde_json::{Value, json};
 /// Users per page: each one is a KV read, and a Worker invocation has a budget of
 /// subrequests, so pages stay well below Graph's 999.
 pub const MAX_PAGE: usize = 100;
+/// Largest `$top` accepted, Graph's: scripts ask for `$top=999` to get "as many as you
+/// can". A page still holds at most [`MAX_PAGE`]; the rest follow through
+/// `@odata.nextLink`, as Graph's server-driven paging allows.
+pub const MAX_TOP: usize = 999;
 /// Longest `displayName` accepted (Graph's limit).
 pub const MAX_DISPLAY_NAME: usize = 256;
 
@@ -222,11 +226,12 @@ pub fn page(query: &[(String, String)]) -> Result<Page, Refusal> {
                 page.top = v
                     .parse::<usize>()
                     .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .filter(|n| (1..=MAX_TOP).contains(n))
+                    .map(|n| n.min(MAX_PAGE))
                     .ok_or_else(|| {
                         Refusal::invalid(
                             "admin.invalid_query",
-                            format!("`$top` must be 1 to {MAX_PAGE}"),
+                            format!("`$top` must be 1 to {MAX_TOP}"),
                             "$top",
                         )
                     })?;
@@ -430,6 +435,10 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(page(&q(&[])).unwrap().top, MAX_PAGE);
+        // Graph's whole range is accepted; a page holds at most MAX_PAGE.
+        for (top, served) in [("1", 1), ("100", 100), ("101", MAX_PAGE), ("999", MAX_PAGE)] {
+            assert_eq!(page(&q(&[("$top", top)])).unwrap().top, served, "{top}");
+        }
         let p = page(&q(&[
             ("$top", "2"),
             ("$skiptoken", "abc"),
@@ -445,7 +454,7 @@ mod tests {
         );
         for bad in [
             ("$top", "0"),
-            ("$top", "101"),
+            ("$top", "1000"),
             ("$top", "x"),
             ("$filter", "a eq 'b'"),
             ("$skiptoken", "a\u{0}b"),

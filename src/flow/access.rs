@@ -13,6 +13,7 @@
 
 use super::config::MfaEnforcement;
 use crate::audit::AppliedPolicy;
+use crate::policy::decision::PolicyOutcome;
 use crate::policy::{AuthMethod, Decision, Requirements, SatisfiedMethod, SignIn};
 use crate::time::Timestamp;
 use std::collections::BTreeSet;
@@ -135,14 +136,34 @@ impl AccessPolicy for Effective<'_> {
         }
     }
 
-    /// From Conditional Access alone: the user flow's MFA setting is not a policy.
+    /// From Conditional Access alone: the user flow's MFA setting is not a policy. But
+    /// under `off` and `always` a requirement Conditional Access left unmet did not decide
+    /// the sign-in (the setting replaced it), so unless Conditional Access blocked, its
+    /// failed policies are reported `notEnabled`, without enforced controls: the record
+    /// must not call a sign-in the setting let through a Conditional Access failure. A
+    /// block is reported as it is, since it decided.
     fn applied_policies(
         &self,
         sign_in: &SignIn,
         satisfied: &[SatisfiedMethod],
         now: Timestamp,
     ) -> Vec<AppliedPolicy> {
-        self.conditional.applied_policies(sign_in, satisfied, now)
+        let mut applied = self.conditional.applied_policies(sign_in, satisfied, now);
+        let overridden = self.enforcement != MfaEnforcement::Conditional
+            && !matches!(
+                self.conditional.decide(sign_in, satisfied, now),
+                Decision::Block { .. }
+            );
+        if overridden {
+            for p in applied
+                .iter_mut()
+                .filter(|p| p.result == PolicyOutcome::Failure)
+            {
+                p.result = PolicyOutcome::NotEnabled;
+                p.enforced_grant_controls.clear();
+            }
+        }
+        applied
     }
 }
 
@@ -176,6 +197,79 @@ mod tests {
             Decision::Allow
         );
         assert_eq!(MfaOff.decide(&s, &[], now), Decision::Allow);
+    }
+
+    /// A policy set stand-in: decides `decision` and reports one policy with `result`.
+    struct Reporting {
+        decision: Decision,
+        result: PolicyOutcome,
+    }
+
+    impl AccessPolicy for Reporting {
+        fn decide(&self, _: &SignIn, _: &[SatisfiedMethod], _: Timestamp) -> Decision {
+            self.decision.clone()
+        }
+        fn applied_policies(
+            &self,
+            _: &SignIn,
+            _: &[SatisfiedMethod],
+            _: Timestamp,
+        ) -> Vec<AppliedPolicy> {
+            vec![AppliedPolicy {
+                id: "p".into(),
+                display_name: "p".into(),
+                result: self.result,
+                enforced_grant_controls: vec!["mfa".into()],
+            }]
+        }
+    }
+
+    #[test]
+    fn a_requirement_the_setting_overrode_is_not_reported_as_failed() {
+        let s = SignIn::default();
+        let one = [at(AuthMethod::Password)];
+        let requires = Reporting {
+            decision: Decision::Require(Requirements {
+                mfa: true,
+                ..Requirements::default()
+            }),
+            result: PolicyOutcome::Failure,
+        };
+        let report = |enforcement, policy: &Reporting| {
+            let p = effective(enforcement, policy).applied_policies(&s, &one, Timestamp(2));
+            (p[0].result, p[0].enforced_grant_controls.len())
+        };
+        assert_eq!(
+            report(MfaEnforcement::Conditional, &requires),
+            (PolicyOutcome::Failure, 1)
+        );
+        for overriding in [MfaEnforcement::Off, MfaEnforcement::Always] {
+            assert_eq!(
+                report(overriding, &requires),
+                (PolicyOutcome::NotEnabled, 0),
+                "{overriding:?}"
+            );
+        }
+        // A block decided the sign-in under every setting, and is reported as such.
+        let blocks = Reporting {
+            decision: Decision::Block {
+                policy_ids: vec!["p".into()],
+            },
+            result: PolicyOutcome::Failure,
+        };
+        assert_eq!(
+            report(MfaEnforcement::Off, &blocks),
+            (PolicyOutcome::Failure, 1)
+        );
+        // Other results are left as they are.
+        let met = Reporting {
+            decision: Decision::Allow,
+            result: PolicyOutcome::Success,
+        };
+        assert_eq!(
+            report(MfaEnforcement::Off, &met),
+            (PolicyOutcome::Success, 1)
+        );
     }
 
     #[test]

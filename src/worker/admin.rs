@@ -11,7 +11,7 @@ use super::{
     tenant,
 };
 use crate::admin::flow_document::Refusal;
-use crate::admin::{collection::WriteError, cors, credential};
+use crate::admin::{collection::WriteError, cors, credential, query};
 use crate::error::ErrorBody;
 use crate::pii::Secret;
 use crate::worker::route::Ctx;
@@ -68,16 +68,28 @@ async fn serve(mut req: Request, ctx: Ctx) -> Result<Response> {
         .map(|s| Secret::new(s.to_string()));
     let authorization = req.headers().get("authorization").ok().flatten();
     if credential::check(configured.as_ref(), authorization.as_deref()).is_err() {
-        return reply::error(
+        let mut resp = reply::error(
             401,
             ErrorBody::new(
                 "admin.unauthorized",
                 "send the admin credential as `Authorization: Bearer <secret>`",
             ),
-        );
+        )?;
+        resp.headers_mut()
+            .set("www-authenticate", credential::CHALLENGE)?;
+        return Ok(resp);
     }
     let rest = ctx.param("rest").cloned().unwrap_or_default();
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    // Users and sign-in logs read their own query options; elsewhere an option Graph
+    // would narrow the list by is refused rather than ignored (the core's decision).
+    if req.method() == Method::Get && !matches!(segments.as_slice(), ["users" | "auditLogs", ..]) {
+        let url = req.url()?;
+        let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        if let Err(e) = query::refuse_narrowing(keys.iter().map(String::as_str), &rest) {
+            return reply::error(400, e);
+        }
+    }
     let kv = ctx.kv("KV")?;
     let at = Admin {
         kv: &kv,
@@ -129,6 +141,21 @@ pub async fn body(req: &mut Request) -> Result<std::result::Result<Value, Respon
         Ok(v) => Ok(v),
         Err(e) => Err(reply::bad_body(e)?),
     })
+}
+
+/// `201 Created` with the created `item` and, as OData asks of a create, its URL in
+/// `Location`: the request's URL (without its query) and the item's `id`.
+pub fn reply_created(req: &Request, item: &Value) -> Result<Response> {
+    let mut resp = Response::from_json(item)?.with_status(201);
+    if let Some(id) = item.get("id").and_then(Value::as_str) {
+        let mut url = req.url()?;
+        url.set_query(None);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push(id);
+        }
+        resp.headers_mut().set("location", url.as_str())?;
+    }
+    Ok(resp)
 }
 
 /// The reply for a write the core refused.
@@ -217,7 +244,7 @@ async fn create(
         return write_error(WriteError::Invalid(problems), "item");
     }
     store::save(kv, tenant, name, &c).await?;
-    Ok(Response::from_json(&created)?.with_status(201))
+    reply_created(req, &created)
 }
 
 async fn patch(
@@ -250,6 +277,13 @@ async fn delete(
     id: &str,
 ) -> Result<Response> {
     let mut c = store::load(kv, tenant, name).await?;
+    if name == CollectionName::NamedLocations && c.item(id).is_some() {
+        let policies = store::load(kv, tenant, CollectionName::Policies).await?;
+        let problems = crate::admin::references::location_in_use(policies.items(), id);
+        if !problems.is_empty() {
+            return write_error(WriteError::Invalid(problems), "item");
+        }
+    }
     if let Err(e) = c.delete(id) {
         return write_error(e, "item");
     }

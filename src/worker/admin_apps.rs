@@ -74,7 +74,7 @@ async fn create(req: &mut Request, kv: &KvStore, tenant: &str) -> Result<Respons
         return super::admin::write_error(WriteError::Invalid(problems), "application");
     }
     apps::save(kv, tenant, &c).await?;
-    Ok(Response::from_json(&created)?.with_status(201))
+    super::admin::reply_created(req, &created)
 }
 
 async fn patch(req: &mut Request, kv: &KvStore, tenant: &str, id: &str) -> Result<Response> {
@@ -83,6 +83,11 @@ async fn patch(req: &mut Request, kv: &KvStore, tenant: &str, id: &str) -> Resul
         Err(e) => return reply::bad_body(e),
     };
     let mut c = apps::load(kv, tenant).await?;
+    if let Some(current) = c.item(id)
+        && let Err(e) = crate::admin::applications::app_id_unchanged(current, &body)
+    {
+        return reply::error(400, e);
+    }
     let updated = match c.patch(id, body, request::now(), validate_application) {
         Ok(item) => item,
         Err(e) => return super::admin::write_error(e, "application"),

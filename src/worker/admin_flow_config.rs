@@ -108,7 +108,7 @@ pub async fn user_flows(req: &mut Request, at: &Admin<'_>, rest: &[&str]) -> Res
         (Method::Post, []) => {
             let id = request::new_id()?;
             match apply_body(req, at, |doc, b| user_flows::create(doc, b, id)).await? {
-                Ok(doc) => Ok(Response::from_json(&user_flows::view(&doc))?.with_status(201)),
+                Ok(doc) => super::admin::reply_created(req, &user_flows::view(&doc)),
                 Err(resp) => Ok(resp),
             }
         }

@@ -66,7 +66,7 @@ pub async fn handle(
             if let Some(map) = created.as_object_mut() {
                 map.insert("@odata.context".into(), json!(format!("{CONTEXT}/$entity")));
             }
-            Ok(Response::from_json(&created)?.with_status(201))
+            super::admin::reply_created(req, &created)
         }
         (Method::Patch, [id]) => {
             let body = match request::json_body(req).await? {

@@ -36,14 +36,14 @@ pub fn meta(req: &Request) -> Result<Meta> {
 pub async fn form_body(req: &mut Request) -> std::result::Result<Vec<u8>, Fail> {
     let content_type = req.headers().get("content-type").ok().flatten();
     check_content_type(content_type.as_deref())?;
-    let bytes = req.bytes().await?;
-    if bytes.len() > MAX_FORM_BODY {
-        return Err(NativeError::invalid_request(format!(
+    // Never read whole before the size is known: see `request::bytes_within`.
+    match request::bytes_within(req, MAX_FORM_BODY).await? {
+        Some(bytes) => Ok(bytes),
+        None => Err(NativeError::invalid_request(format!(
             "the request body is larger than {MAX_FORM_BODY} bytes"
         ))
-        .into());
+        .into()),
     }
-    Ok(bytes)
 }
 
 /// What the edge knows about the caller, for Conditional Access and the SMS checks: the

@@ -22,7 +22,7 @@
 use super::Fail;
 use super::kv::Prefetched;
 use crate::admin::Collection;
-use crate::flow::{CodeKey, FlowConfig, MfaEnforcement};
+use crate::flow::{CodeKey, FlowConfig};
 use crate::native::NativeError;
 use crate::policy::PolicySet;
 use crate::token::Keyring;
@@ -101,7 +101,7 @@ fn parse_collection(text: &str) -> Result<Collection, Fail> {
 pub struct Setup {
     /// The tenant's flow configuration.
     pub config: Rc<FlowConfig>,
-    /// Its Conditional Access policies (`None`: no policy, or MFA not conditional).
+    /// Its Conditional Access policies (`None`: no policy), under every MFA setting.
     pub policies: Option<Rc<PolicySet>>,
     /// The code key and the signing keys.
     pub secrets: Secrets,
@@ -151,10 +151,10 @@ pub async fn load_with(
     let delivery_hooks = next();
     let prefetched = extra.map(|key| Prefetched::new(key, next()));
     let config = with_phone_listeners(flow_config(tenant, flow)?, listeners, tenant)?;
-    let policies = match config.settings.mfa_enforcement {
-        MfaEnforcement::Conditional => policies(tenant, policy_items, locations)?,
-        MfaEnforcement::Off | MfaEnforcement::Always => None,
-    };
+    // Compiled under every MFA setting: `off` and `always` replace only the MFA part of
+    // the decision, and a Conditional Access block still blocks (the core's
+    // `flow::access::effective`). Skipping them here once let a block policy lapse.
+    let policies = policies(tenant, policy_items, locations)?;
     let setup = Setup {
         config,
         policies,
