@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
+import { CAPS, TYPES, adminCall, assertLogClean, latestCode, nativeVars, post, requireMfa, signUpWithPassword } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -19,15 +19,7 @@ const seen = [PASSWORD];
 before(async () => { worker = await startWorker({ vars: nativeVars() }); });
 after(async () => { await worker?.stop(); });
 
-async function admin(tenant, method, path, body) {
-  const res = await fetch(`${worker.url}/${tenant}/v1.0/${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const admin = (tenant, method, path, body) => adminCall(worker, method, `${tenant}/v1.0/${path}`, body);
 
 const ct = (r) => {
   assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
@@ -37,13 +29,7 @@ const ct = (r) => {
 
 /** Signs `email` up in `tenant` and returns the new user's id. */
 async function signUp(tenant, email) {
-  seen.push(email);
-  let r = await post(worker, tenant, "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
-  r = await post(worker, tenant, "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
-  const code = await latestCode(worker, email);
-  seen.push(code);
-  r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: code });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await signUpWithPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
   const users = await admin(tenant, "GET", "users");
   assert.equal(users.status, 200, JSON.stringify(users.body));
   const user = users.body.value.find((u) => u.mail === email);

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post } from "../support/native.mjs";
+import { CAPS, TYPES, adminCall, assertLogClean, nativeVars, post, signUpWithPassword } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -19,35 +19,12 @@ const ct = (r) => {
   return r.body.continuation_token;
 };
 
-async function admin(tenant, method, path, body) {
-  const res = await fetch(`${worker.url}/${tenant}/v1.0/${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const admin = (tenant, method, path, body) => adminCall(worker, method, `${tenant}/v1.0/${path}`, body);
 
 /** A native form POST that claims to come from `country` (Cloudflare's `cf-ipcountry`). */
-async function postFrom(tenant, path, params, country) {
-  const res = await fetch(`${worker.url}/${tenant}/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "cf-ipcountry": country },
-    body: new URLSearchParams({ client_id: APP, ...params }),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const postFrom = (tenant, path, params, country) => post(worker, tenant, path, params, { headers: { "cf-ipcountry": country } });
 
-async function signUp(tenant, email) {
-  seen.push(email);
-  let r = await post(worker, tenant, "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
-  r = await post(worker, tenant, "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
-  const code = await latestCode(worker, email);
-  seen.push(code);
-  r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: code });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-}
+const signUp = (tenant, email) => signUpWithPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
 
 /** Initiate + challenge from `country`; returns the continuation token for the password. */
 async function toPassword(tenant, email, country = "NL") {

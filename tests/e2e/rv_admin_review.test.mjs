@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
+import { ADMIN, APP, CAPS, TYPES, adminCall, assertLogClean, nativeVars, post, requireMfa, signUpWithPassword } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -22,33 +22,12 @@ const ct = (r) => {
 };
 
 /** An admin call on `w` (the shared worker unless given); `path` starts after the host. */
-async function admin(method, path, body, { w = worker, authorization = `Bearer ${ADMIN}` } = {}) {
-  const headers = { authorization };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${w.url}/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const admin = (method, path, body, { w = worker, authorization } = {}) => adminCall(w, method, path, body, { authorization });
 
 /** A native form POST that claims to come from `country` (Cloudflare's `cf-ipcountry`). */
-async function postFrom(tenant, path, params, country) {
-  const res = await fetch(`${worker.url}/${tenant}/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "cf-ipcountry": country },
-    body: new URLSearchParams({ client_id: APP, ...params }),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const postFrom = (tenant, path, params, country) => post(worker, tenant, path, params, { headers: { "cf-ipcountry": country } });
 
-async function signUp(tenant, email) {
-  seen.push(email);
-  let r = await post(worker, tenant, "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
-  r = await post(worker, tenant, "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
-  const code = await latestCode(worker, email);
-  seen.push(code);
-  r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: code });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-}
+const signUp = (tenant, email) => signUpWithPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
 
 /** Initiate, challenge and password from `country`: the token step's answer. */
 async function signInFrom(tenant, email, country) {

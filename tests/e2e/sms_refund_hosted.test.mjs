@@ -3,13 +3,12 @@
 // velocity, so once the provider is back the user registers their phone. The SMS hook is
 // a real receiver on 127.0.0.1; email codes go to the dev outbox.
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
-import { JSDOM } from "jsdom";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, assertLogClean, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
-import { submitForm } from "../support/hosted.mjs";
+import { ADMIN, assertLogClean, nativeVars, requireMfa } from "../support/native.mjs";
+import { alertText as alert, readPage as read, signUpToSecondFactor, submitForm } from "../support/hosted.mjs";
 
 const T = "smsrefund";
 const REDIRECT = "http://127.0.0.1:9/callback";
@@ -50,33 +49,12 @@ after(async () => {
   await new Promise((ok) => receiver?.close(ok));
 });
 
-async function read(res) {
-  const html = await res.text();
-  const doc = new JSDOM(html).window.document;
-  return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent };
-}
 const submit = (page, fields) => submitForm(worker.url, page, fields, US);
-const alert = (page) => page.doc.querySelector("[role=alert]")?.textContent ?? "";
 
 test("hosted pages: three SMS deliveries refused by the provider, then the phone registers once it is back", async () => {
   const email = "refund.hosted@example.com";
   const phone = "+12025550181";
-  const url = new URL(`${worker.url}/${T}/oauth2/v2.0/authorize`);
-  for (const [k, v] of Object.entries({
-    client_id: APP, response_type: "code", redirect_uri: REDIRECT, scope: "openid",
-    state: randomBytes(8).toString("hex"), nonce: randomBytes(8).toString("hex"),
-    code_challenge: createHash("sha256").update(randomBytes(32).toString("base64url")).digest("base64url"),
-    code_challenge_method: "S256",
-  })) url.searchParams.set(k, v);
-  let page = await read(await fetch(url, { redirect: "manual", headers: US }));
-  assert.equal(page.status, 200, page.html);
-  page = await read(await submit(page, { action: "switch" }));
-  page = await read(await submit(page, { action: "email", email }));
-  assert.equal(page.h1, "Enter the code", page.html);
-  page = await read(await submit(page, { action: "code", code: await latestCode(worker, email) }));
-  page = await read(await submit(page, { action: "password", password: PASSWORD }));
-  if (page.h1 === "About you") page = await read(await submit(page, { action: "attributes", "attr.displayName": "Refund User" }));
-  assert.equal(page.h1, "Add a second way to verify it is you", page.html);
+  let page = await signUpToSecondFactor(worker, T, { email, password: PASSWORD, redirectUri: REDIRECT, headers: US });
   // The provider is down: each try is a 503 and its one retry, and the page (kept, with
   // the reason) is where the user tries again.
   for (let i = 0; i < 3; i++) {

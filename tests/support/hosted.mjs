@@ -1,5 +1,8 @@
 // The hosted sign-in pages as a browser without JavaScript drives them.
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { JSDOM } from "jsdom";
+import { APP, latestCode } from "./native.mjs";
 
 /** Submits the page's form: every field as the page has it, overridden by `fields`
  * (including the pressed button's `action`), with extra request `headers` (a cookie, the
@@ -17,4 +20,38 @@ export function submitForm(baseUrl, page, fields, headers = {}) {
     method: "POST", redirect: "manual",
     headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body,
   });
+}
+
+/** A hosted page as the tests read it: status, redirect target, DOM, HTML and heading. */
+export async function readPage(res) {
+  const html = await res.text();
+  const doc = new JSDOM(html).window.document;
+  return { status: res.status, location: res.headers.get("location"), doc, html, h1: doc.querySelector("h1")?.textContent };
+}
+
+/** The page's alert text ("" when it shows none). */
+export const alertText = (page) => page.doc.querySelector("[role=alert]")?.textContent ?? "";
+
+/** Opens the authorization endpoint of `tenant` for `APP` (code + PKCE S256) and walks the
+ * hosted pages through sign-up with `email` and `password` (the emailed code from the dev
+ * outbox) up to the page that asks for a second factor. `headers` go with every request. */
+export async function signUpToSecondFactor(worker, tenant, { email, password, redirectUri, headers = {} }) {
+  const url = new URL(`${worker.url}/${tenant}/oauth2/v2.0/authorize`);
+  for (const [k, v] of Object.entries({
+    client_id: APP, response_type: "code", redirect_uri: redirectUri, scope: "openid",
+    state: randomBytes(8).toString("hex"), nonce: randomBytes(8).toString("hex"),
+    code_challenge: createHash("sha256").update(randomBytes(32).toString("base64url")).digest("base64url"),
+    code_challenge_method: "S256",
+  })) url.searchParams.set(k, v);
+  const submit = async (page, fields) => readPage(await submitForm(worker.url, page, fields, headers));
+  let page = await readPage(await fetch(url, { redirect: "manual", headers }));
+  assert.equal(page.status, 200, page.html);
+  page = await submit(page, { action: "switch" });
+  page = await submit(page, { action: "email", email });
+  assert.equal(page.h1, "Enter the code", page.html);
+  page = await submit(page, { action: "code", code: await latestCode(worker, email) });
+  page = await submit(page, { action: "password", password });
+  if (page.h1 === "About you") page = await submit(page, { action: "attributes", "attr.displayName": "Hosted User" });
+  assert.equal(page.h1, "Add a second way to verify it is you", page.html);
+  return page;
 }

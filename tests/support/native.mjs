@@ -151,3 +151,27 @@ export function flowConfig({ settings }) {
     settings,
   };
 }
+
+/** An admin API call; `path` starts after the host (`{tenant}/v1.0/…`). `authorization`
+ * replaces the admin bearer (null sends none). The body is parsed when there is one. */
+export async function adminCall(worker, method, path, body, { authorization = `Bearer ${ADMIN}` } = {}) {
+  const headers = authorization === null ? {} : { authorization };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${worker.url}/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Signs `email` up with `password` over native auth (start, challenge, the emailed code);
+ * asserts the sign-up ends verified. `token` reads a continuation token (and may record it
+ * for a log check); `seen` collects what must not reach the log. */
+export async function signUpWithPassword(worker, tenant, email, password, { token = ct, seen = [] } = {}) {
+  seen.push(email);
+  let r = await post(worker, tenant, "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password });
+  r = await post(worker, tenant, "signup/v1.0/challenge", { continuation_token: token(r), challenge_type: TYPES });
+  const code = await latestCode(worker, email);
+  seen.push(code);
+  r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: token(r), grant_type: "oob", oob: code });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r;
+}
