@@ -60,7 +60,9 @@ pub async fn apply(at: &Target<'_>, effects: Vec<Effect>) -> Result<Applied, Fai
             Effect::CreateUser(user) => store.put_user(&user, true).await?,
             Effect::UpdateUser(mut user) => {
                 // Read at this location, the record may predate writes made elsewhere
-                // (an administrator's disable): the account's object knows of them.
+                // (an administrator's disable): the account's object knows of them. A
+                // password step read the copy when it took its hold, but a disable since
+                // then ended that hold, so the copy is read again here.
                 at.guard
                     .merge_lockout(at.code_key, at.tenant, &mut user, at.now)
                     .await?;
