@@ -61,6 +61,13 @@ pub async fn bytes_within(req: &mut Request, max: usize) -> Result<Option<Vec<u8
     if req.inner().body().is_none() {
         return Ok(Some(Vec::new()));
     }
+    // A declared length within `max` (every browser and MSAL request) is read in one call:
+    // the runtime delivers no more than it declares, and chunk by chunk through the stream
+    // cost each request several more trips between wasm and JS.
+    if declared.is_some() {
+        let bytes = req.bytes().await?;
+        return Ok((bytes.len() <= max).then_some(bytes));
+    }
     let mut stream = req.stream()?;
     let mut out = Some(Vec::new());
     // Past `max` the rest is still read, chunk by chunk, and dropped: cancelling the body
