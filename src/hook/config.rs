@@ -133,6 +133,11 @@ pub fn check_url(text: &str) -> Result<String, HookError> {
             reason: "it has no host",
         });
     }
+    if url.host().is_some_and(|h| unroutable(&h)) {
+        return Err(HookError::UrlInvalid {
+            reason: "its host is a link-local, unspecified or multicast address, where no delivery service answers (cloud metadata services do)",
+        });
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(HookError::UrlInvalid {
             reason: "credentials in the url would be logged by proxies; use the signing secret",
@@ -144,6 +149,28 @@ pub fn check_url(text: &str) -> Result<String, HookError> {
         });
     }
     Ok(url.into())
+}
+
+/// An IP host no delivery service is reached at: link-local (`169.254.169.254` is the
+/// metadata service of AWS, GCP and Azure; `fe80::/10`), unspecified, broadcast or
+/// multicast, also in IPv4-mapped IPv6 form. A hook URL is signed and carries codes and
+/// phone numbers: an administrator's typo or a pasted SSRF probe must not send them there.
+/// Private ranges stay allowed: a self-hosted runtime may reach its SMS gateway at one.
+fn unroutable(host: &url::Host<&str>) -> bool {
+    use std::net::Ipv4Addr;
+    let v4 = |ip: Ipv4Addr| {
+        ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast()
+    };
+    match host {
+        url::Host::Domain(_) => false,
+        url::Host::Ipv4(ip) => v4(*ip),
+        url::Host::Ipv6(ip) => match ip.to_ipv4_mapped() {
+            Some(mapped) => v4(mapped),
+            None => {
+                ip.is_unspecified() || ip.is_multicast() || (ip.segments()[0] & 0xffc0) == 0xfe80
+            }
+        },
+    }
 }
 
 /// `channel`'s deployment-level hook from the Worker's variables and secrets
@@ -362,6 +389,22 @@ mod tests {
         assert_eq!(code("ftp://127.0.0.1/"), "hook.url_not_https");
         assert_eq!(code("/relative"), "hook.url_invalid");
         assert_eq!(code("https://user:pw@example.com/"), "hook.url_invalid");
+        for unroutable in [
+            "https://169.254.169.254/latest/meta-data/",
+            "https://169.254.0.1/",
+            "https://0.0.0.0/",
+            "https://255.255.255.255/",
+            "https://224.0.0.1/",
+            "https://[fe80::1]/",
+            "https://[::]/",
+            "https://[::ffff:169.254.169.254]/",
+            "https://[ff02::1]/",
+        ] {
+            assert_eq!(code(unroutable), "hook.url_invalid", "{unroutable}");
+        }
+        for fine in ["https://10.0.0.5/sms", "https://[2001:db8::1]/", "https://169.254.example/"] {
+            assert!(check_url(fine).is_ok(), "{fine}");
+        }
         assert_eq!(code("https://example.com/#frag"), "hook.url_invalid");
         // No Unicode IDNA in the build: the punycode form is the way to name such a host.
         assert_eq!(
