@@ -344,3 +344,34 @@ fn a_risky_user_must_pass_mfa_and_change_the_password() {
         "without risk, the new password alone is enough"
     );
 }
+
+/// An administrator removes a phone (a lost or stolen SIM) while a code sent to it is
+/// outstanding: that code no longer proves anything, so it signs no one in, and the flow
+/// goes back to the methods still registered.
+#[test]
+fn a_code_for_a_method_removed_since_it_was_sent_signs_no_one_in() {
+    let mut h = Harness::new(config(LocalAccount::EmailPassword, MfaEnforcement::Always));
+    let id = h.add_password_user("sam@example.com", "Correct-Horse-42");
+    let phone = h.add_method(&id, Channel::Sms, "+15550100111");
+    h.add_method(&id, Channel::Email, "sam.backup@example.net");
+    assert!(matches!(
+        h.sign_in_with_password("sam@example.com", "Correct-Horse-42"),
+        Reply::MfaRequired { .. }
+    ));
+    assert!(matches!(h.select(&phone), Reply::CodeSent { .. }));
+    let code = h.last_code("+15550100111");
+    h.users
+        .get_mut(&id)
+        .unwrap()
+        .strong_methods
+        .retain(|m| m.id != phone);
+    let reply = h.code(&code);
+    assert_eq!(rejection_code(&reply), "method_not_found", "{reply:?}");
+    assert!(h.tokens.is_empty(), "no tokens");
+    let Reply::MfaMethods { methods } = h.list_methods() else {
+        panic!("back at the method choice")
+    };
+    assert!(methods.iter().all(|m| m.id != phone), "{methods:?}");
+    let done = h.complete_mfa_with(Channel::Email, "sam.backup@example.net");
+    assert_signed_in(&done, &["pwd", "otp", "mfa"]);
+}

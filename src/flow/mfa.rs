@@ -87,6 +87,19 @@ impl ExpectMfaCode {
                     mut code,
                 } = self;
                 let mut user = cx.user_for(&common)?;
+                // The method may have been removed since its code was sent (an
+                // administrator took a lost phone off the account): its code proves
+                // nothing now. Back to the methods still registered, nothing counted.
+                if user.strong_method(&method_id).is_none() {
+                    let methods = methods.into_iter().filter(|m| m.id != method_id).collect();
+                    return Ok(Next::reject(
+                        Some(FlowState::ExpectMfaMethod(ExpectMfaMethod {
+                            common,
+                            methods,
+                        })),
+                        Rejection::MethodNotFound,
+                    ));
+                }
                 match cx.check_code(&common, &mut code, &given, Some(&mut user)) {
                     Checked::Valid(verified) => {
                         common.record_factor(&verified);

@@ -402,7 +402,11 @@ mod tests {
         ] {
             assert_eq!(code(unroutable), "hook.url_invalid", "{unroutable}");
         }
-        for fine in ["https://10.0.0.5/sms", "https://[2001:db8::1]/", "https://169.254.example/"] {
+        for fine in [
+            "https://10.0.0.5/sms",
+            "https://[2001:db8::1]/",
+            "https://169.254.example/",
+        ] {
             assert!(check_url(fine).is_ok(), "{fine}");
         }
         assert_eq!(code("https://example.com/#frag"), "hook.url_invalid");
