@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, CAPS, TYPES, adminCall, assertLogClean, nativeVars, post, requireMfa, signUpWithPassword } from "../support/native.mjs";
+import { ADMIN, APP, CAPS, TYPES, adminCall, assertLogClean, latestCode, nativeVars, post, requireMfa, signUpWithPassword } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -363,6 +363,47 @@ test("an application's appId cannot be changed by PATCH", async () => {
   const same = await admin("PATCH", `${tenant}/v1.0/applications/${app.body.id}`, { appId: "shop", displayName: "Shop (EU)" });
   assert.equal(same.status, 200, JSON.stringify(same.body));
   assert.equal(same.body.displayName, "Shop (EU)");
+});
+
+// Before: an administrator who took a lost phone off an account left the code already sent
+// to it valid for its lifetime; whoever held the phone finished the sign-in with it.
+test("a code sent to a phone method deleted since then signs no one in", async () => {
+  const tenant = "rv-removed-phone";
+  const email = "lost.phone@example.com";
+  const phone = "+15550107799";
+  seen.push(phone);
+  await requireMfa(worker, tenant);
+  let r = await signUpWithPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
+  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "continuation_token", username: email });
+  assert.deepEqual(r.body.error_codes, [50076], JSON.stringify(r.body));
+  r = await post(worker, tenant, "register/v1.0/introspect", { continuation_token: ct(r) });
+  r = await post(worker, tenant, "register/v1.0/challenge", { continuation_token: ct(r), challenge_type: "oob", challenge_target: phone, challenge_channel: "sms" });
+  const registration = await latestCode(worker, phone);
+  seen.push(registration);
+  r = await post(worker, tenant, "register/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: registration });
+  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "continuation_token" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+
+  r = await post(worker, tenant, "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
+  r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
+  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "password", password: PASSWORD, scope: "openid" });
+  assert.equal(r.body.suberror, "mfa_required", JSON.stringify(r.body));
+  r = await post(worker, tenant, "oauth2/v2.0/introspect", { continuation_token: ct(r) });
+  const [method] = r.body.methods;
+  r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES, id: method.id });
+  const code = await latestCode(worker, phone);
+  seen.push(code);
+
+  const user = (await admin("GET", `${tenant}/v1.0/users`)).body.value.find((u) => u.mail === email);
+  const phones = await admin("GET", `${tenant}/v1.0/users/${user.id}/authentication/phoneMethods`);
+  assert.equal(phones.body.value.length, 1, JSON.stringify(phones.body));
+  const removed = await admin("DELETE", `${tenant}/v1.0/users/${user.id}/authentication/phoneMethods/${phones.body.value[0].id}`);
+  assert.equal(removed.status, 204, JSON.stringify(removed.body));
+
+  const late = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "mfa_oob", oob: code, scope: "openid" });
+  assert.equal(late.status, 400, JSON.stringify(late.body));
+  assert.equal(late.body.access_token, undefined);
 });
 
 test("the log holds none of the secrets, codes or addresses used here", () => {
