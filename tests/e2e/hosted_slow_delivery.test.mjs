@@ -6,10 +6,8 @@
 // The SMS hook is a real receiver on 127.0.0.1; email codes go to the dev outbox.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
 import { after, before, test } from "node:test";
-import { startWorker } from "../support/worker.mjs";
-import { ADMIN, assertLogClean, nativeVars, requireMfa } from "../support/native.mjs";
+import { assertLogClean, workerWithSmsHook } from "../support/native.mjs";
 import { alertText as alert, readPage as read, signUpToSecondFactor, submitForm } from "../support/hosted.mjs";
 
 const T = "slowtext";
@@ -19,36 +17,19 @@ const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const US = { "cf-ipcountry": "US" };
 
 let worker;
-let receiver;
+let stop;
 /** Every SMS the hook got. The first is answered after the Worker's 5 s budget. */
 const texts = [];
 
 before(async () => {
-  receiver = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      texts.push(Buffer.concat(chunks).toString("utf8"));
-      const delay = texts.length === 1 ? 6500 : 0;
-      setTimeout(() => res.writeHead(200, { "content-type": "application/json" }).end("{}"), delay);
-    });
-  });
-  await new Promise((ok) => receiver.listen(0, "127.0.0.1", ok));
-  worker = await startWorker({ vars: { ...nativeVars(), E2E_HOOK_SECRETS: SECRET } });
-  const put = await fetch(`${worker.url}/${T}/v1.0/vestibule/deliveryHooks`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: JSON.stringify({ sms: { url: `http://127.0.0.1:${receiver.address().port}/sms`, secretName: "E2E_HOOK_SECRETS" } }),
-  });
-  assert.equal(put.status, 200, await put.text());
-  await requireMfa(worker, T);
+  ({ worker, stop } = await workerWithSmsHook(T, SECRET, (body, res) => {
+    texts.push(body);
+    const delay = texts.length === 1 ? 6500 : 0;
+    setTimeout(() => res.writeHead(200, { "content-type": "application/json" }).end("{}"), delay);
+  }));
 });
 
-after(async () => {
-  await worker?.stop();
-  receiver?.closeAllConnections();
-  await new Promise((ok) => receiver?.close(ok));
-});
+after(async () => { await stop?.(); });
 
 const submit = (page, fields) => submitForm(worker.url, page, fields, US);
 const codeOf = (text) => JSON.parse(text).data.otpContext.oneTimeCode;

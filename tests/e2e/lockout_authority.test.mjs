@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { CAPS, TYPES, adminCall, assertLogClean, latestCode, nativeVars, post, requireMfa, signUpWithPassword } from "../support/native.mjs";
+import { CAPS, TYPES, adminCall, assertLogClean, latestCode, nativeVars, post, recordingCt, requireMfa, signUpWithPassword, signUpWithPhone } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -21,11 +21,7 @@ after(async () => { await worker?.stop(); });
 
 const admin = (tenant, method, path, body) => adminCall(worker, method, `${tenant}/v1.0/${path}`, body);
 
-const ct = (r) => {
-  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
-  seen.push(r.body.continuation_token);
-  return r.body.continuation_token;
-};
+const ct = recordingCt(seen);
 
 /** Signs `email` up in `tenant` and returns the new user's id. */
 async function signUp(tenant, email) {
@@ -135,21 +131,7 @@ test("a sign-in completed by a second factor, in a later request than the passwo
   // Sign up and register the phone as the second factor.
   const email = "two-factors@example.com";
   seen.push(email);
-  let r = await post(worker, tenant, "signup/v1.0/start", { username: email, challenge_type: TYPES, capabilities: CAPS, password: PASSWORD });
-  r = await post(worker, tenant, "signup/v1.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
-  const signUpCode = await latestCode(worker, email);
-  seen.push(signUpCode);
-  r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: signUpCode });
-  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "continuation_token", username: email });
-  assert.deepEqual(r.body.error_codes, [50076], JSON.stringify(r.body));
-  r = await post(worker, tenant, "register/v1.0/introspect", { continuation_token: ct(r) });
-  r = await post(worker, tenant, "register/v1.0/challenge", { continuation_token: ct(r), challenge_type: "oob", challenge_target: phone, challenge_channel: "sms" });
-  const registration = await latestCode(worker, phone);
-  seen.push(registration);
-  r = await post(worker, tenant, "register/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: registration });
-  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "continuation_token" });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+  await signUpWithPhone(worker, tenant, email, PASSWORD, phone, { token: ct, seen });
   const id = (await admin(tenant, "GET", "users")).body.value.find((u) => u.mail === email).id;
 
   const wrong = [];
@@ -164,7 +146,7 @@ test("a sign-in completed by a second factor, in a later request than the passwo
     assert.ok([50053, 50076].includes(errorCode(pw)), JSON.stringify(pw.body));
   }
   assert.deepEqual(pw.body.error_codes, [50076], "the password is accepted once the wait is over");
-  r = await post(worker, tenant, "oauth2/v2.0/introspect", { continuation_token: ct(pw) });
+  let r = await post(worker, tenant, "oauth2/v2.0/introspect", { continuation_token: ct(pw) });
   const [method] = r.body.methods;
   r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES, id: method.id });
   const mfaCode = await latestCode(worker, phone);

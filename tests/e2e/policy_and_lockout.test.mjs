@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { CAPS, TYPES, adminCall, assertLogClean, nativeVars, post, signUpWithPassword } from "../support/native.mjs";
+import { CAPS, TYPES, adminCall, assertLogClean, nativeVars, post, recordingCt, signUpWithPassword } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -13,11 +13,7 @@ const seen = [PASSWORD];
 before(async () => { worker = await startWorker({ vars: nativeVars() }); });
 after(async () => { await worker?.stop(); });
 
-const ct = (r) => {
-  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
-  seen.push(r.body.continuation_token);
-  return r.body.continuation_token;
-};
+const ct = recordingCt(seen);
 
 const admin = (tenant, method, path, body) => adminCall(worker, method, `${tenant}/v1.0/${path}`, body);
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { ADMIN, APP, CAPS, TYPES, adminCall, assertLogClean, latestCode, nativeVars, post, requireMfa, signUpWithPassword } from "../support/native.mjs";
+import { ADMIN, APP, CAPS, TYPES, adminCall, assertLogClean, latestCode, nativeVars, post, recordingCt, requireMfa, signUpWithPassword, signUpWithPhone } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -15,11 +15,7 @@ const seen = [PASSWORD];
 before(async () => { worker = await startWorker({ vars: nativeVars() }); });
 after(async () => { await worker?.stop(); });
 
-const ct = (r) => {
-  assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
-  seen.push(r.body.continuation_token);
-  return r.body.continuation_token;
-};
+const ct = recordingCt(seen);
 
 /** An admin call on `w` (the shared worker unless given); `path` starts after the host. */
 const admin = (method, path, body, { w = worker, authorization } = {}) => adminCall(w, method, path, body, { authorization });
@@ -371,20 +367,10 @@ test("a code sent to a phone method deleted since then signs no one in", async (
   const tenant = "rv-removed-phone";
   const email = "lost.phone@example.com";
   const phone = "+15550107799";
-  seen.push(phone);
   await requireMfa(worker, tenant);
-  let r = await signUpWithPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
-  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "continuation_token", username: email });
-  assert.deepEqual(r.body.error_codes, [50076], JSON.stringify(r.body));
-  r = await post(worker, tenant, "register/v1.0/introspect", { continuation_token: ct(r) });
-  r = await post(worker, tenant, "register/v1.0/challenge", { continuation_token: ct(r), challenge_type: "oob", challenge_target: phone, challenge_channel: "sms" });
-  const registration = await latestCode(worker, phone);
-  seen.push(registration);
-  r = await post(worker, tenant, "register/v1.0/continue", { continuation_token: ct(r), grant_type: "oob", oob: registration });
-  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "continuation_token" });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+  await signUpWithPhone(worker, tenant, email, PASSWORD, phone, { token: ct, seen });
 
+  let r;
   r = await post(worker, tenant, "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
   r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
   r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "password", password: PASSWORD, scope: "openid" });

@@ -4,10 +4,8 @@
 // a real receiver on 127.0.0.1; email codes go to the dev outbox.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
 import { after, before, test } from "node:test";
-import { startWorker } from "../support/worker.mjs";
-import { ADMIN, assertLogClean, nativeVars, requireMfa } from "../support/native.mjs";
+import { assertLogClean, workerWithSmsHook } from "../support/native.mjs";
 import { alertText as alert, readPage as read, signUpToSecondFactor, submitForm } from "../support/hosted.mjs";
 
 const T = "smsrefund";
@@ -17,37 +15,20 @@ const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const US = { "cf-ipcountry": "US" };
 
 let worker;
-let receiver;
+let stop;
 let providerUp = false;
 /** Every SMS the hook got, with the status it was answered. */
 const texts = [];
 
 before(async () => {
-  receiver = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const status = providerUp ? 200 : 503;
-      texts.push({ body: Buffer.concat(chunks).toString("utf8"), status });
-      res.writeHead(status, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise((ok) => receiver.listen(0, "127.0.0.1", ok));
-  worker = await startWorker({ vars: { ...nativeVars(), E2E_HOOK_SECRETS: SECRET } });
-  const put = await fetch(`${worker.url}/${T}/v1.0/vestibule/deliveryHooks`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: JSON.stringify({ sms: { url: `http://127.0.0.1:${receiver.address().port}/sms`, secretName: "E2E_HOOK_SECRETS" } }),
-  });
-  assert.equal(put.status, 200, await put.text());
-  await requireMfa(worker, T);
+  ({ worker, stop } = await workerWithSmsHook(T, SECRET, (body, res) => {
+    const status = providerUp ? 200 : 503;
+    texts.push({ body, status });
+    res.writeHead(status, { "content-type": "application/json" }).end("{}");
+  }));
 });
 
-after(async () => {
-  await worker?.stop();
-  receiver?.closeAllConnections();
-  await new Promise((ok) => receiver?.close(ok));
-});
+after(async () => { await stop?.(); });
 
 const submit = (page, fields) => submitForm(worker.url, page, fields, US);
 

@@ -2,6 +2,8 @@
 // calls, the dev outbox, Conditional Access through the admin API, and the log check.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import { startWorker } from "./worker.mjs";
 
 export const APP = "vestibule-demo-app";
 export const TYPES = "password oob redirect";
@@ -37,6 +39,13 @@ export function ct(r) {
   assert.equal(typeof r.body.continuation_token, "string", JSON.stringify(r.body));
   return r.body.continuation_token;
 }
+
+/** [`ct`] that also records each token in `seen`, for a test's log check. */
+export const recordingCt = (seen) => (r) => {
+  const token = ct(r);
+  seen.push(token);
+  return token;
+};
 
 /** Asserts a native-auth error: 400, `error`, optional `suberror` and single error code,
  * and the full envelope MSAL reads (description, timestamp, trace and correlation ids). */
@@ -174,4 +183,46 @@ export async function signUpWithPassword(worker, tenant, email, password, { toke
   r = await post(worker, tenant, "signup/v1.0/continue", { continuation_token: token(r), grant_type: "oob", oob: code });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return r;
+}
+
+/** [`signUpWithPassword`] in a tenant that requires MFA, then the phone registered as the
+ * second factor by its texted code; returns the token response (asserted 200), its tokens
+ * recorded in `seen`. */
+export async function signUpWithPhone(worker, tenant, email, password, phone, { token = ct, seen = [] } = {}) {
+  let r = await signUpWithPassword(worker, tenant, email, password, { token, seen });
+  r = await post(worker, tenant, "oauth2/v2.0/token", { continuation_token: token(r), grant_type: "continuation_token", username: email });
+  assert.deepEqual(r.body.error_codes, [50076], JSON.stringify(r.body));
+  r = await post(worker, tenant, "register/v1.0/introspect", { continuation_token: token(r) });
+  r = await post(worker, tenant, "register/v1.0/challenge", { continuation_token: token(r), challenge_type: "oob", challenge_target: phone, challenge_channel: "sms" });
+  const registration = await latestCode(worker, phone);
+  seen.push(phone, registration);
+  r = await post(worker, tenant, "register/v1.0/continue", { continuation_token: token(r), grant_type: "oob", oob: registration });
+  r = await post(worker, tenant, "oauth2/v2.0/token", { continuation_token: token(r), grant_type: "continuation_token" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+  return r;
+}
+
+/** A Worker whose tenant `tenant` requires MFA and texts its codes through a real SMS hook
+ * receiver on 127.0.0.1, signed with `secret`. `answer(body, res)` answers each request the
+ * receiver gets (its body as text). `stop()` ends both. */
+export async function workerWithSmsHook(tenant, secret, answer) {
+  const receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => answer(Buffer.concat(chunks).toString("utf8"), res));
+  });
+  await new Promise((ok) => receiver.listen(0, "127.0.0.1", ok));
+  const worker = await startWorker({ vars: { ...nativeVars(), E2E_HOOK_SECRETS: secret } });
+  const put = await adminCall(worker, "PUT", `${tenant}/v1.0/vestibule/deliveryHooks`, {
+    sms: { url: `http://127.0.0.1:${receiver.address().port}/sms`, secretName: "E2E_HOOK_SECRETS" },
+  });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  await requireMfa(worker, tenant);
+  const stop = async () => {
+    await worker.stop();
+    receiver.closeAllConnections();
+    await new Promise((ok) => receiver.close(ok));
+  };
+  return { worker, receiver, stop };
 }
