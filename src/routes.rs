@@ -23,6 +23,9 @@ pub enum Handler {
     DevFlowConfig,
     /// `PUT /_dev/native/{tenant}/users/{id}/lockout` (tests: a stale user record).
     DevUserLockout,
+    /// `GET`/`PUT /_dev/native/{tenant}/users/{id}/record` (tests: a user record as KV
+    /// stores it, and an older one written back as KV elsewhere may still show it).
+    DevUserRecord,
     /// `/v1.0/{rest}` and `/{tenant}/v1.0/{rest}`: the Graph-shaped admin API.
     Admin,
     /// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
@@ -102,6 +105,10 @@ fn dev_or_root(method: &str, segments: &[&str]) -> Option<Routed> {
             "PUT",
             to(Handler::DevUserLockout, &[("tenant", tenant), ("key", id)]),
         ),
+        ["_dev", "native", tenant, "users", id, "record"] if !tenant.is_empty() => match method {
+            "GET" | "PUT" => to(Handler::DevUserRecord, &[("tenant", tenant), ("key", id)]),
+            _ => Routed::MethodNotAllowed,
+        },
         ["v1.0", rest @ ..] if rest != [""] && !rest.is_empty() => {
             to(Handler::Admin, &[("rest", &rest.join("/"))])
         }
@@ -183,6 +190,16 @@ mod tests {
                 "PUT",
                 "/_dev/native/t/users/u-1/lockout",
                 Handler::DevUserLockout,
+            ),
+            (
+                "GET",
+                "/_dev/native/t/users/u-1/record",
+                Handler::DevUserRecord,
+            ),
+            (
+                "PUT",
+                "/_dev/native/t/users/u-1/record",
+                Handler::DevUserRecord,
             ),
             (
                 "GET",

@@ -17,7 +17,10 @@
 //!    object per handle);
 //! 5. one account's passwords are judged one at a time, against the failure count the
 //!    object keeps, so neither a burst nor guesses spread over locations outrun the
-//!    lockout ([`password`], one object per account).
+//!    lockout ([`password`], one object per account);
+//! 6. a user record written back from an older copy of KV does not undo a write made
+//!    elsewhere: the same account object keeps the last record written and merges every
+//!    write with it ([`record`]).
 //!
 //! A send counted for a code whose delivery then failed without anything going out is
 //! given back to the same counters ([`refund`]).
@@ -30,6 +33,7 @@
 pub mod attempts;
 pub mod email_velocity;
 pub mod password;
+pub mod record;
 pub mod refund;
 pub mod sms_velocity;
 pub mod spend;
@@ -65,6 +69,9 @@ pub struct GuardState {
     /// objects; absent in objects stored before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lockout: Option<password::LockoutCopy>,
+    /// The account's record as last written, or its deletion (password objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<record::RecordCopy>,
     /// When everything here may be deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forget_at: Option<Timestamp>,
@@ -140,10 +147,19 @@ pub enum GuardOp {
     },
     /// An administrator disabled the account ([`password::disable`]).
     Disable,
-    /// The object's copy of the account's lockout, without a hold: a user record about
-    /// to be written merges it in ([`password::merge`]); the answer is
-    /// [`GuardAnswer::Held`] without a ticket.
-    ReadLockout,
+    /// A user record is about to be written to KV: merge it with the last one written
+    /// ([`record::write`]); the answer says what to store, with the object's copy of the
+    /// lockout to merge in ([`password::merge`]).
+    Write {
+        /// The record the step read, when it read one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base: Option<Box<record::Record>>,
+        /// The record the step made.
+        record: Box<record::Record>,
+    },
+    /// An administrator deleted the account: refuse writes of it for a while
+    /// ([`record::delete`]).
+    Delete,
 }
 crate::tagged_enum!(GuardOp, "op");
 
@@ -186,6 +202,19 @@ pub enum GuardAnswer {
         ticket: Option<Timestamp>,
         /// With a ticket: the object's copy of the account's lockout, to merge into the
         /// user record before judging ([`password::merge`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lockout: Option<password::LockoutCopy>,
+        /// With a ticket: the last record written, to judge by ([`record::freshest`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<record::RecordCopy>,
+    },
+    /// For a write: the record to store (none: the account was deleted), and the
+    /// object's copy of its lockout.
+    Written {
+        /// What to store in KV.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<record::Record>,
+        /// The object's copy of the lockout, to merge into it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         lockout: Option<password::LockoutCopy>,
     },
@@ -259,9 +288,14 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             let ticket;
             (state.held_until, ticket) = password::hold(state.held_until, now);
             state.forget_at = later(state.forget_at, state.held_until);
-            // Only the holder judges, so only the holder needs the count.
+            // Only the holder judges, so only the holder needs the count and the record.
             let lockout = ticket.and(state.lockout);
-            GuardAnswer::Held { ticket, lockout }
+            let record = ticket.and(state.record.clone());
+            GuardAnswer::Held {
+                ticket,
+                lockout,
+                record,
+            }
         }
         GuardOp::Release { ticket, lockout } => {
             (state.held_until, state.lockout) =
@@ -276,6 +310,7 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             GuardAnswer::Held {
                 ticket: None,
                 lockout: None,
+                record: None,
             }
         }
         GuardOp::ClearLockout { enable } => {
@@ -292,10 +327,29 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             state.lockout = Some(copy);
             GuardAnswer::Cleared
         }
-        GuardOp::ReadLockout => GuardAnswer::Held {
-            ticket: None,
-            lockout: state.lockout,
-        },
+        GuardOp::Write { base, record } => {
+            let written;
+            (state.record, written) = record::write(
+                take(&mut state.record),
+                base.as_deref().map(|b| &b.0),
+                record.0,
+                now,
+            );
+            state.forget_at = later(
+                state.forget_at,
+                state.record.as_ref().map(record::RecordCopy::keep_until),
+            );
+            GuardAnswer::Written {
+                record: written,
+                lockout: state.lockout,
+            }
+        }
+        GuardOp::Delete => {
+            let gone = record::delete(now);
+            state.forget_at = later(state.forget_at, Some(gone.keep_until()));
+            state.record = Some(gone);
+            GuardAnswer::Cleared
+        }
     };
     (state, answer)
 }
@@ -500,6 +554,7 @@ mod tests {
         let GuardAnswer::Held {
             ticket: Some(ticket),
             lockout: None,
+            record: None,
         } = a
         else {
             panic!("held: {a:?}")
@@ -509,7 +564,8 @@ mod tests {
             b,
             GuardAnswer::Held {
                 ticket: None,
-                lockout: None
+                lockout: None,
+                record: None,
             }
         );
         let release = format!(r#"{{"op":"release","ticket":{}}}"#, ticket.0);
@@ -568,7 +624,8 @@ mod tests {
             busy,
             GuardAnswer::Held {
                 ticket: None,
-                lockout: None
+                lockout: None,
+                record: None,
             }
         );
         // A clear forgets the count and ends the hold: that holder read 6 failures, and
@@ -581,6 +638,7 @@ mod tests {
         let GuardAnswer::Held {
             ticket: Some(_),
             lockout: Some(copy),
+            ..
         } = a
         else {
             panic!("{a:?}")
@@ -598,7 +656,8 @@ mod tests {
             a,
             GuardAnswer::Held {
                 ticket: Some(_),
-                lockout: None
+                lockout: None,
+                ..
             }
         ));
         // A release without a lockout (an older Worker, or a step that judged nothing)
@@ -613,18 +672,74 @@ mod tests {
     }
 
     #[test]
+    fn the_account_object_merges_record_writes_answers_the_record_to_its_holder_and_keeps_a_deletion()
+     {
+        let send = |state, op: &str, now: u64| {
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            let (state, answer) = decide(state, serde_json::from_str(&text).unwrap());
+            let wire = serde_json::to_string(&answer).unwrap();
+            (state, serde_json::from_str::<GuardAnswer>(&wire).unwrap())
+        };
+        let rec = |hash: &str, failures: u32| {
+            format!(
+                r#"{{"id":"u-1","email":"a@example.com","createdAt":1,"passwordHash":"{hash}","lockout":{{"consecutiveFailures":{failures}}}}}"#
+            )
+        };
+        let stored_hash = |a: &GuardAnswer| match a {
+            GuardAnswer::Written {
+                record: Some(r), ..
+            } => r.0.password_hash.as_ref().map(|h| h.expose().clone()),
+            other => panic!("{other:?}"),
+        };
+        // A reset at one location, then a failure written from the record before it.
+        let reset = format!(
+            r#"{{"op":"write","base":{},"record":{}}}"#,
+            rec("H1", 0),
+            rec("H2", 0)
+        );
+        let (s, a) = send(GuardState::default(), &reset, 100);
+        assert_eq!(stored_hash(&a).as_deref(), Some("H2"));
+        assert_eq!(s.forget_at, Some(Timestamp(100).plus(record::KEEP)));
+        let stale = format!(
+            r#"{{"op":"write","base":{},"record":{}}}"#,
+            rec("H1", 0),
+            rec("H1", 1)
+        );
+        let (s, a) = send(s, &stale, 110);
+        assert_eq!(stored_hash(&a).as_deref(), Some("H2"));
+        // The next password step judges by that record.
+        let (s, held) = send(s, r#"{"op":"hold"}"#, 111);
+        let GuardAnswer::Held {
+            record: Some(copy), ..
+        } = held
+        else {
+            panic!("{held:?}")
+        };
+        assert_eq!(copy.at, Timestamp(110));
+        // Deleted: a write of the account stores nothing while the tombstone counts.
+        let (s, a) = send(s, r#"{"op":"delete"}"#, 120);
+        assert_eq!(a, GuardAnswer::Cleared);
+        let (s, a) = send(s, &stale, 121);
+        assert!(
+            matches!(a, GuardAnswer::Written { record: None, .. }),
+            "{a:?}"
+        );
+        let stored = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<GuardState>(&stored).unwrap(), s);
+    }
+
+    #[test]
     fn an_administrators_disable_outlasts_a_sign_ins_clear_until_a_re_enable() {
         let send = |state, op: &str, now: u64| {
             let text = format!(r#"{{"now":{now},"op":{op}}}"#);
             decide(state, serde_json::from_str(&text).unwrap())
         };
         let copy_of = |s: &GuardState| {
-            let (_, a) = send(s.clone(), r#"{"op":"readLockout"}"#, 0);
+            let write =
+                r#"{"op":"write","record":{"id":"u-1","email":"a@example.com","createdAt":1}}"#;
+            let (_, a) = send(s.clone(), write, 0);
             match a {
-                GuardAnswer::Held {
-                    ticket: None,
-                    lockout,
-                } => lockout,
+                GuardAnswer::Written { lockout, .. } => lockout,
                 other => panic!("{other:?}"),
             }
         };

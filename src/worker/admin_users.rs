@@ -5,10 +5,10 @@
 //! The listing pages through KV `list`, which is eventually consistent: an account created
 //! or deleted within about a minute may be missing from, or still in, the list. A user's
 //! own path reads the record directly and is current. Personal data leaves only in these
-//! responses and is never logged. Every write of a record merges the lockout the
-//! account's guard object keeps ([`AccountGuard`]), so a record read from an older copy
-//! of KV at this location cannot undo a disable or lower a failure count; the other
-//! fields are last writer wins.
+//! responses and is never logged. Every write of a record goes through the account's
+//! guard object ([`AccountGuard`]), so a record read from an older copy of KV at this
+//! location cannot undo a write made elsewhere (a disable, a password reset, a phone
+//! registered or removed); a field both change is last writer wins.
 
 use super::admin::{Admin, body, refused};
 use super::native::UserStore;
@@ -129,8 +129,9 @@ async fn one(
                     {
                         return refusal;
                     }
-                    let Some(next) = guard.merged(next, now).await else {
-                        return unavailable();
+                    let next = match guard.merged(&user, next, now).await {
+                        Ok(next) => next,
+                        Err(reply) => return reply,
                     };
                     store.put_user(&next, false).await?;
                     if crate::guard::password::cleared_now(&next.lockout, now) {
@@ -143,6 +144,11 @@ async fn one(
             }
         }
         Method::Delete => {
+            // The object hears of it first: a record written back from an older copy of
+            // KV elsewhere would bring the account back.
+            if let Some(refusal) = AccountGuard::new(at).delete(&user.id).await {
+                return refusal;
+            }
             store.delete_user(&user).await?;
             Ok(Response::empty()?.with_status(204))
         }
@@ -150,10 +156,11 @@ async fn one(
     }
 }
 
-/// The account guard objects ([`crate::guard::password`]) an administrator's writes of
-/// a user record go through, as a flow's do: the object's copy of the lockout is merged
-/// into every record written (this location's KV may show an older one), a disable
-/// reaches the object first, and a re-enable after. Without the native-auth secrets there
+/// The account guard objects ([`crate::guard::password`], [`crate::guard::record`]) an
+/// administrator's writes of a user record go through, as a flow's do: every record
+/// written is merged with what other locations wrote since it was read (this location's
+/// KV may show an older one), a disable or a deletion reaches the object first, and a
+/// re-enable after. Without the native-auth secrets there
 /// are no flows, so no objects, and the record is written as it is.
 struct AccountGuard<'a> {
     client: super::guard::Client,
@@ -180,17 +187,39 @@ impl<'a> AccountGuard<'a> {
         told.is_err().then(unavailable)
     }
 
-    /// `user` with the object's copy of its lockout merged in; `None` when the object
-    /// could not be asked (the write is not made: it could undo a disable).
-    async fn merged(&self, mut user: UserRecord, now: Timestamp) -> Option<UserRecord> {
-        if let Some(secrets) = &self.secrets {
-            let merged = self
-                .client
-                .merge_lockout(&secrets.0, self.tenant, &mut user, now)
-                .await;
-            merged.ok()?;
+    /// Tells the object of a deletion; the reply when that failed.
+    async fn delete(&self, user_id: &str) -> Option<Result<Response>> {
+        let secrets = self.secrets.as_ref()?;
+        let now = super::request::now();
+        let told = self
+            .client
+            .delete_account(&secrets.0, self.tenant, user_id, now)
+            .await;
+        told.is_err().then(unavailable)
+    }
+
+    /// `next`, what the administrator made of `base`, merged with what other locations
+    /// wrote since ([`super::guard::Client::write_record`]). The reply instead when the
+    /// object could not be asked (the write is not made: it could undo one made
+    /// elsewhere) or the account was deleted meanwhile.
+    async fn merged(
+        &self,
+        base: &UserRecord,
+        next: UserRecord,
+        now: Timestamp,
+    ) -> std::result::Result<UserRecord, Result<Response>> {
+        let Some(secrets) = &self.secrets else {
+            return Ok(next);
+        };
+        let written = self
+            .client
+            .write_record(&secrets.0, self.tenant, Some(base), next, now)
+            .await;
+        match written {
+            Ok(Some(next)) => Ok(next),
+            Ok(None) => Err(refused(Refusal::NotFound)),
+            Err(_) => Err(unavailable()),
         }
-        Some(user)
     }
 
     /// Tells the object that the record was written with its lockout cleared (by a
@@ -233,8 +262,9 @@ async fn methods(
         (Method::Delete, [id]) => match users::remove_method(&user, channel, id) {
             Ok(next) => {
                 let guard = AccountGuard::new(at);
-                let Some(next) = guard.merged(next, super::request::now()).await else {
-                    return unavailable();
+                let next = match guard.merged(&user, next, super::request::now()).await {
+                    Ok(next) => next,
+                    Err(reply) => return reply,
                 };
                 store.put_user(&next, false).await?;
                 Ok(Response::empty()?.with_status(204))

@@ -20,6 +20,7 @@ use crate::flow::{Channel, CodeKey, Effect, FlowInput, FlowSettings, FlowState, 
 use crate::guard::attempts::CodeVerdict;
 use crate::guard::email_velocity::email_checks;
 use crate::guard::password::{LockoutCopy, busy_error, merge, password_object_name};
+use crate::guard::record::{Record, RecordCopy, freshest};
 use crate::guard::refund::should_refund;
 use crate::guard::spend::spend_object_name;
 use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
@@ -157,6 +158,7 @@ pub struct Hold {
     object: String,
     ticket: Timestamp,
     copy: Option<LockoutCopy>,
+    record: Option<RecordCopy>,
 }
 
 /// The Worker's side: asks guard objects before a code is evaluated or an SMS is sent.
@@ -544,10 +546,12 @@ impl Client {
             GuardAnswer::Held {
                 ticket: Some(ticket),
                 lockout: copy,
+                record,
             } => Ok(Hold {
                 object,
                 ticket,
                 copy,
+                record,
             }),
             GuardAnswer::Held { ticket: None, .. } => Err(busy_error().into()),
             _ => Err(unavailable_error().into()),
@@ -569,7 +573,7 @@ impl Client {
         let hold = self.hold_account(key, store.tenant(), user_id, now).await?;
         match store.user(user_id).await {
             Ok(fresh) => {
-                let fresh = fresh.map(|mut user| {
+                let fresh = freshest(fresh, hold.record.as_ref(), now).map(|mut user| {
                     user.lockout = merge(&user.lockout, hold.copy.as_ref());
                     user
                 });
@@ -653,27 +657,54 @@ impl Client {
         }
     }
 
-    /// Makes a user record about to be written carry what the account's object knows
-    /// ([`crate::guard::password::merge`]): a record read from an older copy of KV must
-    /// not write back a lower count or an enabled account. Failing closed: a write that
-    /// could undo a disable is not made.
-    pub async fn merge_lockout(
+    /// Writes a user record through its account's object ([`crate::guard::record`]): the
+    /// answer is the record to store, with what other locations wrote since `base` was
+    /// read and the object's copy of the lockout merged in ([`merge`]), or `None` when the
+    /// account was deleted meanwhile (store nothing). A record read from an older copy of
+    /// KV must not write back an old password, a removed phone, a lower count or an
+    /// enabled account. Failing closed: a write that could undo one is not made.
+    pub async fn write_record(
         &self,
         key: &CodeKey,
         tenant: &str,
-        user: &mut crate::flow::UserRecord,
+        base: Option<&crate::flow::UserRecord>,
+        user: crate::flow::UserRecord,
         now: Timestamp,
-    ) -> std::result::Result<(), Fail> {
+    ) -> std::result::Result<Option<crate::flow::UserRecord>, Fail> {
         let object = password_object_name(key, tenant, &user.id);
         let call = GuardCall {
             now,
-            op: GuardOp::ReadLockout,
+            op: GuardOp::Write {
+                base: base.map(|b| Box::new(Record(b.clone()))),
+                record: Box::new(Record(user)),
+            },
         };
         match self.call(&object, &call).await? {
-            GuardAnswer::Held { lockout, .. } => {
+            GuardAnswer::Written { record, lockout } => Ok(record.map(|Record(mut user)| {
                 user.lockout = merge(&user.lockout, lockout.as_ref());
-                Ok(())
-            }
+                user
+            })),
+            _ => Err(unavailable_error().into()),
+        }
+    }
+
+    /// Tells the account's object that an administrator deleted it, before KV does: a
+    /// record written back from an older copy of KV elsewhere would bring it back. Not
+    /// best effort, as for a disable: the administrator is told to retry instead.
+    pub async fn delete_account(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> std::result::Result<(), Fail> {
+        let object = password_object_name(key, tenant, user_id);
+        let call = GuardCall {
+            now,
+            op: GuardOp::Delete,
+        };
+        match self.call(&object, &call).await? {
+            GuardAnswer::Cleared => Ok(()),
             _ => Err(unavailable_error().into()),
         }
     }

@@ -47,6 +47,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Handler::DevOutbox => dev::outbox(req, ctx).await,
         Handler::DevFlowConfig => native::dev_flow_config(req, ctx).await,
         Handler::DevUserLockout => dev_lockout::put(req, ctx).await,
+        Handler::DevUserRecord => dev_lockout::record(req, ctx).await,
         Handler::Admin => admin::handle(req, ctx).await,
         Handler::Discovery => oidc::discovery(req, ctx).await,
         Handler::Jwks => oidc::jwks(req, ctx).await,

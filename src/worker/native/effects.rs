@@ -32,9 +32,11 @@ pub struct Target<'a> {
     pub sign_in_log: SignInLog,
     /// Now.
     pub now: Timestamp,
-    /// The guard objects, and the key that names them: every user record written merges
-    /// its account object's copy of the lockout first.
+    /// The guard objects, and the key that names them: every user record is written
+    /// through its account's object, which merges in what other locations wrote.
     pub guard: &'a crate::worker::guard::Client,
+    /// The user record the step was given (what its `UpdateUser` changed).
+    pub base: Option<&'a crate::flow::UserRecord>,
     /// The key that names the account objects.
     pub code_key: &'a crate::flow::CodeKey,
 }
@@ -55,21 +57,31 @@ pub struct Applied {
 pub async fn apply(at: &Target<'_>, effects: Vec<Effect>) -> Result<Applied, Fail> {
     let store = Store::new(at.kv, at.tenant);
     let mut applied = Applied::default();
+    let mut base = at.base.cloned();
     for effect in effects {
         match effect {
             Effect::CreateUser(user) => store.put_user(&user, true).await?,
-            Effect::UpdateUser(mut user) => {
+            Effect::UpdateUser(user) => {
                 // Read at this location, the record may predate writes made elsewhere
-                // (an administrator's disable): the account's object knows of them. A
-                // password step read the copy when it took its hold, but a disable since
-                // then ended that hold, so the copy is read again here.
-                at.guard
-                    .merge_lockout(at.code_key, at.tenant, &mut user, at.now)
-                    .await?;
+                // (a password reset, an administrator's disable or removal of a phone):
+                // the account's object knows of them and merges them in. A password step
+                // read its copy when it took its hold, but a write since then ended that
+                // hold, so the object is asked again here.
+                let this_user = base.as_ref().filter(|b| b.id == user.id);
+                let Some(user) = at
+                    .guard
+                    .write_record(at.code_key, at.tenant, this_user, user, at.now)
+                    .await?
+                else {
+                    // Deleted by an administrator since the step read it: not brought back.
+                    continue;
+                };
                 store.put_user(&user, false).await?;
                 if crate::guard::password::cleared_now(&user.lockout, at.now) {
-                    applied.cleared = Some(user.id);
+                    applied.cleared = Some(user.id.clone());
                 }
+                // A second write of the same record in this step changes this one.
+                base = Some(user);
             }
             Effect::SendCode(code) => {
                 let cx = crate::hook::request::Context {

@@ -129,6 +129,7 @@ async fn judge(
 ) -> Result<NativeResponse, Fail> {
     let now = call.meta.now;
     let judged = user.as_ref().map(|u| (u.id.clone(), u.lockout));
+    let base = user.clone();
     let policy: &dyn AccessPolicy = match &call.setup.policies {
         Some(set) => set.as_ref(),
         None => &NoPolicies,
@@ -181,6 +182,7 @@ async fn judge(
         now,
         guard: &call.guard,
         code_key: call.setup.code_key(),
+        base: base.as_ref(),
     };
     let applied = effects::apply(&target, step.effects).await?;
     if let Some(id) = &applied.cleared {

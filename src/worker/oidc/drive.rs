@@ -163,6 +163,7 @@ impl Run<'_> {
                     }
                 };
             let judged = user.as_ref().map(|u| (u.id.clone(), u.lockout));
+            let base = user.clone();
             let ctx = StepContext {
                 config: &config,
                 code_key: self.setup.code_key(),
@@ -213,6 +214,7 @@ impl Run<'_> {
                 now: self.now,
                 guard: &self.guard,
                 code_key: self.setup.code_key(),
+                base: base.as_ref(),
             };
             let ended = judged.as_ref().map(|(id, lockout)| {
                 crate::guard::password::ended_with(lockout, id, &step.effects)
