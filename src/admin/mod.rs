@@ -16,6 +16,7 @@ pub mod methods;
 pub mod query;
 pub mod references;
 pub mod rfc3339;
+pub mod user_filter;
 pub mod user_flows;
 pub mod users;
 

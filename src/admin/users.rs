@@ -208,17 +208,21 @@ pub struct Page {
     pub top: usize,
     /// The KV list cursor of the previous page's `@odata.nextLink`.
     pub skip_token: Option<String>,
+    /// `$filter`: the one account asked for, by its address ([`super::user_filter`]).
+    pub filter: Option<super::user_filter::EmailFilter>,
 }
 
 /// Longest `$skiptoken` read (a KV list cursor is far shorter).
 const MAX_SKIP_TOKEN: usize = 1024;
 
-/// Reads `$top` and `$skiptoken`. `$filter`, `$search` and `$orderby` are refused rather
-/// than ignored: answering a filtered query with every user would be wrong data.
+/// Reads `$top`, `$skiptoken` and `$filter` (an account by its address). Other filters,
+/// `$search` and `$orderby` are refused rather than ignored: answering them with every
+/// user would be wrong data.
 pub fn page(query: &[(String, String)]) -> Result<Page, Refusal> {
     let mut page = Page {
         top: MAX_PAGE,
         skip_token: None,
+        filter: None,
     };
     for (k, v) in query {
         match k.as_str() {
@@ -249,7 +253,8 @@ pub fn page(query: &[(String, String)]) -> Result<Page, Refusal> {
                 }
                 page.skip_token = Some(v.clone());
             }
-            "$filter" | "$search" | "$orderby" => {
+            "$filter" => page.filter = Some(super::user_filter::parse(v)?),
+            "$search" | "$orderby" => {
                 return Err(Refusal::invalid(
                     "admin.invalid_query",
                     format!("`{k}` is not supported on users; page through the list instead"),
@@ -449,8 +454,14 @@ mod tests {
             p,
             Page {
                 top: 2,
-                skip_token: Some("abc".into())
+                skip_token: Some("abc".into()),
+                filter: None,
             }
+        );
+        let by_mail = page(&q(&[("$filter", "mail eq 'ada@example.com'")])).unwrap();
+        assert_eq!(
+            by_mail.filter.map(|f| f.email).as_deref(),
+            Some("ada@example.com")
         );
         for bad in [
             ("$top", "0"),

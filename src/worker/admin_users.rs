@@ -72,6 +72,20 @@ async fn list(req: &Request, at: &Admin<'_>, store: &UserStore<'_>) -> Result<Re
         Ok(p) => p,
         Err(r) => return refused(r),
     };
+    if let Some(filter) = &page.filter {
+        // One account, from the email index: current, unlike the listing. An identity of
+        // another issuer is not this tenant's local account.
+        let issuer_matches = filter
+            .issuer
+            .as_deref()
+            .is_none_or(|issuer| issuer.eq_ignore_ascii_case(at.tenant));
+        let user = match issuer_matches {
+            true => store.user_by_email(&filter.email).await?,
+            false => None,
+        };
+        let value = user.iter().map(|u| users::to_graph(u, at.tenant)).collect();
+        return Response::from_json(&users::list_view(value, None));
+    }
     let from_client = page.skip_token.is_some();
     let (ids, cursor) = match store.user_ids(page.top, page.skip_token).await {
         Ok(listed) => listed,
