@@ -62,6 +62,11 @@ pub struct GuardState {
     /// When the handle was redeemed (spend objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spent_at: Option<Timestamp>,
+    /// What the request that spent the handle answered, for a second post of the same
+    /// form (spend objects of hosted-page handles; opaque here, see
+    /// [`crate::oidc::replay`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
     /// Until when a password step holds the account (password objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_until: Option<Timestamp>,
@@ -125,6 +130,11 @@ pub enum GuardOp {
     /// The spender could not deliver the code its step sent: the handle may be spent
     /// again by the client's retry ([`spend::unspend`]).
     Unspend,
+    /// The spender's answer, for later spends of the same handle (a form posted twice).
+    Settle {
+        /// The answer, as the adapter writes it ([`crate::oidc::replay`]).
+        replay: String,
+    },
     /// May a password for this account be judged now ([`password`])?
     Hold,
     /// The password step is done (its user record written): free the hold it took and
@@ -195,6 +205,9 @@ pub enum GuardAnswer {
     Spent {
         /// Whether this call redeemed the handle (false: it was redeemed before).
         first: bool,
+        /// For a later spend: what the first spender answered, once it said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replay: Option<String>,
     },
     /// For hold and release.
     Held {
@@ -278,11 +291,25 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             let first;
             (state.spent_at, first) = spend::spend(state.spent_at, now);
             state.forget_at = later(state.forget_at, Some(until));
-            GuardAnswer::Spent { first }
+            let replay = match first {
+                true => None,
+                false => spend::replay(state.spent_at, state.replay.as_ref(), now),
+            };
+            GuardAnswer::Spent { first, replay }
         }
         GuardOp::Unspend => {
             state.spent_at = spend::unspend();
-            GuardAnswer::Spent { first: false }
+            GuardAnswer::Spent {
+                first: false,
+                replay: None,
+            }
+        }
+        GuardOp::Settle { replay } => {
+            // Only a spent handle has an answer to repeat.
+            if state.spent_at.is_some() {
+                state.replay = Some(replay);
+            }
+            GuardAnswer::Cleared
         }
         GuardOp::Hold => {
             let ticket;
@@ -535,11 +562,52 @@ mod tests {
             (state, serde_json::from_str::<GuardAnswer>(&wire).unwrap())
         };
         let (state, first) = spend(GuardState::default());
-        assert_eq!(first, GuardAnswer::Spent { first: true });
+        assert_eq!(
+            first,
+            GuardAnswer::Spent {
+                first: true,
+                replay: None
+            }
+        );
         assert_eq!(state.forget_at, Some(Timestamp(170)));
         let stored = serde_json::to_string(&state).unwrap();
-        let (_, again) = spend(serde_json::from_str(&stored).unwrap());
-        assert_eq!(again, GuardAnswer::Spent { first: false });
+        let (state, again) = spend(serde_json::from_str(&stored).unwrap());
+        assert_eq!(
+            again,
+            GuardAnswer::Spent {
+                first: false,
+                replay: None
+            }
+        );
+        // The first spender's answer, once settled, is what later spends get.
+        let settle: GuardCall =
+            serde_json::from_str(r#"{"now":51,"op":{"op":"settle","replay":"page"}}"#).unwrap();
+        let (state, _) = decide(state, settle.clone());
+        let (state, later) = spend(state);
+        assert_eq!(
+            later,
+            GuardAnswer::Spent {
+                first: false,
+                replay: Some("page".into())
+            }
+        );
+        // Not after the window: an old form sent again is refused as before.
+        let late: GuardCall = serde_json::from_str(&format!(
+            r#"{{"now":{},"op":{{"op":"spend","until":170}}}}"#,
+            50 + spend::REPLAY_WINDOW.0
+        ))
+        .unwrap();
+        let (_, again) = decide(state, late);
+        assert_eq!(
+            again,
+            GuardAnswer::Spent {
+                first: false,
+                replay: None
+            }
+        );
+        // A handle nobody spent keeps no answer.
+        let (unspent, _) = decide(GuardState::default(), settle);
+        assert_eq!(unspent.replay, None);
     }
 
     #[test]

@@ -8,7 +8,26 @@
 //! handle, which answers one request at a time: only the first asker may go on.
 
 use crate::flow::CodeKey;
-use crate::time::Timestamp;
+use crate::time::{Seconds, Timestamp};
+
+/// How long after a hosted page's handle was spent a second post of it gets the first
+/// one's answer ([`crate::oidc::replay`]): a double click's second post comes within a
+/// second, and the first post may take a few (a code to send). Later, a resubmitted old
+/// form is refused as before, so an old handle does not lead on through the flow.
+pub const REPLAY_WINDOW: Seconds = Seconds(30);
+
+/// The answer kept for a later spend of the handle, if it is still within
+/// [`REPLAY_WINDOW`] of the spend.
+pub fn replay(
+    spent_at: Option<Timestamp>,
+    kept: Option<&String>,
+    now: Timestamp,
+) -> Option<String> {
+    let at = spent_at?;
+    (now < at.plus(REPLAY_WINDOW))
+        .then(|| kept.cloned())
+        .flatten()
+}
 
 /// Whether a step's continuation token must be spent through its object before the
 /// step's effects apply: it grants tokens, or it moves the flow to a new token

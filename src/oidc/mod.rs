@@ -34,6 +34,7 @@ pub mod logout_confirm;
 pub mod logout_hint;
 pub mod logout_page;
 pub mod redirect;
+pub mod replay;
 pub mod sso;
 pub mod step_up;
 mod uri;

@@ -508,8 +508,53 @@ impl Client {
             op: GuardOp::Spend { until },
         };
         match self.call(&name, &call).await? {
-            GuardAnswer::Spent { first } => Ok(first),
+            GuardAnswer::Spent { first, .. } => Ok(first),
             _ => Err(unavailable_error().into()),
+        }
+    }
+
+    /// Spends a hosted page's handle ([`crate::oidc::replay`]): `None` for the first
+    /// post, which goes on; for a later one, `Some` of what the first answered, once it
+    /// has (`Some(None)` until then).
+    pub async fn spend_form(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        lookup: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> std::result::Result<Option<Option<String>>, Fail> {
+        let name = spend_object_name(key, tenant, &crate::oidc::replay::spend_name(lookup));
+        let call = GuardCall {
+            now,
+            op: GuardOp::Spend { until },
+        };
+        match self.call(&name, &call).await? {
+            GuardAnswer::Spent { first: true, .. } => Ok(None),
+            GuardAnswer::Spent { replay, .. } => Ok(Some(replay)),
+            _ => Err(unavailable_error().into()),
+        }
+    }
+
+    /// Leaves the first post's answer with its handle's object, for a second post of the
+    /// same form. Best effort: without it, that post waits, then says the page was used.
+    pub async fn settle_form(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        lookup: &str,
+        replay: String,
+        now: Timestamp,
+    ) {
+        let name = spend_object_name(key, tenant, &crate::oidc::replay::spend_name(lookup));
+        let call = GuardCall {
+            now,
+            op: GuardOp::Settle { replay },
+        };
+        if self.call(&name, &call).await.is_err() {
+            worker::console_warn!(
+                "guard: a hosted page's answer could not be kept for a repeated post"
+            );
         }
     }
 

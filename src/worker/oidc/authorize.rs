@@ -22,6 +22,7 @@ use crate::oidc::code::CodeRecord;
 use crate::oidc::hosted::{self, Action, Page, StartKind};
 use crate::oidc::html::{View, render};
 use crate::oidc::interaction::Interaction;
+use crate::oidc::replay::{self, Replay};
 use crate::oidc::sso::{self, SsoSession};
 use crate::pii::Pii;
 use crate::time::Timestamp;
@@ -163,6 +164,37 @@ async fn show(
     error: Option<&str>,
     now: Timestamp,
 ) -> Result<Response> {
+    Ok(store_and_render(kv, tenant, interaction, error, now)
+        .await?
+        .0)
+}
+
+/// [`show`] for a form post: notes the page in `led_to`, for a second post of the form.
+async fn show_posted(
+    kv: &KvStore,
+    tenant: &str,
+    interaction: &Interaction,
+    error: Option<&str>,
+    now: Timestamp,
+    led_to: &mut Option<Replay>,
+) -> Result<Response> {
+    let (response, handle) = store_and_render(kv, tenant, interaction, error, now).await?;
+    *led_to = Some(Replay::Page {
+        handle,
+        error: error.map(str::to_string),
+    });
+    Ok(response)
+}
+
+/// Stores the interaction under a fresh handle and renders its page; the page and the
+/// handle.
+async fn store_and_render(
+    kv: &KvStore,
+    tenant: &str,
+    interaction: &Interaction,
+    error: Option<&str>,
+    now: Timestamp,
+) -> Result<(Response, crate::pii::Secret<String>)> {
     let handle = new_handle(HandleKind::ContinuationToken, &request::random::<32>()?);
     kv.put(
         &interaction_key(tenant, handle.lookup_key.as_str()),
@@ -171,16 +203,94 @@ async fn show(
     .expiration_ttl(interaction.ttl(now))
     .execute()
     .await?;
+    let page = render_page(tenant, interaction, handle.token.expose(), error)?;
+    Ok((page, handle.token))
+}
+
+/// Renders the interaction's page with `handle` in its form.
+fn render_page(
+    tenant: &str,
+    interaction: &Interaction,
+    handle: &str,
+    error: Option<&str>,
+) -> Result<Response> {
     let form_action = format!("/{tenant}/oidc/interaction");
     let html = render(&View {
         page: &interaction.page,
         client_name: &interaction.request.client_name,
         form_action: &form_action,
-        handle: handle.token.expose(),
+        handle,
         error,
     });
     let status = if error.is_some() { 400 } else { 200 };
     pages::page(status, &interaction.page, html)
+}
+
+/// One post per hosted-page handle ([`replay`]): the handle's guard object says which
+/// post runs, and keeps its answer for the others.
+struct FormOnce {
+    guard: crate::worker::guard::Client,
+    secrets: super::super::native::setup::Secrets,
+    lookup: String,
+}
+
+impl FormOnce {
+    fn new(ctx: &Ctx, req: &Request, lookup: &str) -> std::result::Result<Self, Fail> {
+        Ok(FormOnce {
+            guard: crate::worker::guard::Client::for_request(ctx, req),
+            secrets: super::super::native::setup::secrets(ctx)?,
+            lookup: lookup.to_string(),
+        })
+    }
+
+    /// `None` for the first post; else what it answered, once it has.
+    async fn spend(
+        &self,
+        tenant: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> std::result::Result<Option<Option<String>>, Fail> {
+        self.guard
+            .spend_form(&self.secrets.0, tenant, &self.lookup, until, now)
+            .await
+    }
+
+    async fn settle(&self, tenant: &str, replay: String, now: Timestamp) {
+        self.guard
+            .settle_form(&self.secrets.0, tenant, &self.lookup, replay, now)
+            .await;
+    }
+
+    /// A later post: waits for the first post's answer and gives the same one.
+    async fn replayed(&self, kv: &KvStore, tenant: &str, now: Timestamp) -> Result<Response> {
+        let tries = replay::WAIT_MS / replay::POLL_MS;
+        for _ in 0..tries {
+            let kept = match self.spend(tenant, now, request::now()).await {
+                Ok(Some(kept)) => kept,
+                Ok(None) => None,
+                Err(e) => return failed(e),
+            };
+            match kept.as_deref().and_then(replay::from_text) {
+                Some(Replay::Redirect { location }) => return pages::redirect(location.expose()),
+                Some(Replay::Page { handle, error }) => {
+                    let Ok(lookup) = lookup_key(HandleKind::ContinuationToken, handle.expose())
+                    else {
+                        break;
+                    };
+                    let key = interaction_key(tenant, lookup.as_str());
+                    let Some(next) = crate::worker::kv_json::get::<Interaction>(kv, &key).await?
+                    else {
+                        break;
+                    };
+                    return render_page(tenant, &next, handle.expose(), error.as_deref());
+                }
+                None => {
+                    worker::Delay::from(std::time::Duration::from_millis(replay::POLL_MS)).await
+                }
+            }
+        }
+        pages::error(400, EXPIRED)
+    }
 }
 
 const CROSS_SITE: &str = "this sign-in form was sent from another website, so it was not accepted; go back to the application and sign in again";
@@ -218,34 +328,87 @@ pub async fn interaction(mut req: Request, ctx: Ctx) -> Result<Response> {
         return pages::error(400, EXPIRED);
     };
     let key = interaction_key(&tenant, lookup.as_str());
-    let Some(mut interaction) = crate::worker::kv_json::get::<Interaction>(&kv, &key).await? else {
+    let Some(interaction) = crate::worker::kv_json::get::<Interaction>(&kv, &key).await? else {
         return pages::error(400, EXPIRED);
     };
-    // One post per handle: the next page gets a new one.
-    kv.delete(&key).await?;
     if interaction.expired(now) {
         return pages::error(400, EXPIRED);
     }
-    let (_, issuer) = super::issuer_of(&req, &tenant)?;
+    // One post per handle, decided by the handle's object: a second post of the same form
+    // (a double click) runs nothing and answers as the first did ([`replay`]). The page's
+    // record stays in KV until it expires, so such a post finds it.
+    let once = match FormOnce::new(&ctx, &req, lookup.as_str()) {
+        Ok(once) => once,
+        Err(e) => return failed(e),
+    };
+    match once.spend(&tenant, interaction.expires_at, now).await {
+        Ok(None) => {}
+        Ok(Some(_)) => return once.replayed(&kv, &tenant, now).await,
+        Err(e) => return failed(e),
+    }
+    let mut led_to = None;
+    let answer = posted(
+        &req,
+        &ctx,
+        &kv,
+        &tenant,
+        &form,
+        interaction,
+        now,
+        &mut led_to,
+    )
+    .await;
+    if let Ok(r) = &answer {
+        let location = r.headers().get("location").ok().flatten();
+        if let Some(text) = replay::redirect(r.status_code(), location)
+            .or(led_to)
+            .as_ref()
+            .and_then(replay::to_text)
+        {
+            once.settle(&tenant, text, now).await;
+        }
+    }
+    answer
+}
+
+/// The rest of a form post, once its handle is spent: runs the step and answers. Every
+/// page it shows is noted in `led_to`, for a second post of the same form.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one post's pieces; `led_to` is the one output besides the answer"
+)]
+async fn posted(
+    req: &Request,
+    ctx: &Ctx,
+    kv: &KvStore,
+    tenant: &str,
+    form: &Form,
+    mut interaction: Interaction,
+    now: Timestamp,
+    led_to: &mut Option<Replay>,
+) -> Result<Response> {
+    let (_, issuer) = super::issuer_of(req, tenant)?;
     let secure = req.url()?.scheme() == "https";
     let cookie = req.headers().get("cookie").ok().flatten();
     let old_session = sso::read_cookie(cookie.as_deref())
         .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok());
     let field = |name: &str| form.get(name).map(str::to_string);
-    let posted = match captcha::post(&ctx, &req, &mut interaction, &field, now).await {
+    let posted = match captcha::post(ctx, req, &mut interaction, &field, now).await {
         // The CAPTCHA passed: step the kept flow (the check recorded) with the kept input.
         Some(captcha::Next::Run(state, input)) => {
             interaction.flow = Some(*state);
             Ok(Action::Flow(input))
         }
         Some(captcha::Next::Show(error)) => {
-            return show(&kv, &tenant, &interaction, error.as_deref(), now).await;
+            return show_posted(kv, tenant, &interaction, error.as_deref(), now, led_to).await;
         }
         None => hosted::action(&interaction.page, interaction.flow.as_ref(), &field),
     };
     let action = match posted {
         Ok(a) => a,
-        Err(message) => return show(&kv, &tenant, &interaction, Some(&message), now).await,
+        Err(message) => {
+            return show_posted(kv, tenant, &interaction, Some(&message), now, led_to).await;
+        }
     };
     let (state, input) = match action {
         Action::Cancel => {
@@ -262,30 +425,32 @@ pub async fn interaction(mut req: Request, ctx: Ctx) -> Result<Response> {
                 email: None,
             };
             interaction.flow = None;
-            return show(&kv, &tenant, &interaction, None, now).await;
+            return show_posted(kv, tenant, &interaction, None, now, led_to).await;
         }
         Action::Start { kind, email } => {
             interaction.page = Page::Email {
                 sign_up: kind == StartKind::SignUp,
                 email: Some(email.clone()),
             };
-            (None, start_input(&interaction.request, kind, email, &req))
+            (None, start_input(&interaction.request, kind, email, req))
         }
         Action::Flow(input) => match interaction.flow.take() {
             Some(state) => (Some(state), *input),
             None => return pages::error(400, EXPIRED),
         },
     };
-    let run = match Run::load(&ctx, &req, &kv, &tenant, now).await {
+    let run = match Run::load(ctx, req, kv, tenant, now).await {
         Ok(run) => run,
         Err(e) => return failed(e),
     };
     match run.drive(&mut interaction, state, input).await {
-        Ok(Outcome::Page(error)) => show(&kv, &tenant, &interaction, error.as_deref(), now).await,
+        Ok(Outcome::Page(error)) => {
+            show_posted(kv, tenant, &interaction, error.as_deref(), now, led_to).await
+        }
         Ok(Outcome::SignedIn(grant)) => {
             let finish = Finish {
-                kv: &kv,
-                tenant: &tenant,
+                kv,
+                tenant,
                 issuer: &issuer,
                 secure,
                 old_session,
