@@ -110,6 +110,16 @@ impl NativeError {
         )
     }
 
+    /// `invalid_request` with suberror `introspect_required`: a second-factor challenge
+    /// without `id`. There is no default method to challenge; the client lists the
+    /// methods at `/oauth2/v2.0/introspect` and challenges one by its `id`.
+    pub fn introspect_required() -> Self {
+        Self::invalid_request(
+            "choose a method: list them at `oauth2/v2.0/introspect` and send its `id` to `oauth2/v2.0/challenge`",
+        )
+        .with_suberror("introspect_required")
+    }
+
     /// `unsupported_grant_type`.
     pub fn unsupported_grant_type(value: &str) -> Self {
         Self::new(

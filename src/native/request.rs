@@ -360,6 +360,7 @@ pub fn check_step(req: &NativeRequest, state: &FlowState) -> Result<(), NativeEr
         client_id,
         grant,
         username,
+        input,
         ..
     } = req
     else {
@@ -375,6 +376,19 @@ pub fn check_step(req: &NativeRequest, state: &FlowState) -> Result<(), NativeEr
             endpoint.path()
         ))
         .code(55_200));
+    }
+    // A second-factor challenge names its method (`id` from introspect). Without one it
+    // is the older design's "challenge the default method", which MSAL Android and iOS
+    // still send first; `introspect_required` sends them to the method list with the
+    // token they hold (reference §2.2, §12).
+    if *endpoint == Endpoint::Challenge
+        && matches!(input, FlowInput::Challenge { .. })
+        && matches!(
+            state,
+            FlowState::ExpectMfaMethod(_) | FlowState::ExpectMfaCode(_)
+        )
+    {
+        return Err(NativeError::introspect_required());
     }
     if *grant == Some(Grant::MfaOob) && !matches!(state, FlowState::ExpectMfaCode(_)) {
         return Err(NativeError::invalid_request(
