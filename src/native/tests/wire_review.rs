@@ -102,6 +102,13 @@ fn a_sign_up_challenge_without_oob_is_a_redirect_and_sends_nothing() {
         sent,
         "no code for a client that cannot enter it"
     );
+    // No account exists: the redirect is an audit line, not a sign-in log record.
+    let last = s.audits.last().unwrap();
+    assert_eq!(last.event, "flow.redirect");
+    assert!(
+        last.sign_in.is_none(),
+        "a sign-up without an account signs no one in"
+    );
 }
 
 /// §2.2 and §12: a second-factor challenge without `id` is `invalid_request` /
