@@ -358,6 +358,7 @@ pub fn check_step(req: &NativeRequest, state: &FlowState) -> Result<(), NativeEr
     let NativeRequest::Step {
         endpoint,
         client_id,
+        continuation_token,
         grant,
         username,
         input,
@@ -378,9 +379,10 @@ pub fn check_step(req: &NativeRequest, state: &FlowState) -> Result<(), NativeEr
         .code(55_200));
     }
     // A second-factor challenge names its method (`id` from introspect). Without one it
-    // is the older design's "challenge the default method", which MSAL Android and iOS
-    // still send first; `introspect_required` sends them to the method list with the
-    // token they hold (reference §2.2, §12).
+    // is the older design's "challenge the default method" (reference §2.2, §12), which
+    // MSAL Android handles: `introspect_required` sends it to the method list. Android
+    // reads the token for that call from this error body (it asserts one is there), so
+    // the body carries the token the client sent, still good: nothing moved.
     if *endpoint == Endpoint::Challenge
         && matches!(input, FlowInput::Challenge { .. })
         && matches!(
@@ -388,7 +390,10 @@ pub fn check_step(req: &NativeRequest, state: &FlowState) -> Result<(), NativeEr
             FlowState::ExpectMfaMethod(_) | FlowState::ExpectMfaCode(_)
         )
     {
-        return Err(NativeError::introspect_required());
+        return Err(NativeError::introspect_required().with(
+            "continuation_token",
+            Value::from(continuation_token.expose().as_str()),
+        ));
     }
     if *grant == Some(Grant::MfaOob) && !matches!(state, FlowState::ExpectMfaCode(_)) {
         return Err(NativeError::invalid_request(
