@@ -102,6 +102,7 @@ test("an MFA challenge without id answers introspect_required and leaves the flo
   const token = await atMfaRequired(email);
   let r = await post(worker, "mfa", "oauth2/v2.0/challenge", { continuation_token: token, challenge_type: TYPES });
   isError(r, "invalid_request", { suberror: "introspect_required" });
+  assert.equal(r.body.sub_error, "introspect_required", "the spelling MSAL Android's challenge parser reads");
   assert.equal(r.body.continuation_token, token, "the token to introspect with: the one the client sent, still good");
   r = await post(worker, "mfa", "oauth2/v2.0/introspect", { continuation_token: token });
   assert.equal(r.status, 200, JSON.stringify(r.body));

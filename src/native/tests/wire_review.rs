@@ -125,6 +125,7 @@ fn an_mfa_challenge_without_id_is_introspect_required() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.body["error"], "invalid_request", "{}", r.body);
     assert_eq!(r.body["suberror"], "introspect_required", "{}", r.body);
+    assert_eq!(r.body["sub_error"], "introspect_required", "{}", r.body);
     // MSAL Android calls introspect with the token of this body: the one it sent.
     assert_eq!(r.body["continuation_token"], token.as_str(), "{}", r.body);
     assert_eq!(s.outbox.len(), sent, "nothing was sent");
