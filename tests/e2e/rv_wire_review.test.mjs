@@ -1,6 +1,7 @@
 // Wire-conformance review (session 8): the reference (native-auth.md) walked endpoint by
 // endpoint against what the Worker answers in workerd. Each test names the section it
-// holds the Worker to; the first ones failed before their fix.
+// holds the Worker to. The first three failed before their fixes; the fourth passed
+// already and guards §13's "which form to accept".
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
