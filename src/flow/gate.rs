@@ -313,10 +313,12 @@ pub(crate) fn block(
 
 /// Ends the flow with a web fallback. A flow that got past its first factor is a sign-in
 /// attempt the log must show (interrupted), as [`block`] logs one; earlier redirects (a
-/// client that cannot run the first factor at all) and method changes are audit lines.
+/// client that cannot run the first factor at all), a sign-up that has no account yet
+/// (a password given at its start is not a sign-in) and method changes are audit lines.
 pub(crate) fn redirect(common: &FlowCommon, reason: &str, cx: &mut Cx) -> Next {
     let factor_done = !common.prior.is_empty() || !common.proven().is_empty();
-    if common.kind != FlowKind::MethodChange && factor_done {
+    let has_account = common.user_id.is_some();
+    if common.kind != FlowKind::MethodChange && factor_done && has_account {
         let outcome = SignInOutcome::Interrupted;
         cx.sign_in_attempt(
             common,

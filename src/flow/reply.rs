@@ -234,7 +234,9 @@ pub enum Rejection {
 /// How a reply maps to a native-auth HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Native {
-    /// HTTP status (200, 400, 401 or 429).
+    /// HTTP status: 200, or 400 for every protocol error (reference §1: MSAL Android
+    /// takes anything but 200 and 400 for an unknown error, so a resend asked for too
+    /// soon is a 400 `slow_down` with `retry_after`, not a 429).
     pub status: u16,
     /// `error`.
     pub error: Option<&'static str>,
@@ -305,7 +307,7 @@ impl Reply {
                 Some(50076),
             ),
             Reply::ReauthenticationRequired => {
-                Native::err(401, "insufficient_user_authentication", None, None)
+                Native::err(400, "insufficient_user_authentication", None, None)
             }
             Reply::PasswordChangeRequired => Native::err(400, "invalid_request", None, Some(50142)),
             Reply::Blocked { reason, .. } => match reason {
@@ -356,7 +358,7 @@ impl Rejection {
                 Native::err(400, "invalid_grant", otp, Some(50181))
             }
             Rejection::ResendTooSoon { .. } | Rejection::TooManyCodes => {
-                Native::err(429, "slow_down", None, None)
+                Native::err(400, "slow_down", None, None)
             }
             Rejection::AccountLocked { .. } => Native::err(400, "invalid_grant", None, Some(50053)),
             Rejection::AttributeValidationFailed { .. } => Native::err(

@@ -161,7 +161,7 @@ pub struct SignUpExpectChallenge {
 
 impl SignUpExpectChallenge {
     pub(crate) fn handle(self, input: FlowInput, cx: &mut Cx) -> Result<Next, FlowError> {
-        let FlowInput::Challenge { .. } = input else {
+        let FlowInput::Challenge { challenge_types } = input else {
             return Err(unexpected("signUpExpectChallenge", &input));
         };
         let SignUpExpectChallenge {
@@ -169,6 +169,18 @@ impl SignUpExpectChallenge {
             password_hash,
             attributes,
         } = self;
+        if let Some(types) = challenge_types {
+            common.challenge_types = types;
+        }
+        // The email code is an `oob` challenge: a client whose list lacks it gets the web
+        // fallback, as at the start and in a reset, not a code it has no screen for.
+        if !common.challenge_types.oob {
+            return Ok(super::gate::redirect(
+                &common,
+                "sign-up needs the oob challenge",
+                cx,
+            ));
+        }
         let to = common.email.clone();
         match cx.send_code(&mut common, Channel::Email, to, CodePurpose::SignUp, None)? {
             Ok((code, reply)) => Ok(Next::to(
@@ -360,10 +372,25 @@ impl SignUpExpectPassword {
             attributes,
         } = self;
         match input {
-            FlowInput::Challenge { .. } => Ok(Next::to(
-                FlowState::SignUpExpectPassword(SignUpExpectPassword { common, attributes }),
-                Reply::PasswordRequired,
-            )),
+            FlowInput::Challenge { challenge_types } => {
+                if let Some(types) = challenge_types {
+                    common.challenge_types = types;
+                }
+                // `challenge_type: password` goes only to a client that listed it (as at
+                // sign-in); one that cannot collect a password gets the web fallback
+                // instead of a password prompt it has no screen for.
+                if !common.challenge_types.password {
+                    return Ok(super::gate::redirect(
+                        &common,
+                        "client does not support the password challenge",
+                        cx,
+                    ));
+                }
+                Ok(Next::to(
+                    FlowState::SignUpExpectPassword(SignUpExpectPassword { common, attributes }),
+                    Reply::PasswordRequired,
+                ))
+            }
             FlowInput::SubmitPassword { password: given } => {
                 match set_password(&mut common, &given, cx)? {
                     Ok(hash) => next_missing(common, Some(hash), attributes, cx),

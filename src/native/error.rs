@@ -110,6 +110,21 @@ impl NativeError {
         )
     }
 
+    /// `invalid_request` with suberror `introspect_required`: a second-factor challenge
+    /// without `id`. There is no default method to challenge; the client lists the
+    /// methods at `/oauth2/v2.0/introspect` and challenges one by its `id`.
+    ///
+    /// The suberror is also written as `sub_error`: the MSAL Android parser of
+    /// `/oauth2/v2.0/challenge` answers, the one client that handles this error, reads
+    /// that spelling (reference §1); every other client reads `suberror`.
+    pub fn introspect_required() -> Self {
+        Self::invalid_request(
+            "choose a method: list them at `oauth2/v2.0/introspect` and send its `id` to `oauth2/v2.0/challenge`",
+        )
+        .with_suberror(INTROSPECT_REQUIRED)
+        .with("sub_error", Value::from(INTROSPECT_REQUIRED))
+    }
+
     /// `unsupported_grant_type`.
     pub fn unsupported_grant_type(value: &str) -> Self {
         Self::new(
@@ -188,6 +203,9 @@ impl NativeError {
         Value::Object(body)
     }
 }
+
+/// The suberror that sends a client to `/oauth2/v2.0/introspect`.
+const INTROSPECT_REQUIRED: &str = "introspect_required";
 
 /// User input quoted in a description, cut so a huge value cannot bloat the answer.
 fn short(value: &str) -> String {

@@ -358,8 +358,10 @@ pub fn check_step(req: &NativeRequest, state: &FlowState) -> Result<(), NativeEr
     let NativeRequest::Step {
         endpoint,
         client_id,
+        continuation_token,
         grant,
         username,
+        input,
         ..
     } = req
     else {
@@ -375,6 +377,23 @@ pub fn check_step(req: &NativeRequest, state: &FlowState) -> Result<(), NativeEr
             endpoint.path()
         ))
         .code(55_200));
+    }
+    // A second-factor challenge names its method (`id` from introspect). Without one it
+    // is the older design's "challenge the default method" (reference §2.2, §12), which
+    // MSAL Android handles: `introspect_required` sends it to the method list. Android
+    // reads the token for that call from this error body (it asserts one is there), so
+    // the body carries the token the client sent, still good: nothing moved.
+    if *endpoint == Endpoint::Challenge
+        && matches!(input, FlowInput::Challenge { .. })
+        && matches!(
+            state,
+            FlowState::ExpectMfaMethod(_) | FlowState::ExpectMfaCode(_)
+        )
+    {
+        return Err(NativeError::introspect_required().with(
+            "continuation_token",
+            Value::from(continuation_token.expose().as_str()),
+        ));
     }
     if *grant == Some(Grant::MfaOob) && !matches!(state, FlowState::ExpectMfaCode(_)) {
         return Err(NativeError::invalid_request(

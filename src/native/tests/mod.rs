@@ -15,3 +15,4 @@ mod replies;
 mod review;
 mod server;
 mod tables;
+mod wire_review;

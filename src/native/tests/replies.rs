@@ -258,6 +258,9 @@ fn every_reply_maps_to_its_status_and_body() {
     for (reply, status, key, value) in cases {
         let r = reply_response(&reply, Some("CT"), None, &m);
         assert_eq!(r.status, status, "{reply:?} -> {}", r.body);
+        // The flow's own account of the mapping says what the wire says.
+        assert_eq!(reply.native().status, r.status, "{reply:?}");
+        assert_eq!(reply.native().error, r.body["error"].as_str(), "{reply:?}");
         assert_eq!(r.body[key], value, "{reply:?} -> {}", r.body);
         if status == 400 {
             assert!(r.body["error_description"].is_string(), "{}", r.body);

@@ -7,7 +7,7 @@ use crate::native::Endpoint::*;
 
 /// A signed-up account with the sign-up email registered as its MFA method, and a
 /// sign-in that reached `/oauth2/v2.0/introspect`: the token and the method id.
-fn at_mfa_method_choice(s: &mut Server, email: &str) -> (String, String) {
+pub(super) fn at_mfa_method_choice(s: &mut Server, email: &str) -> (String, String) {
     let signed_up = sign_up(s, email);
     let r = s.post(
         Token,

@@ -51,6 +51,8 @@ pub struct Server {
     pub flows: BTreeMap<String, FlowRecord>,
     pub outbox: Vec<CodeDelivery>,
     pub grants: Vec<TokenGrant>,
+    /// Audit events, in order (sign-in log records carry `sign_in`).
+    pub audits: Vec<crate::flow::AuditEvent>,
 }
 
 impl Server {
@@ -69,6 +71,7 @@ impl Server {
             flows: BTreeMap::new(),
             outbox: Vec::new(),
             grants: Vec::new(),
+            audits: Vec::new(),
         }
     }
 
@@ -180,7 +183,7 @@ impl Server {
                     tokens_body = Some(self.mint(&grant, &scope));
                     self.grants.push(grant);
                 }
-                Effect::Audit(_) => {}
+                Effect::Audit(a) => self.audits.push(a),
             }
         }
         let token = match disposition(step.state.as_ref(), &step.reply) {
