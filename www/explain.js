@@ -150,7 +150,7 @@ export function whyNotApplied(policy, reason, ctx) {
     }
     case "clientApps":
       return { label: "Not applied: client app not selected",
-        detail: `The policy covers ${list((c.clientAppTypes ?? []).map((t) => CLIENT_APP_TYPES[t] ?? t))}, not ${CLIENT_APP_TYPES[ctx.clientAppType] ?? ctx.clientAppType ?? "this client"}.` };
+        detail: `The policy covers ${list((c.clientAppTypes ?? []).map((t) => CLIENT_APP_TYPES[t] ?? t))}, not ${ctx.clientAppType ? CLIENT_APP_TYPES[ctx.clientAppType] ?? ctx.clientAppType : "a sign-in that names no client app (as the customer app's)"}.` };
     case "signInRisk":
       return { label: "Not applied: sign-in risk not selected",
         detail: `The policy covers ${levels(c.signInRiskLevels)} sign-in risk; ${riskOf("this sign-in", ctx.signInRisk)}.` };

@@ -43,7 +43,9 @@ export function whatIfPage(root, app) {
       placeholder: "e.g. 198.51.100.23", value: keep.ip ?? "198.51.100.23" });
     const country = select("wi-country", [["", "Unknown"], ...Object.entries(COUNTRIES).sort((a, b) => a[1].localeCompare(b[1]))],
       keep.country ?? "GB");
-    const client = select("wi-client", Object.entries(CLIENT_APP_TYPES), keep.client ?? "browser");
+    // The customer app and the Worker name no client app, so only policies for all client
+    // apps reach them: that is the default here, or What If would answer another sign-in.
+    const client = select("wi-client", [["", "Not given (like the customer app)"], ...Object.entries(CLIENT_APP_TYPES)], keep.client ?? "");
     const platform = select("wi-platform", [["", "Any or unknown"], ...Object.entries(PLATFORMS)], keep.platform ?? "");
     const risk = select("wi-risk", Object.entries(RISK_LEVELS).reverse(), keep.risk ?? "none");
     const userRisk = select("wi-user-risk", Object.entries(RISK_LEVELS).reverse(), keep.userRisk ?? "none");
@@ -80,7 +82,7 @@ export function whatIfPage(root, app) {
           h("div", { class: "scenarios", role: "group", "aria-labelledby": "wi-scenarios" },
             h("p", { id: "wi-scenarios", class: "hint" }, "Try a scenario:"),
             scenarios(tenant).map((s) => h("button", { type: "button", class: "chip", onClick: () => {
-              apply({ client: "browser", platform: "", risk: "none", userRisk: "none", ...s.values });
+              apply({ client: "", platform: "", risk: "none", userRisk: "none", ...s.values });
               last = read();
               run(last);
             } }, s.label))),
@@ -109,7 +111,8 @@ export function whatIfPage(root, app) {
     const tenant = app.tenant();
     const user = findUser(tenant, values.user);
     if (!user) return;
-    const conditions = { clientAppType: values.client, signInRiskLevel: values.risk, userRiskLevel: values.userRisk };
+    const conditions = { signInRiskLevel: values.risk, userRiskLevel: values.userRisk };
+    if (values.client) conditions.clientAppType = values.client;
     if (values.ip) conditions.ipAddress = values.ip;
     if (values.country) conditions.country = values.country;
     if (values.platform) conditions.devicePlatform = values.platform;
@@ -124,7 +127,8 @@ export function whatIfPage(root, app) {
     const whatIf = app.engine.whatIf({ ...input, request, directory });
     const now = Math.floor(Date.now() / 1000);
     const signIn = { userId: user.id, appId: values.app, groupIds: user.groupIds, roleIds: user.roleIds,
-      clientAppType: values.client, signInRisk: values.risk, userRisk: values.userRisk };
+      signInRisk: values.risk, userRisk: values.userRisk };
+    if (values.client) signIn.clientAppType = values.client;
     if (values.ip) signIn.ipAddress = values.ip;
     if (values.country) signIn.country = values.country;
     if (values.platform) signIn.devicePlatform = values.platform;

@@ -13,13 +13,16 @@
 // - the authentication methods policy's Email and Sms configurations;
 // - the SMS region opt-ins (one onPhoneMethodLoadStartListener);
 // - the user flow's local account method and the attributes it collects.
-// Users and groups are not pushed: the Worker keeps its own customers, so policies naming
-// the console's users or groups (the break-glass exclusion, the Staff group) match nobody.
+// Users and groups are not pushed: the admin API has no call to create a user or set its
+// groups, and the Worker keeps its own customers, so policies naming the console's users or
+// groups (the break-glass exclusion, the Staff group) match nobody there. The summary names
+// the policies that therefore apply to no one (`appliesToNoOne`), for the page to say.
 //
 // The admin credential is the caller's (the person pastes the local ADMIN_TOKEN); the
 // Worker answers a browser only when ADMIN_CORS_ORIGINS lists this page's origin.
 import { flowConfig } from "./flow-config.js";
 import { WORKER_CLIENT_ID, WORKER_TENANT } from "./native-client.js";
+import { policiesForNoCustomer } from "./directory-scope.js";
 import { APPS } from "./seed.js";
 
 const SERVER_FIELDS = ["id", "createdDateTime", "modifiedDateTime"];
@@ -75,7 +78,7 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
   };
 
   const ca = tenant.conditionalAccess;
-  const summary = { policies: ca.policies.length, namedLocations: ca.namedLocations.length };
+  const summary = { policies: ca.policies.length, namedLocations: ca.namedLocations.length, appliesToNoOne: policiesForNoCustomer(tenant) };
   let pushedPolicies = false;
   let created = null;
   try {

@@ -1,0 +1,214 @@
+// A review of the demo as the people it is for use it: an admin trying Conditional Access
+// and the method settings, and a customer in the bank app. Each test is a defect the
+// review found (it failed before its fix): focus lost after a step, errors nobody is told
+// about, state lost on reload, What If answering differently from what the customer app
+// then enforces, and the Worker switch not saying what it cannot push. Debian's Chromium
+// through playwright-core, as the other browser tests; screenshots in
+// test-output/screenshots/.
+//
+//   bash scripts/build-pkg.sh && bash scripts/build-worker.sh
+//   node --test --test-force-exit --test-concurrency=1 tests/browser/review_demo.test.mjs
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { openPage, root, startDemo, textOf as waitText } from "../support/browser.mjs";
+import { bank, decisions, expectScreen, messages } from "../support/customer_page.mjs";
+import { ADMIN, nativeVars } from "../support/native.mjs";
+import { startWorker } from "../support/worker.mjs";
+
+let baseUrl;
+let context;
+let demo;
+
+before(async () => {
+  demo = await startDemo("vestibule-review-");
+  ({ baseUrl, context } = demo);
+});
+
+after(async () => {
+  await demo?.stop();
+});
+
+const openDemo = (route, options = {}) => openPage(context, `${baseUrl}#${route}`, options);
+const textOf = (locator, pattern, timeout = 10_000) => waitText(locator, pattern, timeout);
+/** The focused element, described for an assertion message. */
+const focused = (page) => page.evaluate(() => {
+  const el = document.activeElement;
+  return { tag: el?.tagName, id: el?.id, text: el?.textContent?.trim().slice(0, 60), inMain: Boolean(el?.closest("main")) };
+});
+
+async function codeFrom(page, name, count) {
+  const list = messages(page, name);
+  const end = Date.now() + 10_000;
+  while ((await list.count()) <= count) {
+    if (Date.now() > end) assert.fail(`no new message on the ${name}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return (await list.first().innerText()).match(/\b(\d{6,8})\b/)?.[1];
+}
+
+async function signUp(page, { email, name, password }) {
+  await bank(page).getByRole("button", { name: "Create an account" }).click();
+  await bank(page).getByLabel("Email address").fill(email);
+  await bank(page).getByLabel("Display name").fill(name);
+  await bank(page).getByLabel("Password", { exact: true }).fill(password);
+  const inbox = await messages(page, "Inbox").count();
+  await bank(page).getByRole("button", { name: "Create account" }).click();
+  await expectScreen(page, "Check your email");
+  await bank(page).getByLabel("Verification code").fill(await codeFrom(page, "Inbox", inbox));
+  await bank(page).getByRole("button", { name: "Verify" }).click();
+}
+
+/** Saves `policy` as a new one through the JSON view, as an admin pasting Graph JSON would. */
+async function addPolicyAsJson(page, policy) {
+  await page.getByRole("link", { name: "Policies" }).click();
+  await page.getByRole("button", { name: "New policy" }).click();
+  await page.getByRole("tab", { name: "JSON" }).click();
+  const json = page.getByLabel(/^Policy JSON/);
+  const draft = JSON.parse(await json.inputValue());
+  await json.fill(JSON.stringify({ ...draft, ...policy }, null, 2));
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await textOf(page.getByRole("status").filter({ hasText: "Saved" }), new RegExp(`^Saved “${policy.displayName}”\\.$`));
+}
+
+async function turnOff(page, policyName) {
+  await page.getByRole("link", { name: "Policies" }).click();
+  await page.getByRole("list", { name: "Policies" }).getByRole("button", { name: policyName }).click();
+  await page.getByRole("radio", { name: /^Off/ }).check();
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await textOf(page.getByRole("status").filter({ hasText: "Saved" }), /^Saved /);
+}
+
+test("keyboard: after Save, Discard or Cancel in the policy editor, focus stays in the editor instead of falling to the page's top", async () => {
+  const page = await openDemo("policies");
+  await page.getByRole("radio", { name: /^Report-only/ }).check();
+  await page.getByRole("button", { name: "Save policy" }).focus();
+  await page.keyboard.press("Enter");
+  await textOf(page.getByRole("status").filter({ hasText: "Saved" }), /^Saved /);
+  let at = await focused(page);
+  assert.ok(at.inMain && at.tag !== "BODY", `after Save, focus is on ${JSON.stringify(at)}`);
+
+  await page.getByRole("radio", { name: /^Off/ }).check();
+  await page.getByRole("button", { name: "Discard changes" }).focus();
+  await page.keyboard.press("Enter");
+  at = await focused(page);
+  assert.ok(at.inMain && at.tag !== "BODY", `after Discard, focus is on ${JSON.stringify(at)}`);
+
+  await page.getByRole("button", { name: "New policy" }).click();
+  await page.getByRole("button", { name: "Cancel" }).focus();
+  await page.keyboard.press("Enter");
+  at = await focused(page);
+  assert.deepEqual([at.tag, at.text], ["BUTTON", "New policy"], `after Cancel, focus is on ${JSON.stringify(at)}`);
+  await page.done();
+});
+
+test("SMS blocked calling codes: a bad code is announced and focused; after a save focus stays on the button", async () => {
+  const page = await openDemo("methods");
+  const input = page.getByLabel("Never send SMS to these calling codes");
+  await input.fill("44, 12345");
+  await page.getByRole("button", { name: "Save blocked codes" }).focus();
+  await page.keyboard.press("Enter");
+  await textOf(page.locator("#sms-exclude-error"), /12345 is not a calling code/);
+  const error = await page.locator("#sms-exclude-error").evaluate((el) => ({ role: el.getAttribute("role"), live: el.getAttribute("aria-live") }));
+  assert.ok(error.role === "alert" || error.live, `the error is not in a live region: ${JSON.stringify(error)}`);
+  assert.equal((await focused(page)).id, "sms-exclude", "focus is not on the input at fault");
+  assert.equal(await input.getAttribute("aria-invalid"), "true");
+
+  await input.fill("44");
+  await page.getByRole("button", { name: "Save blocked codes" }).focus();
+  await page.keyboard.press("Enter");
+  await textOf(page.getByRole("status").filter({ hasText: "codes" }), /^Blocked calling codes saved\.$/);
+  const at = await focused(page);
+  assert.deepEqual([at.tag, at.text], ["BUTTON", "Save blocked codes"], `after saving, focus is on ${JSON.stringify(at)}`);
+  await page.done();
+});
+
+test("What If asks about the client app the customer app really sends: a browser-only policy does not apply to it", async () => {
+  const page = await openDemo("policies", { failOnDialog: true });
+  await turnOff(page, "Require MFA for the banking app");
+  await addPolicyAsJson(page, { displayName: "Require MFA in browsers", state: "enabled",
+    conditions: { clientAppTypes: ["browser"], applications: { includeApplications: ["All"] }, users: { includeUsers: ["All"] } } });
+
+  // The customer app (like the Worker) sends no client app type: a password is enough.
+  await page.getByRole("link", { name: "Customer app" }).click();
+  await signUp(page, { email: "cai@example.com", name: "Cai Ro", password: "Correct-Horse-9" });
+  await expectScreen(page, "Hello, Cai Ro");
+
+  // What If, left at its defaults, answers for that same sign-in.
+  await page.getByRole("link", { name: "What If" }).click();
+  await page.getByLabel("User", { exact: true }).selectOption({ label: "Bob Jones (Customer)" });
+  await page.getByLabel("App", { exact: true }).selectOption({ label: "Woodgrove Bank" });
+  await page.getByRole("button", { name: "Run What If" }).click();
+  await page.getByRole("heading", { name: "Decision: Allowed", exact: true }).waitFor({ timeout: 5_000 })
+    .catch(async () => assert.fail(`What If answered ${JSON.stringify(await page.locator("#whatif-decision").innerText())}, the customer app signed in with a password alone`));
+  assert.match(await page.getByLabel("Client app", { exact: true }).locator("option:checked").innerText(), /customer app/i);
+
+  // Choosing Browser shows the policy acting, so the choice is the admin's to make.
+  await page.getByLabel("Client app", { exact: true }).selectOption({ label: "Browser" });
+  await page.getByRole("button", { name: "Run What If" }).click();
+  await page.getByRole("heading", { name: "Decision: MFA required", exact: true }).waitFor({ timeout: 5_000 });
+  await page.done("review-whatif-client-app");
+});
+
+test("customer app: the engine choice and the customer's network survive a reload", async () => {
+  const worker = "http://127.0.0.1:9";
+  const page = await openPage(context, `${baseUrl}?worker=${encodeURIComponent(worker)}#customer`, { failOnDialog: true });
+  await page.getByRole("radio", { name: `Local Worker (${worker})` }).check();
+  await page.getByLabel("Customer's network").selectOption({ label: "Travelling, North Korea (175.45.176.10)" });
+  await page.reload();
+  await page.waitForSelector("body[data-ready]");
+  assert.equal(await page.getByRole("radio", { name: `Local Worker (${worker})` }).isChecked(), true, "the engine went back to the browser");
+  assert.equal(await page.getByLabel("The Worker's ADMIN_TOKEN (from .dev.vars)").isVisible(), true);
+  assert.match(await page.getByLabel("Customer's network").locator("option:checked").innerText(), /North Korea/);
+  await page.done();
+});
+
+test("customer app: a block for want of any second factor tells the admin which policy asked and what is switched off", async () => {
+  const page = await openDemo("methods", { failOnDialog: true });
+  await page.getByRole("switch", { name: /Email one-time passcode/ }).uncheck();
+  await page.getByRole("switch", { name: /SMS text message/ }).uncheck();
+  await page.getByRole("link", { name: "Customer app" }).click();
+  await signUp(page, { email: "noa@example.com", name: "Noa Li", password: "Correct-Horse-9" });
+  await expectScreen(page, "You can't sign in right now");
+  const log = await textOf(decisions(page), /Blocked/);
+  assert.match(log, /“Require MFA for the banking app”/, "the log does not say which policy asked for MFA");
+  assert.match(log, /Authentication methods/, "the log does not say where the admin turns a method back on");
+  await page.done("review-no-second-factor");
+});
+
+test("customer accounts belong to no group: the customer app says which policies name console users or groups", async () => {
+  const page = await openDemo("customer", { failOnDialog: true });
+  const note = await textOf(page.locator("#directory-note"), /group/);
+  assert.match(note, /“Require MFA for staff outside the office”/);
+  // A group-only policy the admin adds shows up in the note at once.
+  await addPolicyAsJson(page, { displayName: "Block the Customers group", state: "enabled",
+    conditions: { clientAppTypes: ["all"], applications: { includeApplications: ["All"] },
+      users: { includeGroups: ["8d2e4f6a-1b3c-4d5e-9f7a-2c4e6a8b0d20"] } },
+    grantControls: { operator: "OR", builtInControls: ["block"] } });
+  await page.getByRole("link", { name: "Customer app" }).click();
+  await textOf(page.locator("#directory-note"), /“Block the Customers group”/);
+  // And it is so: What If blocks Bob of the Customers group, a customer who signs up is not.
+  await signUp(page, { email: "bob@example.net", name: "Bob Jones", password: "Correct-Horse-9" });
+  await expectScreen(page, "Add a second way to sign in");
+  await page.done("review-directory-note");
+});
+
+test("Local Worker: the push says users and groups cannot be pushed, and which pushed policies then apply to no one there", { skip: !existsSync(join(root, "build", "index.js")) && "the Worker is not built" }, async () => {
+  const worker = await startWorker({ vars: { ...nativeVars(), ADMIN_CORS_ORIGINS: new URL(baseUrl).origin } });
+  try {
+    const page = await openPage(context, `${baseUrl}?worker=${encodeURIComponent(worker.url)}#customer`,
+      { failOnDialog: true, allowConsole: /status of 4\d\d/ });
+    await page.getByRole("radio", { name: `Local Worker (${worker.url})` }).check();
+    const token = page.getByLabel("The Worker's ADMIN_TOKEN (from .dev.vars)");
+    await token.fill(ADMIN);
+    await token.press("Tab");
+    const status = await textOf(page.locator("#worker-push-status"), /^Pushed at /, 15_000);
+    assert.match(status, /users and groups are not pushed/i);
+    assert.match(status, /“Require MFA for staff outside the office” applies to no one on the Worker/);
+    await textOf(decisions(page), /“Require MFA for staff outside the office” applies to no one on the Worker/);
+    await page.done("review-worker-push-directory");
+  } finally {
+    await worker.stop();
+  }
+});
