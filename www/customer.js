@@ -248,8 +248,12 @@ export function customerPage(root, app) {
         s.kind = "passwordChange";
         return show("newPassword");
       case "rejected": {
-        const text = rejectionText(reply.rejection, { channel: s.data?.channel ?? input?.channel });
-        decide(`Refused: ${text}`, `Engine rejection \`${reply.rejection.code}\`${r.flowId ? "; the flow goes on." : "; the flow is over."}`, "bad");
+        const regionRefused = reply.rejection.code === "sms_region_blocked";
+        const text = rejectionText(reply.rejection, { channel: s.data?.channel ?? input?.channel,
+          region: regionRefused && input?.target ? smsRegionCheck(tenant(), input.target).callingCode : undefined,
+          email: Boolean(s.data?.methods?.some((m) => m.channel === "email")) });
+        decide(`Refused: ${text}`, `Engine rejection \`${reply.rejection.code}\`${r.flowId ? "; the flow goes on." : "; the flow is over."}${regionRefused
+          ? " SMS to this calling code is off: opt in under Authentication methods › SMS regions." : ""}`, "bad");
         if (!r.flowId && !["welcome", "signUp", "reset"].includes(s.screen)) {
           return show("blocked", { text, title: "Let's start again" });
         }
@@ -309,7 +313,7 @@ export function customerPage(root, app) {
     password_refused: "input[type=password]", invalid_password: "input[type=password]",
     user_not_found: "input[type=email]", user_already_exists: "input[type=email]",
     invalid_code: "#otp-code", code_expired: "#otp-code", code_attempts_exhausted: "#otp-code",
-    resend_too_soon: "#otp-code", attribute_validation_failed: "#signup-name",
+    resend_too_soon: "#otp-code", attribute_validation_failed: "#signup-name", sms_region_blocked: "#register-phone",
   };
 
   function showError(text, code) {
@@ -655,6 +659,8 @@ export function customerPage(root, app) {
     s = { screen: "welcome" };
     outboxNote.hidden = true;
     workerAdmin.hidden = mode !== "worker";
+    const networkSelect = root.querySelector("#customer-network");
+    if (networkSelect) networkSelect.disabled = mode === "worker";
     modeNote.textContent = mode === "worker"
       ? `Every step is an HTTP call to the Worker at ${workerUrl} (native authentication API, client ${WORKER_CLIENT_ID}); it keeps its own customer accounts and, once pushed, decides with this console's policies and methods. Start it with bash scripts/dev.sh. Codes are read from its dev outbox. The customer's network above applies in this browser only: the Worker sees the real request. A transfer steps up through the Worker's OpenID Connect sign-in in a pop-up window, since native authentication has no call for it.`
       : "The engine runs in this page on WebAssembly; it follows the policies and methods set in this console. Customer accounts stay in this browser.";
@@ -679,7 +685,8 @@ export function customerPage(root, app) {
           h("label", { for: "engine-worker" }, `Local Worker (${workerUrl})`))),
       h("div", { class: "field network-field" },
         h("label", { for: "customer-network" }, "Customer's network"),
-        h("select", { id: "customer-network", onChange: (e) => {
+        h("p", { class: "hint", id: "customer-network-hint" }, "In this browser only: the Worker sees the real request."),
+        h("select", { id: "customer-network", "aria-describedby": "customer-network-hint", disabled: chosen.mode === "worker", onChange: (e) => {
           network = NETWORKS.find((n) => n.id === e.target.value) ?? NETWORKS[0];
           keepChoice("network", network.id);
           decide(`The customer is now on: ${network.label}.`, "Conditional Access sees this IP address and country at the next sign-in.");

@@ -174,7 +174,8 @@ export function locationsPage(root, app) {
     tenant.conditionalAccess.namedLocations = namedLocations;
     app.commit(tenant);
     const name = entry.draft.displayName;
-    open(entry.draft.id, false);
+    // The editor is redrawn under the Save button pressed: focus its title, not the page top.
+    open(entry.draft.id, true);
     status.className = "status status-ok";
     status.textContent = `Saved “${name}”.`;
   }

@@ -20,6 +20,7 @@ import { startWorker } from "../support/worker.mjs";
 let baseUrl;
 let context;
 let demo;
+let worker; // started by the first test that needs it
 
 before(async () => {
   demo = await startDemo("vestibule-review-");
@@ -27,8 +28,25 @@ before(async () => {
 });
 
 after(async () => {
+  await worker?.stop();
   await demo?.stop();
 });
+
+const WORKER_BUILT = existsSync(join(root, "build", "index.js"));
+const needsWorker = { skip: !WORKER_BUILT && "the Worker is not built: run `bash scripts/build-worker.sh`" };
+
+/** The customer app on the real Worker, with the console's configuration pushed. */
+async function openPushedWorkerDemo() {
+  worker ??= await startWorker({ vars: { ...nativeVars(), ADMIN_CORS_ORIGINS: new URL(baseUrl).origin } });
+  const page = await openPage(context, `${baseUrl}?worker=${encodeURIComponent(worker.url)}#customer`,
+    { failOnDialog: true, allowConsole: /status of 4\d\d/ });
+  await page.getByRole("radio", { name: `Local Worker (${worker.url})` }).check();
+  const token = page.getByLabel("The Worker's ADMIN_TOKEN (from .dev.vars)");
+  await token.fill(ADMIN);
+  await token.press("Tab");
+  await textOf(page.locator("#worker-push-status"), /^Pushed at /, 15_000);
+  return page;
+}
 
 const openDemo = (route, options = {}) => openPage(context, `${baseUrl}#${route}`, options);
 const textOf = (locator, pattern, timeout = 10_000) => waitText(locator, pattern, timeout);
@@ -152,13 +170,13 @@ test("What If asks about the client app the customer app really sends: a browser
 });
 
 test("customer app: the engine choice and the customer's network survive a reload", async () => {
-  const worker = "http://127.0.0.1:9";
-  const page = await openPage(context, `${baseUrl}?worker=${encodeURIComponent(worker)}#customer`, { failOnDialog: true });
-  await page.getByRole("radio", { name: `Local Worker (${worker})` }).check();
+  const url = "http://127.0.0.1:9";
+  const page = await openPage(context, `${baseUrl}?worker=${encodeURIComponent(url)}#customer`, { failOnDialog: true });
   await page.getByLabel("Customer's network").selectOption({ label: "Travelling, North Korea (175.45.176.10)" });
+  await page.getByRole("radio", { name: `Local Worker (${url})` }).check();
   await page.reload();
   await page.waitForSelector("body[data-ready]");
-  assert.equal(await page.getByRole("radio", { name: `Local Worker (${worker})` }).isChecked(), true, "the engine went back to the browser");
+  assert.equal(await page.getByRole("radio", { name: `Local Worker (${url})` }).isChecked(), true, "the engine went back to the browser");
   assert.equal(await page.getByLabel("The Worker's ADMIN_TOKEN (from .dev.vars)").isVisible(), true);
   assert.match(await page.getByLabel("Customer's network").locator("option:checked").innerText(), /North Korea/);
   await page.done();
@@ -194,21 +212,63 @@ test("customer accounts belong to no group: the customer app says which policies
   await page.done("review-directory-note");
 });
 
-test("Local Worker: the push says users and groups cannot be pushed, and which pushed policies then apply to no one there", { skip: !existsSync(join(root, "build", "index.js")) && "the Worker is not built" }, async () => {
-  const worker = await startWorker({ vars: { ...nativeVars(), ADMIN_CORS_ORIGINS: new URL(baseUrl).origin } });
-  try {
-    const page = await openPage(context, `${baseUrl}?worker=${encodeURIComponent(worker.url)}#customer`,
-      { failOnDialog: true, allowConsole: /status of 4\d\d/ });
-    await page.getByRole("radio", { name: `Local Worker (${worker.url})` }).check();
-    const token = page.getByLabel("The Worker's ADMIN_TOKEN (from .dev.vars)");
-    await token.fill(ADMIN);
-    await token.press("Tab");
-    const status = await textOf(page.locator("#worker-push-status"), /^Pushed at /, 15_000);
-    assert.match(status, /users and groups are not pushed/i);
-    assert.match(status, /“Require MFA for staff outside the office” applies to no one on the Worker/);
-    await textOf(decisions(page), /“Require MFA for staff outside the office” applies to no one on the Worker/);
-    await page.done("review-worker-push-directory");
-  } finally {
-    await worker.stop();
-  }
+test("Local Worker: the push says users and groups cannot be pushed, and which pushed policies then apply to no one there", needsWorker, async () => {
+  const page = await openPushedWorkerDemo();
+  const status = await page.locator("#worker-push-status").innerText();
+  assert.match(status, /users and groups are not pushed/i);
+  assert.match(status, /“Require MFA for staff outside the office” applies to no one on the Worker/);
+  await textOf(decisions(page), /“Require MFA for staff outside the office” applies to no one on the Worker/);
+  await page.done("review-worker-push-directory");
+});
+
+test("Local Worker: an SMS region the tenant has not opted in to is refused in words the customer can act on", needsWorker, async () => {
+  const page = await openPushedWorkerDemo();
+  await signUp(page, { email: "ola@example.com", name: "Ola Ade", password: "Correct-Horse-9" });
+  await expectScreen(page, "Add a second way to sign in", 15_000);
+  await bank(page).getByRole("radio", { name: "Text message (SMS)" }).check();
+  await bank(page).getByLabel("Mobile phone number").fill("+234 803 123 4567");
+  await bank(page).getByRole("button", { name: "Send code" }).click();
+  const error = await textOf(bank(page).locator("#register-phone-error"), /\S/, 15_000);
+  assert.match(error, /^We can't send text messages to .*\. Use another number or choose email\.$/);
+  assert.equal(await bank(page).getByLabel("Mobile phone number").getAttribute("aria-invalid"), "true");
+  await textOf(decisions(page), /SMS regions/);
+  assert.equal(await messages(page, "Phone").count(), 0);
+  await page.done("review-worker-sms-region");
+});
+
+test("Local Worker: the customer's network cannot be picked, since the Worker sees the real request", async () => {
+  const url = "http://127.0.0.1:9";
+  const page = await openPage(context, `${baseUrl}?worker=${encodeURIComponent(url)}#customer`, { failOnDialog: true });
+  const network = page.getByLabel("Customer's network");
+  assert.equal(await network.isEnabled(), true);
+  await page.getByRole("radio", { name: `Local Worker (${url})` }).check();
+  assert.equal(await network.isEnabled(), false, "the page offers a network the Worker never sees");
+  const described = await network.getAttribute("aria-describedby");
+  assert.match(await page.locator(`#${described}`).innerText(), /real request/);
+  await page.getByRole("radio", { name: "In this browser" }).check();
+  assert.equal(await network.isEnabled(), true);
+  await page.done();
+});
+
+test("Local Worker: a code refused for too many sends says when to try again, not that the method is not allowed", async () => {
+  const { fromError } = await import("../../www/native-client.js");
+  const { rejectionText } = await import("../../www/customer-text.js");
+  const r = fromError({ error: "access_denied", suberror: "provider_blocked_by_rep", retry_after: 300,
+    error_description: "too many codes were sent to this phone number recently; try again in 300 seconds" });
+  assert.equal(r.reply.type, "rejected");
+  assert.equal(rejectionText(r.reply.rejection), "Too many codes were sent here recently. Try again in 5 minutes.");
+  const region = fromError({ error: "access_denied", suberror: "provider_blocked_by_admin",
+    error_description: "the tenant administrator has blocked the phone region; try another verification method" });
+  assert.equal(region.reply.rejection.code, "sms_region_blocked");
+});
+
+test("keyboard: after saving a named location focus stays in its editor", async () => {
+  const page = await openDemo("locations");
+  await page.getByRole("textbox", { name: "Countries and regions" }).fill("KP, IR, SY, RU");
+  await page.getByRole("button", { name: "Save location" }).focus();
+  await page.keyboard.press("Enter");
+  await textOf(page.getByRole("status").filter({ hasText: "Saved" }), /^Saved “Blocked countries”\.$/);
+  const at = await focused(page);
+  assert.ok(at.inMain && at.tag !== "BODY", `after Save, focus is on ${JSON.stringify(at)}`);
+  await page.done();
 });
