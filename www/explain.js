@@ -2,6 +2,12 @@
 // decisions, controls) become sentences an admin can act on, with the names from the
 // tenant instead of ids. Pure functions of their inputs; no engine calls here.
 import { countryName } from "./countries.js";
+import { TRANSFER_CONTEXT } from "./flow-config.js";
+
+/** The authentication contexts the demo's apps ask for, by id (Graph `authenticationContextClassReference`). */
+export const AUTH_CONTEXTS = { [TRANSFER_CONTEXT.id]: TRANSFER_CONTEXT.displayName };
+/** "High-value transfer (c1)", or the bare id for a context no app here asks for. */
+export const contextName = (id) => (AUTH_CONTEXTS[id] ? `${AUTH_CONTEXTS[id]} (${id})` : id);
 
 export const CLIENT_APP_TYPES = {
   browser: "Browser",
@@ -83,6 +89,8 @@ export function usersSummary(tenant, policy) {
 export function appsSummary(tenant, policy) {
   const a = policy.conditions?.applications ?? {};
   const include = a.includeApplications ?? [];
+  const contexts = a.includeAuthenticationContextClassReferences ?? [];
+  if (!include.length && contexts.length) return `Authentication context ${list(contexts.map(contextName), "or")}`;
   const text = include.length ? list(include.map((id) => appName(tenant, id))) : "No apps";
   const exclude = a.excludeApplications ?? [];
   return exclude.length ? `${text} except ${list(exclude.map((id) => appName(tenant, id)))}` : text;

@@ -272,3 +272,29 @@ test("keyboard: after saving a named location focus stays in its editor", async 
   assert.ok(at.inMain && at.tag !== "BODY", `after Save, focus is on ${JSON.stringify(at)}`);
   await page.done();
 });
+
+test("the transfer policy shows its authentication context in the list and the form, not “No apps”", async () => {
+  const page = await openDemo("policies");
+  const item = page.getByRole("list", { name: "Policies" }).getByRole("listitem")
+    .filter({ has: page.getByRole("button", { name: "Require MFA for high-value transfers" }) });
+  const detail = await item.innerText();
+  assert.doesNotMatch(detail, /No apps/);
+  assert.match(detail, /High-value transfer \(c1\)/);
+  await item.getByRole("button").click();
+  const target = page.getByRole("region", { name: "Target apps" });
+  assert.equal(await target.getByRole("radio", { name: "Authentication context" }).isChecked(), true);
+  assert.equal(await target.getByRole("checkbox", { name: /^High-value transfer \(c1\)/ }).isChecked(), true);
+  // Choosing apps instead drops the context from the JSON, so the two never mix.
+  await target.getByRole("radio", { name: "Selected apps" }).check();
+  await target.getByRole("checkbox", { name: /^Woodgrove Bank/ }).check();
+  await page.getByRole("tab", { name: "JSON" }).click();
+  const apps = JSON.parse(await page.getByLabel(/^Policy JSON/).inputValue()).conditions.applications;
+  assert.equal(apps.includeAuthenticationContextClassReferences, undefined);
+  assert.equal(apps.includeApplications.length, 1);
+  await page.getByRole("tab", { name: "Form" }).click();
+  await target.getByRole("radio", { name: "Authentication context" }).check();
+  await page.getByRole("tab", { name: "JSON" }).click();
+  assert.deepEqual(JSON.parse(await page.getByLabel(/^Policy JSON/).inputValue()).conditions.applications,
+    { includeApplications: [], includeAuthenticationContextClassReferences: ["c1"] });
+  await page.done("review-policy-auth-context");
+});
