@@ -174,8 +174,11 @@ export function whyNotApplied(policy, reason, ctx) {
       return { label: "Not applied: device filter", detail: "The policy's device filter does not match this device." };
     case "userActions":
       return { label: "Not applied: user action", detail: "The policy targets a user action, not an app sign-in." };
-    case "authenticationContext":
-      return { label: "Not applied: authentication context", detail: "The policy targets an authentication context this sign-in did not request." };
+    case "authenticationContext": {
+      const wanted = list((c.applications?.includeAuthenticationContextClassReferences ?? []).map(contextName), "or");
+      return { label: "Not applied: authentication context",
+        detail: `The policy applies when an app asks for ${wanted || "an authentication context"}; this sign-in did not ask.` };
+    }
     case "authenticationFlow":
       return { label: "Not applied: authentication flow", detail: "The policy targets a device-code or transfer flow; this sign-in used neither." };
     default:
@@ -196,7 +199,9 @@ export function whyApplied(policy, ctx) {
   else if (groups.length) lines.push(`Users: ${user.displayName} is in ${list(groups.map((g) => principalName(tenant, g)))}`);
   else lines.push(`Users: ${user.displayName} is in scope`);
   const apps = c.applications?.includeApplications ?? [];
-  lines.push(apps.includes("All") ? "Apps: all apps" : `Apps: ${appName(tenant, ctx.appId)} is selected`);
+  const asked = (c.applications?.includeAuthenticationContextClassReferences ?? []).filter((id) => (ctx.authContexts ?? []).includes(id));
+  if (!apps.length && asked.length) lines.push(`Authentication context: ${appName(tenant, ctx.appId)} asks for ${list(asked.map(contextName))}`);
+  else lines.push(apps.includes("All") ? "Apps: all apps" : `Apps: ${appName(tenant, ctx.appId)} is selected`);
   const included = (c.locations?.includeLocations ?? []).filter((id) => id !== "All" && ctx.matchedLocations.has(id));
   if (included.length) {
     lines.push(`Location: ${whereText(ctx)} is in ${list(included.map((id) => quote(locationName(tenant, id))))}`);

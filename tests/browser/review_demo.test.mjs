@@ -160,7 +160,9 @@ test("What If asks about the client app the customer app really sends: a browser
   await page.getByRole("button", { name: "Run What If" }).click();
   await page.getByRole("heading", { name: "Decision: Allowed", exact: true }).waitFor({ timeout: 5_000 })
     .catch(async () => assert.fail(`What If answered ${JSON.stringify(await page.locator("#whatif-decision").innerText())}, the customer app signed in with a password alone`));
-  assert.match(await page.getByLabel("Client app", { exact: true }).locator("option:checked").innerText(), /customer app/i);
+  const client = page.getByLabel("Client app", { exact: true });
+  assert.equal(await client.inputValue(), "", "What If picks a client app the customer app does not send");
+  assert.match(await page.locator(`#${await client.getAttribute("aria-describedby")}`).innerText(), /customer app/);
 
   // Choosing Browser shows the policy acting, so the choice is the admin's to make.
   await page.getByLabel("Client app", { exact: true }).selectOption({ label: "Browser" });
@@ -297,4 +299,24 @@ test("the transfer policy shows its authentication context in the list and the f
   assert.deepEqual(JSON.parse(await page.getByLabel(/^Policy JSON/).inputValue()).conditions.applications,
     { includeApplications: [], includeAuthenticationContextClassReferences: ["c1"] });
   await page.done("review-policy-auth-context");
+});
+
+test("What If can ask about a transfer: the authentication context the bank asks for, as its step-up then enforces", async () => {
+  const page = await openDemo("policies", { failOnDialog: true });
+  await turnOff(page, "Require MFA for the banking app");
+  await page.getByRole("link", { name: "What If" }).click();
+  await page.getByLabel("User", { exact: true }).selectOption({ label: "Bob Jones (Customer)" });
+  await page.getByLabel("App", { exact: true }).selectOption({ label: "Woodgrove Bank" });
+  await page.getByRole("button", { name: "Run What If" }).click();
+  await page.getByRole("heading", { name: "Decision: Allowed", exact: true }).waitFor({ timeout: 5_000 });
+  const card = page.getByRole("list", { name: "Policy by policy" }).getByRole("listitem")
+    .filter({ has: page.getByRole("heading", { name: "Require MFA for high-value transfers", exact: true }) });
+  assert.match(await card.innerText(), /High-value transfer \(c1\)/);
+
+  await page.getByLabel("Authentication context", { exact: true }).selectOption({ label: "High-value transfer (c1)" });
+  await page.getByRole("button", { name: "Run What If" }).click();
+  await page.getByRole("heading", { name: "Decision: MFA required", exact: true }).waitFor({ timeout: 5_000 });
+  assert.match(await page.locator("#whatif-decision").innerText(), /“Require MFA for high-value transfers” requires a second factor/);
+  assert.match(await card.innerText(), /^Require MFA for high-value transfers[\s\S]*Applies[\s\S]*Woodgrove Bank asks for High-value transfer \(c1\)/);
+  await page.done("review-whatif-transfer");
 });
