@@ -57,7 +57,7 @@ export function rejectionText(rejection, { channel, region, email = true } = {})
 
 /** Why a flow ended without tokens (Reply `blocked`), for the customer. */
 export function blockedText(reply, policyName) {
-  const names = (reply.policyIds ?? []).map(policyName);
+  const names = reply.policyNames ?? (reply.policyIds ?? []).map(policyName);
   switch (reply.reason) {
     case "policy": return names.length
       ? `Your sign-in was blocked by a security policy (${names.map((n) => `“${n}”`).join(", ")}).`

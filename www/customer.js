@@ -12,7 +12,7 @@ import { WORKER_CLIENT_ID, workerEngine, workerUrlFrom } from "./native-client.j
 import { APPS } from "./seed.js";
 import { methodEnabled, mfaMethods, policyInput } from "./tenant.js";
 import { h, replace } from "./ui.js";
-import { pushTenant } from "./worker-sync.js";
+import { blockingPolicies, pushTenant } from "./worker-sync.js";
 
 /** Where the customer signs in from: Conditional Access sees these facts. */
 const NETWORKS = [
@@ -234,9 +234,15 @@ export function customerPage(root, app) {
       }
       case "signedIn":
         return signedIn(r.tokens);
-      case "blocked":
-        decide(`Blocked: ${blockedText(reply, policyName)}`, `${await noFactorWhy(reply)}No tokens were issued and the flow is over.`, "bad");
-        return show("blocked", { text: blockedText(reply, policyName) });
+      case "blocked": {
+        // The Worker's answer names no policy; its sign-in log does, for an admin.
+        const token = tokenInput.value.trim();
+        const named = reply.reason === "policy" && mode === "worker" && token && s.email
+          ? { ...reply, policyNames: await blockingPolicies({ baseUrl: workerUrl, token, email: s.email }) }
+          : reply;
+        decide(`Blocked: ${blockedText(named, policyName)}`, `${await noFactorWhy(named)}No tokens were issued and the flow is over.`, "bad");
+        return show("blocked", { text: blockedText(named, policyName) });
+      }
       case "redirect":
         decide(`The engine asks for a web sign-in instead: ${reply.reason}.`, null, "warn");
         return show("blocked", { text: "This sign-in needs to continue in the browser." });

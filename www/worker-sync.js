@@ -159,3 +159,23 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
   }
   return { ok: true, summary };
 }
+
+/**
+ * The names of the policies that blocked the newest sign-in of `email` at the Worker, read
+ * from its sign-in log with the admin credential: native authentication answers a block
+ * with 53003 and no policy, as Entra does. [] when the log has none or cannot be read.
+ */
+export async function blockingPolicies({ baseUrl, token, email, workerTenant = WORKER_TENANT, fetchImpl = globalThis.fetch.bind(globalThis) }) {
+  const filter = `userPrincipalName eq '${String(email).replaceAll("'", "''")}' and conditionalAccessStatus eq 'failure'`;
+  const url = `${baseUrl}/${encodeURIComponent(workerTenant)}/v1.0/auditLogs/signIns?$top=1&$filter=${encodeURIComponent(filter)}`;
+  try {
+    const response = await fetchImpl(url, { headers: { authorization: `Bearer ${token}` } });
+    if (!response.ok) return [];
+    const newest = (await response.json()).value?.[0];
+    return (newest?.appliedConditionalAccessPolicies ?? [])
+      .filter((p) => p.result === "failure" && (p.enforcedGrantControls ?? []).includes("block"))
+      .map((p) => p.displayName);
+  } catch {
+    return [];
+  }
+}

@@ -320,3 +320,24 @@ test("What If can ask about a transfer: the authentication context the bank asks
   assert.match(await card.innerText(), /^Require MFA for high-value transfers[\s\S]*Applies[\s\S]*Woodgrove Bank asks for High-value transfer \(c1\)/);
   await page.done("review-whatif-transfer");
 });
+
+test("Local Worker: a policy block names the policy, read from the Worker's sign-in log", needsWorker, async () => {
+  const page = await openPushedWorkerDemo();
+  await signUp(page, { email: "bea@example.com", name: "Bea Fox", password: "Correct-Horse-9" });
+  await expectScreen(page, "Add a second way to sign in", 15_000);
+  await bank(page).getByRole("button", { name: "Cancel" }).click();
+  await addPolicyAsJson(page, { displayName: "Block the bank for now", state: "enabled",
+    conditions: { clientAppTypes: ["all"], applications: { includeApplications: ["All"] }, users: { includeUsers: ["All"] } },
+    grantControls: { operator: "OR", builtInControls: ["block"] } });
+  await page.getByRole("link", { name: "Customer app" }).click();
+  await textOf(decisions(page), /The console saved: the Worker now has/, 15_000);
+  await bank(page).getByLabel("Email address").fill("bea@example.com");
+  await bank(page).getByRole("button", { name: "Continue" }).click();
+  await expectScreen(page, "Enter your password", 15_000);
+  await bank(page).getByLabel("Password", { exact: true }).fill("Correct-Horse-9");
+  await bank(page).getByRole("button", { name: "Sign in" }).click();
+  await expectScreen(page, "You can't sign in right now", 15_000);
+  await textOf(bank(page).getByRole("status"), /“Block the bank for now”/, 15_000);
+  await textOf(decisions(page), /Blocked: .*“Block the bank for now”/, 15_000);
+  await page.done("review-worker-policy-block");
+});
