@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { openPage, root, startDemo, textOf as waitText } from "../support/browser.mjs";
+import { openPage, root, shot, startDemo, textOf as waitText } from "../support/browser.mjs";
 import { bank, decisions, expectScreen, messages } from "../support/customer_page.mjs";
 import { ADMIN, nativeVars } from "../support/native.mjs";
 import { startWorker } from "../support/worker.mjs";
@@ -235,7 +235,16 @@ test("Local Worker: an SMS region the tenant has not opted in to is refused in w
   assert.equal(await bank(page).getByLabel("Mobile phone number").getAttribute("aria-invalid"), "true");
   await textOf(decisions(page), /SMS regions/);
   assert.equal(await messages(page, "Phone").count(), 0);
-  await page.done("review-worker-sms-region");
+  await shot(page, "review-worker-sms-region");
+
+  // The admin opts in to Nigeria; the push reaches the Worker and the same number gets its code.
+  await page.getByRole("link", { name: "Authentication methods" }).click();
+  await page.getByRole("checkbox", { name: "Nigeria (+234)" }).check();
+  await page.getByRole("link", { name: "Customer app" }).click();
+  await textOf(decisions(page), /The console saved: the Worker now has/, 15_000);
+  await bank(page).getByRole("button", { name: "Send code" }).click();
+  await expectScreen(page, "Check your phone", 15_000);
+  await page.done();
 });
 
 test("Local Worker: the customer's network cannot be picked, since the Worker sees the real request", async () => {
