@@ -69,7 +69,7 @@ export function customerPage(root, app) {
     h("div", { class: "field" },
       h("label", { for: "worker-admin-token" }, "The Worker's ADMIN_TOKEN (from .dev.vars)"),
       h("p", { class: "hint", id: "worker-admin-token-hint" },
-        `Kept in this tab only (sessionStorage) and sent only to ${workerUrl}, to push this console's Conditional Access policies, named locations, Email and SMS switches, SMS regions and user flow through the Worker's admin API. Pushed when you enter it, when you switch to the Worker and whenever the console saves. Users and groups cannot be pushed.`),
+        `Kept in this tab only (sessionStorage) and sent only to ${workerUrl}, to push this console's Conditional Access policies, named locations, Email and SMS switches, SMS regions, user flow and code length through the Worker's admin API. Pushed when you enter it, when you switch to the Worker and whenever the console saves. Users and groups cannot be pushed.`),
       tokenInput),
     h("button", { type: "button", class: "button secondary", id: "worker-push", onClick: () => pushToWorker("Pushed on request") }, "Push the console's configuration now"),
     pushStatus);
@@ -637,7 +637,7 @@ export function customerPage(root, app) {
       const r = await pushTenant({ baseUrl: workerUrl, token, tenant: tenant() });
       if (r.ok) {
         pushed = { at: new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) };
-        const what = `${r.summary.policies} Conditional Access policies, ${r.summary.namedLocations} named locations, the Email and SMS switches, the SMS regions and the user flow's sign-in method and attributes`;
+        const what = `${r.summary.policies} Conditional Access policies, ${r.summary.namedLocations} named locations, the Email and SMS switches, the SMS regions, the user flow's sign-in method and attributes, and the code length`;
         const noOne = r.summary.appliesToNoOne;
         const notPushed = `Users and groups are not pushed (the Worker's admin API cannot create them; its customers are in no group)${noOne.length ? `, so ${quoted(noOne)} ${noOne.length > 1 ? "apply" : "applies"} to no one on the Worker` : ""}.`;
         pushStatus.textContent = `Pushed at ${pushed.at}: ${what}. ${notPushed} The Worker decides with them from its next step.`;

@@ -12,7 +12,8 @@
 //   Worker's client `vestibule-demo-app`);
 // - the authentication methods policy's Email and Sms configurations;
 // - the SMS region opt-ins (one onPhoneMethodLoadStartListener);
-// - the user flow's local account method and the attributes it collects.
+// - the user flow's local account method and the attributes it collects;
+// - the flow settings the console's engine runs with (code length, MFA enforcement).
 // Users and groups are not pushed: the admin API has no call to create a user or set its
 // groups, and the Worker keeps its own customers, so policies naming the console's users or
 // groups (the break-glass exclusion, the Staff group) match nobody there. The summary names
@@ -140,13 +141,18 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
 
     step = "set the user flow's sign-in method and attributes";
     const flows = (await call("GET", "identity/authenticationEventsFlows")).value;
-    const { userFlow } = flowConfig(tenant);
+    const { userFlow, settings } = flowConfig(tenant);
     if (flows[0]) {
       await call("PATCH", `identity/authenticationEventsFlows/${encodeURIComponent(flows[0].id)}`, {
         onAuthenticationMethodLoadStart: userFlow.onAuthenticationMethodLoadStart,
         onAttributeCollection: userFlow.onAttributeCollection,
       });
     }
+
+    // The console promises 6-digit codes and MFA by Conditional Access (flow-config.js);
+    // the Worker's own default is Entra's 8 digits.
+    step = "set the code length and MFA enforcement";
+    await call("PATCH", "vestibule/flowSettings", settings);
   } catch (e) {
     const error = e?.step !== undefined ? e : { step, status: 0, code: "demo.bug", message: String(e?.message ?? e) };
     // What the Worker decides with now, for the page to say.

@@ -350,3 +350,17 @@ test("Local Worker: a policy block names the policy, read from the Worker's sign
   await textOf(decisions(page), /Blocked: .*“Block the bank for now”/, 15_000);
   await page.done("review-worker-policy-block");
 });
+
+test("Local Worker: codes have the 6 digits the console's method settings promise, once pushed", needsWorker, async () => {
+  const page = await openPushedWorkerDemo();
+  assert.match(await page.locator("#worker-push-status").innerText(), /code length/);
+  await bank(page).getByRole("button", { name: "Create an account" }).click();
+  await bank(page).getByLabel("Email address").fill("gus@example.com");
+  await bank(page).getByLabel("Display name").fill("Gus Hale");
+  await bank(page).getByLabel("Password", { exact: true }).fill("Correct-Horse-9");
+  await bank(page).getByRole("button", { name: "Create account" }).click();
+  await expectScreen(page, "Check your email", 15_000);
+  await textOf(bank(page), /We sent a 6-digit code to /, 15_000);
+  assert.match(await codeFrom(page, "Inbox", 0), /^\d{6}$/);
+  await page.done();
+});
