@@ -364,3 +364,18 @@ test("Local Worker: codes have the 6 digits the console's method settings promis
   assert.match(await codeFrom(page, "Inbox", 0), /^\d{6}$/);
   await page.done();
 });
+
+test("the note lists only policies that surely reach no customer: a customer's own id (from the token's sub) is not assumed to be nobody", async () => {
+  const { policiesForNoCustomer } = await import("../../www/directory-scope.js");
+  const { seedTenant, USERS, GROUPS } = await import("../../www/seed.js");
+  const tenant = seedTenant();
+  const policy = (displayName, users) => ({ displayName, state: "enabled", conditions: { users } });
+  tenant.conditionalAccess.policies = [
+    policy("Alice only", { includeUsers: [USERS.alice] }),
+    policy("Staff", { includeGroups: [GROUPS.staff] }),
+    policy("A customer by sub", { includeUsers: ["0b9f1c7e-5d3a-4e2b-9c8d-7a6f5e4d3c2b"] }),
+    policy("Everyone", { includeUsers: ["All"], excludeGroups: [GROUPS.staff] }),
+    { ...policy("Off", { includeGroups: [GROUPS.staff] }), state: "disabled" },
+  ];
+  assert.deepEqual(policiesForNoCustomer(tenant), ["Alice only", "Staff"]);
+});
