@@ -668,7 +668,7 @@ export function customerPage(root, app) {
     const networkSelect = root.querySelector("#customer-network");
     if (networkSelect) networkSelect.disabled = mode === "worker";
     modeNote.textContent = mode === "worker"
-      ? `Every step is an HTTP call to the Worker at ${workerUrl} (native authentication API, client ${WORKER_CLIENT_ID}); it keeps its own customer accounts and, once pushed, decides with this console's policies and methods. Start it with bash scripts/dev.sh. Codes are read from its dev outbox. The customer's network above applies in this browser only: the Worker sees the real request. A transfer steps up through the Worker's OpenID Connect sign-in in a pop-up window, since native authentication has no call for it.`
+      ? `Every step is an HTTP call to the Worker at ${workerUrl} (native authentication API, client ${WORKER_CLIENT_ID}); it keeps its own customer accounts and, once pushed, decides with this console's policies and methods. Start it with bash scripts/dev.sh. Codes are read from its dev outbox. A transfer steps up through the Worker's OpenID Connect sign-in in a pop-up window, since native authentication has no call for it.`
       : "The engine runs in this page on WebAssembly; it follows the policies and methods set in this console. Customer accounts stay in this browser.";
     decide(mode === "worker" ? `Engine: local Worker at ${workerUrl}.` : "Engine: in this browser (WebAssembly).");
     render();
