@@ -158,7 +158,8 @@ export function whyNotApplied(policy, reason, ctx) {
     }
     case "clientApps":
       return { label: "Not applied: client app not selected",
-        detail: `The policy covers ${list((c.clientAppTypes ?? []).map((t) => CLIENT_APP_TYPES[t] ?? t))}, not ${ctx.clientAppType ? CLIENT_APP_TYPES[ctx.clientAppType] ?? ctx.clientAppType : "a sign-in that names no client app (as the customer app's)"}.` };
+        detail: `The policy covers ${list((c.clientAppTypes ?? []).map((t) => CLIENT_APP_TYPES[t] ?? t), "or")}; ${ctx.clientAppType
+          ? `this sign-in is ${CLIENT_APP_TYPES[ctx.clientAppType] ?? ctx.clientAppType}` : "this sign-in names no client app, like the customer app's"}.` };
     case "signInRisk":
       return { label: "Not applied: sign-in risk not selected",
         detail: `The policy covers ${levels(c.signInRiskLevels)} sign-in risk; ${riskOf("this sign-in", ctx.signInRisk)}.` };

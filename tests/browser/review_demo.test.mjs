@@ -160,6 +160,9 @@ test("What If asks about the client app the customer app really sends: a browser
   await page.getByRole("button", { name: "Run What If" }).click();
   await page.getByRole("heading", { name: "Decision: Allowed", exact: true }).waitFor({ timeout: 5_000 })
     .catch(async () => assert.fail(`What If answered ${JSON.stringify(await page.locator("#whatif-decision").innerText())}, the customer app signed in with a password alone`));
+  const card = page.getByRole("list", { name: "Policy by policy" }).getByRole("listitem")
+    .filter({ has: page.getByRole("heading", { name: "Require MFA in browsers", exact: true }) });
+  assert.match(await card.innerText(), /Not applied: client app not selected\s+The policy covers Browser; this sign-in names no client app, like the customer app's\./);
   const client = page.getByLabel("Client app", { exact: true });
   assert.equal(await client.inputValue(), "", "What If picks a client app the customer app does not send");
   assert.match(await page.locator(`#${await client.getAttribute("aria-describedby")}`).innerText(), /customer app/);
