@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { openPage, root, shot, startDemo, textOf as waitText } from "../support/browser.mjs";
 import { bank, decisions, expectScreen, messages } from "../support/customer_page.mjs";
+import { assertAccessible } from "../support/accessibility.mjs";
 import { ADMIN, nativeVars } from "../support/native.mjs";
 import { startWorker } from "../support/worker.mjs";
 
@@ -132,6 +133,7 @@ test("SMS blocked calling codes: a bad code is announced and focused; after a sa
   assert.ok(error.role === "alert" || error.live, `the error is not in a live region: ${JSON.stringify(error)}`);
   assert.equal((await focused(page)).id, "sms-exclude", "focus is not on the input at fault");
   assert.equal(await input.getAttribute("aria-invalid"), "true");
+  await assertAccessible(page, "Authentication methods with a blocked-code error");
 
   await input.fill("44");
   await page.getByRole("button", { name: "Save blocked codes" }).focus();
@@ -238,6 +240,7 @@ test("Local Worker: an SMS region the tenant has not opted in to is refused in w
   assert.equal(await bank(page).getByLabel("Mobile phone number").getAttribute("aria-invalid"), "true");
   await textOf(decisions(page), /SMS regions/);
   assert.equal(await messages(page, "Phone").count(), 0);
+  await assertAccessible(page, "the customer app in Worker mode with a refused number");
   await shot(page, "review-worker-sms-region");
 
   // The admin opts in to Nigeria; the push reaches the Worker and the same number gets its code.
@@ -298,6 +301,7 @@ test("the transfer policy shows its authentication context in the list and the f
   const target = page.getByRole("region", { name: "Target apps" });
   assert.equal(await target.getByRole("radio", { name: "Authentication context" }).isChecked(), true);
   assert.equal(await target.getByRole("checkbox", { name: /^High-value transfer \(c1\)/ }).isChecked(), true);
+  await assertAccessible(page, "the policy form targeting an authentication context");
   // Choosing apps instead drops the context from the JSON, so the two never mix.
   await target.getByRole("radio", { name: "Selected apps" }).check();
   await target.getByRole("checkbox", { name: /^Woodgrove Bank/ }).check();
@@ -330,6 +334,7 @@ test("What If can ask about a transfer: the authentication context the bank asks
   await page.getByRole("heading", { name: "Decision: MFA required", exact: true }).waitFor({ timeout: 5_000 });
   assert.match(await page.locator("#whatif-decision").innerText(), /“Require MFA for high-value transfers” requires a second factor/);
   assert.match(await card.innerText(), /^Require MFA for high-value transfers[\s\S]*Applies[\s\S]*Woodgrove Bank asks for High-value transfer \(c1\)/);
+  await assertAccessible(page, "What If for a transfer");
   await page.done("review-whatif-transfer");
 });
 
