@@ -119,6 +119,14 @@ test("keyboard: after Save, Discard or Cancel in the policy editor, focus stays 
   await page.keyboard.press("Enter");
   at = await focused(page);
   assert.deepEqual([at.tag, at.text], ["BUTTON", "New policy"], `after Cancel, focus is on ${JSON.stringify(at)}`);
+
+  await page.getByRole("list", { name: "Policies" }).getByRole("button", { name: "Require MFA for all users" }).click();
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Delete policy" }).focus();
+  await page.keyboard.press("Enter");
+  await textOf(page.getByRole("list", { name: "Policies" }), /^(?![\s\S]*Require MFA for all users)/);
+  at = await focused(page);
+  assert.deepEqual([at.tag, at.text], ["BUTTON", "New policy"], `after Delete, focus is on ${JSON.stringify(at)}`);
   await page.done();
 });
 
@@ -386,4 +394,33 @@ test("the note lists only policies that surely reach no customer: a customer's o
     { ...policy("Off", { includeGroups: [GROUPS.staff] }), state: "disabled" },
   ];
   assert.deepEqual(policiesForNoCustomer(tenant), ["Alice only", "Staff"]);
+});
+
+test("keyboard: a named location that cannot be saved takes focus to the field at fault; Cancel on a new one returns to its button", async () => {
+  const page = await openDemo("locations");
+  await page.getByRole("textbox", { name: "Countries and regions" }).fill("KP, XX9");
+  await page.getByRole("button", { name: "Save location" }).focus();
+  await page.keyboard.press("Enter");
+  await textOf(page.getByRole("status").filter({ hasText: "saved" }), /^Not saved/);
+  let at = await focused(page);
+  assert.equal(at.id, "loc-countries", `after a refused Save, focus is on ${JSON.stringify(at)}`);
+
+  await page.getByRole("button", { name: "New IP ranges location" }).click();
+  await page.getByRole("button", { name: "Cancel" }).focus();
+  await page.keyboard.press("Enter");
+  at = await focused(page);
+  assert.deepEqual([at.tag, at.text], ["BUTTON", "New IP ranges location"], `after Cancel, focus is on ${JSON.stringify(at)}`);
+
+  // A location deleted (after its confirm) leaves focus on the button that makes one.
+  await page.getByRole("button", { name: "New countries location" }).click();
+  await page.getByRole("textbox", { name: "Countries and regions" }).fill("FR");
+  await page.getByRole("button", { name: "Save location" }).click();
+  await textOf(page.getByRole("status").filter({ hasText: "Saved" }), /^Saved /);
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Delete location" }).focus();
+  await page.keyboard.press("Enter");
+  await textOf(page.getByRole("list", { name: "Named locations" }), /^(?![\s\S]*New country location)/);
+  at = await focused(page);
+  assert.deepEqual([at.tag, at.text], ["BUTTON", "New countries location"], `after Delete, focus is on ${JSON.stringify(at)}`);
+  await page.done();
 });
