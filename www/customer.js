@@ -646,7 +646,9 @@ export function customerPage(root, app) {
         pushed = null;
         const e = r.error;
         const text = `The Worker refused the push at “${e.step}”: ${e.code}: ${e.message}${e.target ? ` (at ${e.target})` : ""}.`;
-        pushStatus.textContent = `${text} It keeps deciding with ${e.kept}.`;
+        // The page sends the header itself: what the person can fix is the token.
+        const advice = e.status === 401 ? " Copy ADMIN_TOKEN from .dev.vars again." : "";
+        pushStatus.textContent = `${text} It keeps deciding with ${e.kept}.${advice}`;
         decide("The Worker refused the configuration.", text, "bad");
       }
       if (["welcome", "signUp"].includes(s.screen) && !screen.contains(document.activeElement)) render();

@@ -424,3 +424,15 @@ test("keyboard: a named location that cannot be saved takes focus to the field a
   assert.deepEqual([at.tag, at.text], ["BUTTON", "New countries location"], `after Delete, focus is on ${JSON.stringify(at)}`);
   await page.done();
 });
+
+test("Local Worker: a wrong ADMIN_TOKEN is answered with what to do, not only the Worker's header advice", needsWorker, async () => {
+  worker ??= await startWorker({ vars: { ...nativeVars(), ADMIN_CORS_ORIGINS: new URL(baseUrl).origin } });
+  const page = await openPage(context, `${baseUrl}?worker=${encodeURIComponent(worker.url)}#customer`,
+    { failOnDialog: true, allowConsole: /status of 4\d\d/ });
+  await page.getByRole("radio", { name: `Local Worker (${worker.url})` }).check();
+  const token = page.getByLabel("The Worker's ADMIN_TOKEN (from .dev.vars)");
+  await token.fill("not-the-token");
+  await token.press("Tab");
+  await textOf(page.locator("#worker-push-status"), /Copy ADMIN_TOKEN from \.dev\.vars again\.$/, 15_000);
+  await page.done();
+});
