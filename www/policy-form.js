@@ -77,6 +77,7 @@ function usersSection(draft, tenant, conditions, edit) {
       })() }),
     mode === "select" ? h("fieldset", { class: "choices nested", dataset: { path: "conditions.users.includeGroups" } },
       h("legend", {}, "Included users and groups"),
+      h("p", { class: "hint" }, "The directory's people, for What If. Customers who sign up in the customer app are none of them and in no group, here or on the Worker."),
       people.map((p) => checkbox({ id: `pf-inc-user-${p.id}`, label: label(p), checked: include.includes(p.id),
         onChange: (on) => edit(() => pick("includeUsers", p.id, on))() })),
       groups.map((g) => checkbox({ id: `pf-inc-group-${g.id}`, label: `${g.displayName} (group)`,

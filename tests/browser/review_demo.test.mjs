@@ -212,6 +212,13 @@ test("customer app: a block for want of any second factor tells the admin which 
 
 test("customer accounts belong to no group: the customer app says which policies name console users or groups", async () => {
   const page = await openDemo("customer", { failOnDialog: true });
+  // Where the admin picks groups, the form says it first.
+  await page.getByRole("link", { name: "Policies" }).click();
+  await page.getByRole("button", { name: "New policy" }).click();
+  await page.getByRole("region", { name: "Users" }).getByRole("radio", { name: "Selected users and groups" }).check();
+  assert.match(await page.getByRole("group", { name: "Included users and groups" }).innerText(), /Customers who sign up in the customer app are none of them and in no group/);
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("link", { name: "Customer app" }).click();
   const note = await textOf(page.locator("#directory-note"), /group/);
   assert.match(note, /“Require MFA for staff outside the office”/);
   // A group-only policy the admin adds shows up in the note at once.
