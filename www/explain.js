@@ -41,6 +41,7 @@ export function list(items, last = "and") {
   return `${items.slice(0, -1).join(", ")} ${last} ${items.at(-1)}`;
 }
 const quote = (name) => `“${name}”`;
+const upper = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** A name for a user, group or role id, or a special value, from the tenant's directory. */
 export function principalName(tenant, id) {
@@ -217,8 +218,14 @@ export function whyApplied(policy, ctx) {
   return lines;
 }
 
-/** What enforcement did with one policy (an evaluate `PolicyResult`), in plain words. */
-export function outcomeText(result) {
+/** The first factor What If assumes done, by the tenant's local account method, in words. */
+export const FIRST_FACTORS = { password: "the password", email: "the email code" };
+
+/**
+ * What enforcement did with one policy (an evaluate `PolicyResult`), in plain words;
+ * `first` is the first factor done ("password" or "email").
+ */
+export function outcomeText(result, first = "password") {
   const unmet = result.unmetControls ?? [];
   const needs = list(unmet.filter((c) => c !== "block").map((c) => CONTROLS[c] ?? c));
   switch (result.result) {
@@ -226,7 +233,7 @@ export function outcomeText(result) {
     case "failure":
       return unmet.includes("block")
         ? { label: "Blocks the sign-in", tone: "danger", detail: "This policy blocks access; nothing the user does can satisfy it." }
-        : { label: `Requires ${needs || "more"}`, tone: "warning", detail: "Not met yet: the password alone is not enough." };
+        : { label: `Requires ${needs || "more"}`, tone: "warning", detail: `Not met yet: ${FIRST_FACTORS[first]} alone is not enough.` };
     case "notApplied": return { label: "Not applied", tone: "neutral", detail: "Its conditions do not match this sign-in." };
     case "notEnabled": return { label: "Off", tone: "neutral", detail: "The policy is turned off." };
     case "reportOnlySuccess": return { label: "Report-only: would be satisfied", tone: "neutral", detail: "Logged only; nothing is enforced." };
@@ -265,12 +272,12 @@ export function decisionText(enforcement, ctx) {
     if (decision.passwordChange) needs.push("a password change");
     const methods = ctx.mfaMethods.map((m) => METHODS[m]);
     const next = !decision.mfa ? []
-      : methods.length ? [`The password is done; the user can finish with ${list(methods, "or")}.`]
+      : methods.length ? [`${upper(FIRST_FACTORS[ctx.firstFactor ?? "password"])} is done; the user can finish with ${list(methods, "or")}.`]
         : ["No second-factor method is enabled for this tenant, so this user cannot finish signing in. Turn on Email OTP or SMS under Authentication methods."];
     return { title: decision.mfa ? "MFA required" : "More required", tone: "warning", lines: [
       `${names(decision.policyIds)} ${decision.policyIds.length > 1 ? "require" : "requires"} ${list(needs)} before access is granted.`,
       ...next, ...footnote] };
   }
   return { title: "Allowed", tone: "success", lines: [
-    "No enforced policy asks for more than the password, so the sign-in goes through.", ...footnote] };
+    `No enforced policy asks for more than ${FIRST_FACTORS[ctx.firstFactor ?? "password"]}, so the sign-in goes through.`, ...footnote] };
 }

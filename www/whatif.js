@@ -1,6 +1,7 @@
 // What If: simulate one sign-in against the tenant's policies. `whatIf` says, policy by
 // policy, whether it applies and, if not, the first condition that did not match;
-// `evaluate` with the password already done gives the decision the server would enforce.
+// `evaluate` with the first factor already done (the password, or the email code for an
+// email one-time passcode tenant) gives the decision the server would enforce.
 // Both answers are turned into plain words (explain.js).
 import { COUNTRIES } from "./countries.js";
 import {
@@ -99,7 +100,9 @@ export function whatIfPage(root, app) {
             field({ label: "User risk", control: userRisk }),
             h("div", { class: "wide" }, field({ label: "Client app", control: client, hint: "The customer app and the Worker name none." })),
             h("div", { class: "wide" }, field({ label: "Authentication context", control: context, hint: "Woodgrove Bank asks for c1 before a transfer." }))),
-          h("p", { class: "hint" }, "The user has just entered a correct password; nothing else is done yet."),
+          h("p", { class: "hint" }, tenant.localAccount.method === "emailOtp"
+            ? "The user has just entered the code sent to their email; nothing else is done yet."
+            : "The user has just entered a correct password; nothing else is done yet."),
           h("button", { type: "submit", class: "button" }, "Run What If")),
         h("section", { class: "whatif-output", "aria-labelledby": "whatif-results-title" },
           h("h3", { id: "whatif-results-title" }, "Results"),
@@ -149,7 +152,9 @@ export function whatIfPage(root, app) {
     if (values.ip) signIn.ipAddress = values.ip;
     if (values.country) signIn.country = values.country;
     if (values.platform) signIn.devicePlatform = values.platform;
-    const enforcement = app.engine.evaluate({ ...input, signIn, satisfied: [{ method: "password", at: now }], now });
+    // The first factor the tenant's customers sign in with (methods page).
+    const firstFactor = tenant.localAccount.method === "emailOtp" ? "email" : "password";
+    const enforcement = app.engine.evaluate({ ...input, signIn, satisfied: [{ method: firstFactor, at: now }], now });
     const error = whatIf.error ?? enforcement.error;
     if (error) {
       replace(results);
@@ -158,7 +163,7 @@ export function whatIfPage(root, app) {
         error.target ? h("p", {}, "At ", h("code", { class: "path" }, error.target)) : null));
       return;
     }
-    const ctx = { tenant, user, appId: values.app, authContexts: values.context ? [values.context] : [], ipAddress: values.ip, country: values.country,
+    const ctx = { tenant, user, firstFactor, appId: values.app, authContexts: values.context ? [values.context] : [], ipAddress: values.ip, country: values.country,
       clientAppType: values.client, devicePlatform: values.platform, signInRisk: values.risk, userRisk: values.userRisk,
       matchedLocations: matchedLocations(app.engine, tenant, request, directory), mfaMethods: mfaMethods(tenant) };
     showResults(tenant, whatIf, enforcement, ctx, { request, signIn });
@@ -180,7 +185,7 @@ export function whatIfPage(root, app) {
           const state = STATES[p.state] ?? { label: p.state, tone: "neutral" };
           const why = p.policyApplies ? null : whyNotApplied(p, p.analysisReasons, ctx);
           const outcome = outcomes.get(p.id);
-          const enforced = outcome ? outcomeText(outcome) : null;
+          const enforced = outcome ? outcomeText(outcome, ctx.firstFactor) : null;
           return h("li", { class: `policy-result ${p.policyApplies ? "applies" : "skipped"}` },
             h("div", { class: "policy-result-head" },
               h("h5", {}, p.displayName),
@@ -198,7 +203,7 @@ export function whatIfPage(root, app) {
         h("pre", { class: "code" }, JSON.stringify({ value: whatIf.value.map(({ id, displayName, policyApplies, analysisReasons }) =>
           ({ id, displayName, policyApplies, analysisReasons })) }, null, 2))),
       h("details", { class: "raw" }, h("summary", {}, "Enforcement (evaluate) input and decision"),
-        h("pre", { class: "code" }, JSON.stringify({ signIn: sent.signIn, satisfied: ["password"] }, null, 2)),
+        h("pre", { class: "code" }, JSON.stringify({ signIn: sent.signIn, satisfied: [ctx.firstFactor] }, null, 2)),
         h("pre", { class: "code" }, JSON.stringify(enforcement, null, 2))));
     // On a phone the results sit under the form: bring the verdict into view.
     const box = decisionBox.getBoundingClientRect();

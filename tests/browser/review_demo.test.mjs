@@ -443,3 +443,19 @@ test("Local Worker: a wrong ADMIN_TOKEN is answered with what to do, not only th
   await textOf(page.locator("#worker-push-status"), /Copy ADMIN_TOKEN from \.dev\.vars again\.$/, 15_000);
   await page.done();
 });
+
+test("What If follows the local account method: with email one-time passcode sign-in it speaks of the email code, not a password", async () => {
+  const page = await openDemo("methods");
+  await page.getByRole("radio", { name: /^Email with one-time passcode/ }).check();
+  await page.getByRole("link", { name: "What If" }).click();
+  assert.match(await page.locator("#what-if form").innerText(), /has just entered the code sent to their email/);
+  await page.getByRole("button", { name: "Alice banks from home" }).click();
+  await page.getByRole("heading", { name: "Decision: MFA required", exact: true }).waitFor({ timeout: 5_000 });
+  const decision = await page.locator("#whatif-decision").innerText();
+  assert.match(decision, /The email code is done; the user can finish with SMS text message\./);
+  assert.doesNotMatch(decision, /password/i);
+  const card = await page.getByRole("list", { name: "Policy by policy" }).getByRole("listitem")
+    .filter({ has: page.getByRole("heading", { name: "Require MFA for the banking app", exact: true }) }).innerText();
+  assert.match(card, /Not met yet: the email code alone is not enough\./);
+  await page.done();
+});
