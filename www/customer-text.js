@@ -10,9 +10,22 @@ const PASSWORD_PROBLEMS = {
   password_is_invalid: "It contains characters a password can't have.",
 };
 
-/** A rejection (Reply `rejected`) as a sentence for the customer, shown next to the input. */
-export function rejectionText(rejection, { channel } = {}) {
+/** "in 5 minutes", "in 40 seconds". */
+const within = (seconds) => (seconds >= 90 ? `in ${Math.ceil(seconds / 60)} minutes` : `in ${seconds} seconds`);
+
+/**
+ * A rejection (Reply `rejected`) as a sentence for the customer, shown next to the input.
+ * `region` is the calling code of the number refused, `email` whether email is offered too.
+ */
+export function rejectionText(rejection, { channel, region, email = true } = {}) {
   switch (rejection?.code) {
+    case "sms_region_blocked": {
+      const where = rejection.region ?? region;
+      return `We can't send text messages to ${where ? `+${where} numbers` : "numbers in that country"}. Use another number${email ? " or choose email" : ""}.`;
+    }
+    case "send_refused": return rejection.retryAfter
+      ? `Too many codes were sent here recently. Try again ${within(Number(rejection.retryAfter))}.`
+      : "Too many codes were sent here recently. Try again later.";
     case "user_not_found": return "We couldn't find an account with that email address. Check it, or create an account.";
     case "user_already_exists": return "An account with this email address already exists. Sign in instead.";
     case "invalid_password": return "That password isn't right. Try again, or reset your password.";
@@ -44,7 +57,7 @@ export function rejectionText(rejection, { channel } = {}) {
 
 /** Why a flow ended without tokens (Reply `blocked`), for the customer. */
 export function blockedText(reply, policyName) {
-  const names = (reply.policyIds ?? []).map(policyName);
+  const names = reply.policyNames ?? (reply.policyIds ?? []).map(policyName);
   switch (reply.reason) {
     case "policy": return names.length
       ? `Your sign-in was blocked by a security policy (${names.map((n) => `“${n}”`).join(", ")}).`

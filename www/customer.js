@@ -4,14 +4,15 @@
 // else: which factor comes next, whether MFA is needed, and when tokens exist are the
 // engine's answers, never the page's.
 import { browserEngine } from "./browser-engine.js";
+import { policiesForNoCustomer } from "./directory-scope.js";
 import { blockedText, methodsText, quoted, rejectionText } from "./customer-text.js";
 import { createDevices } from "./devices.js";
 import { localAccountLabel, smsRegionCheck, TRANSFER_CONTEXT } from "./flow-config.js";
 import { WORKER_CLIENT_ID, workerEngine, workerUrlFrom } from "./native-client.js";
 import { APPS } from "./seed.js";
-import { policyInput } from "./tenant.js";
+import { methodEnabled, mfaMethods, policyInput } from "./tenant.js";
 import { h, replace } from "./ui.js";
-import { pushTenant } from "./worker-sync.js";
+import { blockingPolicies, pushTenant } from "./worker-sync.js";
 
 /** Where the customer signs in from: Conditional Access sees these facts. */
 const NETWORKS = [
@@ -25,12 +26,17 @@ const money = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP
 const TOKEN_KEY = "vestibule-demo.worker-admin-token";
 const readToken = () => { try { return globalThis.sessionStorage?.getItem(TOKEN_KEY) ?? ""; } catch { return ""; } };
 const keepToken = (t) => { try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch { /* private mode */ } };
+/** The engine and network chosen in this tab, so a reload does not quietly switch them back. */
+const CHOICES_KEY = "vestibule-demo.customer-choices";
+const readChoices = () => { try { return JSON.parse(globalThis.sessionStorage?.getItem(CHOICES_KEY) ?? "{}") ?? {}; } catch { return {}; } };
+const keepChoice = (key, value) => { try { sessionStorage.setItem(CHOICES_KEY, JSON.stringify({ ...readChoices(), [key]: value })); } catch { /* private mode */ } };
 
 /** Mounts the page into `root`; `app` is the console's `{ engine, tenant, commit }`. */
 export function customerPage(root, app) {
   const vestibule = app.engine;
+  const chosen = readChoices();
   let mode = "browser";
-  let network = NETWORKS[0];
+  let network = NETWORKS.find((n) => n.id === chosen.network) ?? NETWORKS[0];
   // One screen at a time; `flowId` is the engine's current flow (null between flows).
   let s = { screen: "welcome" };
   let session = null; // the TokenGrant of the signed-in customer
@@ -45,6 +51,13 @@ export function customerPage(root, app) {
   const log = h("ol", { class: "engine-steps", "aria-label": "Engine decisions, newest first", tabindex: "0" });
   const logAnnouncer = h("p", { class: "visually-hidden", "aria-live": "polite", id: "decision-announcer" });
   const modeNote = h("p", { class: "hint", id: "engine-mode-note" });
+  const directoryNote = h("p", { class: "hint", id: "directory-note" });
+  function renderDirectoryNote() {
+    const noOne = policiesForNoCustomer(app.tenant());
+    directoryNote.textContent = `Customers who sign up here are not in the console's directory and are in no group${noOne.length
+      ? `, so ${quoted(noOne)} ${noOne.length > 1 ? "apply" : "applies"} to none of them` : ""}. What If answers for the directory's people.`;
+  }
+  renderDirectoryNote();
   const workerUrl = workerUrlFrom();
   // The console's configuration as last accepted by the Worker (null: nothing pushed yet).
   let pushed = null;
@@ -56,7 +69,7 @@ export function customerPage(root, app) {
     h("div", { class: "field" },
       h("label", { for: "worker-admin-token" }, "The Worker's ADMIN_TOKEN (from .dev.vars)"),
       h("p", { class: "hint", id: "worker-admin-token-hint" },
-        `Kept in this tab only (sessionStorage) and sent only to ${workerUrl}, to push this console's Conditional Access policies, named locations, Email and SMS switches, SMS regions and user flow through the Worker's admin API. Pushed when you enter it, when you switch to the Worker and whenever the console saves.`),
+        `Kept in this tab only (sessionStorage) and sent only to ${workerUrl}, to push this console's Conditional Access policies, named locations, Email and SMS switches, SMS regions, user flow and code length through the Worker's admin API. Pushed when you enter it, when you switch to the Worker and whenever the console saves. Users and groups cannot be pushed.`),
       tokenInput),
     h("button", { type: "button", class: "button secondary", id: "worker-push", onClick: () => pushToWorker("Pushed on request") }, "Push the console's configuration now"),
     pushStatus);
@@ -111,6 +124,25 @@ export function customerPage(root, app) {
     return pushed
       ? ` by the Worker, deciding with the Conditional Access policies pushed from this console at ${pushed.at}`
       : " by the Worker's own policies (nothing pushed from this console yet)";
+  }
+
+  /**
+   * For a block for want of a second factor, what the admin can change: the policy that
+   * asked for MFA and the method settings that left nothing to finish with.
+   */
+  async function noFactorWhy(reply) {
+    if (reply.reason !== "noUsableSecondFactor") return "";
+    const satisfied = s.kind === "stepUp" ? session.methods : [{ method: s.firstFactor ?? "password", at: Math.floor(Date.now() / 1000) }];
+    const reasons = await policyReasons({ email: s.email, userId: session?.userId, satisfied, authContexts: s.kind === "stepUp" ? [TRANSFER_CONTEXT.id] : [] });
+    const by = reasons?.requiring.length ? `MFA is required by ${quoted(reasons.requiring)}, but ` : "MFA is required, but ";
+    if (mode === "worker") return `${by}the Worker has no second factor this account can use: check Email and SMS under Authentication methods and push again. `;
+    const t = tenant();
+    if (mfaMethods(t).length === 0) {
+      const why = t.localAccount.method === "emailOtp" && methodEnabled(t, "Email")
+        ? "email is the first factor and SMS is off" : "Email one-time passcode and SMS are both off";
+      return `${by}${why} under Authentication methods. `;
+    }
+    return `${by}this account's registered methods are off under Authentication methods or already used in this sign-in. `;
   }
 
   function reportOnlyNote(reasons) {
@@ -202,9 +234,15 @@ export function customerPage(root, app) {
       }
       case "signedIn":
         return signedIn(r.tokens);
-      case "blocked":
-        decide(`Blocked: ${blockedText(reply, policyName)}`, "No tokens were issued and the flow is over.", "bad");
-        return show("blocked", { text: blockedText(reply, policyName) });
+      case "blocked": {
+        // The Worker's answer names no policy; its sign-in log does, for an admin.
+        const token = tokenInput.value.trim();
+        const named = reply.reason === "policy" && mode === "worker" && token && s.email
+          ? { ...reply, policyNames: await blockingPolicies({ baseUrl: workerUrl, token, email: s.email }) }
+          : reply;
+        decide(`Blocked: ${blockedText(named, policyName)}`, `${await noFactorWhy(named)}No tokens were issued and the flow is over.`, "bad");
+        return show("blocked", { text: blockedText(named, policyName) });
+      }
       case "redirect":
         decide(`The engine asks for a web sign-in instead: ${reply.reason}.`, null, "warn");
         return show("blocked", { text: "This sign-in needs to continue in the browser." });
@@ -216,8 +254,12 @@ export function customerPage(root, app) {
         s.kind = "passwordChange";
         return show("newPassword");
       case "rejected": {
-        const text = rejectionText(reply.rejection, { channel: s.data?.channel ?? input?.channel });
-        decide(`Refused: ${text}`, `Engine rejection \`${reply.rejection.code}\`${r.flowId ? "; the flow goes on." : "; the flow is over."}`, "bad");
+        const regionRefused = reply.rejection.code === "sms_region_blocked";
+        const text = rejectionText(reply.rejection, { channel: s.data?.channel ?? input?.channel,
+          region: regionRefused && input?.target ? smsRegionCheck(tenant(), input.target).callingCode : undefined,
+          email: Boolean(s.data?.methods?.some((m) => m.channel === "email")) });
+        decide(`Refused: ${text}`, `Engine rejection \`${reply.rejection.code}\`${r.flowId ? "; the flow goes on." : "; the flow is over."}${regionRefused
+          ? " SMS to this calling code is off: opt in under Authentication methods › SMS regions." : ""}`, "bad");
         if (!r.flowId && !["welcome", "signUp", "reset"].includes(s.screen)) {
           return show("blocked", { text, title: "Let's start again" });
         }
@@ -277,7 +319,7 @@ export function customerPage(root, app) {
     password_refused: "input[type=password]", invalid_password: "input[type=password]",
     user_not_found: "input[type=email]", user_already_exists: "input[type=email]",
     invalid_code: "#otp-code", code_expired: "#otp-code", code_attempts_exhausted: "#otp-code",
-    resend_too_soon: "#otp-code", attribute_validation_failed: "#signup-name",
+    resend_too_soon: "#otp-code", attribute_validation_failed: "#signup-name", sms_region_blocked: "#register-phone",
   };
 
   function showError(text, code) {
@@ -595,14 +637,18 @@ export function customerPage(root, app) {
       const r = await pushTenant({ baseUrl: workerUrl, token, tenant: tenant() });
       if (r.ok) {
         pushed = { at: new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) };
-        const what = `${r.summary.policies} Conditional Access policies, ${r.summary.namedLocations} named locations, the Email and SMS switches, the SMS regions and the user flow's sign-in method and attributes`;
-        pushStatus.textContent = `Pushed at ${pushed.at}: ${what}. The Worker decides with them from its next step.`;
-        decide(`${why}: the Worker now has this console's configuration.`, `${what}, through its admin API. Users and groups are not pushed: the Worker keeps its own customers.`, "ok");
+        const what = `${r.summary.policies} Conditional Access policies, ${r.summary.namedLocations} named locations, the Email and SMS switches, the SMS regions, the user flow's sign-in method and attributes, and the code length`;
+        const noOne = r.summary.appliesToNoOne;
+        const notPushed = `Users and groups are not pushed (the Worker's admin API cannot create them; its customers are in no group)${noOne.length ? `, so ${quoted(noOne)} ${noOne.length > 1 ? "apply" : "applies"} to no one on the Worker` : ""}.`;
+        pushStatus.textContent = `Pushed at ${pushed.at}: ${what}. ${notPushed} The Worker decides with them from its next step.`;
+        decide(`${why}: the Worker now has this console's configuration.`, `${what}, through its admin API. ${notPushed}`, "ok");
       } else {
         pushed = null;
         const e = r.error;
         const text = `The Worker refused the push at “${e.step}”: ${e.code}: ${e.message}${e.target ? ` (at ${e.target})` : ""}.`;
-        pushStatus.textContent = `${text} It keeps deciding with ${e.kept}.`;
+        // The page sends the header itself: what the person can fix is the token.
+        const advice = e.status === 401 ? " Copy ADMIN_TOKEN from .dev.vars again." : "";
+        pushStatus.textContent = `${text} It keeps deciding with ${e.kept}.${advice}`;
         decide("The Worker refused the configuration.", text, "bad");
       }
       if (["welcome", "signUp"].includes(s.screen) && !screen.contains(document.activeElement)) render();
@@ -616,12 +662,15 @@ export function customerPage(root, app) {
 
   function setMode(next) {
     mode = next;
+    keepChoice("mode", next);
     session = null;
     s = { screen: "welcome" };
     outboxNote.hidden = true;
     workerAdmin.hidden = mode !== "worker";
+    const networkSelect = root.querySelector("#customer-network");
+    if (networkSelect) networkSelect.disabled = mode === "worker";
     modeNote.textContent = mode === "worker"
-      ? `Every step is an HTTP call to the Worker at ${workerUrl} (native authentication API, client ${WORKER_CLIENT_ID}); it keeps its own customer accounts and, once pushed, decides with this console's policies and methods. Start it with bash scripts/dev.sh. Codes are read from its dev outbox. The customer's network above applies in this browser only: the Worker sees the real request. A transfer steps up through the Worker's OpenID Connect sign-in in a pop-up window, since native authentication has no call for it.`
+      ? `Every step is an HTTP call to the Worker at ${workerUrl} (native authentication API, client ${WORKER_CLIENT_ID}); it keeps its own customer accounts and, once pushed, decides with this console's policies and methods. Start it with bash scripts/dev.sh. Codes are read from its dev outbox. A transfer steps up through the Worker's OpenID Connect sign-in in a pop-up window, since native authentication has no call for it.`
       : "The engine runs in this page on WebAssembly; it follows the policies and methods set in this console. Customer accounts stay in this browser.";
     decide(mode === "worker" ? `Engine: local Worker at ${workerUrl}.` : "Engine: in this browser (WebAssembly).");
     render();
@@ -637,18 +686,20 @@ export function customerPage(root, app) {
       h("fieldset", { class: "choices engine-choice" },
         h("legend", {}, "Engine"),
         h("div", { class: "choice" },
-          h("input", { type: "radio", name: "engine-mode", id: "engine-browser", value: "browser", checked: true, onChange: () => setMode("browser") }),
+          h("input", { type: "radio", name: "engine-mode", id: "engine-browser", value: "browser", checked: chosen.mode !== "worker", onChange: () => setMode("browser") }),
           h("label", { for: "engine-browser" }, "In this browser")),
         h("div", { class: "choice" },
-          h("input", { type: "radio", name: "engine-mode", id: "engine-worker", value: "worker", onChange: () => setMode("worker") }),
+          h("input", { type: "radio", name: "engine-mode", id: "engine-worker", value: "worker", checked: chosen.mode === "worker", onChange: () => setMode("worker") }),
           h("label", { for: "engine-worker" }, `Local Worker (${workerUrl})`))),
       h("div", { class: "field network-field" },
         h("label", { for: "customer-network" }, "Customer's network"),
-        h("select", { id: "customer-network", onChange: (e) => {
+        h("p", { class: "hint", id: "customer-network-hint" }, "In this browser only: the Worker sees the real request."),
+        h("select", { id: "customer-network", "aria-describedby": "customer-network-hint", disabled: chosen.mode === "worker", onChange: (e) => {
           network = NETWORKS.find((n) => n.id === e.target.value) ?? NETWORKS[0];
+          keepChoice("network", network.id);
           decide(`The customer is now on: ${network.label}.`, "Conditional Access sees this IP address and country at the next sign-in.");
-        } }, NETWORKS.map((n) => h("option", { value: n.id }, n.label)))),
-      modeNote, workerAdmin),
+        } }, NETWORKS.map((n) => h("option", { value: n.id, selected: n.id === network.id }, n.label)))),
+      modeNote, directoryNote, workerAdmin),
     h("div", { class: "customer-layout" },
       h("section", { class: "bank-app", "aria-labelledby": "bank-name" },
         h("div", { class: "bank-bar" },
@@ -663,12 +714,13 @@ export function customerPage(root, app) {
           log, logAnnouncer))));
   root.querySelector(".bank-logo").innerHTML = '<svg viewBox="0 0 32 32" focusable="false"><rect width="32" height="32" rx="8" fill="#0b6e4f"/><path d="M7 11l4 11 5-9 5 9 4-11" fill="none" stroke="#fff" stroke-width="2.8" stroke-linecap="round" stroke-linejoin="round"/></svg>';
   log.append(h("li", { class: "engine-step-empty" }, "Nothing yet: sign up or sign in to see each decision."));
-  setMode("browser");
+  setMode(chosen.mode === "worker" ? "worker" : "browser");
   log.replaceChildren(h("li", { class: "engine-step-empty" }, "Nothing yet: sign up or sign in to see each decision."));
 
   return {
     /** The tenant changed (the admin saved something): the next step follows it. */
     refresh() {
+      renderDirectoryNote();
       pushToWorker("The console saved");
       if (["welcome", "signUp"].includes(s.screen) && !root.contains(document.activeElement)) render();
     },

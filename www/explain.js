@@ -2,6 +2,12 @@
 // decisions, controls) become sentences an admin can act on, with the names from the
 // tenant instead of ids. Pure functions of their inputs; no engine calls here.
 import { countryName } from "./countries.js";
+import { TRANSFER_CONTEXT } from "./flow-config.js";
+
+/** The authentication contexts the demo's apps ask for, by id (Graph `authenticationContextClassReference`). */
+export const AUTH_CONTEXTS = { [TRANSFER_CONTEXT.id]: TRANSFER_CONTEXT.displayName };
+/** "High-value transfer (c1)", or the bare id for a context no app here asks for. */
+export const contextName = (id) => (AUTH_CONTEXTS[id] ? `${AUTH_CONTEXTS[id]} (${id})` : id);
 
 export const CLIENT_APP_TYPES = {
   browser: "Browser",
@@ -35,6 +41,7 @@ export function list(items, last = "and") {
   return `${items.slice(0, -1).join(", ")} ${last} ${items.at(-1)}`;
 }
 const quote = (name) => `“${name}”`;
+const upper = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** A name for a user, group or role id, or a special value, from the tenant's directory. */
 export function principalName(tenant, id) {
@@ -83,6 +90,8 @@ export function usersSummary(tenant, policy) {
 export function appsSummary(tenant, policy) {
   const a = policy.conditions?.applications ?? {};
   const include = a.includeApplications ?? [];
+  const contexts = a.includeAuthenticationContextClassReferences ?? [];
+  if (!include.length && contexts.length) return `Authentication context ${list(contexts.map(contextName), "or")}`;
   const text = include.length ? list(include.map((id) => appName(tenant, id))) : "No apps";
   const exclude = a.excludeApplications ?? [];
   return exclude.length ? `${text} except ${list(exclude.map((id) => appName(tenant, id)))}` : text;
@@ -150,7 +159,8 @@ export function whyNotApplied(policy, reason, ctx) {
     }
     case "clientApps":
       return { label: "Not applied: client app not selected",
-        detail: `The policy covers ${list((c.clientAppTypes ?? []).map((t) => CLIENT_APP_TYPES[t] ?? t))}, not ${CLIENT_APP_TYPES[ctx.clientAppType] ?? ctx.clientAppType ?? "this client"}.` };
+        detail: `The policy covers ${list((c.clientAppTypes ?? []).map((t) => CLIENT_APP_TYPES[t] ?? t), "or")}; ${ctx.clientAppType
+          ? `this sign-in is ${CLIENT_APP_TYPES[ctx.clientAppType] ?? ctx.clientAppType}` : "this sign-in names no client app, like the customer app's"}.` };
     case "signInRisk":
       return { label: "Not applied: sign-in risk not selected",
         detail: `The policy covers ${levels(c.signInRiskLevels)} sign-in risk; ${riskOf("this sign-in", ctx.signInRisk)}.` };
@@ -166,8 +176,11 @@ export function whyNotApplied(policy, reason, ctx) {
       return { label: "Not applied: device filter", detail: "The policy's device filter does not match this device." };
     case "userActions":
       return { label: "Not applied: user action", detail: "The policy targets a user action, not an app sign-in." };
-    case "authenticationContext":
-      return { label: "Not applied: authentication context", detail: "The policy targets an authentication context this sign-in did not request." };
+    case "authenticationContext": {
+      const wanted = list((c.applications?.includeAuthenticationContextClassReferences ?? []).map(contextName), "or");
+      return { label: "Not applied: authentication context",
+        detail: `The policy applies when an app asks for ${wanted || "an authentication context"}; this sign-in did not ask.` };
+    }
     case "authenticationFlow":
       return { label: "Not applied: authentication flow", detail: "The policy targets a device-code or transfer flow; this sign-in used neither." };
     default:
@@ -188,7 +201,9 @@ export function whyApplied(policy, ctx) {
   else if (groups.length) lines.push(`Users: ${user.displayName} is in ${list(groups.map((g) => principalName(tenant, g)))}`);
   else lines.push(`Users: ${user.displayName} is in scope`);
   const apps = c.applications?.includeApplications ?? [];
-  lines.push(apps.includes("All") ? "Apps: all apps" : `Apps: ${appName(tenant, ctx.appId)} is selected`);
+  const asked = (c.applications?.includeAuthenticationContextClassReferences ?? []).filter((id) => (ctx.authContexts ?? []).includes(id));
+  if (!apps.length && asked.length) lines.push(`Authentication context: ${appName(tenant, ctx.appId)} asks for ${list(asked.map(contextName))}`);
+  else lines.push(apps.includes("All") ? "Apps: all apps" : `Apps: ${appName(tenant, ctx.appId)} is selected`);
   const included = (c.locations?.includeLocations ?? []).filter((id) => id !== "All" && ctx.matchedLocations.has(id));
   if (included.length) {
     lines.push(`Location: ${whereText(ctx)} is in ${list(included.map((id) => quote(locationName(tenant, id))))}`);
@@ -203,8 +218,14 @@ export function whyApplied(policy, ctx) {
   return lines;
 }
 
-/** What enforcement did with one policy (an evaluate `PolicyResult`), in plain words. */
-export function outcomeText(result) {
+/** The first factor What If assumes done, by the tenant's local account method, in words. */
+export const FIRST_FACTORS = { password: "the password", email: "the email code" };
+
+/**
+ * What enforcement did with one policy (an evaluate `PolicyResult`), in plain words;
+ * `first` is the first factor done ("password" or "email").
+ */
+export function outcomeText(result, first = "password") {
   const unmet = result.unmetControls ?? [];
   const needs = list(unmet.filter((c) => c !== "block").map((c) => CONTROLS[c] ?? c));
   switch (result.result) {
@@ -212,7 +233,7 @@ export function outcomeText(result) {
     case "failure":
       return unmet.includes("block")
         ? { label: "Blocks the sign-in", tone: "danger", detail: "This policy blocks access; nothing the user does can satisfy it." }
-        : { label: `Requires ${needs || "more"}`, tone: "warning", detail: "Not met yet: the password alone is not enough." };
+        : { label: `Requires ${needs || "more"}`, tone: "warning", detail: `Not met yet: ${FIRST_FACTORS[first]} alone is not enough.` };
     case "notApplied": return { label: "Not applied", tone: "neutral", detail: "Its conditions do not match this sign-in." };
     case "notEnabled": return { label: "Off", tone: "neutral", detail: "The policy is turned off." };
     case "reportOnlySuccess": return { label: "Report-only: would be satisfied", tone: "neutral", detail: "Logged only; nothing is enforced." };
@@ -251,12 +272,12 @@ export function decisionText(enforcement, ctx) {
     if (decision.passwordChange) needs.push("a password change");
     const methods = ctx.mfaMethods.map((m) => METHODS[m]);
     const next = !decision.mfa ? []
-      : methods.length ? [`The password is done; the user can finish with ${list(methods, "or")}.`]
+      : methods.length ? [`${upper(FIRST_FACTORS[ctx.firstFactor ?? "password"])} is done; the user can finish with ${list(methods, "or")}.`]
         : ["No second-factor method is enabled for this tenant, so this user cannot finish signing in. Turn on Email OTP or SMS under Authentication methods."];
     return { title: decision.mfa ? "MFA required" : "More required", tone: "warning", lines: [
       `${names(decision.policyIds)} ${decision.policyIds.length > 1 ? "require" : "requires"} ${list(needs)} before access is granted.`,
       ...next, ...footnote] };
   }
   return { title: "Allowed", tone: "success", lines: [
-    "No enforced policy asks for more than the password, so the sign-in goes through.", ...footnote] };
+    `No enforced policy asks for more than ${FIRST_FACTORS[ctx.firstFactor ?? "password"]}, so the sign-in goes through.`, ...footnote] };
 }

@@ -27,8 +27,8 @@ export function locationsPage(root, app) {
         h("h2", { id: "locations-title", tabindex: "-1" }, "Named locations"),
         h("p", { class: "lede" }, "Networks and countries that policies include or exclude. The engine matches the sign-in's IP address against IP ranges, and its country against country lists.")),
       h("div", { class: "head-actions" },
-        h("button", { type: "button", class: "button", onClick: () => create(IP) }, "New IP ranges location"),
-        h("button", { type: "button", class: "button secondary", onClick: () => create(COUNTRY) }, "New countries location"))),
+        h("button", { type: "button", class: "button", id: "new-ip-location", onClick: () => create(IP) }, "New IP ranges location"),
+        h("button", { type: "button", class: "button secondary", id: "new-country-location", onClick: () => create(COUNTRY) }, "New countries location"))),
     h("div", { class: "master-detail" }, h("div", { class: "master" }, list), editor));
 
   const locations = () => app.tenant().conditionalAccess.namedLocations;
@@ -134,7 +134,7 @@ export function locationsPage(root, app) {
               hint: "Sign-ins whose country cannot be determined.",
               checked: d.includeUnknownCountriesAndRegions, onChange: (on) => { d.includeUnknownCountriesAndRegions = on; changed(); } })),
         ]),
-      h("div", { class: "error-summary", id: "location-errors", hidden: true }),
+      h("div", { class: "error-summary", id: "location-errors", tabindex: "-1", hidden: true }),
       h("details", { class: "raw" }, h("summary", {}, "Graph JSON"), h("pre", { class: "code", id: "location-json" })),
       h("div", { class: "actions" },
         h("button", { type: "button", class: "button", onClick: save }, "Save location"),
@@ -168,19 +168,30 @@ export function locationsPage(root, app) {
     if (problems) {
       status.className = "status status-error";
       status.textContent = `Not saved: ${problems === 1 ? "1 problem" : `${problems} problems`} to fix first.`;
+      // The first field at fault (its error is tied to it), or the list of the others.
+      (editor.querySelector("#location-form [aria-invalid=true]") ?? editor.querySelector("#location-errors:not([hidden])"))?.focus();
       return;
     }
     const tenant = clone(app.tenant());
     tenant.conditionalAccess.namedLocations = namedLocations;
     app.commit(tenant);
     const name = entry.draft.displayName;
-    open(entry.draft.id, false);
+    // The editor is redrawn under the Save button pressed: focus its title, not the page top.
+    open(entry.draft.id, true);
     status.className = "status status-ok";
     status.textContent = `Saved “${name}”.`;
   }
 
+  /** After the editor closed under the button pressed: back to the button that made a location of that kind. */
+  const focusNewButton = (type) => root.querySelector(type === IP ? "#new-ip-location" : "#new-country-location")?.focus();
+
   function discard() {
-    if (entry.isNew) { entry = null; selected = null; renderList(); renderEditor(); return; }
+    if (entry.isNew) {
+      const type = entry.draft["@odata.type"];
+      entry = null; selected = null; renderList(); renderEditor();
+      focusNewButton(type);
+      return;
+    }
     open(selected);
     status.textContent = "Changes discarded.";
   }
@@ -190,11 +201,13 @@ export function locationsPage(root, app) {
     if (!confirm(`Delete the named location “${entry.draft.displayName}”?`)) return;
     const tenant = clone(app.tenant());
     tenant.conditionalAccess.namedLocations = locations().filter((l) => l.id !== selected);
-    app.commit(tenant);
+    const type = entry.draft["@odata.type"];
+    app.commit(tenant); // refresh() drops the entry of a location that is gone
     entry = null;
     selected = null;
     renderList();
     renderEditor();
+    focusNewButton(type);
   }
 
   function refresh() {

@@ -35,7 +35,7 @@ export function methodsPage(root, app) {
 
     const excludeInput = h("input", { type: "text", id: "sms-exclude", inputmode: "numeric", autocomplete: "off",
       value: excludeRegions.join(", "), "aria-describedby": "sms-exclude-hint sms-exclude-error" });
-    const excludeError = h("p", { class: "field-error", id: "sms-exclude-error", hidden: true });
+    const excludeError = h("p", { class: "field-error", id: "sms-exclude-error", role: "alert", hidden: true });
 
     replace(root,
       h("div", { class: "page-head" },
@@ -87,7 +87,7 @@ export function methodsPage(root, app) {
             excludeError.textContent = problem.replaceAll("`", "");
             if (problem) excludeInput.setAttribute("aria-invalid", "true");
             else excludeInput.removeAttribute("aria-invalid");
-            if (problem) return;
+            if (problem) return excludeInput.focus();
             update((t) => { t.smsRegions.excludeRegions = [...new Set(codes.map(Number))]; }, "Blocked calling codes saved.");
           } },
           h("div", { class: "field" },
@@ -95,7 +95,7 @@ export function methodsPage(root, app) {
             h("p", { class: "hint", id: "sms-exclude-hint" }, "Numbers without +, separated by commas, for example 44, 33."),
             excludeError,
             excludeInput),
-          h("button", { type: "submit", class: "button secondary" }, "Save blocked codes"))),
+          h("button", { type: "submit", class: "button secondary", id: "sms-exclude-save" }, "Save blocked codes"))),
         h("section", { class: "card wide", "aria-labelledby": "methods-json" },
           h("h3", { id: "methods-json" }, "As Microsoft Graph sees it"),
           h("details", { class: "raw" }, h("summary", {}, "authenticationMethodsPolicy"),

@@ -46,7 +46,7 @@ function randomId() {
 }
 
 /** A native-auth error body as a Flow reply or error. */
-function fromError(body) {
+export function fromError(body) {
   const { error, suberror, error_codes: codes = [], error_description: description = "" } = body;
   const has = (c) => codes.includes(c);
   let rejection;
@@ -60,7 +60,9 @@ function fromError(body) {
   else if (has(50053)) rejection = { code: "account_locked" };
   else if (error === "slow_down") rejection = { code: "resend_too_soon", retryAfter: 60 };
   else if (error === "expired_token") rejection = { code: "flow_expired" };
-  else if (suberror === "provider_blocked_by_admin" || suberror === "provider_blocked_by_rep") rejection = { code: "channel_not_allowed" };
+  // One suberror for two refusals; the Worker's description tells a region from a method.
+  else if (suberror === "provider_blocked_by_admin") rejection = { code: /phone region/.test(description) ? "sms_region_blocked" : "channel_not_allowed" };
+  else if (suberror === "provider_blocked_by_rep") rejection = { code: "send_refused", retryAfter: body.retry_after };
   else if (has(901001)) rejection = { code: "invalid_target" };
   if (rejection) return { reply: { type: "rejected", rejection: { ...rejection, message: description } } };
   if (error === "access_denied") {

@@ -27,7 +27,7 @@ export function policiesPage(root, app) {
       h("div", {},
         h("h2", { id: "policies-title", tabindex: "-1" }, "Conditional Access policies"),
         h("p", { class: "lede" }, "Policies decide, after the first factor, whether a sign-in is allowed, needs MFA or is blocked. They use the Microsoft Graph conditionalAccessPolicy shape.")),
-      h("button", { type: "button", class: "button", onClick: () => open(NEW) }, "New policy")),
+      h("button", { type: "button", class: "button", id: "new-policy", onClick: () => open(NEW) }, "New policy")),
     h("div", { class: "master-detail" },
       h("div", { class: "master" }, list),
       editor));
@@ -283,6 +283,13 @@ export function policiesPage(root, app) {
     renderEditor();
     status.className = "status status-ok";
     status.textContent = `Saved “${name}”.`;
+    // The button pressed was replaced: keep a keyboard user in the editor, not at the top.
+    keepFocus();
+  }
+
+  /** Focus after the editor was redrawn: its title, or "New policy" when nothing is open. */
+  function keepFocus() {
+    (selected ? editor.querySelector("#editor-title") : root.querySelector("#new-policy"))?.focus();
   }
 
   function discard() {
@@ -291,6 +298,7 @@ export function policiesPage(root, app) {
     renderList();
     renderEditor();
     if (selected) status.textContent = "Changes discarded.";
+    keepFocus();
   }
 
   function remove() {
@@ -304,6 +312,7 @@ export function policiesPage(root, app) {
     selected = null;
     renderList();
     renderEditor();
+    keepFocus();
   }
 
   /** The tenant changed elsewhere (another tab, a reset): keep only real unsaved work. */

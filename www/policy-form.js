@@ -2,7 +2,7 @@
 // touching only the fields it shows: everything else in the JSON (platforms, session
 // controls, ids it does not know) is kept as it is. Each group carries `data-path`, the
 // policy-relative JSON path that validation errors are matched against.
-import { CLIENT_APP_TYPES, RISK_LEVELS, principalName } from "./explain.js";
+import { AUTH_CONTEXTS, CLIENT_APP_TYPES, RISK_LEVELS, contextName, principalName } from "./explain.js";
 import { checkbox, field, h, radios, toggled } from "./ui.js";
 
 const obj = (v) => (v && typeof v === "object" && !Array.isArray(v) ? v : null);
@@ -77,6 +77,7 @@ function usersSection(draft, tenant, conditions, edit) {
       })() }),
     mode === "select" ? h("fieldset", { class: "choices nested", dataset: { path: "conditions.users.includeGroups" } },
       h("legend", {}, "Included users and groups"),
+      h("p", { class: "hint" }, "The directory's people, for What If. Customers who sign up in the customer app are none of them and in no group, here or on the Worker."),
       people.map((p) => checkbox({ id: `pf-inc-user-${p.id}`, label: label(p), checked: include.includes(p.id),
         onChange: (on) => edit(() => pick("includeUsers", p.id, on))() })),
       groups.map((g) => checkbox({ id: `pf-inc-group-${g.id}`, label: `${g.displayName} (group)`,
@@ -101,19 +102,39 @@ function appsSection(draft, tenant, conditions, edit) {
   const apps = () => child(conditions(), "applications");
   const a = obj(obj(draft.conditions)?.applications) ?? {};
   const include = arr(a.includeApplications);
-  const mode = include.includes("All") ? "all" : "select";
+  const contexts = arr(a.includeAuthenticationContextClassReferences);
+  // A policy covers apps or authentication contexts (what an app asks for before a
+  // sensitive action, such as the bank's transfer), never both; switching drops the other.
+  const mode = contexts.length && !include.length ? "context" : include.includes("All") ? "all" : "select";
+  const setMode = (v) => {
+    const target = apps();
+    if (v === "context") {
+      target.includeApplications = [];
+      target.includeAuthenticationContextClassReferences = contexts.length ? contexts : Object.keys(AUTH_CONTEXTS).slice(0, 1);
+      return;
+    }
+    delete target.includeAuthenticationContextClassReferences;
+    target.includeApplications = v === "all" ? ["All"] : include.filter((x) => x !== "All" && x !== "None");
+  };
+  const knownContexts = [...new Set([...Object.keys(AUTH_CONTEXTS), ...contexts])];
   return h("section", { class: "form-section", "aria-labelledby": "pf-apps", dataset: { path: "conditions.applications" } },
     h("h3", { id: "pf-apps" }, "Target apps"),
     radios({ legend: "Apps this policy covers", name: "pf-apps", value: mode, path: "conditions.applications.includeApplications",
-      options: [{ value: "all", label: "All apps" }, { value: "select", label: "Selected apps" }],
-      onChange: (v) => edit(() => {
-        apps().includeApplications = v === "all" ? ["All"] : include.filter((x) => x !== "All" && x !== "None");
-      })() }),
+      options: [{ value: "all", label: "All apps" }, { value: "select", label: "Selected apps" },
+        { value: "context", label: "Authentication context", hint: "When an app asks for it, as the bank does before a transfer" }],
+      onChange: (v) => edit(() => setMode(v))() }),
     mode === "select" ? h("fieldset", { class: "choices nested" },
       h("legend", {}, "Selected apps"),
       tenant.applications.map((app) => checkbox({ id: `pf-app-${app.appId}`, label: app.displayName,
         hint: app.description, checked: include.includes(app.appId),
-        onChange: (on) => edit(() => { apps().includeApplications = toggled(arr(apps().includeApplications), app.appId, on); })() }))) : null);
+        onChange: (on) => edit(() => { apps().includeApplications = toggled(arr(apps().includeApplications), app.appId, on); })() }))) : null,
+    mode === "context" ? h("fieldset", { class: "choices nested", dataset: { path: "conditions.applications.includeAuthenticationContextClassReferences" } },
+      h("legend", {}, "Authentication contexts"),
+      knownContexts.map((id) => checkbox({ id: `pf-context-${id}`, label: contextName(id),
+        hint: AUTH_CONTEXTS[id] ? "Woodgrove Bank asks for it before a transfer" : undefined, checked: contexts.includes(id),
+        onChange: (on) => edit(() => {
+          apps().includeAuthenticationContextClassReferences = toggled(arr(apps().includeAuthenticationContextClassReferences), id, on);
+        })() }))) : null);
 }
 
 function conditionsSection(draft, tenant, conditions, edit) {

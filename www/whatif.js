@@ -1,10 +1,11 @@
 // What If: simulate one sign-in against the tenant's policies. `whatIf` says, policy by
 // policy, whether it applies and, if not, the first condition that did not match;
-// `evaluate` with the password already done gives the decision the server would enforce.
+// `evaluate` with the first factor already done (the password, or the email code for an
+// email one-time passcode tenant) gives the decision the server would enforce.
 // Both answers are turned into plain words (explain.js).
 import { COUNTRIES } from "./countries.js";
 import {
-  CLIENT_APP_TYPES, PLATFORMS, RISK_LEVELS, STATES, decisionText, outcomeText, whyApplied, whyNotApplied,
+  AUTH_CONTEXTS, CLIENT_APP_TYPES, PLATFORMS, RISK_LEVELS, STATES, contextName, decisionText, outcomeText, whyApplied, whyNotApplied,
 } from "./explain.js";
 import { messageNodes } from "./errors.js";
 import { findUser, mfaMethods, policyInput } from "./tenant.js";
@@ -43,8 +44,13 @@ export function whatIfPage(root, app) {
       placeholder: "e.g. 198.51.100.23", value: keep.ip ?? "198.51.100.23" });
     const country = select("wi-country", [["", "Unknown"], ...Object.entries(COUNTRIES).sort((a, b) => a[1].localeCompare(b[1]))],
       keep.country ?? "GB");
-    const client = select("wi-client", Object.entries(CLIENT_APP_TYPES), keep.client ?? "browser");
+    // The customer app and the Worker name no client app, so only policies for all client
+    // apps reach them: that is the default here, or What If would answer another sign-in.
+    const client = select("wi-client", [["", "Not given"], ...Object.entries(CLIENT_APP_TYPES)], keep.client ?? "");
     const platform = select("wi-platform", [["", "Any or unknown"], ...Object.entries(PLATFORMS)], keep.platform ?? "");
+    // What the app asks for: nothing (a sign-in) or an authentication context (the bank's
+    // transfer step-up, which signs in to the app and asks for the context at once).
+    const context = select("wi-context", [["", "None"], ...Object.keys(AUTH_CONTEXTS).map((id) => [id, contextName(id)])], keep.context ?? "");
     const risk = select("wi-risk", Object.entries(RISK_LEVELS).reverse(), keep.risk ?? "none");
     const userRisk = select("wi-user-risk", Object.entries(RISK_LEVELS).reverse(), keep.userRisk ?? "none");
     const groupsHint = h("p", { class: "hint", id: "wi-user-groups", "aria-live": "polite" });
@@ -58,9 +64,9 @@ export function whatIfPage(root, app) {
     showGroups();
 
     const read = () => ({ user: user.value, app: appSel.value, ip: ip.value.trim(), country: country.value,
-      client: client.value, platform: platform.value, risk: risk.value, userRisk: userRisk.value });
+      client: client.value, platform: platform.value, risk: risk.value, userRisk: userRisk.value, context: context.value });
     const apply = (values) => {
-      const set = { user, app: appSel, ip, country, client, platform, risk, userRisk };
+      const set = { user, app: appSel, ip, country, client, platform, risk, userRisk, context };
       for (const [key, el] of Object.entries(set)) if (key in values) el.value = values[key];
       showGroups();
     };
@@ -80,7 +86,7 @@ export function whatIfPage(root, app) {
           h("div", { class: "scenarios", role: "group", "aria-labelledby": "wi-scenarios" },
             h("p", { id: "wi-scenarios", class: "hint" }, "Try a scenario:"),
             scenarios(tenant).map((s) => h("button", { type: "button", class: "chip", onClick: () => {
-              apply({ client: "browser", platform: "", risk: "none", userRisk: "none", ...s.values });
+              apply({ client: "", context: "", platform: "", risk: "none", userRisk: "none", ...s.values });
               last = read();
               run(last);
             } }, s.label))),
@@ -89,11 +95,14 @@ export function whatIfPage(root, app) {
             field({ label: "App", control: appSel }),
             field({ label: "IP address", control: ip }),
             field({ label: "Country", control: country }),
-            field({ label: "Client app", control: client }),
             field({ label: "Device platform", control: platform }),
             field({ label: "Sign-in risk", control: risk }),
-            field({ label: "User risk", control: userRisk })),
-          h("p", { class: "hint" }, "The user has just entered a correct password; nothing else is done yet."),
+            field({ label: "User risk", control: userRisk }),
+            h("div", { class: "wide" }, field({ label: "Client app", control: client, hint: "The customer app and the Worker name none." })),
+            h("div", { class: "wide" }, field({ label: "Authentication context", control: context, hint: "Woodgrove Bank asks for c1 before a transfer." }))),
+          h("p", { class: "hint" }, tenant.localAccount.method === "emailOtp"
+            ? "The user has just entered the code sent to their email; nothing else is done yet."
+            : "The user has just entered a correct password; nothing else is done yet."),
           h("button", { type: "submit", class: "button" }, "Run What If")),
         h("section", { class: "whatif-output", "aria-labelledby": "whatif-results-title" },
           h("h3", { id: "whatif-results-title" }, "Results"),
@@ -109,7 +118,8 @@ export function whatIfPage(root, app) {
     const tenant = app.tenant();
     const user = findUser(tenant, values.user);
     if (!user) return;
-    const conditions = { clientAppType: values.client, signInRiskLevel: values.risk, userRiskLevel: values.userRisk };
+    const conditions = { signInRiskLevel: values.risk, userRiskLevel: values.userRisk };
+    if (values.client) conditions.clientAppType = values.client;
     if (values.ip) conditions.ipAddress = values.ip;
     if (values.country) conditions.country = values.country;
     if (values.platform) conditions.devicePlatform = values.platform;
@@ -121,14 +131,30 @@ export function whatIfPage(root, app) {
     };
     const directory = { groupIds: user.groupIds, roleIds: user.roleIds };
     const input = policyInput(tenant);
-    const whatIf = app.engine.whatIf({ ...input, request, directory });
+    let whatIf = app.engine.whatIf({ ...input, request, directory });
+    if (values.context && !whatIf.error) {
+      // Graph's What If takes an app or a context, not both; the bank's step-up asks for
+      // both, so a policy applies when it applies to either (the decision below is the
+      // engine's own, for both at once).
+      const asked = app.engine.whatIf({ ...input, directory, request: { ...request,
+        signInContext: { "@odata.type": "#microsoft.graph.authContext", authenticationContextValue: values.context } } });
+      if (asked.error) whatIf = asked;
+      else {
+        const byId = new Map(asked.value.map((p) => [p.id, p]));
+        whatIf = { ...whatIf, value: whatIf.value.map((p) => (!p.policyApplies && byId.get(p.id)?.policyApplies ? byId.get(p.id) : p)) };
+      }
+    }
     const now = Math.floor(Date.now() / 1000);
     const signIn = { userId: user.id, appId: values.app, groupIds: user.groupIds, roleIds: user.roleIds,
-      clientAppType: values.client, signInRisk: values.risk, userRisk: values.userRisk };
+      signInRisk: values.risk, userRisk: values.userRisk };
+    if (values.client) signIn.clientAppType = values.client;
+    if (values.context) signIn.authContexts = [values.context];
     if (values.ip) signIn.ipAddress = values.ip;
     if (values.country) signIn.country = values.country;
     if (values.platform) signIn.devicePlatform = values.platform;
-    const enforcement = app.engine.evaluate({ ...input, signIn, satisfied: [{ method: "password", at: now }], now });
+    // The first factor the tenant's customers sign in with (methods page).
+    const firstFactor = tenant.localAccount.method === "emailOtp" ? "email" : "password";
+    const enforcement = app.engine.evaluate({ ...input, signIn, satisfied: [{ method: firstFactor, at: now }], now });
     const error = whatIf.error ?? enforcement.error;
     if (error) {
       replace(results);
@@ -137,7 +163,7 @@ export function whatIfPage(root, app) {
         error.target ? h("p", {}, "At ", h("code", { class: "path" }, error.target)) : null));
       return;
     }
-    const ctx = { tenant, user, appId: values.app, ipAddress: values.ip, country: values.country,
+    const ctx = { tenant, user, firstFactor, appId: values.app, authContexts: values.context ? [values.context] : [], ipAddress: values.ip, country: values.country,
       clientAppType: values.client, devicePlatform: values.platform, signInRisk: values.risk, userRisk: values.userRisk,
       matchedLocations: matchedLocations(app.engine, tenant, request, directory), mfaMethods: mfaMethods(tenant) };
     showResults(tenant, whatIf, enforcement, ctx, { request, signIn });
@@ -149,7 +175,7 @@ export function whatIfPage(root, app) {
     const applying = whatIf.value.filter((p) => p.policyApplies).length;
     replace(decisionBox,
       h("div", { class: `decision decision-${decision.tone}` },
-        h("p", { class: "decision-kicker" }, `${ctx.user.displayName} signs in to ${tenant.applications.find((a) => a.appId === ctx.appId)?.displayName}`),
+        h("p", { class: "decision-kicker" }, `${ctx.user.displayName} signs in to ${tenant.applications.find((a) => a.appId === ctx.appId)?.displayName}${ctx.authContexts.length ? `, asking for ${ctx.authContexts.map(contextName).join(", ")}` : ""}`),
         h("h4", { class: "decision-title" }, h("span", { class: "visually-hidden" }, "Decision: "), decision.title),
         decision.lines.map((line) => h("p", {}, line))));
     replace(results,
@@ -159,7 +185,7 @@ export function whatIfPage(root, app) {
           const state = STATES[p.state] ?? { label: p.state, tone: "neutral" };
           const why = p.policyApplies ? null : whyNotApplied(p, p.analysisReasons, ctx);
           const outcome = outcomes.get(p.id);
-          const enforced = outcome ? outcomeText(outcome) : null;
+          const enforced = outcome ? outcomeText(outcome, ctx.firstFactor) : null;
           return h("li", { class: `policy-result ${p.policyApplies ? "applies" : "skipped"}` },
             h("div", { class: "policy-result-head" },
               h("h5", {}, p.displayName),
@@ -177,7 +203,7 @@ export function whatIfPage(root, app) {
         h("pre", { class: "code" }, JSON.stringify({ value: whatIf.value.map(({ id, displayName, policyApplies, analysisReasons }) =>
           ({ id, displayName, policyApplies, analysisReasons })) }, null, 2))),
       h("details", { class: "raw" }, h("summary", {}, "Enforcement (evaluate) input and decision"),
-        h("pre", { class: "code" }, JSON.stringify({ signIn: sent.signIn, satisfied: ["password"] }, null, 2)),
+        h("pre", { class: "code" }, JSON.stringify({ signIn: sent.signIn, satisfied: [ctx.firstFactor] }, null, 2)),
         h("pre", { class: "code" }, JSON.stringify(enforcement, null, 2))));
     // On a phone the results sit under the form: bring the verdict into view.
     const box = decisionBox.getBoundingClientRect();

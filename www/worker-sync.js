@@ -12,14 +12,18 @@
 //   Worker's client `vestibule-demo-app`);
 // - the authentication methods policy's Email and Sms configurations;
 // - the SMS region opt-ins (one onPhoneMethodLoadStartListener);
-// - the user flow's local account method and the attributes it collects.
-// Users and groups are not pushed: the Worker keeps its own customers, so policies naming
-// the console's users or groups (the break-glass exclusion, the Staff group) match nobody.
+// - the user flow's local account method and the attributes it collects;
+// - the flow settings the console's engine runs with (code length, MFA enforcement).
+// Users and groups are not pushed: the admin API has no call to create a user or set its
+// groups, and the Worker keeps its own customers, so policies naming the console's users or
+// groups (the break-glass exclusion, the Staff group) match nobody there. The summary names
+// the policies that therefore apply to no one (`appliesToNoOne`), for the page to say.
 //
 // The admin credential is the caller's (the person pastes the local ADMIN_TOKEN); the
 // Worker answers a browser only when ADMIN_CORS_ORIGINS lists this page's origin.
 import { flowConfig } from "./flow-config.js";
 import { WORKER_CLIENT_ID, WORKER_TENANT } from "./native-client.js";
+import { policiesForNoCustomer } from "./directory-scope.js";
 import { APPS } from "./seed.js";
 
 const SERVER_FIELDS = ["id", "createdDateTime", "modifiedDateTime"];
@@ -75,7 +79,7 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
   };
 
   const ca = tenant.conditionalAccess;
-  const summary = { policies: ca.policies.length, namedLocations: ca.namedLocations.length };
+  const summary = { policies: ca.policies.length, namedLocations: ca.namedLocations.length, appliesToNoOne: policiesForNoCustomer(tenant) };
   let pushedPolicies = false;
   let created = null;
   try {
@@ -137,13 +141,18 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
 
     step = "set the user flow's sign-in method and attributes";
     const flows = (await call("GET", "identity/authenticationEventsFlows")).value;
-    const { userFlow } = flowConfig(tenant);
+    const { userFlow, settings } = flowConfig(tenant);
     if (flows[0]) {
       await call("PATCH", `identity/authenticationEventsFlows/${encodeURIComponent(flows[0].id)}`, {
         onAuthenticationMethodLoadStart: userFlow.onAuthenticationMethodLoadStart,
         onAttributeCollection: userFlow.onAttributeCollection,
       });
     }
+
+    // The console promises 6-digit codes and MFA by Conditional Access (flow-config.js);
+    // the Worker's own default is Entra's 8 digits.
+    step = "set the code length and MFA enforcement";
+    await call("PATCH", "vestibule/flowSettings", settings);
   } catch (e) {
     const error = e?.step !== undefined ? e : { step, status: 0, code: "demo.bug", message: String(e?.message ?? e) };
     // What the Worker decides with now, for the page to say.
@@ -155,4 +164,24 @@ export async function pushTenant({ baseUrl, token, tenant, workerTenant = WORKER
     return { ok: false, error };
   }
   return { ok: true, summary };
+}
+
+/**
+ * The names of the policies that blocked the newest sign-in of `email` at the Worker, read
+ * from its sign-in log with the admin credential: native authentication answers a block
+ * with 53003 and no policy, as Entra does. [] when the log has none or cannot be read.
+ */
+export async function blockingPolicies({ baseUrl, token, email, workerTenant = WORKER_TENANT, fetchImpl = globalThis.fetch.bind(globalThis) }) {
+  const filter = `userPrincipalName eq '${String(email).replaceAll("'", "''")}' and conditionalAccessStatus eq 'failure'`;
+  const url = `${baseUrl}/${encodeURIComponent(workerTenant)}/v1.0/auditLogs/signIns?$top=1&$filter=${encodeURIComponent(filter)}`;
+  try {
+    const response = await fetchImpl(url, { headers: { authorization: `Bearer ${token}` } });
+    if (!response.ok) return [];
+    const newest = (await response.json()).value?.[0];
+    return (newest?.appliedConditionalAccessPolicies ?? [])
+      .filter((p) => p.result === "failure" && (p.enforcedGrantControls ?? []).includes("block"))
+      .map((p) => p.displayName);
+  } catch {
+    return [];
+  }
 }
