@@ -143,6 +143,11 @@ async function withTimeout(fn, ms) {
   }
 }
 
+/** The caller's IP address from a `start`/`next` context, if given as a string. */
+function callerIp(context) {
+  return typeof context?.ip === "string" && context.ip !== "" ? context.ip : undefined;
+}
+
 function error(code, message, target) {
   return { error: target ? { code, message, target } : { code, message } };
 }
@@ -222,8 +227,9 @@ export class Flow {
     return app(name, fn, this.#callbackTimeoutMs);
   }
 
-  /** Opens a flow (`startSignIn`, `startSignUp`, `startPasswordReset`, `startStepUp`, `startMethodChange`). */
-  async start(input) {
+  /** Opens a flow (`startSignIn`, `startSignUp`, `startPasswordReset`, `startStepUp`, `startMethodChange`).
+   * `context.ip` is the caller's IP address, for the per-network send counters. */
+  async start(input, context) {
     if (!input || !START_TYPES.has(input.type)) {
       return error("flow.not_a_start", "start a flow with a start input such as {type: \"startSignIn\", ...}", "input.type");
     }
@@ -239,27 +245,28 @@ export class Flow {
       } else if (input.session?.userId !== undefined) {
         user = await this.#app("users.findById", () => this.#users.findById(input.session.userId));
       }
-      return this.#run(undefined, null, input, user);
+      return this.#run(undefined, null, input, user, callerIp(context));
     });
   }
 
-  /** Continues the flow stored under `flowId` with one step input. */
-  async next(flowId, input) {
+  /** Continues the flow stored under `flowId` with one step input; `context` as for `start`. */
+  async next(flowId, input, context) {
     if (this.#optionError) return this.#optionError;
-    if (typeof flowId !== "string") return answered(() => this.#continue(flowId, input));
+    const ip = callerIp(context);
+    if (typeof flowId !== "string") return answered(() => this.#continue(flowId, input, ip));
     const busy = inFlight;
     if (busy.has(flowId)) {
       return error("flow.busy", "this flow is already handling a step; wait for its answer and continue from there", "flowId");
     }
     busy.add(flowId);
     try {
-      return await answered(() => this.#continue(flowId, input));
+      return await answered(() => this.#continue(flowId, input, ip));
     } finally {
       busy.delete(flowId);
     }
   }
 
-  async #continue(flowId, input) {
+  async #continue(flowId, input, ip) {
     const stateText = typeof flowId === "string" ? await this.#app("storage.get", () => this.#storage.get(flowId)) : undefined;
     if (stateText === undefined || stateText === null) {
       return error("flow.not_found", "this flow has ended, expired or was already continued; start again", "flowId");
@@ -276,10 +283,10 @@ export class Flow {
     if (lookup.error) return lookup;
     const user = lookup.by === "id" ? await this.#app("users.findById", () => this.#users.findById(lookup.value))
       : await this.#app("users.findByEmail", () => this.#users.findByEmail(lookup.value));
-    return this.#run(flowId, state, input, user);
+    return this.#run(flowId, state, input, user, ip);
   }
 
-  async #run(flowId, state, input, user) {
+  async #run(flowId, state, input, user, ip) {
     const now = await this.#app("now", () => this.#now());
     let callText;
     try {
@@ -287,12 +294,18 @@ export class Flow {
         config: this.#config, codeKey: this.#codeKey, state, input: engineInput(input), now,
         entropy: randomHex(64), user: user ?? null,
         ...(this.#conditionalAccess ? { conditionalAccess: this.#conditionalAccess } : {}),
+        ...(ip !== undefined ? { ip } : {}),
       });
     } catch (e) {
       return error("input.not_json", `the input cannot be serialized as json: ${e?.message ?? e}`);
     }
     const answer = JSON.parse(wasm.stepJson(callText));
     if (answer.error) return answer;
+    // The send counters come before anything is applied: a refused send leaves the flow id
+    // and everything else as they were. What they counted is stored once the code went out
+    // (or may have): a failed send is not counted.
+    const counted = await this.#countSends(answer.sendCounters ?? [], now);
+    if (counted.error) return counted;
 
     // A step that grants tokens uses up its flow id before the grant leaves the engine: if an
     // effect then fails (onTokens, users.save), retrying the id must not grant again. Steps
@@ -313,6 +326,7 @@ export class Flow {
         } catch {
           outcome = undefined;
         }
+        if (outcome === DELIVERED || outcome === TIMED_OUT) await this.#storeCounts(counted.writes, now);
         if (outcome !== DELIVERED) {
           const timedOut = outcome === TIMED_OUT;
           await this.#keepAfterFailedSend(flowId, state, answer.state, timedOut, now);
@@ -336,6 +350,36 @@ export class Flow {
     }
     if (flowId !== undefined && !consumed) await this.#app("storage.delete", () => this.#storage.delete(flowId));
     return tokens ? { flowId: nextId, reply: answer.reply, tokens } : { flowId: nextId, reply: answer.reply };
+  }
+
+  /** Asks each send counter the step names (`sendCounters`, decided by the engine) whether
+   * its code may go out: the first refusal answers `delivery.too_many` with `retryAfter`.
+   * Without this, anyone could start flow after flow for one address or number: an inbox
+   * flooded, or an SMS pumping run billed to the app. The counters live in the app's
+   * storage under `send/…` keys (keyed hashes, no address or number); counts are not
+   * atomic across processes. */
+  async #countSends(counters, now) {
+    const writes = [];
+    for (const counter of counters) {
+      const stored = await this.#app("storage.get", () => this.#storage.get(counter.key));
+      const state = typeof stored === "string" ? stored : undefined;
+      const counterText = JSON.stringify(counter);
+      let answer = JSON.parse(wasm.countSendJson(state, counterText, now));
+      // A stored counter the engine cannot read (damaged, or another app's) is counted
+      // afresh rather than blocking every send to that destination until it expires.
+      if (answer.error?.code === "flow.state_invalid" && state !== undefined) {
+        answer = JSON.parse(wasm.countSendJson(undefined, counterText, now));
+      }
+      if (answer.error) return answer;
+      writes.push([counter.key, JSON.stringify(answer.state), { expiresAt: answer.forgetAt }]);
+    }
+    return { writes };
+  }
+
+  async #storeCounts(writes, now) {
+    for (const [key, text, meta] of writes.splice(0)) {
+      await this.#app("storage.set", () => this.#storage.set(key, text, { ...meta, now }));
+    }
   }
 
   /** A code was not delivered: the flow id the client holds stays valid, with the state the

@@ -198,7 +198,8 @@ export interface UserRecord {
   createdAt: number;
   passwordChangedAt?: number;
 }
-/** Where flow states live between steps. A callback that throws or rejects makes the step
+/** Where flow states live between steps, and the send counters (under `send/…` keys, with
+ * their own `meta.expiresAt`). A callback that throws or rejects makes the step
  * answer `callback.failed` with the callback's name as `target` (so do the UserStore's and
  * the other callbacks). A flow id is continued by one call at a time in a process (a second
  * call meanwhile answers `flow.busy`), whichever Flow or storage object it goes through;
@@ -247,11 +248,23 @@ export interface FlowOptions {
   /** Unix seconds; defaults to the system clock. */
   now?: () => number;
 }
-export type StepResult = { flowId: string | null; reply: Reply; tokens?: TokenGrant; error?: undefined } | (ErrorEnvelope & { flowId?: undefined; reply?: undefined });
+/** `delivery.too_many` (a send counter refused the code) carries `retryAfter`, seconds. */
+export type StepResult = { flowId: string | null; reply: Reply; tokens?: TokenGrant; error?: undefined } | (ErrorEnvelope & { flowId?: undefined; reply?: undefined; retryAfter?: number });
+/** About the request a step serves. */
+export interface StepContext {
+  /** The caller's IP address: the send counters per network count only with it. */
+  ip?: string;
+}
+/** Runs flows. Before a step's code goes out it passes the same send counters the Worker
+ * keeps (`settings.emailVelocity`, `settings.smsVelocity`: per address or number, per
+ * network with `context.ip`, per account and per calling code), stored in `storage` under
+ * `send/…` keys (keyed hashes: no address or number in clear). A refused send answers
+ * `delivery.too_many` with `retryAfter`, and nothing of the step is applied. Counts are
+ * not atomic across processes, and a failed send is not counted. */
 export class Flow {
   constructor(options: FlowOptions);
-  start(input: FlowInput): Promise<StepResult>;
-  next(flowId: string, input: FlowInput): Promise<StepResult>;
+  start(input: FlowInput, context?: StepContext): Promise<StepResult>;
+  next(flowId: string, input: FlowInput, context?: StepContext): Promise<StepResult>;
 }
 /** In-memory flow states; expired ones are dropped as new ones are stored. */
 export function memoryStorage(): FlowStorage;

@@ -145,6 +145,21 @@ pub fn kept_after_failed_send_json(input: &str) -> String {
     })
 }
 
+/// One send decided against a send counter's stored state
+/// ([`crate::guard::app_sends::count_json`]): the `Flow` asks it for each counter a step
+/// names (`sendCounters`) before the code goes out.
+#[wasm_bindgen(js_name = countSendJson)]
+pub fn count_send_json(state: Option<String>, counter: &str, now: f64) -> String {
+    // Unix seconds from the Flow's clock; a value that is not one (NaN, negative) reads
+    // as 0, never as a panic.
+    let now = if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    };
+    crate::guard::app_sends::count_json(state.as_deref(), counter, crate::time::Timestamp(now))
+}
+
 /// Which user record the next step of a stored state needs: `{"by": "id" | "email",
 /// "value"}`, or the error envelope when the state is not a flow state.
 #[wasm_bindgen(js_name = flowUserLookupJson)]

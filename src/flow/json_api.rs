@@ -24,6 +24,7 @@ use super::state::FlowState;
 use super::user::UserRecord;
 use super::{Step, StepContext, step};
 use crate::error::{ErrorBody, ErrorEnvelope};
+use crate::guard::app_sends::{SendCounter, counters};
 use crate::policy::PolicySet;
 use crate::time::Timestamp;
 use base64::Engine as _;
@@ -53,6 +54,9 @@ pub struct StepCall {
     /// Conditional Access policies and named locations, in Graph shapes.
     #[serde(default)]
     pub conditional_access: Option<serde_json::Value>,
+    /// The caller's IP address, for the network send counters ([`SendCounter`]).
+    #[serde(default)]
+    pub ip: Option<String>,
 }
 
 /// One answer.
@@ -65,16 +69,10 @@ pub struct StepAnswer {
     pub effects: Vec<Effect>,
     /// The reply.
     pub reply: Reply,
-}
-
-impl From<Step> for StepAnswer {
-    fn from(s: Step) -> Self {
-        StepAnswer {
-            state: s.state,
-            effects: s.effects,
-            reply: s.reply,
-        }
-    }
+    /// The send counters the step's codes must pass before they go out, in order
+    /// ([`crate::guard::app_sends`]); absent when the step sends nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub send_counters: Vec<SendCounter>,
 }
 
 /// Decodes hex, else base64 in any common dialect.
@@ -115,6 +113,7 @@ pub fn step_call(call: StepCall) -> Result<StepAnswer, FlowError> {
         Some(set) => set,
         None => &NoPolicies,
     };
+    let user_id = call.user.as_ref().map(|u| u.id.clone());
     let ctx = StepContext {
         config: &call.config,
         code_key: &key,
@@ -123,7 +122,21 @@ pub fn step_call(call: StepCall) -> Result<StepAnswer, FlowError> {
         entropy,
         user: call.user,
     };
-    step(call.state, call.input, ctx).map(StepAnswer::from)
+    let done: Step = step(call.state, call.input, ctx)?;
+    let user_id = user_id.or_else(|| done.state.as_ref().and_then(|s| s.common().user_id.clone()));
+    let send_counters = counters(
+        &done.effects,
+        &call.config.settings,
+        &key,
+        user_id.as_deref(),
+        call.ip.as_deref(),
+    );
+    Ok(StepAnswer {
+        state: done.state,
+        effects: done.effects,
+        reply: done.reply,
+        send_counters,
+    })
 }
 
 /// A step call that does not read: a value of the wrong shape is the app's input error at

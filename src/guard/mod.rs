@@ -30,6 +30,7 @@
 //! protocol errors of a refusal. The object (`src/worker/guard.rs`) only loads the state,
 //! calls [`decide`], stores the result and answers.
 
+pub mod app_sends;
 pub mod attempts;
 pub mod email_velocity;
 pub mod password;
@@ -487,6 +488,13 @@ pub fn code_refusal_error(reason: CodeRefusal) -> NativeError {
 /// is the one answer MSAL has for "this contact is blocked from getting codes", which is
 /// what an inbox being flooded is, and one shape lets apps handle both channels alike.
 pub fn send_refusal_error(dimension: Dimension, retry_after: u64) -> NativeError {
+    NativeError::new("access_denied", refusal_message(dimension, retry_after))
+        .with_suberror("provider_blocked_by_rep")
+        .with("retry_after", serde_json::Value::from(retry_after))
+}
+
+/// What a refused send says, in the Worker and in the JS `Flow` alike.
+pub fn refusal_message(dimension: Dimension, retry_after: u64) -> String {
     let what = match dimension {
         Dimension::NumberFromIp => "this phone number from this network address",
         Dimension::NumberAllIps => "this phone number",
@@ -496,12 +504,7 @@ pub fn send_refusal_error(dimension: Dimension, retry_after: u64) -> NativeError
         Dimension::EmailAddressFromIp => "this email address from this network address",
         Dimension::EmailAddressAllIps => "this email address",
     };
-    NativeError::new(
-        "access_denied",
-        format!("too many codes were sent to {what} recently; try again in {retry_after} seconds"),
-    )
-    .with_suberror("provider_blocked_by_rep")
-    .with("retry_after", serde_json::Value::from(retry_after))
+    format!("too many codes were sent to {what} recently; try again in {retry_after} seconds")
 }
 
 /// The error when the guard cannot be reached or is not bound: fail closed. Nothing was

@@ -33,7 +33,9 @@ use std::net::IpAddr;
 /// create each alias first), Fastmail's subdomain addressing (`x@victim.fastmail.com`)
 /// and catch-all domains.
 pub fn email_address_key(address: &str) -> String {
-    let lower = address.trim().to_lowercase();
+    // Addresses reach a send only in their plain ASCII form ([`crate::flow::contact`]),
+    // and ASCII lowercasing keeps Unicode case tables out of the JS package.
+    let lower = address.trim().to_ascii_lowercase();
     let Some((local, domain)) = lower.rsplit_once('@') else {
         return lower;
     };
@@ -76,7 +78,7 @@ pub fn network_key(ip: &str) -> String {
                 format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
             }
         },
-        Err(_) => trimmed.to_lowercase(),
+        Err(_) => trimmed.to_ascii_lowercase(),
     }
 }
 
