@@ -131,6 +131,37 @@ pub fn freshest(
     }
 }
 
+/// The records one step writes, each with the base it is merged against ([`write`]).
+///
+/// A step may write one account twice (a required password change, then the sign-in's
+/// clear of the lockout), and it made its second record from its first. So the second
+/// write's base is the first record as the step made it, not as the object answered it:
+/// the answer also holds what other locations wrote, and against it the step's older
+/// values of those fields read as changes of its own and were written back over them (a
+/// phone removed elsewhere came back, a rename was undone).
+pub struct StepWrites {
+    last: Option<UserRecord>,
+}
+
+impl StepWrites {
+    /// A step that read `read` (none: it read no account).
+    pub fn new(read: Option<&UserRecord>) -> Self {
+        StepWrites {
+            last: read.cloned(),
+        }
+    }
+
+    /// The base to write `ours` with: this step's last record of that account.
+    pub fn base_for(&self, ours: &UserRecord) -> Option<&UserRecord> {
+        self.last.as_ref().filter(|b| b.id == ours.id)
+    }
+
+    /// `sent` (the step's record, before the object merged it) was written.
+    pub fn written(&mut self, sent: UserRecord) {
+        self.last = Some(sent);
+    }
+}
+
 /// Three-way merge: what `ours` changed from `base` wins; the rest comes from `theirs`.
 /// The lockout is left as `ours` has it: it is merged with its own rules
 /// ([`super::password::merge`]).
@@ -325,6 +356,57 @@ mod tests {
         // A deleted account is not judged, whatever KV still shows.
         let gone = delete(Timestamp(120));
         assert!(freshest(Some(old), Some(&gone), Timestamp(130)).is_none());
+    }
+
+    /// A step at a location whose KV still shows the record from before an
+    /// administrator's rename and phone removal writes the account twice (a required
+    /// password change, then the sign-in's clear of its failure count): neither write
+    /// brings back what the administrator changed.
+    #[test]
+    fn a_second_write_in_one_step_does_not_undo_what_the_first_merged_in() {
+        let mut stale = user();
+        stale.strong_methods = vec![phone("p1", "+15550001")];
+        stale.lockout.consecutive_failures = 1;
+        let mut theirs = stale.clone();
+        theirs.strong_methods.clear();
+        theirs.display_name = Some(Pii::new("Renamed".into()));
+        let (copy, _) = write(None, Some(&stale), theirs, Timestamp(100));
+
+        let mut writes = StepWrites::new(Some(&stale));
+        let mut changed = stale.clone();
+        changed.password_hash = Some(Secret::new("H3".into()));
+        changed.password_changed_at = Some(Timestamp(110));
+        let (copy, w) = write(
+            copy,
+            writes.base_for(&changed),
+            changed.clone(),
+            Timestamp(110),
+        );
+        let first = stored(w);
+        writes.written(changed.clone());
+        let mut cleared = changed;
+        cleared.lockout.consecutive_failures = 0;
+        let (_, w) = write(
+            copy,
+            writes.base_for(&cleared),
+            cleared.clone(),
+            Timestamp(110),
+        );
+        let second = stored(w);
+        for written in [&first, &second] {
+            assert_eq!(hash(written), Some("H3"), "the change holds");
+            assert!(written.strong_methods.is_empty(), "the phone stays removed");
+            assert_eq!(
+                written.display_name.as_ref().map(|n| n.expose().as_str()),
+                Some("Renamed"),
+                "the rename holds"
+            );
+        }
+        assert_eq!(second.lockout.consecutive_failures, 0, "the clear counts");
+        // Another account's record is written without a base.
+        let mut other = user();
+        other.id = "u-2".into();
+        assert!(writes.base_for(&other).is_none());
     }
 
     #[test]
