@@ -208,6 +208,10 @@ pub enum GuardAnswer {
         /// For a later spend: what the first spender answered, once it said.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replay: Option<String>,
+        /// For a later spend without `replay`: the first spender may still answer, so
+        /// ask again ([`spend::replay`]); false once no answer will come.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        wait: bool,
     },
     /// For hold and release.
     Held {
@@ -291,17 +295,22 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             let first;
             (state.spent_at, first) = spend::spend(state.spent_at, now);
             state.forget_at = later(state.forget_at, Some(until));
-            let replay = match first {
-                true => None,
+            let (replay, wait) = match first {
+                true => (None, false),
                 false => spend::replay(state.spent_at, state.replay.as_ref(), now),
             };
-            GuardAnswer::Spent { first, replay }
+            GuardAnswer::Spent {
+                first,
+                replay,
+                wait,
+            }
         }
         GuardOp::Unspend => {
             state.spent_at = spend::unspend();
             GuardAnswer::Spent {
                 first: false,
                 replay: None,
+                wait: false,
             }
         }
         GuardOp::Settle { replay } => {
@@ -566,7 +575,8 @@ mod tests {
             first,
             GuardAnswer::Spent {
                 first: true,
-                replay: None
+                replay: None,
+                wait: false
             }
         );
         assert_eq!(state.forget_at, Some(Timestamp(170)));
@@ -576,7 +586,8 @@ mod tests {
             again,
             GuardAnswer::Spent {
                 first: false,
-                replay: None
+                replay: None,
+                wait: true
             }
         );
         // The first spender's answer, once settled, is what later spends get.
@@ -588,7 +599,8 @@ mod tests {
             later,
             GuardAnswer::Spent {
                 first: false,
-                replay: Some("page".into())
+                replay: Some("page".into()),
+                wait: false
             }
         );
         // Not after the window: an old form sent again is refused as before.
@@ -602,12 +614,66 @@ mod tests {
             again,
             GuardAnswer::Spent {
                 first: false,
-                replay: None
+                replay: None,
+                wait: false
             }
         );
         // A handle nobody spent keeps no answer.
         let (unspent, _) = decide(GuardState::default(), settle);
         assert_eq!(unspent.replay, None);
+    }
+
+    /// A hosted page's form posted again waits for the first post's answer only while
+    /// one may come: an old form sent again after the window is refused at once, not
+    /// after seconds of asking the object (every later post of a spent handle did that,
+    /// up to 40 object calls each).
+    #[test]
+    fn a_later_post_is_told_to_wait_only_while_the_first_may_still_answer() {
+        let at = |now: u64| {
+            let text = format!(r#"{{"now":{now},"op":{{"op":"spend","until":500}}}}"#);
+            serde_json::from_str::<GuardCall>(&text).unwrap()
+        };
+        let (state, _) = decide(GuardState::default(), at(100));
+        let (state, soon) = decide(state, at(101));
+        assert_eq!(
+            soon,
+            GuardAnswer::Spent {
+                first: false,
+                replay: None,
+                wait: true
+            }
+        );
+        let (state, late) = decide(state, at(100 + spend::REPLAY_WINDOW.0));
+        assert_eq!(
+            late,
+            GuardAnswer::Spent {
+                first: false,
+                replay: None,
+                wait: false
+            }
+        );
+        // A first spend, and a settled answer, need no wait.
+        let settle: GuardCall =
+            serde_json::from_str(r#"{"now":102,"op":{"op":"settle","replay":"page"}}"#).unwrap();
+        let (state, _) = decide(state, settle);
+        let (_, kept) = decide(state, at(103));
+        assert!(matches!(
+            kept,
+            GuardAnswer::Spent {
+                wait: false,
+                replay: Some(_),
+                ..
+            }
+        ));
+        let (_, first) = decide(GuardState::default(), at(100));
+        assert!(matches!(
+            first,
+            GuardAnswer::Spent {
+                first: true,
+                wait: false,
+                ..
+            }
+        ));
     }
 
     #[test]

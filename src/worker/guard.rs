@@ -515,7 +515,8 @@ impl Client {
 
     /// Spends a hosted page's handle ([`crate::oidc::replay`]): `None` for the first
     /// post, which goes on; for a later one, `Some` of what the first answered, once it
-    /// has (`Some(None)` until then).
+    /// has (`Some(Later::Wait)` until then, `Some(Later::Refused)` when no answer will
+    /// come).
     pub async fn spend_form(
         &self,
         key: &CodeKey,
@@ -523,7 +524,8 @@ impl Client {
         lookup: &str,
         until: Timestamp,
         now: Timestamp,
-    ) -> std::result::Result<Option<Option<String>>, Fail> {
+    ) -> std::result::Result<Option<crate::oidc::replay::Later>, Fail> {
+        use crate::oidc::replay::Later;
         let name = spend_object_name(key, tenant, &crate::oidc::replay::spend_name(lookup));
         let call = GuardCall {
             now,
@@ -531,7 +533,11 @@ impl Client {
         };
         match self.call(&name, &call).await? {
             GuardAnswer::Spent { first: true, .. } => Ok(None),
-            GuardAnswer::Spent { replay, .. } => Ok(Some(replay)),
+            GuardAnswer::Spent {
+                replay: Some(kept), ..
+            } => Ok(Some(Later::Kept(kept))),
+            GuardAnswer::Spent { wait: true, .. } => Ok(Some(Later::Wait)),
+            GuardAnswer::Spent { .. } => Ok(Some(Later::Refused)),
             _ => Err(unavailable_error().into()),
         }
     }
