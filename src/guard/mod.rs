@@ -170,6 +170,12 @@ pub enum GuardOp {
     /// An administrator deleted the account: refuse writes of it for a while
     /// ([`record::delete`]).
     Delete,
+    /// The writer stored the record answered as `version` in KV: was another written
+    /// since ([`record::after_put`])? The answer is [`GuardAnswer::Stored`].
+    Stored {
+        /// The version [`GuardAnswer::Written`] carried.
+        version: u64,
+    },
 }
 crate::tagged_enum!(GuardOp, "op");
 
@@ -232,6 +238,19 @@ pub enum GuardAnswer {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         record: Option<record::Record>,
         /// The object's copy of the lockout, to merge into it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lockout: Option<password::LockoutCopy>,
+        /// The write's version, to tell the object once it is stored.
+        #[serde(default)]
+        version: u64,
+    },
+    /// For a stored write: the copy written since, which the writer stores over its
+    /// own (its record, or the deletion); none when its own is still the last.
+    Stored {
+        /// The later copy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        newer: Option<record::RecordCopy>,
+        /// The object's copy of the lockout, to merge into a later record.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         lockout: Option<password::LockoutCopy>,
     },
@@ -378,13 +397,19 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             GuardAnswer::Written {
                 record: written,
                 lockout: state.lockout,
+                version: state.record.as_ref().map_or(0, |c| c.version),
             }
         }
         GuardOp::Delete => {
-            let gone = record::delete(now);
+            let gone = record::delete(state.record.as_ref(), now);
             state.forget_at = later(state.forget_at, Some(gone.keep_until()));
             state.record = Some(gone);
             GuardAnswer::Cleared
+        }
+        GuardOp::Stored { version } => {
+            let newer = record::after_put(state.record.as_ref(), version, now);
+            let lockout = newer.as_ref().and(state.lockout);
+            GuardAnswer::Stored { newer, lockout }
         }
     };
     (state, answer)
@@ -860,6 +885,54 @@ mod tests {
         );
         let stored = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<GuardState>(&stored).unwrap(), s);
+    }
+
+    #[test]
+    fn a_writer_is_told_after_its_put_of_a_write_or_deletion_answered_since() {
+        let send = |state, op: &str, now: u64| {
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            let (state, answer) = decide(state, serde_json::from_str(&text).unwrap());
+            let wire = serde_json::to_string(&answer).unwrap();
+            (state, serde_json::from_str::<GuardAnswer>(&wire).unwrap())
+        };
+        let write = r#"{"op":"write","record":{"id":"u-1","email":"a@example.com","createdAt":1}}"#;
+        let version = |a: &GuardAnswer| match a {
+            GuardAnswer::Written { version, .. } => *version,
+            other => panic!("{other:?}"),
+        };
+        let (s, a) = send(GuardState::default(), write, 100);
+        let first = version(&a);
+        let (s, a) = send(s, write, 100);
+        let second = version(&a);
+        let (s, told) = send(s, &format!(r#"{{"op":"stored","version":{second}}}"#), 101);
+        assert_eq!(
+            told,
+            GuardAnswer::Stored {
+                newer: None,
+                lockout: None
+            }
+        );
+        let (s, told) = send(s, &format!(r#"{{"op":"stored","version":{first}}}"#), 101);
+        let GuardAnswer::Stored {
+            newer: Some(copy), ..
+        } = told
+        else {
+            panic!("{told:?}")
+        };
+        assert_eq!(copy.version, second);
+        assert!(copy.record.is_some());
+        let (s, _) = send(s, r#"{"op":"delete"}"#, 102);
+        let (_, told) = send(s, &format!(r#"{{"op":"stored","version":{second}}}"#), 103);
+        assert!(
+            matches!(
+                told,
+                GuardAnswer::Stored {
+                    newer: Some(record::RecordCopy { record: None, .. }),
+                    ..
+                }
+            ),
+            "{told:?}"
+        );
     }
 
     #[test]

@@ -74,13 +74,12 @@ pub async fn apply(at: &Target<'_>, effects: Vec<Effect>) -> Result<Applied, Fai
                 let sent = user.clone();
                 let Some(user) = at
                     .guard
-                    .write_record(at.code_key, at.tenant, base, user, at.now)
+                    .write_record(&store, at.code_key, base, user, at.now)
                     .await?
                 else {
                     // Deleted by an administrator since the step read it: not brought back.
                     continue;
                 };
-                store.put_user(&user, false).await?;
                 if crate::guard::password::cleared_now(&user.lockout, at.now) {
                     applied.cleared = Some(user.id.clone());
                 }
