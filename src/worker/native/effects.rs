@@ -77,8 +77,12 @@ pub async fn apply(at: &Target<'_>, effects: Vec<Effect>) -> Result<Applied, Fai
                     .write_record(&store, at.code_key, base, user, at.now)
                     .await?
                 else {
-                    // Deleted by an administrator since the step read it: not brought back.
-                    continue;
+                    // Deleted by an administrator since the step read it: not brought
+                    // back, and the step does not go on as if it had been written (a
+                    // reset said done, tokens issued): the account no longer exists.
+                    let gone =
+                        crate::native::response::flow_error(&crate::flow::FlowError::UserRequired);
+                    return Err(gone.into());
                 };
                 if crate::guard::password::cleared_now(&user.lockout, at.now) {
                     applied.cleared = Some(user.id.clone());
