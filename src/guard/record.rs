@@ -19,6 +19,11 @@
 //! The object also answers the copy with a password step's hold, so a password is judged
 //! against the newest hash, not the one a stale KV still shows ([`freshest`]). A deletion
 //! leaves a tombstone for [`KEEP`], and a write to a deleted account is refused.
+//!
+//! KV puts travel apart from the object's answers, so a writer asks again after its put
+//! whether a later write or a deletion was answered meanwhile, and stores that over its
+//! own ([`after_put`]); a step writing one account twice merges the second record
+//! against the first as it made it ([`StepWrites`]).
 use crate::flow::user::{StrongMethod, UserRecord};
 use crate::time::{Seconds, Timestamp};
 use serde::{Deserialize, Serialize};
