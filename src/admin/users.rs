@@ -216,8 +216,9 @@ pub struct Page {
 const MAX_SKIP_TOKEN: usize = 1024;
 
 /// Reads `$top`, `$skiptoken` and `$filter` (an account by its address). Other filters,
-/// `$search` and `$orderby` are refused rather than ignored: answering them with every
-/// user would be wrong data.
+/// `$search`, `$orderby` and `$skip` are refused rather than ignored: answering them with
+/// every user would be wrong data. Graph reads the options without their `$` and in any
+/// case, so this does too ([`super::query`]).
 pub fn page(query: &[(String, String)]) -> Result<Page, Refusal> {
     let mut page = Page {
         top: MAX_PAGE,
@@ -225,8 +226,9 @@ pub fn page(query: &[(String, String)]) -> Result<Page, Refusal> {
         filter: None,
     };
     for (k, v) in query {
-        match k.as_str() {
-            "$top" => {
+        let option = k.strip_prefix('$').unwrap_or(k).to_ascii_lowercase();
+        match option.as_str() {
+            "top" => {
                 page.top = v
                     .parse::<usize>()
                     .ok()
@@ -240,7 +242,7 @@ pub fn page(query: &[(String, String)]) -> Result<Page, Refusal> {
                         )
                     })?;
             }
-            "$skiptoken" if !v.is_empty() => {
+            "skiptoken" if !v.is_empty() => {
                 // Our tokens are KV list cursors: short printable ASCII. Anything else
                 // was not issued here, and would otherwise read as an empty last page.
                 let issued = v.len() <= MAX_SKIP_TOKEN && v.bytes().all(|b| b.is_ascii_graphic());
@@ -253,8 +255,8 @@ pub fn page(query: &[(String, String)]) -> Result<Page, Refusal> {
                 }
                 page.skip_token = Some(v.clone());
             }
-            "$filter" => page.filter = Some(super::user_filter::parse(v)?),
-            "$search" | "$orderby" => {
+            "filter" => page.filter = Some(super::user_filter::parse(v)?),
+            "search" | "orderby" | "skip" => {
                 return Err(Refusal::invalid(
                     "admin.invalid_query",
                     format!("`{k}` is not supported on users; page through the list instead"),
@@ -484,6 +486,42 @@ mod tests {
             "https://id.example/v1.0/users?$top=2&$skiptoken=a%2Bb%2Fc%3D"
         );
         assert!(list_view(vec![], None).get("@odata.nextLink").is_none());
+    }
+
+    /// Graph reads query options without their `$` and in any case: a filter written so
+    /// must not be ignored (every user answered, and a script acting on `value[0]` acts
+    /// on the wrong account), nor may `$skip`, `$search` or `$orderby`.
+    #[test]
+    fn options_without_their_dollar_or_in_another_case_are_read_or_refused() {
+        let q = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        for key in ["filter", "$FILTER", "$Filter"] {
+            let p = page(&q(&[(key, "mail eq 'ada@example.com'")])).unwrap();
+            assert_eq!(
+                p.filter.map(|f| f.email).as_deref(),
+                Some("ada@example.com"),
+                "{key}"
+            );
+            assert!(page(&q(&[(key, "displayName eq 'Ada'")])).is_err(), "{key}");
+        }
+        for key in ["$skip", "skip", "search", "$ORDERBY", "orderby"] {
+            assert!(
+                matches!(page(&q(&[(key, "1")])), Err(Refusal::Invalid(_))),
+                "{key}"
+            );
+        }
+        assert_eq!(page(&q(&[("top", "2")])).unwrap().top, 2);
+        assert_eq!(
+            page(&q(&[("SkipToken", "abc")]))
+                .unwrap()
+                .skip_token
+                .as_deref(),
+            Some("abc")
+        );
     }
 
     #[test]

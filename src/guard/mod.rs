@@ -171,6 +171,12 @@ pub enum GuardOp {
     /// An administrator deleted the account: refuse writes of it for a while
     /// ([`record::delete`]).
     Delete,
+    /// The writer stored the record answered as `version` in KV: was another written
+    /// since ([`record::after_put`])? The answer is [`GuardAnswer::Stored`].
+    Stored {
+        /// The version [`GuardAnswer::Written`] carried.
+        version: u64,
+    },
 }
 crate::tagged_enum!(GuardOp, "op");
 
@@ -209,6 +215,10 @@ pub enum GuardAnswer {
         /// For a later spend: what the first spender answered, once it said.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replay: Option<String>,
+        /// For a later spend without `replay`: the first spender may still answer, so
+        /// ask again ([`spend::replay`]); false once no answer will come.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        wait: bool,
     },
     /// For hold and release.
     Held {
@@ -229,6 +239,19 @@ pub enum GuardAnswer {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         record: Option<record::Record>,
         /// The object's copy of the lockout, to merge into it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lockout: Option<password::LockoutCopy>,
+        /// The write's version, to tell the object once it is stored.
+        #[serde(default)]
+        version: u64,
+    },
+    /// For a stored write: the copy written since, which the writer stores over its
+    /// own (its record, or the deletion); none when its own is still the last.
+    Stored {
+        /// The later copy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        newer: Option<record::RecordCopy>,
+        /// The object's copy of the lockout, to merge into a later record.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         lockout: Option<password::LockoutCopy>,
     },
@@ -292,17 +315,22 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             let first;
             (state.spent_at, first) = spend::spend(state.spent_at, now);
             state.forget_at = later(state.forget_at, Some(until));
-            let replay = match first {
-                true => None,
+            let (replay, wait) = match first {
+                true => (None, false),
                 false => spend::replay(state.spent_at, state.replay.as_ref(), now),
             };
-            GuardAnswer::Spent { first, replay }
+            GuardAnswer::Spent {
+                first,
+                replay,
+                wait,
+            }
         }
         GuardOp::Unspend => {
             state.spent_at = spend::unspend();
             GuardAnswer::Spent {
                 first: false,
                 replay: None,
+                wait: false,
             }
         }
         GuardOp::Settle { replay } => {
@@ -370,13 +398,19 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             GuardAnswer::Written {
                 record: written,
                 lockout: state.lockout,
+                version: state.record.as_ref().map_or(0, |c| c.version),
             }
         }
         GuardOp::Delete => {
-            let gone = record::delete(now);
+            let gone = record::delete(state.record.as_ref(), now);
             state.forget_at = later(state.forget_at, Some(gone.keep_until()));
             state.record = Some(gone);
             GuardAnswer::Cleared
+        }
+        GuardOp::Stored { version } => {
+            let newer = record::after_put(state.record.as_ref(), version, now);
+            let lockout = newer.as_ref().and(state.lockout);
+            GuardAnswer::Stored { newer, lockout }
         }
     };
     (state, answer)
@@ -569,7 +603,8 @@ mod tests {
             first,
             GuardAnswer::Spent {
                 first: true,
-                replay: None
+                replay: None,
+                wait: false
             }
         );
         assert_eq!(state.forget_at, Some(Timestamp(170)));
@@ -579,7 +614,8 @@ mod tests {
             again,
             GuardAnswer::Spent {
                 first: false,
-                replay: None
+                replay: None,
+                wait: true
             }
         );
         // The first spender's answer, once settled, is what later spends get.
@@ -591,7 +627,8 @@ mod tests {
             later,
             GuardAnswer::Spent {
                 first: false,
-                replay: Some("page".into())
+                replay: Some("page".into()),
+                wait: false
             }
         );
         // Not after the window: an old form sent again is refused as before.
@@ -605,12 +642,66 @@ mod tests {
             again,
             GuardAnswer::Spent {
                 first: false,
-                replay: None
+                replay: None,
+                wait: false
             }
         );
         // A handle nobody spent keeps no answer.
         let (unspent, _) = decide(GuardState::default(), settle);
         assert_eq!(unspent.replay, None);
+    }
+
+    /// A hosted page's form posted again waits for the first post's answer only while
+    /// one may come: an old form sent again after the window is refused at once, not
+    /// after seconds of asking the object (every later post of a spent handle did that,
+    /// up to 40 object calls each).
+    #[test]
+    fn a_later_post_is_told_to_wait_only_while_the_first_may_still_answer() {
+        let at = |now: u64| {
+            let text = format!(r#"{{"now":{now},"op":{{"op":"spend","until":500}}}}"#);
+            serde_json::from_str::<GuardCall>(&text).unwrap()
+        };
+        let (state, _) = decide(GuardState::default(), at(100));
+        let (state, soon) = decide(state, at(101));
+        assert_eq!(
+            soon,
+            GuardAnswer::Spent {
+                first: false,
+                replay: None,
+                wait: true
+            }
+        );
+        let (state, late) = decide(state, at(100 + spend::REPLAY_WINDOW.0));
+        assert_eq!(
+            late,
+            GuardAnswer::Spent {
+                first: false,
+                replay: None,
+                wait: false
+            }
+        );
+        // A first spend, and a settled answer, need no wait.
+        let settle: GuardCall =
+            serde_json::from_str(r#"{"now":102,"op":{"op":"settle","replay":"page"}}"#).unwrap();
+        let (state, _) = decide(state, settle);
+        let (_, kept) = decide(state, at(103));
+        assert!(matches!(
+            kept,
+            GuardAnswer::Spent {
+                wait: false,
+                replay: Some(_),
+                ..
+            }
+        ));
+        let (_, first) = decide(GuardState::default(), at(100));
+        assert!(matches!(
+            first,
+            GuardAnswer::Spent {
+                first: true,
+                wait: false,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -797,6 +888,54 @@ mod tests {
         );
         let stored = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<GuardState>(&stored).unwrap(), s);
+    }
+
+    #[test]
+    fn a_writer_is_told_after_its_put_of_a_write_or_deletion_answered_since() {
+        let send = |state, op: &str, now: u64| {
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            let (state, answer) = decide(state, serde_json::from_str(&text).unwrap());
+            let wire = serde_json::to_string(&answer).unwrap();
+            (state, serde_json::from_str::<GuardAnswer>(&wire).unwrap())
+        };
+        let write = r#"{"op":"write","record":{"id":"u-1","email":"a@example.com","createdAt":1}}"#;
+        let version = |a: &GuardAnswer| match a {
+            GuardAnswer::Written { version, .. } => *version,
+            other => panic!("{other:?}"),
+        };
+        let (s, a) = send(GuardState::default(), write, 100);
+        let first = version(&a);
+        let (s, a) = send(s, write, 100);
+        let second = version(&a);
+        let (s, told) = send(s, &format!(r#"{{"op":"stored","version":{second}}}"#), 101);
+        assert_eq!(
+            told,
+            GuardAnswer::Stored {
+                newer: None,
+                lockout: None
+            }
+        );
+        let (s, told) = send(s, &format!(r#"{{"op":"stored","version":{first}}}"#), 101);
+        let GuardAnswer::Stored {
+            newer: Some(copy), ..
+        } = told
+        else {
+            panic!("{told:?}")
+        };
+        assert_eq!(copy.version, second);
+        assert!(copy.record.is_some());
+        let (s, _) = send(s, r#"{"op":"delete"}"#, 102);
+        let (_, told) = send(s, &format!(r#"{{"op":"stored","version":{second}}}"#), 103);
+        assert!(
+            matches!(
+                told,
+                GuardAnswer::Stored {
+                    newer: Some(record::RecordCopy { record: None, .. }),
+                    ..
+                }
+            ),
+            "{told:?}"
+        );
     }
 
     #[test]

@@ -19,6 +19,11 @@
 //! The object also answers the copy with a password step's hold, so a password is judged
 //! against the newest hash, not the one a stale KV still shows ([`freshest`]). A deletion
 //! leaves a tombstone for [`KEEP`], and a write to a deleted account is refused.
+//!
+//! KV puts travel apart from the object's answers, so a writer asks again after its put
+//! whether a later write or a deletion was answered meanwhile, and stores that over its
+//! own ([`after_put`]); a step writing one account twice merges the second record
+//! against the first as it made it ([`StepWrites`]).
 use crate::flow::user::{StrongMethod, UserRecord};
 use crate::time::{Seconds, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -54,6 +59,11 @@ pub struct RecordCopy {
     pub record: Option<Record>,
     /// When it was written (the writer's clock).
     pub at: Timestamp,
+    /// How many writes and deletions the object has taken, this one included: a writer
+    /// tells by it, after its KV put, whether a later one came in meanwhile
+    /// ([`after_put`]). Absent (0) in copies stored before it was kept.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl RecordCopy {
@@ -95,16 +105,35 @@ pub fn write(
     let copy = RecordCopy {
         record: Some(record.clone()),
         at: now,
+        version: next_version(copy.as_ref()),
     };
     (Some(copy), Some(record))
 }
 
 /// The account was deleted: remember it, so a stale record is not written back.
-pub fn delete(now: Timestamp) -> RecordCopy {
+pub fn delete(copy: Option<&RecordCopy>, now: Timestamp) -> RecordCopy {
     RecordCopy {
         record: None,
         at: now,
+        version: next_version(copy),
     }
+}
+
+fn next_version(copy: Option<&RecordCopy>) -> u64 {
+    copy.map_or(0, |c| c.version).saturating_add(1)
+}
+
+/// A writer stored the record the object answered as `version` in KV: `None` when that
+/// is still the last one written, else the copy written since (its record, or the
+/// deletion), which the writer stores over its own.
+///
+/// The object answers writes one at a time, but their KV puts (and an administrator's
+/// KV delete) travel separately and may land in another order: a put answered first and
+/// landing last would leave KV with the older record, or bring a deleted account back,
+/// and once the copy is no longer kept nothing would correct it.
+pub fn after_put(copy: Option<&RecordCopy>, version: u64, now: Timestamp) -> Option<RecordCopy> {
+    copy.filter(|c| c.current(now) && c.version != version)
+        .cloned()
 }
 
 /// The record a step should judge: the object's copy when it still counts and KV has
@@ -128,6 +157,37 @@ pub fn freshest(
             ..copy.clone()
         }),
         _ => Some(kv),
+    }
+}
+
+/// The records one step writes, each with the base it is merged against ([`write`]).
+///
+/// A step may write one account twice (a required password change, then the sign-in's
+/// clear of the lockout), and it made its second record from its first. So the second
+/// write's base is the first record as the step made it, not as the object answered it:
+/// the answer also holds what other locations wrote, and against it the step's older
+/// values of those fields read as changes of its own and were written back over them (a
+/// phone removed elsewhere came back, a rename was undone).
+pub struct StepWrites {
+    last: Option<UserRecord>,
+}
+
+impl StepWrites {
+    /// A step that read `read` (none: it read no account).
+    pub fn new(read: Option<&UserRecord>) -> Self {
+        StepWrites {
+            last: read.cloned(),
+        }
+    }
+
+    /// The base to write `ours` with: this step's last record of that account.
+    pub fn base_for(&self, ours: &UserRecord) -> Option<&UserRecord> {
+        self.last.as_ref().filter(|b| b.id == ours.id)
+    }
+
+    /// `sent` (the step's record, before the object merged it) was written.
+    pub fn written(&mut self, sent: UserRecord) {
+        self.last = Some(sent);
     }
 }
 
@@ -298,7 +358,7 @@ mod tests {
 
     #[test]
     fn a_deleted_account_is_not_written_back_while_the_tombstone_counts() {
-        let copy = Some(delete(Timestamp(100)));
+        let copy = Some(delete(None, Timestamp(100)));
         let (kept, w) = write(copy.clone(), Some(&user()), user(), Timestamp(150));
         assert_eq!(w, None);
         assert_eq!(kept, copy, "the tombstone stays as it was");
@@ -323,8 +383,101 @@ mod tests {
         let judged = freshest(Some(old.clone()), copy.as_ref(), Timestamp(100 + KEEP.0));
         assert_eq!(judged.as_ref().and_then(hash), Some("H1"));
         // A deleted account is not judged, whatever KV still shows.
-        let gone = delete(Timestamp(120));
+        let gone = delete(None, Timestamp(120));
         assert!(freshest(Some(old), Some(&gone), Timestamp(130)).is_none());
+    }
+
+    /// A step at a location whose KV still shows the record from before an
+    /// administrator's rename and phone removal writes the account twice (a required
+    /// password change, then the sign-in's clear of its failure count): neither write
+    /// brings back what the administrator changed.
+    #[test]
+    fn a_second_write_in_one_step_does_not_undo_what_the_first_merged_in() {
+        let mut stale = user();
+        stale.strong_methods = vec![phone("p1", "+15550001")];
+        stale.lockout.consecutive_failures = 1;
+        let mut theirs = stale.clone();
+        theirs.strong_methods.clear();
+        theirs.display_name = Some(Pii::new("Renamed".into()));
+        let (copy, _) = write(None, Some(&stale), theirs, Timestamp(100));
+
+        let mut writes = StepWrites::new(Some(&stale));
+        let mut changed = stale.clone();
+        changed.password_hash = Some(Secret::new("H3".into()));
+        changed.password_changed_at = Some(Timestamp(110));
+        let (copy, w) = write(
+            copy,
+            writes.base_for(&changed),
+            changed.clone(),
+            Timestamp(110),
+        );
+        let first = stored(w);
+        writes.written(changed.clone());
+        let mut cleared = changed;
+        cleared.lockout.consecutive_failures = 0;
+        let (_, w) = write(
+            copy,
+            writes.base_for(&cleared),
+            cleared.clone(),
+            Timestamp(110),
+        );
+        let second = stored(w);
+        for written in [&first, &second] {
+            assert_eq!(hash(written), Some("H3"), "the change holds");
+            assert!(written.strong_methods.is_empty(), "the phone stays removed");
+            assert_eq!(
+                written.display_name.as_ref().map(|n| n.expose().as_str()),
+                Some("Renamed"),
+                "the rename holds"
+            );
+        }
+        assert_eq!(second.lockout.consecutive_failures, 0, "the clear counts");
+        // Another account's record is written without a base.
+        let mut other = user();
+        other.id = "u-2".into();
+        assert!(writes.base_for(&other).is_none());
+    }
+
+    /// Two writes answered in one order whose KV puts land in the other: the writer
+    /// answered first learns, after its put, of the later record and stores that.
+    #[test]
+    fn a_writer_whose_put_may_have_landed_last_learns_the_later_record() {
+        let base = user();
+        let mut reset = base.clone();
+        reset.password_hash = Some(Secret::new("H2".into()));
+        let (copy, _) = write(None, Some(&base), reset, Timestamp(100));
+        let first = copy.as_ref().unwrap().version;
+        let mut renamed = base.clone();
+        renamed.display_name = Some(Pii::new("Renamed".into()));
+        let (copy, _) = write(copy, Some(&base), renamed, Timestamp(100));
+        let second = copy.as_ref().unwrap().version;
+        assert!(second > first);
+        let later = after_put(copy.as_ref(), first, Timestamp(101)).expect("a later write");
+        assert_eq!(later.version, second);
+        let record = later.record.expect("a record").0;
+        assert_eq!(hash(&record), Some("H2"));
+        assert_eq!(
+            record.display_name.as_ref().map(|n| n.expose().as_str()),
+            Some("Renamed")
+        );
+        assert_eq!(after_put(copy.as_ref(), second, Timestamp(101)), None);
+        // Past KEEP every location reads KV as it is: nothing to say.
+        assert_eq!(
+            after_put(copy.as_ref(), first, Timestamp(100 + KEEP.0)),
+            None
+        );
+    }
+
+    /// A write answered just before an administrator's deletion, whose put lands after
+    /// the KV delete, would bring the account back once the tombstone is gone.
+    #[test]
+    fn a_write_answered_before_a_deletion_learns_of_it_after_its_put() {
+        let (copy, _) = write(None, Some(&user()), user(), Timestamp(100));
+        let written = copy.as_ref().unwrap().version;
+        let gone = delete(copy.as_ref(), Timestamp(101));
+        let later = after_put(Some(&gone), written, Timestamp(102)).expect("the deletion");
+        assert_eq!(later.record, None);
+        assert_eq!(after_put(Some(&gone), gone.version, Timestamp(102)), None);
     }
 
     #[test]
@@ -335,7 +488,10 @@ mod tests {
             serde_json::from_str::<Option<RecordCopy>>(&text).unwrap(),
             copy
         );
-        let gone = serde_json::to_string(&delete(Timestamp(5))).unwrap();
-        assert_eq!(gone, r#"{"at":5}"#);
+        let gone = serde_json::to_string(&delete(copy.as_ref(), Timestamp(5))).unwrap();
+        assert_eq!(gone, r#"{"at":5,"version":2}"#);
+        // A copy stored before versions were kept reads as version 0.
+        let old: RecordCopy = serde_json::from_str(r#"{"at":5}"#).unwrap();
+        assert_eq!(old.version, 0);
     }
 }

@@ -16,17 +16,25 @@ use crate::time::{Seconds, Timestamp};
 /// form is refused as before, so an old handle does not lead on through the flow.
 pub const REPLAY_WINDOW: Seconds = Seconds(30);
 
-/// The answer kept for a later spend of the handle, if it is still within
-/// [`REPLAY_WINDOW`] of the spend.
+/// What a later spend of the handle gets: the answer kept, if it is still within
+/// [`REPLAY_WINDOW`] of the spend, and whether to ask again for one not kept yet (the
+/// first post is still running). Past the window no answer will be given, so the later
+/// post is refused at once instead of asking again for seconds.
 pub fn replay(
     spent_at: Option<Timestamp>,
     kept: Option<&String>,
     now: Timestamp,
-) -> Option<String> {
-    let at = spent_at?;
-    (now < at.plus(REPLAY_WINDOW))
-        .then(|| kept.cloned())
-        .flatten()
+) -> (Option<String>, bool) {
+    let Some(at) = spent_at else {
+        return (None, false);
+    };
+    if now >= at.plus(REPLAY_WINDOW) {
+        return (None, false);
+    }
+    match kept {
+        Some(kept) => (Some(kept.clone()), false),
+        None => (None, true),
+    }
 }
 
 /// Whether a step's continuation token must be spent through its object before the

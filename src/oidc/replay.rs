@@ -33,6 +33,17 @@ pub enum Replay {
     },
 }
 
+/// What a later post of a spent handle learns from the handle's object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Later {
+    /// The first post's answer, as [`to_text`] wrote it.
+    Kept(String),
+    /// The first post is still running: ask again.
+    Wait,
+    /// No answer will come (the replay window is over): the page was used.
+    Refused,
+}
+
 /// How long a second post waits for the first one's answer: longer than a step takes
 /// with a code to send (the delivery budget is about 5 s).
 pub const WAIT_MS: u64 = 6_000;

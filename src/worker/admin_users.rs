@@ -143,11 +143,10 @@ async fn one(
                     {
                         return refusal;
                     }
-                    let next = match guard.merged(&user, next, now).await {
+                    let next = match guard.write(store, &user, next, now).await? {
                         Ok(next) => next,
                         Err(reply) => return reply,
                     };
-                    store.put_user(&next, false).await?;
                     if crate::guard::password::cleared_now(&next.lockout, now) {
                         let enable = next.lockout.enabled_at == Some(now);
                         guard.clear(&next.id, now, enable).await;
@@ -212,28 +211,30 @@ impl<'a> AccountGuard<'a> {
         told.is_err().then(unavailable)
     }
 
-    /// `next`, what the administrator made of `base`, merged with what other locations
-    /// wrote since ([`super::guard::Client::write_record`]). The reply instead when the
-    /// object could not be asked (the write is not made: it could undo one made
-    /// elsewhere) or the account was deleted meanwhile.
-    async fn merged(
+    /// Stores `next`, what the administrator made of `base`, merged with what other
+    /// locations wrote since ([`super::guard::Client::write_record`]); the record stored.
+    /// The reply instead when the object could not be asked (the write is not made: it
+    /// could undo one made elsewhere) or the account was deleted meanwhile.
+    async fn write(
         &self,
+        store: &UserStore<'_>,
         base: &UserRecord,
         next: UserRecord,
         now: Timestamp,
-    ) -> std::result::Result<UserRecord, Result<Response>> {
+    ) -> Result<std::result::Result<UserRecord, Result<Response>>> {
         let Some(secrets) = &self.secrets else {
-            return Ok(next);
+            store.put_user(&next, false).await?;
+            return Ok(Ok(next));
         };
         let written = self
             .client
-            .write_record(&secrets.0, self.tenant, Some(base), next, now)
+            .write_record(store, &secrets.0, Some(base), next, now)
             .await;
-        match written {
+        Ok(match written {
             Ok(Some(next)) => Ok(next),
             Ok(None) => Err(refused(Refusal::NotFound)),
             Err(_) => Err(unavailable()),
-        }
+        })
     }
 
     /// Tells the object that the record was written with its lockout cleared (by a
@@ -276,11 +277,10 @@ async fn methods(
         (Method::Delete, [id]) => match users::remove_method(&user, channel, id) {
             Ok(next) => {
                 let guard = AccountGuard::new(at);
-                let next = match guard.merged(&user, next, super::request::now()).await {
-                    Ok(next) => next,
-                    Err(reply) => return reply,
-                };
-                store.put_user(&next, false).await?;
+                let now = super::request::now();
+                if let Err(reply) = guard.write(store, &user, next, now).await? {
+                    return reply;
+                }
                 Ok(Response::empty()?.with_status(204))
             }
             Err(r) => refused(r),

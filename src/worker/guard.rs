@@ -515,7 +515,8 @@ impl Client {
 
     /// Spends a hosted page's handle ([`crate::oidc::replay`]): `None` for the first
     /// post, which goes on; for a later one, `Some` of what the first answered, once it
-    /// has (`Some(None)` until then).
+    /// has (`Some(Later::Wait)` until then, `Some(Later::Refused)` when no answer will
+    /// come).
     pub async fn spend_form(
         &self,
         key: &CodeKey,
@@ -523,7 +524,8 @@ impl Client {
         lookup: &str,
         until: Timestamp,
         now: Timestamp,
-    ) -> std::result::Result<Option<Option<String>>, Fail> {
+    ) -> std::result::Result<Option<crate::oidc::replay::Later>, Fail> {
+        use crate::oidc::replay::Later;
         let name = spend_object_name(key, tenant, &crate::oidc::replay::spend_name(lookup));
         let call = GuardCall {
             now,
@@ -531,7 +533,11 @@ impl Client {
         };
         match self.call(&name, &call).await? {
             GuardAnswer::Spent { first: true, .. } => Ok(None),
-            GuardAnswer::Spent { replay, .. } => Ok(Some(replay)),
+            GuardAnswer::Spent {
+                replay: Some(kept), ..
+            } => Ok(Some(Later::Kept(kept))),
+            GuardAnswer::Spent { wait: true, .. } => Ok(Some(Later::Wait)),
+            GuardAnswer::Spent { .. } => Ok(Some(Later::Refused)),
             _ => Err(unavailable_error().into()),
         }
     }
@@ -702,21 +708,25 @@ impl Client {
         }
     }
 
-    /// Writes a user record through its account's object ([`crate::guard::record`]): the
-    /// answer is the record to store, with what other locations wrote since `base` was
-    /// read and the object's copy of the lockout merged in ([`merge`]), or `None` when the
-    /// account was deleted meanwhile (store nothing). A record read from an older copy of
-    /// KV must not write back an old password, a removed phone, a lower count or an
-    /// enabled account. Failing closed: a write that could undo one is not made.
+    /// Writes a user record through its account's object ([`crate::guard::record`]) and
+    /// stores it in KV: the record stored has what other locations wrote since `base` was
+    /// read and the object's copy of the lockout merged in ([`merge`]); `None` when the
+    /// account was deleted meanwhile (nothing is stored). A record read from an older
+    /// copy of KV must not write back an old password, a removed phone, a lower count or
+    /// an enabled account. Failing closed: a write that could undo one is not made.
+    ///
+    /// After the put, the object is asked whether another write (or a deletion) was
+    /// answered since this one; its put may have landed first, so that record is stored
+    /// again over this one ([`crate::guard::record::after_put`]).
     pub async fn write_record(
         &self,
+        store: &super::native::kv::Store<'_>,
         key: &CodeKey,
-        tenant: &str,
         base: Option<&crate::flow::UserRecord>,
         user: crate::flow::UserRecord,
         now: Timestamp,
     ) -> std::result::Result<Option<crate::flow::UserRecord>, Fail> {
-        let object = password_object_name(key, tenant, &user.id);
+        let object = password_object_name(key, store.tenant(), &user.id);
         let call = GuardCall {
             now,
             op: GuardOp::Write {
@@ -724,12 +734,68 @@ impl Client {
                 record: Box::new(Record(user)),
             },
         };
-        match self.call(&object, &call).await? {
-            GuardAnswer::Written { record, lockout } => Ok(record.map(|Record(mut user)| {
+        let (user, version) = match self.call(&object, &call).await? {
+            GuardAnswer::Written { record: None, .. } => return Ok(None),
+            GuardAnswer::Written {
+                record: Some(Record(mut user)),
+                lockout,
+                version,
+            } => {
                 user.lockout = merge(&user.lockout, lockout.as_ref());
-                user
-            })),
-            _ => Err(unavailable_error().into()),
+                (user, version)
+            }
+            _ => return Err(unavailable_error().into()),
+        };
+        store.put_user(&user, false).await?;
+        self.after_put(store, &object, &user, version, now).await;
+        Ok(Some(user))
+    }
+
+    /// Asks the account's object whether a write or deletion was answered after the one
+    /// stored as `version`, and stores that over it (a few times at most, should writes
+    /// keep coming). Best effort: the write itself succeeded, and until the copy is no
+    /// longer kept every write and password step reads the object's copy anyway.
+    async fn after_put(
+        &self,
+        store: &super::native::kv::Store<'_>,
+        object: &str,
+        ours: &crate::flow::UserRecord,
+        mut version: u64,
+        now: Timestamp,
+    ) {
+        for _ in 0..3 {
+            let call = GuardCall {
+                now,
+                op: GuardOp::Stored { version },
+            };
+            let (newer, lockout) = match self.call(object, &call).await {
+                Ok(GuardAnswer::Stored { newer: None, .. }) => return,
+                Ok(GuardAnswer::Stored {
+                    newer: Some(newer),
+                    lockout,
+                }) => (newer, lockout),
+                _ => {
+                    worker::console_warn!(
+                        "guard: could not confirm a user record write; the account object keeps the last one"
+                    );
+                    return;
+                }
+            };
+            version = newer.version;
+            let put = match newer.record {
+                Some(Record(mut later)) => {
+                    later.lockout = merge(&later.lockout, lockout.as_ref());
+                    store.put_user(&later, false).await
+                }
+                // Deleted since this write was answered: the put must not bring it back.
+                None => store.delete_user(ours).await,
+            };
+            if put.is_err() {
+                worker::console_warn!(
+                    "guard: a later user record could not be stored over an earlier one"
+                );
+                return;
+            }
         }
     }
 

@@ -57,31 +57,39 @@ pub struct Applied {
 pub async fn apply(at: &Target<'_>, effects: Vec<Effect>) -> Result<Applied, Fail> {
     let store = Store::new(at.kv, at.tenant);
     let mut applied = Applied::default();
-    let mut base = at.base.cloned();
+    let mut writes = crate::guard::record::StepWrites::new(at.base);
     for effect in effects {
         match effect {
-            Effect::CreateUser(user) => store.put_user(&user, true).await?,
+            Effect::CreateUser(user) => {
+                store.put_user(&user, true).await?;
+                writes.written(user);
+            }
             Effect::UpdateUser(user) => {
                 // Read at this location, the record may predate writes made elsewhere
                 // (a password reset, an administrator's disable or removal of a phone):
                 // the account's object knows of them and merges them in. A password step
                 // read its copy when it took its hold, but a write since then ended that
                 // hold, so the object is asked again here.
-                let this_user = base.as_ref().filter(|b| b.id == user.id);
+                let base = writes.base_for(&user);
+                let sent = user.clone();
                 let Some(user) = at
                     .guard
-                    .write_record(at.code_key, at.tenant, this_user, user, at.now)
+                    .write_record(&store, at.code_key, base, user, at.now)
                     .await?
                 else {
-                    // Deleted by an administrator since the step read it: not brought back.
-                    continue;
+                    // Deleted by an administrator since the step read it: not brought
+                    // back, and the step does not go on as if it had been written (a
+                    // reset said done, tokens issued): the account no longer exists.
+                    let gone =
+                        crate::native::response::flow_error(&crate::flow::FlowError::UserRequired);
+                    return Err(gone.into());
                 };
-                store.put_user(&user, false).await?;
                 if crate::guard::password::cleared_now(&user.lockout, at.now) {
                     applied.cleared = Some(user.id.clone());
                 }
-                // A second write of the same record in this step changes this one.
-                base = Some(user);
+                // A second write of this account in the step is merged against this
+                // one as the step made it ([`crate::guard::record::StepWrites`]).
+                writes.written(sent);
             }
             Effect::SendCode(code) => {
                 let cx = crate::hook::request::Context {

@@ -249,7 +249,7 @@ impl FormOnce {
         tenant: &str,
         until: Timestamp,
         now: Timestamp,
-    ) -> std::result::Result<Option<Option<String>>, Fail> {
+    ) -> std::result::Result<Option<replay::Later>, Fail> {
         self.guard
             .spend_form(&self.secrets.0, tenant, &self.lookup, until, now)
             .await
@@ -266,11 +266,16 @@ impl FormOnce {
         let tries = replay::WAIT_MS / replay::POLL_MS;
         for _ in 0..tries {
             let kept = match self.spend(tenant, now, request::now()).await {
-                Ok(Some(kept)) => kept,
-                Ok(None) => None,
+                Ok(Some(replay::Later::Kept(kept))) => kept,
+                Ok(Some(replay::Later::Wait)) => {
+                    worker::Delay::from(std::time::Duration::from_millis(replay::POLL_MS)).await;
+                    continue;
+                }
+                // Past the window (or the object forgot the handle): the page was used.
+                Ok(Some(replay::Later::Refused) | None) => break,
                 Err(e) => return failed(e),
             };
-            match kept.as_deref().and_then(replay::from_text) {
+            match replay::from_text(&kept) {
                 Some(Replay::Redirect { location }) => return pages::redirect(location.expose()),
                 Some(Replay::Page { handle, error }) => {
                     let Ok(lookup) = lookup_key(HandleKind::ContinuationToken, handle.expose())
@@ -284,9 +289,7 @@ impl FormOnce {
                     };
                     return render_page(tenant, &next, handle.expose(), error.as_deref());
                 }
-                None => {
-                    worker::Delay::from(std::time::Duration::from_millis(replay::POLL_MS)).await
-                }
+                None => break,
             }
         }
         pages::error(400, EXPIRED)
@@ -343,6 +346,8 @@ pub async fn interaction(mut req: Request, ctx: Ctx) -> Result<Response> {
     };
     match once.spend(&tenant, interaction.expires_at, now).await {
         Ok(None) => {}
+        // An old form sent again after the replay window: used, as before.
+        Ok(Some(replay::Later::Refused)) => return pages::error(400, EXPIRED),
         Ok(Some(_)) => return once.replayed(&kv, &tenant, now).await,
         Err(e) => return failed(e),
     }
