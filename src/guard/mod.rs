@@ -68,6 +68,9 @@ pub struct GuardState {
     /// [`crate::oidc::replay`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<String>,
+    /// The digest of the form that spent a hosted page's handle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
     /// Until when a password step holds the account (password objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_until: Option<Timestamp>,
@@ -127,6 +130,10 @@ pub enum GuardOp {
     Spend {
         /// When the handle expires anyway (the object may forget it then).
         until: Timestamp,
+        /// For a hosted page's handle: a digest of the posted form. Only a later post of
+        /// the same form gets the first one's answer ([`spend::replay`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        form: Option<String>,
     },
     /// The spender could not deliver the code its step sent: the handle may be spent
     /// again by the client's retry ([`spend::unspend`]).
@@ -311,12 +318,18 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
                 vouched: true,
             }
         }
-        GuardOp::Spend { until } => {
+        GuardOp::Spend { until, form } => {
             let first;
             (state.spent_at, first) = spend::spend(state.spent_at, now);
             state.forget_at = later(state.forget_at, Some(until));
             let (replay, wait) = match first {
-                true => (None, false),
+                true => {
+                    state.form = form;
+                    (None, false)
+                }
+                // Another form posted with a spent handle (back, then a different
+                // address) is not the double click the answer is kept for.
+                false if state.form != form => (None, false),
                 false => spend::replay(state.spent_at, state.replay.as_ref(), now),
             };
             GuardAnswer::Spent {
@@ -655,6 +668,40 @@ mod tests {
     /// one may come: an old form sent again after the window is refused at once, not
     /// after seconds of asking the object (every later post of a spent handle did that,
     /// up to 40 object calls each).
+    #[test]
+    fn only_a_second_post_of_the_same_form_gets_the_first_answer() {
+        let spend = |state, now: u64, form: &str| {
+            let text =
+                format!(r#"{{"now":{now},"op":{{"op":"spend","until":500,"form":"{form}"}}}}"#);
+            decide(state, serde_json::from_str::<GuardCall>(&text).unwrap())
+        };
+        let (state, _) = spend(GuardState::default(), 100, "f1");
+        let settle: GuardCall =
+            serde_json::from_str(r#"{"now":101,"op":{"op":"settle","replay":"page"}}"#).unwrap();
+        let (state, _) = decide(state, settle);
+        let (state, same) = spend(state, 102, "f1");
+        assert!(
+            matches!(
+                same,
+                GuardAnswer::Spent {
+                    replay: Some(_),
+                    ..
+                }
+            ),
+            "{same:?}"
+        );
+        let (_, other) = spend(state, 102, "f2");
+        assert_eq!(
+            other,
+            GuardAnswer::Spent {
+                first: false,
+                replay: None,
+                wait: false
+            },
+            "another form with a used handle is refused at once"
+        );
+    }
+
     #[test]
     fn a_later_post_is_told_to_wait_only_while_the_first_may_still_answer() {
         let at = |now: u64| {

@@ -51,6 +51,18 @@ pub const WAIT_MS: u64 = 6_000;
 /// How often it asks the handle's object meanwhile.
 pub const POLL_MS: u64 = 150;
 
+/// A digest of a posted form's body: a double click sends the same bytes twice, and
+/// only that second post gets the first one's answer. A different form sent with a used
+/// handle (back, then another address) is refused as before, not answered as the first.
+pub fn form_digest(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(body)
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The handle's name for its spend object, apart from continuation tokens'.
 pub fn spend_name(lookup: &str) -> String {
     format!("interaction/{lookup}")
@@ -126,6 +138,20 @@ mod tests {
         .unwrap();
         assert!(
             matches!(from_text(&back), Some(Replay::Redirect { location }) if location.expose() == "https://app.example/cb?code=c")
+        );
+    }
+
+    #[test]
+    fn a_form_digest_tells_the_same_post_from_another() {
+        let a = form_digest(b"interaction=h&action=email&email=a%40example.com");
+        assert_eq!(a.len(), 32);
+        assert_eq!(
+            a,
+            form_digest(b"interaction=h&action=email&email=a%40example.com")
+        );
+        assert_ne!(
+            a,
+            form_digest(b"interaction=h&action=email&email=b%40example.com")
         );
     }
 

@@ -505,7 +505,7 @@ impl Client {
         let name = spend_object_name(key, tenant, lookup);
         let call = GuardCall {
             now,
-            op: GuardOp::Spend { until },
+            op: GuardOp::Spend { until, form: None },
         };
         match self.call(&name, &call).await? {
             GuardAnswer::Spent { first, .. } => Ok(first),
@@ -513,15 +513,16 @@ impl Client {
         }
     }
 
-    /// Spends a hosted page's handle ([`crate::oidc::replay`]): `None` for the first
-    /// post, which goes on; for a later one, `Some` of what the first answered, once it
-    /// has (`Some(Later::Wait)` until then, `Some(Later::Refused)` when no answer will
-    /// come).
+    /// Spends a hosted page's handle ([`crate::oidc::replay`]) with the digest of the
+    /// posted `form`: `None` for the first post, which goes on; for a later post of the
+    /// same form, `Some` of what the first answered, once it has (`Some(Later::Wait)`
+    /// until then); `Some(Later::Refused)` when no answer will come for it.
     pub async fn spend_form(
         &self,
         key: &CodeKey,
         tenant: &str,
         lookup: &str,
+        form: &str,
         until: Timestamp,
         now: Timestamp,
     ) -> std::result::Result<Option<crate::oidc::replay::Later>, Fail> {
@@ -529,7 +530,10 @@ impl Client {
         let name = spend_object_name(key, tenant, &crate::oidc::replay::spend_name(lookup));
         let call = GuardCall {
             now,
-            op: GuardOp::Spend { until },
+            op: GuardOp::Spend {
+                until,
+                form: Some(form.to_string()),
+            },
         };
         match self.call(&name, &call).await? {
             GuardAnswer::Spent { first: true, .. } => Ok(None),

@@ -232,14 +232,17 @@ struct FormOnce {
     guard: crate::worker::guard::Client,
     secrets: super::super::native::setup::Secrets,
     lookup: String,
+    /// The posted form's digest ([`replay::form_digest`]).
+    form: String,
 }
 
 impl FormOnce {
-    fn new(ctx: &Ctx, req: &Request, lookup: &str) -> std::result::Result<Self, Fail> {
+    fn new(ctx: &Ctx, req: &Request, lookup: &str, body: &[u8]) -> std::result::Result<Self, Fail> {
         Ok(FormOnce {
             guard: crate::worker::guard::Client::for_request(ctx, req),
             secrets: super::super::native::setup::secrets(ctx)?,
             lookup: lookup.to_string(),
+            form: replay::form_digest(body),
         })
     }
 
@@ -251,7 +254,14 @@ impl FormOnce {
         now: Timestamp,
     ) -> std::result::Result<Option<replay::Later>, Fail> {
         self.guard
-            .spend_form(&self.secrets.0, tenant, &self.lookup, until, now)
+            .spend_form(
+                &self.secrets.0,
+                tenant,
+                &self.lookup,
+                &self.form,
+                until,
+                now,
+            )
             .await
     }
 
@@ -340,7 +350,7 @@ pub async fn interaction(mut req: Request, ctx: Ctx) -> Result<Response> {
     // One post per handle, decided by the handle's object: a second post of the same form
     // (a double click) runs nothing and answers as the first did ([`replay`]). The page's
     // record stays in KV until it expires, so such a post finds it.
-    let once = match FormOnce::new(&ctx, &req, lookup.as_str()) {
+    let once = match FormOnce::new(&ctx, &req, lookup.as_str(), &body) {
         Ok(once) => once,
         Err(e) => return failed(e),
     };
