@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { CAPS, TYPES, adminCall, assertLogClean, latestCode, nativeVars, post, recordingCt, requireMfa, signUpWithPassword, signUpWithPhone } from "../support/native.mjs";
+import { TYPES, adminCall, assertLogClean, latestCode, nativeVars, post, recordingCt, requireMfa, signUpWithPassword, signUpWithPhone, tryPassword } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const TOKEN = "oauth2/v2.0/token";
@@ -31,16 +31,6 @@ async function signUp(tenant, email) {
   const user = users.body.value.find((u) => u.mail === email);
   assert.ok(user, "the new user is listed");
   return user.id;
-}
-
-/** One sign-in up to the password: initiate, challenge, then `password` at /token. */
-async function tryPassword(tenant, email, password) {
-  let r = await post(worker, tenant, "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
-  r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
-  assert.equal(r.body.challenge_type, "password", JSON.stringify(r.body));
-  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "password", password, scope: "openid" });
-  if (r.body.access_token) seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
-  return r;
 }
 
 const errorCode = (r) => r.body.error_codes?.[0] ?? (r.status === 200 ? "signed-in" : JSON.stringify(r.body));
@@ -64,18 +54,18 @@ test("a locked account stays locked when KV shows an older record, until an admi
   const id = await signUp(tenant, email);
 
   const wrong = [];
-  for (let i = 0; i < 3; i++) wrong.push(errorCode(await tryPassword(tenant, email, `Wrong-Password-${i}`)));
+  for (let i = 0; i < 3; i++) wrong.push(errorCode(await tryPassword(worker, tenant, email, `Wrong-Password-${i}`, { token: ct, seen })));
   assert.deepEqual(wrong, [50126, 50126, 50126], "three wrong passwords are judged; the third starts a wait");
-  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), 50053, "control: locked");
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen })), 50053, "control: locked");
 
   // Another location's KV still shows the record from before the guesses.
   await staleRecord(tenant, id, {});
-  const stale = await tryPassword(tenant, email, PASSWORD);
+  const stale = await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
   assert.equal(stale.status, 400, JSON.stringify(stale.body));
   assert.equal(stale.body.error, "invalid_grant");
   assert.deepEqual(stale.body.error_codes, [50053], "the object's count locks, whatever the record at this location says");
   assert.equal(stale.body.access_token, undefined);
-  assert.equal(errorCode(await tryPassword(tenant, email, "Wrong-Password-x")), 50053, "nor is a guess judged");
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, "Wrong-Password-x", { token: ct, seen })), 50053, "nor is a guess judged");
 
   // An administrator re-enables the account: the object forgets its count. The record is
   // then made stale again (older than both the lock and the unlock), so only the object
@@ -83,9 +73,9 @@ test("a locked account stays locked when KV shows an older record, until an admi
   const enabled = await admin(tenant, "PATCH", `users/${id}`, { accountEnabled: true });
   assert.equal(enabled.status, 204, JSON.stringify(enabled.body));
   await staleRecord(tenant, id, {});
-  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "unlocked");
-  assert.equal(errorCode(await tryPassword(tenant, email, "Wrong-Password-y")), 50126);
-  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "one wrong password does not lock again");
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen })), "signed-in", "unlocked");
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, "Wrong-Password-y", { token: ct, seen })), 50126);
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen })), "signed-in", "one wrong password does not lock again");
 });
 
 test("a complete sign-in clears the object's count, so the next wrong password starts from one", async () => {
@@ -97,7 +87,7 @@ test("a complete sign-in clears the object's count, so the next wrong password s
   const email = "forgetful-again@example.com";
   const id = await signUp(tenant, email);
   const wrong = [];
-  for (let i = 0; i < 3; i++) wrong.push(errorCode(await tryPassword(tenant, email, `Wrong-Password-${i}`)));
+  for (let i = 0; i < 3; i++) wrong.push(errorCode(await tryPassword(worker, tenant, email, `Wrong-Password-${i}`, { token: ct, seen })));
   assert.deepEqual(wrong, [50126, 50126, 50126]);
 
   // The one-second wait passes; the count (3) stays. KV here shows the record from before
@@ -106,7 +96,7 @@ test("a complete sign-in clears the object's count, so the next wrong password s
   for (let i = 0; i < 20 && signedIn?.status !== 200; i++) {
     await new Promise((r) => setTimeout(r, 500));
     await staleRecord(tenant, id, {});
-    signedIn = await tryPassword(tenant, email, PASSWORD);
+    signedIn = await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
     assert.ok([200, 400].includes(signedIn.status), JSON.stringify(signedIn.body));
     if (signedIn.status === 400) assert.deepEqual(signedIn.body.error_codes, [50053], "only the wait refuses it");
   }
@@ -115,8 +105,8 @@ test("a complete sign-in clears the object's count, so the next wrong password s
   // Again an older record in KV (no trace of the sign-in's clear): had the object kept its
   // count of 3, one more wrong password would make 4 and lock the account.
   await staleRecord(tenant, id, {});
-  assert.equal(errorCode(await tryPassword(tenant, email, "Wrong-Password-z")), 50126);
-  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "not locked after one wrong password");
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, "Wrong-Password-z", { token: ct, seen })), 50126);
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen })), "signed-in", "not locked after one wrong password");
 });
 
 test("a sign-in completed by a second factor, in a later request than the password, clears the object's count too", async () => {
@@ -135,14 +125,14 @@ test("a sign-in completed by a second factor, in a later request than the passwo
   const id = (await admin(tenant, "GET", "users")).body.value.find((u) => u.mail === email).id;
 
   const wrong = [];
-  for (let i = 0; i < 3; i++) wrong.push(errorCode(await tryPassword(tenant, email, `Wrong-Password-${i}`)));
+  for (let i = 0; i < 3; i++) wrong.push(errorCode(await tryPassword(worker, tenant, email, `Wrong-Password-${i}`, { token: ct, seen })));
   assert.deepEqual(wrong, [50126, 50126, 50126]);
   // Once the one-second wait is over, the right password leads to the second factor
   // (50076); the object keeps the count of 3 through that password step.
   let pw;
   for (let i = 0; i < 20 && pw?.body.error_codes?.[0] !== 50076; i++) {
     await new Promise((res) => setTimeout(res, 500));
-    pw = await tryPassword(tenant, email, PASSWORD);
+    pw = await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
     assert.ok([50053, 50076].includes(errorCode(pw)), JSON.stringify(pw.body));
   }
   assert.deepEqual(pw.body.error_codes, [50076], "the password is accepted once the wait is over");
@@ -157,15 +147,15 @@ test("a sign-in completed by a second factor, in a later request than the passwo
 
   // An older record in KV again: only the object can know the count was cleared.
   await staleRecord(tenant, id, {});
-  assert.equal(errorCode(await tryPassword(tenant, email, "Wrong-Password-z")), 50126);
-  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), 50076, "not locked after one wrong password: on to the second factor");
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, "Wrong-Password-z", { token: ct, seen })), 50126);
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen })), 50076, "not locked after one wrong password: on to the second factor");
 });
 
 test("an administrator's disable holds when KV shows an older record, and a write of that record does not undo it", async () => {
   const tenant = "disabled";
   const email = "compromised@example.com";
   const id = await signUp(tenant, email);
-  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "control: enabled");
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen })), "signed-in", "control: enabled");
 
   const disabled = await admin(tenant, "PATCH", `users/${id}`, { accountEnabled: false });
   assert.equal(disabled.status, 204, JSON.stringify(disabled.body));
@@ -173,7 +163,7 @@ test("an administrator's disable holds when KV shows an older record, and a writ
   // been judged since the disable, so only the administrator's word can have reached the
   // account's object): the password is judged with the object's copy, which knows of it.
   await staleRecord(tenant, id, {});
-  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), 50053, "disabled, whatever the record at this location says");
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen })), 50053, "disabled, whatever the record at this location says");
 
   // That location writes the older record back whole (here an administrator renames the
   // user there): the write keeps the disable instead of undoing it for every location.
@@ -187,7 +177,7 @@ test("an administrator's disable holds when KV shows an older record, and a writ
   // Only an administrator's re-enable lifts it.
   const enabled = await admin(tenant, "PATCH", `users/${id}`, { accountEnabled: true });
   assert.equal(enabled.status, 204, JSON.stringify(enabled.body));
-  assert.equal(errorCode(await tryPassword(tenant, email, PASSWORD)), "signed-in", "enabled again");
+  assert.equal(errorCode(await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen })), "signed-in", "enabled again");
 });
 
 test("no code, password, token or email reaches the Worker log", () => {

@@ -17,7 +17,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { adminCall, assertLogClean, latestCode, nativeVars, post, recordingCt, signUpWithPassword } from "../support/native.mjs";
+import { adminCall, assertLogClean, latestCode, nativeVars, post, recordingCt, signUpWithPassword, readUserRecord, showStaleRecord } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 let worker;
@@ -56,22 +56,6 @@ test("a users filter written without its $ or in another case finds the one acco
   }
 });
 
-async function readRecord(tenant, id) {
-  const res = await fetch(`${worker.url}/_dev/native/${tenant}/users/${id}/record`);
-  assert.equal(res.status, 200, "the record is stored");
-  return res.json();
-}
-
-/** Makes KV show `record` again, as KV at a location that has not seen later writes. */
-async function showStale(tenant, record) {
-  const res = await fetch(`${worker.url}/_dev/native/${tenant}/users/${record.id}/record`, {
-    method: "PUT",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(record),
-  });
-  assert.equal(res.status, 204, await res.text());
-}
-
 test("a password reset where KV still shows an account deleted elsewhere is refused, not reported as done", async () => {
   const tenant = "rv8-deleted-reset";
   const email = "deleted-reset-rv8@example.com";
@@ -80,10 +64,10 @@ test("a password reset where KV still shows an account deleted elsewhere is refu
   await signUpWithPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
   const users = await admin(tenant, "GET", "users");
   const id = users.body.value.find((u) => u.mail === email).id;
-  const before = await readRecord(tenant, id);
+  const before = await readUserRecord(worker, tenant, id);
   const deleted = await admin(tenant, "DELETE", `users/${id}`);
   assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
-  await showStale(tenant, before);
+  await showStaleRecord(worker, tenant, before);
 
   let r = await post(worker, tenant, "resetpassword/v1.0/start", { username: email, challenge_type: "oob redirect" });
   r = await post(worker, tenant, "resetpassword/v1.0/challenge", { continuation_token: ct(r), challenge_type: "oob redirect" });
@@ -96,7 +80,7 @@ test("a password reset where KV still shows an account deleted elsewhere is refu
   // reset must not say it was done (and lead on to a sign-in of the deleted account).
   assert.equal(r.status, 400, `${r.status} ${JSON.stringify(r.body)}`);
   assert.equal(r.body.error, "invalid_grant", JSON.stringify(r.body));
-  assert.equal((await readRecord(tenant, id)).passwordHash, before.passwordHash, "nothing was written");
+  assert.equal((await readUserRecord(worker, tenant, id)).passwordHash, before.passwordHash, "nothing was written");
 });
 
 test("no code, password, token or email reaches the Worker log", () => {

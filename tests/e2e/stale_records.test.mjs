@@ -12,11 +12,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { CAPS, TYPES, adminCall, assertLogClean, latestCode, nativeVars, post, recordingCt, requireMfa, signUpWithPassword, signUpWithPhone } from "../support/native.mjs";
+import { adminCall, assertLogClean, latestCode, nativeVars, post, recordingCt, requireMfa, signUpWithPassword, signUpWithPhone, readUserRecord, showStaleRecord, tryPassword } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const NEW_PASSWORD = "Another-Staple-Battery-7";
-const TOKEN = "oauth2/v2.0/token";
 let worker;
 const seen = [PASSWORD, NEW_PASSWORD];
 before(async () => { worker = await startWorker({ vars: nativeVars() }); });
@@ -31,33 +30,6 @@ async function userId(tenant, email) {
   const user = users.body.value.find((u) => u.mail === email);
   assert.ok(user, "the user is listed");
   return user.id;
-}
-
-/** The record as KV stores it now. */
-async function readRecord(tenant, id) {
-  const res = await fetch(`${worker.url}/_dev/native/${tenant}/users/${id}/record`);
-  assert.equal(res.status, 200, "the record is stored");
-  return res.json();
-}
-
-/** Makes KV show `record` again, as KV at a location that has not seen later writes. */
-async function showStale(tenant, record) {
-  const res = await fetch(`${worker.url}/_dev/native/${tenant}/users/${record.id}/record`, {
-    method: "PUT",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(record),
-  });
-  assert.equal(res.status, 204, await res.text());
-}
-
-async function tryPassword(tenant, email, password) {
-  let r = await post(worker, tenant, "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
-  if (r.status !== 200 || !r.body.continuation_token) return r;
-  r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: TYPES });
-  assert.equal(r.body.challenge_type, "password", JSON.stringify(r.body));
-  r = await post(worker, tenant, TOKEN, { continuation_token: ct(r), grant_type: "password", password, scope: "openid" });
-  if (r.body.access_token) seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
-  return r;
 }
 
 const signedIn = (r) => r.status === 200 && typeof r.body.access_token === "string";
@@ -80,29 +52,29 @@ test("a password reset holds where KV still shows the old record: the old passwo
   seen.push(email);
   await signUpWithPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
   const id = await userId(tenant, email);
-  const before = await readRecord(tenant, id);
+  const before = await readUserRecord(worker, tenant, id);
   await resetPassword(tenant, email, NEW_PASSWORD);
-  const reset = await readRecord(tenant, id);
+  const reset = await readUserRecord(worker, tenant, id);
   assert.notEqual(reset.passwordHash, before.passwordHash, "the reset changed the hash");
 
-  await showStale(tenant, before);
-  const leaked = await tryPassword(tenant, email, PASSWORD);
+  await showStaleRecord(worker, tenant, before);
+  const leaked = await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
   assert.ok(!signedIn(leaked), `the password from before the reset signs no one in: ${leaked.status} ${leaked.body.error}`);
   // That failure was written from the old record; an administrator's edit made there too.
-  const failed = await readRecord(tenant, id);
+  const failed = await readUserRecord(worker, tenant, id);
   assert.equal(failed.passwordHash, reset.passwordHash, "the failure did not write the old password back");
   assert.equal(failed.lockout?.consecutiveFailures, 1, "the failure counted");
 
-  await showStale(tenant, before);
+  await showStaleRecord(worker, tenant, before);
   const rename = await admin(tenant, "PATCH", `users/${id}`, { displayName: "Renamed Elsewhere" });
   assert.equal(rename.status, 204, JSON.stringify(rename.body));
-  const renamed = await readRecord(tenant, id);
+  const renamed = await readUserRecord(worker, tenant, id);
   assert.equal(renamed.passwordHash, reset.passwordHash, "the edit did not write the old password back");
   assert.equal(renamed.displayName, "Renamed Elsewhere");
   assert.equal(renamed.lockout?.consecutiveFailures, 1, "nor the old failure count");
 
-  assert.ok(!signedIn(await tryPassword(tenant, email, PASSWORD)), "the old password stays refused");
-  assert.ok(signedIn(await tryPassword(tenant, email, NEW_PASSWORD)), "the new one signs in");
+  assert.ok(!signedIn(await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen })), "the old password stays refused");
+  assert.ok(signedIn(await tryPassword(worker, tenant, email, NEW_PASSWORD, { token: ct, seen })), "the new one signs in");
 });
 
 test("a phone an administrator removed does not come back with a record written where KV still shows it", async () => {
@@ -112,7 +84,7 @@ test("a phone an administrator removed does not come back with a record written 
   await requireMfa(worker, tenant);
   await signUpWithPhone(worker, tenant, email, PASSWORD, phone, { token: ct, seen });
   const id = await userId(tenant, email);
-  const before = await readRecord(tenant, id);
+  const before = await readUserRecord(worker, tenant, id);
   assert.equal(before.strongMethods?.length, 1, JSON.stringify(before.strongMethods));
   const methods = await admin(tenant, "GET", `users/${id}/authentication/phoneMethods`);
   assert.equal(methods.body.value.length, 1, JSON.stringify(methods.body));
@@ -120,13 +92,13 @@ test("a phone an administrator removed does not come back with a record written 
   assert.equal(removed.status, 204, JSON.stringify(removed.body));
 
   // At a location whose KV still shows the phone: a wrong password, then an edit.
-  await showStale(tenant, before);
-  assert.ok(!signedIn(await tryPassword(tenant, email, "Wrong-Horse-Battery-1")));
-  assert.deepEqual((await readRecord(tenant, id)).strongMethods ?? [], [], "the failure did not bring the phone back");
-  await showStale(tenant, before);
+  await showStaleRecord(worker, tenant, before);
+  assert.ok(!signedIn(await tryPassword(worker, tenant, email, "Wrong-Horse-Battery-1", { token: ct, seen })));
+  assert.deepEqual((await readUserRecord(worker, tenant, id)).strongMethods ?? [], [], "the failure did not bring the phone back");
+  await showStaleRecord(worker, tenant, before);
   const rename = await admin(tenant, "PATCH", `users/${id}`, { displayName: "Renamed Elsewhere" });
   assert.equal(rename.status, 204, JSON.stringify(rename.body));
-  const after = await readRecord(tenant, id);
+  const after = await readUserRecord(worker, tenant, id);
   assert.deepEqual(after.strongMethods ?? [], [], "the edit did not bring the phone back");
   assert.equal(after.displayName, "Renamed Elsewhere");
 });
@@ -137,16 +109,16 @@ test("a deleted account is not signed in or written back where KV still shows it
   seen.push(email);
   await signUpWithPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
   const id = await userId(tenant, email);
-  const before = await readRecord(tenant, id);
+  const before = await readUserRecord(worker, tenant, id);
   const deleted = await admin(tenant, "DELETE", `users/${id}`);
   assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
 
-  await showStale(tenant, before);
-  const r = await tryPassword(tenant, email, PASSWORD);
+  await showStaleRecord(worker, tenant, before);
+  const r = await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
   assert.ok(!signedIn(r), `a deleted account signs no one in: ${r.status} ${r.body.error}`);
   const edit = await admin(tenant, "PATCH", `users/${id}`, { displayName: "Back Again" });
   assert.equal(edit.status, 404, `an edit of the stale record is refused: ${edit.status} ${JSON.stringify(edit.body)}`);
-  assert.equal((await readRecord(tenant, id)).displayName, before.displayName, "nothing was written");
+  assert.equal((await readUserRecord(worker, tenant, id)).displayName, before.displayName, "nothing was written");
 });
 
 test("no code, password, token or email reaches the Worker log", () => {

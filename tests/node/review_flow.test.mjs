@@ -3,25 +3,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Flow } from "vestibule";
+import { APP, emailPasswordConfig } from "../support/flow_config.mjs";
 
-const APP = "woodgrove";
-const config = {
-  authenticationMethodsPolicy: {
-    id: "authenticationMethodsPolicy",
-    authenticationMethodConfigurations: [
-      { "@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration", id: "Email", state: "enabled",
-        includeTargets: [{ targetType: "group", id: "all_users", isRegistrationRequired: false }] },
-    ],
-  },
-  userFlow: {
-    "@odata.type": "#microsoft.graph.externalUsersSelfServiceSignUpEventsFlow",
-    displayName: "Woodgrove Bank",
-    conditions: { applications: { includeApplications: [{ appId: APP }] } },
-    onInteractiveAuthFlowStart: { isSignUpAllowed: true },
-    onAuthenticationMethodLoadStart: { identityProviders: [{ id: "EmailPassword-OAUTH" }] },
-  },
-  settings: { mfaEnforcement: "off", passwords: { hashing: { memoryKib: 8, iterations: 1, parallelism: 1 } } },
-};
+const config = emailPasswordConfig();
 
 /** The user store an app writes first: records keyed by their `email` field, looked up as
  * given. The engine saves records with the address it normalized. */

@@ -5,25 +5,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Flow, memoryStorage } from "vestibule";
+import { APP, emailPasswordConfig as config } from "../support/flow_config.mjs";
 
-const APP = "woodgrove";
-const config = () => ({
-  authenticationMethodsPolicy: {
-    id: "authenticationMethodsPolicy",
-    authenticationMethodConfigurations: [
-      { "@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration", id: "Email", state: "enabled",
-        includeTargets: [{ targetType: "group", id: "all_users", isRegistrationRequired: false }] },
-    ],
-  },
-  userFlow: {
-    "@odata.type": "#microsoft.graph.externalUsersSelfServiceSignUpEventsFlow",
-    displayName: "Woodgrove Bank",
-    conditions: { applications: { includeApplications: [{ appId: APP }] } },
-    onInteractiveAuthFlowStart: { isSignUpAllowed: true },
-    onAuthenticationMethodLoadStart: { identityProviders: [{ id: "EmailPassword-OAUTH" }] },
-  },
-  settings: { mfaEnforcement: "off", passwords: { hashing: { memoryKib: 8, iterations: 1, parallelism: 1 } } },
-});
 
 /** A Flow on a recording memory storage, a fake inbox and a settable clock. */
 function harness({ failDelivery = () => false } = {}) {

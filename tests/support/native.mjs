@@ -226,3 +226,34 @@ export async function workerWithSmsHook(tenant, secret, answer) {
   };
   return { worker, receiver, stop };
 }
+
+/** A user record as KV stores it now (test-only dev route `GET /_dev/native/:tenant/users/:id/record`). */
+export async function readUserRecord(worker, tenant, id) {
+  const res = await fetch(`${worker.url}/_dev/native/${tenant}/users/${id}/record`);
+  assert.equal(res.status, 200, "the record is stored");
+  return res.json();
+}
+
+/** Makes KV show `record` again (with its email index entry), as KV at another location that
+ * has not seen later writes would, telling no guard object. */
+export async function showStaleRecord(worker, tenant, record) {
+  const res = await fetch(`${worker.url}/_dev/native/${tenant}/users/${record.id}/record`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(record),
+  });
+  assert.equal(res.status, 204, await res.text());
+}
+
+/** One password sign-in up to the password: initiate, challenge, then `password` at
+ * /token. Returns the first answer that is not a step on (a refused initiate), else the
+ * token answer; tokens it gives are recorded in `seen`. */
+export async function tryPassword(worker, tenant, email, password, { token = ct, seen = [] } = {}) {
+  let r = await post(worker, tenant, "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
+  if (r.status !== 200 || !r.body.continuation_token) return r;
+  r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: token(r), challenge_type: TYPES });
+  assert.equal(r.body.challenge_type, "password", JSON.stringify(r.body));
+  r = await post(worker, tenant, "oauth2/v2.0/token", { continuation_token: token(r), grant_type: "password", password, scope: "openid" });
+  if (r.body.access_token) seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+  return r;
+}
