@@ -165,3 +165,63 @@ test("a context of the wrong shape is answered as error data naming it, and noth
   const ok = await h.flow.next(id, { type: "challenge" }, { ip: "203.0.113.9" });
   assert.equal(ok.reply?.type, "codeSent", JSON.stringify(ok));
 });
+
+test("a Flow made per request over one storage still queues the counters: the cap holds", async () => {
+  const h = harness();
+  const ids = [];
+  for (let i = 0; i < 7; i++) ids.push(await startFor(h, "kai@example.com"));
+  const perRequest = () => new Flow({
+    config: config(), codeKey: "5a".repeat(32), storage: {
+      get: async (k) => { await later(); return h.inner.get(k); },
+      set: async (k, v, meta) => { await later(); h.inner.set(k, v, meta); },
+      delete: async (k) => { await later(); h.inner.delete(k); },
+    }, now: () => h.clock.now, deliver: async (d) => { await later(); h.inbox.push(d); },
+  });
+  const answers = await Promise.all(ids.map((id) => perRequest().next(id, { type: "challenge" })));
+  assert.equal(answers.filter((a) => a.reply?.type === "codeSent").length, 5, JSON.stringify(answers));
+  assert.equal(h.inbox.length, 5);
+});
+
+test("a timed-out send stays counted; a step with no deliver callback gives its count back", async () => {
+  const storage = memoryStorage();
+  const clock = { now: 1_800_000_000 };
+  const make = (options) => new Flow({ config: config(), codeKey: "5a".repeat(32), storage, now: () => clock.now, ...options });
+  const ask = async (flow) => {
+    const started = await flow.start({ type: "startSignUp", appId: APP, email: "tim@example.com", password: PASSWORD });
+    clock.now += 1;
+    return flow.next(started.flowId, { type: "challenge" });
+  };
+  const noSender = make({});
+  for (let i = 0; i < 6; i++) assert.equal((await ask(noSender)).error?.code, "delivery.not_configured");
+  const hanging = make({ deliver: () => new Promise(() => {}), deliveryTimeoutMs: 5 });
+  const codes = [];
+  for (let i = 0; i < 6; i++) {
+    const answer = await ask(hanging);
+    codes.push(answer.error?.code);
+  }
+  assert.deepEqual(codes, [...Array(5).fill("delivery.timed_out"), "delivery.too_many"]);
+});
+
+test("localStorageStorage keeps each counter's expiry next to it and sweeps it once forgotten", async () => {
+  const { localStorageStorage } = await import("vestibule");
+  const items = new Map();
+  const fake = {
+    get length() { return items.size; },
+    key: (i) => [...items.keys()][i] ?? null,
+    getItem: (k) => (items.has(k) ? items.get(k) : null),
+    setItem: (k, v) => void items.set(k, String(v)),
+    removeItem: (k) => void items.delete(k),
+  };
+  const clock = { now: 1_800_000_000 };
+  const flow = new Flow({ config: config(), codeKey: "5a".repeat(32), storage: localStorageStorage("app.", fake),
+    now: () => clock.now, deliver: () => {} });
+  const started = await flow.start({ type: "startSignUp", appId: APP, email: "liv@example.com", password: PASSWORD });
+  assert.equal((await flow.next(started.flowId, { type: "challenge" })).reply?.type, "codeSent");
+  const counters = [...items.keys()].filter((k) => k.startsWith("app.send/") && !k.endsWith(".expires"));
+  assert.ok(counters.length > 0);
+  for (const k of counters) assert.ok(Number(items.get(`${k}.expires`)) > clock.now, k);
+  // A day and more later, the next write sweeps them.
+  clock.now += 86_400 + 3_600 + 1;
+  await flow.start({ type: "startSignUp", appId: APP, email: "other@example.com", password: PASSWORD });
+  for (const k of counters) assert.ok(!items.has(k) && !items.has(`${k}.expires`), k);
+});
