@@ -143,9 +143,61 @@ async function withTimeout(fn, ms) {
   }
 }
 
-/** The caller's IP address from a `start`/`next` context, if given as a string. */
+/** The caller's IP address from a `start`/`next` context (`{ ip }`), or the error data
+ * for a context of another shape. A context the Flow silently ignored would switch the
+ * per-network send counters off without a word (`context` passed as the IP text itself,
+ * `ip` as a number from a proxy library). */
 function callerIp(context) {
-  return typeof context?.ip === "string" && context.ip !== "" ? context.ip : undefined;
+  if (context === undefined || context === null) return { ip: undefined };
+  if (typeof context !== "object" || Array.isArray(context)) {
+    return error("flow.invalid_context", "pass the step's context as an object such as {ip: \"203.0.113.9\"}", "context");
+  }
+  const { ip } = context;
+  if (ip === undefined || ip === null) return { ip: undefined };
+  if (typeof ip !== "string" || ip.trim() === "") {
+    return error("flow.invalid_context", "`context.ip` must be the caller's IP address as text, such as \"203.0.113.9\"", "context.ip");
+  }
+  return { ip };
+}
+
+/** Send counters being counted right now, in this JS realm: each key's latest holder's
+ * promise, resolved when it is done. A count reads the counter, decides and writes it back
+ * with awaits between; parallel requests for one address all read the same count, so
+ * without this a burst of them each got a code however low the cap. One map for every
+ * Flow and storage, as `inFlight` below, since a server makes a Flow per request. Every key
+ * is claimed at once, synchronously, so holders queue by arrival and cannot deadlock.
+ * Counters in storage shared by processes are still not atomic across them. */
+const counterHolds = new Map();
+
+async function holdingCounters(keys, fn) {
+  const unique = [...new Set(keys)];
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  const before = unique.map((k) => counterHolds.get(k));
+  for (const k of unique) counterHolds.set(k, held);
+  try {
+    await Promise.all(before);
+    return await fn();
+  } finally {
+    release();
+    for (const k of unique) if (counterHolds.get(k) === held) counterHolds.delete(k);
+  }
+}
+
+/** A send counter as the storage handed it back: its text, none, or the error data. A
+ * storage over a JSON column hands it back parsed; read as "never counted", every send to
+ * the address then passed. */
+function storedCounter(stored) {
+  if (stored === undefined || stored === null) return { text: undefined };
+  if (typeof stored === "string") return { text: stored };
+  if (typeof stored === "object" && !ArrayBuffer.isView(stored) && !(stored instanceof ArrayBuffer)) {
+    try {
+      return { text: JSON.stringify(stored) };
+    } catch {
+      // answered below
+    }
+  }
+  return error("flow.state_unreadable", "a stored send counter is not text or json; the storage must return the text it was given", "storage.get");
 }
 
 function error(code, message, target) {
@@ -234,6 +286,8 @@ export class Flow {
       return error("flow.not_a_start", "start a flow with a start input such as {type: \"startSignIn\", ...}", "input.type");
     }
     if (this.#optionError) return this.#optionError;
+    const { ip, error: badContext } = callerIp(context);
+    if (badContext) return { error: badContext };
     return answered(async () => {
       // The account is looked up by the address as the engine compares it, not as typed: a
       // store keyed by the saved (normalized) address must find `Zoe@example.com` too. A
@@ -245,14 +299,15 @@ export class Flow {
       } else if (input.session?.userId !== undefined) {
         user = await this.#app("users.findById", () => this.#users.findById(input.session.userId));
       }
-      return this.#run(undefined, null, input, user, callerIp(context));
+      return this.#run(undefined, null, input, user, ip);
     });
   }
 
   /** Continues the flow stored under `flowId` with one step input; `context` as for `start`. */
   async next(flowId, input, context) {
     if (this.#optionError) return this.#optionError;
-    const ip = callerIp(context);
+    const { ip, error: badContext } = callerIp(context);
+    if (badContext) return { error: badContext };
     if (typeof flowId !== "string") return answered(() => this.#continue(flowId, input, ip));
     const busy = inFlight;
     if (busy.has(flowId)) {
@@ -302,11 +357,23 @@ export class Flow {
     const answer = JSON.parse(wasm.stepJson(callText));
     if (answer.error) return answer;
     // The send counters come before anything is applied: a refused send leaves the flow id
-    // and everything else as they were. What they counted is stored once the code went out
-    // (or may have): a failed send is not counted.
-    const counted = await this.#countSends(answer.sendCounters ?? [], now);
+    // and everything else as they were. As in the Worker, the count is stored before the
+    // code goes out (a parallel request must see it) and given back if the code cannot
+    // have gone out; a timed-out send stays counted.
+    const counters = answer.sendCounters ?? [];
+    const counted = await this.#countSends(counters, now);
     if (counted.error) return counted;
+    let refund = counters.length > 0;
+    try {
+      return await this.#apply(flowId, state, answer, now, () => { refund = false; });
+    } finally {
+      if (refund) await this.#refundSends(counters, now).catch(() => {});
+    }
+  }
 
+  /** The step's effects, then its next state. `sent()` is called once its code went out,
+   * or may have (timed out): from then on its send counts stay. */
+  async #apply(flowId, state, answer, now, sent) {
     // A step that grants tokens uses up its flow id before the grant leaves the engine: if an
     // effect then fails (onTokens, users.save), retrying the id must not grant again. Steps
     // that only send codes keep the id until delivery succeeded, so a failed send can retry.
@@ -326,7 +393,7 @@ export class Flow {
         } catch {
           outcome = undefined;
         }
-        if (outcome === DELIVERED || outcome === TIMED_OUT) await this.#storeCounts(counted.writes, now);
+        if (outcome === DELIVERED || outcome === TIMED_OUT) sent();
         if (outcome !== DELIVERED) {
           const timedOut = outcome === TIMED_OUT;
           await this.#keepAfterFailedSend(flowId, state, answer.state, timedOut, now);
@@ -353,33 +420,57 @@ export class Flow {
   }
 
   /** Asks each send counter the step names (`sendCounters`, decided by the engine) whether
-   * its code may go out: the first refusal answers `delivery.too_many` with `retryAfter`.
-   * Without this, anyone could start flow after flow for one address or number: an inbox
-   * flooded, or an SMS pumping run billed to the app. The counters live in the app's
-   * storage under `send/…` keys (keyed hashes, no address or number); counts are not
-   * atomic across processes. */
+   * its code may go out: the first refusal answers `delivery.too_many` with `retryAfter`
+   * and stores nothing. Without this, anyone could start flow after flow for one address or
+   * number: an inbox flooded, or an SMS pumping run billed to the app. The counters live in
+   * the app's storage under `send/…` keys (keyed hashes, no address or number); they are
+   * read, decided and written while this realm holds them ([`holdingCounters`]), and are
+   * not atomic across processes. */
   async #countSends(counters, now) {
-    const writes = [];
-    for (const counter of counters) {
-      const stored = await this.#app("storage.get", () => this.#storage.get(counter.key));
-      const state = typeof stored === "string" ? stored : undefined;
-      const counterText = JSON.stringify(counter);
-      let answer = JSON.parse(wasm.countSendJson(state, counterText, now));
-      // A stored counter the engine cannot read (damaged, or another app's) is counted
-      // afresh rather than blocking every send to that destination until it expires.
-      if (answer.error?.code === "flow.state_invalid" && state !== undefined) {
-        answer = JSON.parse(wasm.countSendJson(undefined, counterText, now));
+    if (counters.length === 0) return {};
+    return holdingCounters(counters.map((c) => c.key), async () => {
+      // Each key's latest text: a key named twice counts both sends.
+      const latest = new Map();
+      for (const counter of counters) {
+        let state;
+        if (latest.has(counter.key)) {
+          state = latest.get(counter.key).text;
+        } else {
+          const read = storedCounter(await this.#app("storage.get", () => this.#storage.get(counter.key)));
+          if (read.error) return read;
+          state = read.text;
+        }
+        const counterText = JSON.stringify(counter);
+        let answer = JSON.parse(wasm.countSendJson(state, counterText, now));
+        // A stored counter the engine cannot read (damaged, or another app's) is counted
+        // afresh rather than blocking every send to that destination until it expires.
+        if (answer.error?.code === "flow.state_invalid" && state !== undefined) {
+          answer = JSON.parse(wasm.countSendJson(undefined, counterText, now));
+        }
+        if (answer.error) return answer;
+        latest.set(counter.key, { text: JSON.stringify(answer.state), expiresAt: answer.forgetAt });
       }
-      if (answer.error) return answer;
-      writes.push([counter.key, JSON.stringify(answer.state), { expiresAt: answer.forgetAt }]);
-    }
-    return { writes };
+      for (const [key, { text, expiresAt }] of latest) {
+        await this.#app("storage.set", () => this.#storage.set(key, text, { expiresAt, now }));
+      }
+      return {};
+    });
   }
 
-  async #storeCounts(writes, now) {
-    for (const [key, text, meta] of writes.splice(0)) {
-      await this.#app("storage.set", () => this.#storage.set(key, text, { ...meta, now }));
-    }
+  /** Gives back the counts of a send that cannot have gone out (failed, or no `deliver`),
+   * as the Worker does: only that send's count ([`wasm.refundSendJson`]), so a send another
+   * request counted meanwhile stays counted. */
+  async #refundSends(counters, sentAt) {
+    await holdingCounters(counters.map((c) => c.key), async () => {
+      for (const counter of counters) {
+        const read = storedCounter(await this.#app("storage.get", () => this.#storage.get(counter.key)));
+        if (read.error || read.text === undefined) continue;
+        const back = JSON.parse(wasm.refundSendJson(read.text, JSON.stringify(counter), sentAt));
+        if (!back.state) continue;
+        if (back.forgetAt === undefined) await this.#app("storage.delete", () => this.#storage.delete(counter.key));
+        else await this.#app("storage.set", () => this.#storage.set(counter.key, JSON.stringify(back.state), { expiresAt: back.forgetAt, now: sentAt }));
+      }
+    });
   }
 
   /** A code was not delivered: the flow id the client holds stays valid, with the state the

@@ -250,7 +250,9 @@ export interface FlowOptions {
 }
 /** `delivery.too_many` (a send counter refused the code) carries `retryAfter`, seconds. */
 export type StepResult = { flowId: string | null; reply: Reply; tokens?: TokenGrant; error?: undefined } | (ErrorEnvelope & { flowId?: undefined; reply?: undefined; retryAfter?: number });
-/** About the request a step serves. */
+/** About the request a step serves. A context of another shape (not an object, `ip` not
+ * non-empty text) answers `flow.invalid_context` naming it, rather than silently counting
+ * without the network. */
 export interface StepContext {
   /** The caller's IP address: the send counters per network count only with it. */
   ip?: string;
@@ -259,8 +261,10 @@ export interface StepContext {
  * keeps (`settings.emailVelocity`, `settings.smsVelocity`: per address or number, per
  * network with `context.ip`, per account and per calling code), stored in `storage` under
  * `send/…` keys (keyed hashes: no address or number in clear). A refused send answers
- * `delivery.too_many` with `retryAfter`, and nothing of the step is applied. Counts are
- * not atomic across processes, and a failed send is not counted. */
+ * `delivery.too_many` with `retryAfter`, and nothing of the step is applied. As in the
+ * Worker, a send is counted before its code goes out (parallel requests in one process
+ * queue per counter, so a burst cannot all pass one count) and given back if it failed; a
+ * timed-out send stays counted. Counts are not atomic across processes. */
 export class Flow {
   constructor(options: FlowOptions);
   start(input: FlowInput, context?: StepContext): Promise<StepResult>;

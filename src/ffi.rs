@@ -160,6 +160,18 @@ pub fn count_send_json(state: Option<String>, counter: &str, now: f64) -> String
     crate::guard::app_sends::count_json(state.as_deref(), counter, crate::time::Timestamp(now))
 }
 
+/// A failed send's count given back ([`crate::guard::app_sends::refund_json`]): the
+/// `Flow` counts before it delivers, so parallel requests cannot all pass one reading.
+#[wasm_bindgen(js_name = refundSendJson)]
+pub fn refund_send_json(state: &str, counter: &str, sent_at: f64) -> String {
+    let sent_at = if sent_at.is_finite() && sent_at > 0.0 {
+        sent_at as u64
+    } else {
+        0
+    };
+    crate::guard::app_sends::refund_json(state, counter, crate::time::Timestamp(sent_at))
+}
+
 /// Which user record the next step of a stored state needs: `{"by": "id" | "email",
 /// "value"}`, or the error envelope when the state is not a flow state.
 #[wasm_bindgen(js_name = flowUserLookupJson)]

@@ -123,6 +123,36 @@ pub fn count_json(state: Option<&str>, counter: &str, now: Timestamp) -> String 
     text.unwrap_or_default()
 }
 
+/// [`super::refund::refund`] for the JS package: the counter's stored state and the
+/// counter as [`counters`] gave it, as JSON, and when the failed send was counted;
+/// `{"state", "forgetAt"}` when a send was given back, `{}` when there was none to give
+/// back (or the state is unreadable: then the count stays, which errs on fewer messages).
+/// The `Flow` counts before it delivers, as the Worker does, so parallel requests cannot
+/// all pass one reading of a counter; a delivery that failed is given back through this.
+pub fn refund_json(state: &str, counter: &str, sent_at: Timestamp) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Refunded {
+        state: VelocityState,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        forget_at: Option<Timestamp>,
+    }
+    let (Ok(state), Ok(counter)) = (
+        serde_json::from_str::<VelocityState>(state),
+        serde_json::from_str::<SendCounter>(counter),
+    ) else {
+        return "{}".to_string();
+    };
+    match super::refund::refund(state, sent_at) {
+        (state, true) => {
+            let forget_at = state.forget_at(&counter.limits);
+            serde_json::to_string(&Refunded { state, forget_at })
+                .unwrap_or_else(|_| "{}".to_string())
+        }
+        (_, false) => "{}".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +266,31 @@ mod tests {
         assert!(bad.contains("flow.state_invalid"), "{bad}");
         let foreign = count_json(None, "{}", Timestamp(1));
         assert!(foreign.contains("flow.invalid_input"), "{foreign}");
+    }
+
+    #[test]
+    fn the_json_refund_gives_back_the_send_counted_then_and_nothing_else() {
+        let cs = counters(
+            &[send(Channel::Email, "a@example.com")],
+            &FlowSettings::default(),
+            &key(),
+            None,
+            None,
+        );
+        let counter = serde_json::to_string(&cs[0]).unwrap();
+        let mut state = String::new();
+        for t in [100, 101] {
+            let prior = (!state.is_empty()).then_some(state.as_str());
+            let v: serde_json::Value =
+                serde_json::from_str(&count_json(prior, &counter, Timestamp(t))).unwrap();
+            state = v["state"].to_string();
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&refund_json(&state, &counter, Timestamp(100))).unwrap();
+        assert_eq!(v["state"]["recent"], serde_json::json!([101]), "{v}");
+        assert!(v["forgetAt"].is_u64());
+        let again = refund_json(&v["state"].to_string(), &counter, Timestamp(100));
+        assert_eq!(again, "{}", "a send is given back once");
+        assert_eq!(refund_json("damaged", &counter, Timestamp(100)), "{}");
     }
 }

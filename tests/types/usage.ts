@@ -68,6 +68,15 @@ export async function journey(): Promise<string> {
   await flow.next(r.flowId ?? "", { type: "submitCode" });
   return r.reply.type === "codeSent" ? r.reply.targetLabel : r.reply.type;
 }
+// The caller's IP feeds the per-network send counters; a refusal carries retryAfter.
+export async function fromNetwork(ip: string): Promise<number | undefined> {
+  const r = await flow.start({ type: "startSignIn", appId: "a", email: "e@example.com" }, { ip });
+  if (r.error) return r.error.code === "delivery.too_many" ? r.retryAfter : undefined;
+  await flow.next(r.flowId ?? "", { type: "challenge" }, { ip });
+  // @ts-expect-error the IP is text, not a number.
+  await flow.next(r.flowId ?? "", { type: "challenge" }, { ip: 3405803785 });
+  return undefined;
+}
 // A delivery that may hang is cut off after `deliveryTimeoutMs`; the option is a number.
 export const patient = new Flow({ config: { authenticationMethodsPolicy: {}, userFlow: {} }, codeKey: "00".repeat(32), deliveryTimeoutMs: 5000 });
 // @ts-expect-error the timeout is milliseconds as a number, not text.
