@@ -16,7 +16,7 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import { DESKTOP, shots } from "../support/browser.mjs";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post } from "../support/native.mjs";
-import { submitForm } from "../support/hosted.mjs";
+import { bindingCookie, submitForm } from "../support/hosted.mjs";
 
 const T = "oidc";
 const PASSWORD = "Correct-Horse-Battery-9";
@@ -61,7 +61,7 @@ async function read(res) {
   const html = await res.text();
   assert.ok(!/<script/i.test(html), "the pages run no script");
   const doc = new JSDOM(html).window.document;
-  return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent };
+  return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent, binding: bindingCookie(res) };
 }
 
 const submit = (page, fields) => submitForm(worker.url, page, fields);
@@ -426,7 +426,7 @@ test("single sign-on: the session cookie resumes; prompt=login and max_age sign 
   const form = page.doc.querySelector("form");
   res = await fetch(new URL(form.getAttribute("action"), worker.url), {
     method: "POST", redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: `${cookie}; ${page.binding}` },
     body: new URLSearchParams({ interaction: form.querySelector("[name=interaction]").value, action: "code", code }),
   });
   const id3 = await verified((await exchange(config, up, back(res))).id_token);
