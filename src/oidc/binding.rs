@@ -121,6 +121,15 @@ impl Refusal {
         }
     }
 
+    /// The error page's status: 403 for another browser's post; 400 for a record stored
+    /// before bindings, which is answered like an expired page.
+    pub fn status(self) -> u16 {
+        match self {
+            Refusal::NoCookie | Refusal::OtherBrowser => 403,
+            Refusal::Unbound => 400,
+        }
+    }
+
     /// What the error page says: what happened and what to do.
     pub fn message(self) -> &'static str {
         match self {
@@ -209,6 +218,9 @@ mod tests {
             check(&other_key, "t", Some(&recorded), Some(&value)),
             Err(Refusal::OtherBrowser)
         );
+        assert_eq!(Refusal::OtherBrowser.status(), 403);
+        assert_eq!(Refusal::NoCookie.status(), 403);
+        assert_eq!(Refusal::Unbound.status(), 400);
         for r in [Refusal::NoCookie, Refusal::OtherBrowser, Refusal::Unbound] {
             assert!(r.message().contains("sign in again"), "{}", r.code());
             assert!(!r.message().ends_with('.'));

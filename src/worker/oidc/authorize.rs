@@ -388,7 +388,7 @@ pub async fn interaction(mut req: Request, ctx: Ctx) -> Result<Response> {
             "interaction: refused a form post from another browser ({})",
             refusal.code()
         );
-        return pages::error(403, refusal.message());
+        return pages::error(refusal.status(), refusal.message());
     }
     // One post per handle, decided by the handle's object: a second post of the same form
     // (a double click) runs nothing and answers as the first did ([`replay`]). The page's
