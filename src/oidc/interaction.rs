@@ -2,9 +2,11 @@
 //! the page on screen, and the flow state. It is stored server-side under the lookup key
 //! of an opaque handle (`vct_`-style, 256 bits) that the page carries in a hidden form
 //! field; the handle is replaced at every post, so a page left in the browser history or
-//! a copied form cannot replay an old state. The pages need no cookie and no browser
-//! storage, so they behave the same in a private window; the one cookie set after a
-//! sign-in is the optional single sign-on session ([`super::sso`]).
+//! a copied form cannot replay an old state. The interaction is bound to the browser that
+//! opened it by a short-lived cookie whose keyed hash it records ([`super::binding`]), so
+//! another browser cannot post its handle (login CSRF); the pages need no other cookie and
+//! no browser storage, so they behave the same in a private window. The one cookie set
+//! after a sign-in is the optional single sign-on session ([`super::sso`]).
 
 use super::authorize::AuthorizeRequest;
 use super::hosted::Page;
@@ -28,12 +30,18 @@ pub struct Interaction {
     pub flow: Option<FlowState>,
     /// The interaction ends here.
     pub expires_at: Timestamp,
+    /// The keyed hash of the browser's binding cookie ([`super::binding::digest`]); a
+    /// form post must carry that cookie. Absent only in records stored before bindings
+    /// existed, which are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<String>,
 }
 
 impl Interaction {
     /// A new interaction on the first page: sign-up for `prompt=create`, else sign-in,
-    /// with the email prefilled from `login_hint`.
-    pub fn new(request: AuthorizeRequest, now: Timestamp) -> Self {
+    /// with the email prefilled from `login_hint`, bound to the browser whose binding
+    /// cookie hashes to `binding`.
+    pub fn new(request: AuthorizeRequest, binding: String, now: Timestamp) -> Self {
         let page = Page::Email {
             sign_up: request.prompt_create,
             email: request.login_hint.clone().map(crate::pii::Pii::new),
@@ -43,6 +51,7 @@ impl Interaction {
             page,
             flow: None,
             expires_at: now.plus(INTERACTION_LIFETIME),
+            binding: Some(binding),
         }
     }
 
@@ -64,7 +73,8 @@ impl Interaction {
 /// victim's browser and the answer plants the attacker's single sign-on cookie there
 /// (RFC 6749 §10.12). `Origin` cannot decide this: the pages' `no-referrer` policy makes
 /// browsers send `Origin: null` on their own posts. A browser that sends no
-/// `Sec-Fetch-Site` is let through (it predates Fetch Metadata).
+/// `Sec-Fetch-Site` is let through here (it predates Fetch Metadata); the interaction's
+/// binding cookie ([`super::binding`]) refuses another browser's post there.
 pub fn posted_from_another_site(sec_fetch_site: Option<&str>) -> bool {
     sec_fetch_site.is_some_and(|site| {
         let site = site.trim();

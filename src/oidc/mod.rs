@@ -10,7 +10,8 @@
 //!   [`acr`]: what `acr_values` asks of the sign-in.
 //! - [`hosted`] / [`html`] / [`interaction`] / [`captcha`]: the sign-up, sign-in and MFA
 //!   pages (with the CAPTCHA before a text message when fraud is suspected), driving
-//!   the flow engine ([`crate::flow::step`]).
+//!   the flow engine ([`crate::flow::step`]); [`binding`]: each sign-in bound to the
+//!   browser that opened it (login CSRF).
 //! - [`sso`]: the browser's single sign-on session (`prompt`, `max_age`);
 //!   [`logout`]: RP-Initiated Logout, which ends it ([`logout_hint`]: whether its
 //!   `id_token_hint` is ours); [`logout_confirm`] /
@@ -22,6 +23,7 @@
 pub mod acr;
 pub mod apps;
 pub mod authorize;
+pub mod binding;
 pub mod captcha;
 pub mod code;
 pub mod discovery;

@@ -15,7 +15,7 @@ import { after, before, test } from "node:test";
 import { JSDOM } from "jsdom";
 import { startWorker } from "../support/worker.mjs";
 import { APP, assertLogClean, flowConfig, latestCode, nativeVars, requireMfa } from "../support/native.mjs";
-import { submitForm } from "../support/hosted.mjs";
+import { bindingCookie, submitForm } from "../support/hosted.mjs";
 
 const T = "hcaptcha";
 const REDIRECT = "http://127.0.0.1:9/callback";
@@ -97,7 +97,7 @@ async function read(res) {
   assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
   const html = await res.text();
   const doc = new JSDOM(html).window.document;
-  return { status: res.status, csp: res.headers.get("content-security-policy"), doc, html, h1: doc.querySelector("h1")?.textContent };
+  return { status: res.status, csp: res.headers.get("content-security-policy"), doc, html, h1: doc.querySelector("h1")?.textContent, binding: bindingCookie(res) };
 }
 
 /** From the request country `headers` name. */

@@ -16,7 +16,7 @@ import { after, before, describe, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, APP, CAPS, ROOMY_EMAIL_VELOCITY, TYPES, assertLogClean, flowConfig, latestCode, nativeVars, post, requireMfa } from "../support/native.mjs";
 import { check, loadCorpus, prepare, send } from "../support/corpus.mjs";
-import { Browser, CHALLENGE, REDIRECT, VERIFIER, forgedTokens } from "../support/corpus_oidc.mjs";
+import { Browser, CHALLENGE, REDIRECT, VERIFIER, corpusBinding, forgedTokens } from "../support/corpus_oidc.mjs";
 
 const TENANT = "corpus"; // MFA required by a Conditional Access policy
 const OTHER = "corpus-other"; // another tenant, for foreign tokens
@@ -203,6 +203,7 @@ async function oidcValue(name) {
     return code;
   }
   if (name === "interaction") return (await browser.handle()).value;
+  if (name === "binding") return corpusBinding() ?? (await browser.handle(), corpusBinding());
   if (name === "interactionUsed") return browser.usedHandle();
   if (name === "codePage") {
     const email = freshEmail("oidc-code");

@@ -16,7 +16,7 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import { DESKTOP, shots } from "../support/browser.mjs";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, APP, CAPS, TYPES, assertLogClean, latestCode, nativeVars, post } from "../support/native.mjs";
-import { submitForm } from "../support/hosted.mjs";
+import { bindingCookie, submitForm } from "../support/hosted.mjs";
 
 const T = "oidc";
 const PASSWORD = "Correct-Horse-Battery-9";
@@ -61,7 +61,7 @@ async function read(res) {
   const html = await res.text();
   assert.ok(!/<script/i.test(html), "the pages run no script");
   const doc = new JSDOM(html).window.document;
-  return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent };
+  return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent, binding: bindingCookie(res) };
 }
 
 const submit = (page, fields) => submitForm(worker.url, page, fields);
@@ -426,7 +426,7 @@ test("single sign-on: the session cookie resumes; prompt=login and max_age sign 
   const form = page.doc.querySelector("form");
   res = await fetch(new URL(form.getAttribute("action"), worker.url), {
     method: "POST", redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: `${cookie}; ${page.binding}` },
     body: new URLSearchParams({ interaction: form.querySelector("[name=interaction]").value, action: "code", code }),
   });
   const id3 = await verified((await exchange(config, up, back(res))).id_token);
@@ -548,10 +548,13 @@ test("headless Chromium with JavaScript off, in a fresh (private) context, signs
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(/^http:\/\/127\.0\.0\.1:9\/callback\?/);
     const cookies = await context.cookies(`${worker.url}/${T}/`);
-    assert.equal(cookies.length, 1);
-    assert.equal(cookies[0].httpOnly, true);
-    assert.equal(cookies[0].sameSite, "Lax");
-    assert.equal(cookies[0].expires, -1, "a session cookie");
+    assert.deepEqual(cookies.map((c) => c.name).sort(), ["vestibule_bind", "vestibule_session"]);
+    for (const c of cookies) {
+      assert.equal(c.httpOnly, true, c.name);
+      assert.equal(c.sameSite, "Lax", c.name);
+    }
+    assert.equal(cookies.find((c) => c.name === "vestibule_session").expires, -1, "a session cookie");
+    assert.ok(cookies.find((c) => c.name === "vestibule_bind").expires > Date.now() / 1000, "the binding cookie is short-lived");
     const tokens = await exchange(config, a, new URL(page.url()));
     seen.push(tokens.access_token, tokens.refresh_token);
     assert.deepEqual((await verified(tokens.id_token)).amr, ["pwd"]);

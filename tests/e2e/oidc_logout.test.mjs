@@ -16,7 +16,7 @@ import * as client from "openid-client";
 import { signJwt } from "../support/corpus_oidc.mjs";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, assertLogClean, latestCode, nativeVars } from "../support/native.mjs";
-import { submitForm } from "../support/hosted.mjs";
+import { bindingCookie, submitForm } from "../support/hosted.mjs";
 
 const T = "logout";
 const APP_ID = "logout-shop";
@@ -52,7 +52,7 @@ async function read(res) {
   const html = await res.text();
   assert.ok(!/<script/i.test(html), "the pages run no script");
   const doc = new JSDOM(html).window.document;
-  return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent, alert: doc.querySelector('[role="alert"]')?.textContent };
+  return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent, alert: doc.querySelector('[role="alert"]')?.textContent, binding: bindingCookie(res) };
 }
 
 const submit = (page, fields, cookie) => submitForm(worker.url, page, fields, cookie ? { cookie } : {});

@@ -8,7 +8,7 @@ import { JSDOM } from "jsdom";
 import * as client from "openid-client";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, APP, latestCode, nativeVars } from "../support/native.mjs";
-import { submitForm } from "../support/hosted.mjs";
+import { bindingCookie, submitForm } from "../support/hosted.mjs";
 
 const T = "review";
 const PASSWORD = "Correct-Horse-Battery-9";
@@ -51,7 +51,7 @@ async function authorization(extra = {}) {
 
 async function read(res) {
   const html = await res.text();
-  return { status: res.status, html, doc: new JSDOM(html).window.document };
+  return { status: res.status, html, doc: new JSDOM(html).window.document, binding: bindingCookie(res) };
 }
 const submit = (page, fields, headers) => submitForm(worker.url, page, fields, headers);
 const next = async (page, fields) => read(await submit(page, fields));

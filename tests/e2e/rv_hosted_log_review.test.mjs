@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import { JSDOM } from "jsdom";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, APP, CAPS, TYPES, latestCode, nativeVars, post } from "../support/native.mjs";
-import { submitForm } from "../support/hosted.mjs";
+import { bindingCookie, submitForm } from "../support/hosted.mjs";
 
 const T = "rvhosted";
 const REDIRECT = "http://127.0.0.1:9/callback";
@@ -35,7 +35,7 @@ after(async () => { await worker?.stop(); });
 async function read(res) {
   const html = await res.text();
   const doc = new JSDOM(html).window.document;
-  return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent };
+  return { status: res.status, doc, html, h1: doc.querySelector("h1")?.textContent, binding: bindingCookie(res) };
 }
 const submit = (page, fields) => submitForm(worker.url, page, fields);
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash, createPrivateKey, randomBytes, sign } from "node:crypto";
 import { JSDOM } from "jsdom";
-import { submitForm } from "./hosted.mjs";
+import { bindingCookie, submitForm } from "./hosted.mjs";
 
 /** The PKCE pair and the redirect URI every corpus code is issued with (the demo client
  * accepts any loopback redirect URI). */
@@ -56,6 +56,12 @@ async function read(res) {
   return { status: res.status, html, doc: new JSDOM(html).window.document };
 }
 
+/** The binding cookie of the corpus's browser: every `Browser` is a tab of one browser,
+ * so every sign-in it opens is bound to this cookie, and an entry that posts one of their
+ * handles sends it (`{{oidc.binding}}`), as the browser would. */
+let binding;
+export const corpusBinding = () => binding;
+
 /** The browser: `tenant`'s hosted pages, with the SSO cookie once signed in. */
 export class Browser {
   constructor(worker, tenant, seen) {
@@ -81,18 +87,19 @@ export class Browser {
 
   keep(res) {
     const set = res.headers.get("set-cookie");
-    if (set) this.cookie = set.split(";")[0];
+    if (set && !bindingCookie(res)) this.cookie = set.split(";")[0];
   }
 
   async submit(page, fields) {
-    const res = await submitForm(this.worker.url, page, fields);
+    const res = await submitForm(this.worker.url, page, fields, binding ? { cookie: binding } : {});
     this.keep(res);
     return res;
   }
 
   /** The first page of a fresh authorization request (no cookie: always a page). */
   async open(extra = {}) {
-    const res = await fetch(this.url(extra), { redirect: "manual" });
+    const res = await fetch(this.url(extra), { redirect: "manual", headers: binding ? { cookie: binding } : {} });
+    binding = bindingCookie(res) ?? binding;
     const page = await read(res);
     assert.equal(page.status, 200, page.html);
     return page;

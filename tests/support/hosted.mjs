@@ -4,10 +4,19 @@ import { createHash, randomBytes } from "node:crypto";
 import { JSDOM } from "jsdom";
 import { APP, latestCode } from "./native.mjs";
 
+/** The cookie that binds a hosted sign-in to the browser that opened it, as a `Cookie`
+ * pair: the one the authorization endpoint set on `res`, else the one the form post that
+ * answered `res` carried (the Worker sets it once, a browser keeps sending it). */
+export function bindingCookie(res) {
+  const set = res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => /^(__Host-)?vestibule_bind=/.test(c));
+  return set ?? res.binding;
+}
+
 /** Submits the page's form: every field as the page has it, overridden by `fields`
  * (including the pressed button's `action`), with extra request `headers` (a cookie, the
- * request's country). `page` is `{doc, html}` as the tests read a page. */
-export function submitForm(baseUrl, page, fields, headers = {}) {
+ * request's country). `page` is `{doc, html, binding}` as the tests read a page; its
+ * `binding` cookie goes with the post, as a browser sends it. */
+export async function submitForm(baseUrl, page, fields, headers = {}) {
   const form = page.doc.querySelector("form");
   assert.ok(form, `no form on the page: ${page.html}`);
   const body = new URLSearchParams();
@@ -16,17 +25,20 @@ export function submitForm(baseUrl, page, fields, headers = {}) {
     if (input.name && !(input.name in fields)) body.set(input.name, input.value);
   }
   for (const [k, v] of Object.entries(fields)) body.set(k, v);
-  return fetch(new URL(form.getAttribute("action"), baseUrl), {
+  const cookie = [headers.cookie, page.binding].filter(Boolean).join("; ");
+  const res = await fetch(new URL(form.getAttribute("action"), baseUrl), {
     method: "POST", redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body,
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers, ...(cookie ? { cookie } : {}) }, body,
   });
+  res.binding = page.binding;
+  return res;
 }
 
 /** A hosted page as the tests read it: status, redirect target, DOM, HTML and heading. */
 export async function readPage(res) {
   const html = await res.text();
   const doc = new JSDOM(html).window.document;
-  return { status: res.status, location: res.headers.get("location"), doc, html, h1: doc.querySelector("h1")?.textContent };
+  return { status: res.status, location: res.headers.get("location"), doc, html, h1: doc.querySelector("h1")?.textContent, binding: bindingCookie(res) };
 }
 
 /** The page's alert text ("" when it shows none). */

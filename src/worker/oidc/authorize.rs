@@ -18,6 +18,7 @@ use crate::flow::{
 };
 use crate::native::Form;
 use crate::oidc::authorize::{self, AuthorizeError, AuthorizeRequest, response_url};
+use crate::oidc::binding;
 use crate::oidc::code::CodeRecord;
 use crate::oidc::hosted::{self, Action, Page, StartKind};
 use crate::oidc::html::{View, render};
@@ -73,9 +74,18 @@ pub async fn authorize(mut req: Request, ctx: Ctx) -> Result<Response> {
         Err(e) => return refuse(&e, &issuer),
     };
     let now = request::now();
-    let mut interaction = Interaction::new(checked, now);
     let secure = req.url()?.scheme() == "https";
     let cookie = req.headers().get("cookie").ok().flatten();
+    // Bind the sign-in to this browser ([`binding`]): keep the cookie it holds (its other
+    // tabs' sign-ins are bound to it too), else a fresh one.
+    let secrets = match super::super::native::setup::secrets(&ctx) {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let bind = binding::value_for(cookie.as_deref(), secure, &request::random()?);
+    let bound = binding::digest(&secrets.0, &tenant, &bind);
+    let bind_cookie = binding::set_cookie(&bind, &tenant, secure);
+    let mut interaction = Interaction::new(checked, bound, now);
     let sso_lookup = sso::read_cookie(cookie.as_deref())
         .and_then(|h| lookup_key(HandleKind::ContinuationToken, h).ok());
     let session = match &sso_lookup {
@@ -93,7 +103,10 @@ pub async fn authorize(mut req: Request, ctx: Ctx) -> Result<Response> {
                 "the user must sign in",
             );
         }
-        return show(&kv, &tenant, &interaction, None, now).await;
+        return bound_page(
+            show(&kv, &tenant, &interaction, None, now).await,
+            &bind_cookie,
+        );
     };
     // Resume the browser's session through the flow engine's step-up: the access policy
     // and acr_values are judged again, and only what is missing is asked for.
@@ -132,12 +145,22 @@ pub async fn authorize(mut req: Request, ctx: Ctx) -> Result<Response> {
             "interaction_required",
             "the sign-in needs the user",
         ),
-        Outcome::Page(error) => show(&kv, &tenant, &interaction, error.as_deref(), now).await,
+        Outcome::Page(error) => bound_page(
+            show(&kv, &tenant, &interaction, error.as_deref(), now).await,
+            &bind_cookie,
+        ),
         Outcome::SignedIn(grant) => finish.signed_in(&interaction.request, grant).await,
         Outcome::Deny { error, description } => {
             deny(&interaction.request, &issuer, error, &description)
         }
     }
+}
+
+/// A page that opens an interaction, with the browser's binding cookie.
+fn bound_page(page: Result<Response>, cookie: &str) -> Result<Response> {
+    let page = page?;
+    page.headers().append("set-cookie", cookie)?;
+    Ok(page)
 }
 
 /// The KV key of a single sign-on session.
@@ -346,6 +369,26 @@ pub async fn interaction(mut req: Request, ctx: Ctx) -> Result<Response> {
     };
     if interaction.expired(now) {
         return pages::error(400, EXPIRED);
+    }
+    // Only the browser that opened the sign-in may post its handle ([`binding`]): checked
+    // before the handle is spent, so a refused post changes nothing.
+    let secure = req.url()?.scheme() == "https";
+    let cookie = req.headers().get("cookie").ok().flatten();
+    let secrets = match super::super::native::setup::secrets(&ctx) {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    if let Err(refusal) = binding::check(
+        &secrets.0,
+        &tenant,
+        interaction.binding.as_deref(),
+        binding::read_cookie(cookie.as_deref(), secure),
+    ) {
+        worker::console_warn!(
+            "interaction: refused a form post from another browser ({})",
+            refusal.code()
+        );
+        return pages::error(refusal.status(), refusal.message());
     }
     // One post per handle, decided by the handle's object: a second post of the same form
     // (a double click) runs nothing and answers as the first did ([`replay`]). The page's
