@@ -5,11 +5,10 @@
 // second code). A second post of a form now runs nothing and answers with where the first
 // one led: the same next page, or the same redirect.
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { startWorker } from "../support/worker.mjs";
-import { APP, assertLogClean, latestCode, nativeVars } from "../support/native.mjs";
-import { readPage, submitForm } from "../support/hosted.mjs";
+import { assertLogClean, latestCode, nativeVars } from "../support/native.mjs";
+import { authorizeUrl, readPage, submitForm } from "../support/hosted.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const REDIRECT = "http://127.0.0.1:9/callback";
@@ -19,14 +18,7 @@ before(async () => { worker = await startWorker({ vars: nativeVars() }); });
 after(async () => { await worker?.stop(); });
 
 async function authorize(tenant) {
-  const url = new URL(`${worker.url}/${tenant}/oauth2/v2.0/authorize`);
-  for (const [k, v] of Object.entries({
-    client_id: APP, response_type: "code", redirect_uri: REDIRECT, scope: "openid",
-    state: randomBytes(8).toString("hex"), nonce: randomBytes(8).toString("hex"),
-    code_challenge: createHash("sha256").update(randomBytes(32).toString("base64url")).digest("base64url"),
-    code_challenge_method: "S256",
-  })) url.searchParams.set(k, v);
-  const page = await readPage(await fetch(url, { redirect: "manual" }));
+  const page = await readPage(await fetch(authorizeUrl(worker, tenant, REDIRECT), { redirect: "manual" }));
   assert.equal(page.status, 200, page.html);
   return page;
 }

@@ -44,10 +44,8 @@ export async function readPage(res) {
 /** The page's alert text ("" when it shows none). */
 export const alertText = (page) => page.doc.querySelector("[role=alert]")?.textContent ?? "";
 
-/** Opens the authorization endpoint of `tenant` for `APP` (code + PKCE S256) and walks the
- * hosted pages through sign-up with `email` and `password` (the emailed code from the dev
- * outbox) up to the page that asks for a second factor. `headers` go with every request. */
-export async function signUpToSecondFactor(worker, tenant, { email, password, redirectUri, headers = {} }) {
+/** An authorization request of `tenant` for `APP`: code + PKCE S256, fresh `state`/`nonce`. */
+export function authorizeUrl(worker, tenant, redirectUri) {
   const url = new URL(`${worker.url}/${tenant}/oauth2/v2.0/authorize`);
   for (const [k, v] of Object.entries({
     client_id: APP, response_type: "code", redirect_uri: redirectUri, scope: "openid",
@@ -55,8 +53,15 @@ export async function signUpToSecondFactor(worker, tenant, { email, password, re
     code_challenge: createHash("sha256").update(randomBytes(32).toString("base64url")).digest("base64url"),
     code_challenge_method: "S256",
   })) url.searchParams.set(k, v);
+  return url;
+}
+
+/** Opens the authorization endpoint of `tenant` for `APP` (code + PKCE S256) and walks the
+ * hosted pages through sign-up with `email` and `password` (the emailed code from the dev
+ * outbox) up to the page that asks for a second factor. `headers` go with every request. */
+export async function signUpToSecondFactor(worker, tenant, { email, password, redirectUri, headers = {} }) {
   const submit = async (page, fields) => readPage(await submitForm(worker.url, page, fields, headers));
-  let page = await readPage(await fetch(url, { redirect: "manual", headers }));
+  let page = await readPage(await fetch(authorizeUrl(worker, tenant, redirectUri), { redirect: "manual", headers }));
   assert.equal(page.status, 200, page.html);
   page = await submit(page, { action: "switch" });
   page = await submit(page, { action: "email", email });
