@@ -156,21 +156,24 @@ pub fn refund_json(state: &str, counter: &str, sent_at: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{Channel, CodeDelivery, CodePurpose};
-    use crate::pii::{Pii, Secret};
+    use crate::flow::Channel;
 
-    fn send(channel: Channel, to: &str) -> Effect {
-        Effect::SendCode(CodeDelivery {
-            channel,
-            to: Pii::new(to.to_string()),
-            code: Secret::new("123456".to_string()),
-            purpose: CodePurpose::SignIn,
-            expires_at: Timestamp(600),
-        })
-    }
+    use crate::guard::velocity::send_effect as send;
 
     fn key() -> CodeKey {
         CodeKey::new(vec![7; 32]).unwrap()
+    }
+
+    /// The first counter an email code to `to` goes through, as the JS `Flow` hands it in.
+    fn first_email_counter_json(to: &str) -> String {
+        let cs = counters(
+            &[send(Channel::Email, to)],
+            &FlowSettings::default(),
+            &key(),
+            None,
+            None,
+        );
+        serde_json::to_string(&cs[0]).unwrap()
     }
 
     #[test]
@@ -242,14 +245,7 @@ mod tests {
 
     #[test]
     fn the_json_entry_counts_refuses_and_rejects_a_foreign_state() {
-        let cs = counters(
-            &[send(Channel::Email, "a@example.com")],
-            &FlowSettings::default(),
-            &key(),
-            None,
-            None,
-        );
-        let counter = serde_json::to_string(&cs[0]).unwrap();
+        let counter = first_email_counter_json("a@example.com");
         let mut state: Option<String> = None;
         for t in 0..5 {
             let out = count_json(state.as_deref(), &counter, Timestamp(100 + t));
@@ -270,14 +266,7 @@ mod tests {
 
     #[test]
     fn the_json_refund_gives_back_the_send_counted_then_and_nothing_else() {
-        let cs = counters(
-            &[send(Channel::Email, "a@example.com")],
-            &FlowSettings::default(),
-            &key(),
-            None,
-            None,
-        );
-        let counter = serde_json::to_string(&cs[0]).unwrap();
+        let counter = first_email_counter_json("a@example.com");
         let mut state = String::new();
         for t in [100, 101] {
             let prior = (!state.is_empty()).then_some(state.as_str());

@@ -162,22 +162,12 @@ pub fn email_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{CodeDelivery, CodePurpose};
     use crate::guard::velocity::{VelocityState, ask_in_order};
     use crate::guard::vouch::pair_value;
-    use crate::pii::{Pii, Secret};
     use crate::time::Timestamp;
     use std::collections::HashMap;
 
-    fn send(channel: Channel, to: &str) -> Effect {
-        Effect::SendCode(CodeDelivery {
-            channel,
-            to: Pii::new(to.to_string()),
-            code: Secret::new("12345678".to_string()),
-            purpose: CodePurpose::SignUp,
-            expires_at: Timestamp(600),
-        })
-    }
+    use crate::guard::velocity::send_effect as send;
 
     /// The guard as the Worker runs it ([`crate::guard::velocity::ask_in_order`]).
     #[derive(Default)]

@@ -163,10 +163,7 @@ pub fn country_calling_code(number: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{CodeDelivery, CodePurpose};
     use crate::guard::velocity::ask_in_order;
-    use crate::pii::{Pii, Secret};
-    use crate::time::Timestamp;
 
     #[test]
     fn defaults_are_valid_and_bad_limits_are_named() {
@@ -264,15 +261,7 @@ mod tests {
         assert_eq!(country, ["1-JM"]);
     }
 
-    fn send(channel: Channel, to: &str) -> Effect {
-        Effect::SendCode(CodeDelivery {
-            channel,
-            to: Pii::new(to.to_string()),
-            code: Secret::new("12345678".to_string()),
-            purpose: CodePurpose::Mfa,
-            expires_at: Timestamp(600),
-        })
-    }
+    use crate::guard::velocity::send_effect as send;
 
     #[test]
     fn only_sms_codes_are_checked_narrowest_first() {

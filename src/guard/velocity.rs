@@ -282,6 +282,19 @@ pub struct SendCheck {
     pub limits: VelocityLimits,
 }
 
+/// A step's effect sending a code to `to`, for the tests of the counters a send goes
+/// through (what is counted depends on the channel and the destination only).
+#[cfg(test)]
+pub(crate) fn send_effect(channel: crate::flow::Channel, to: &str) -> crate::flow::Effect {
+    crate::flow::Effect::SendCode(crate::flow::CodeDelivery {
+        channel,
+        to: crate::pii::Pii::new(to.to_string()),
+        code: crate::pii::Secret::new("12345678".to_string()),
+        purpose: crate::flow::CodePurpose::SignIn,
+        expires_at: Timestamp(600),
+    })
+}
+
 /// The guard as the Worker runs it (`src/worker/guard.rs`, `check_sends`), for tests
 /// of how the counters play together: one state per (dimension, value), the checks
 /// asked in order, the first refusal answering; what was allowed before it stays

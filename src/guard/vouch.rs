@@ -128,15 +128,7 @@ mod tests {
         .unwrap()
     }
 
-    fn send(channel: Channel, to: &str) -> Effect {
-        Effect::SendCode(crate::flow::CodeDelivery {
-            channel,
-            to: crate::pii::Pii::new(to.to_string()),
-            code: crate::pii::Secret::new("12345678".to_string()),
-            purpose: crate::flow::CodePurpose::SignIn,
-            expires_at: Timestamp(600),
-        })
-    }
+    use crate::guard::velocity::send_effect as send;
 
     #[test]
     fn a_code_vouches_for_exactly_the_pair_counter_its_sends_were_counted_under() {
