@@ -16,6 +16,7 @@ use super::reply;
 use crate::admin::flow_document::Refusal;
 use crate::admin::users;
 use crate::flow::{Channel, UserRecord};
+use crate::guard::GuardOp;
 use crate::time::Timestamp;
 use serde_json::Value;
 use worker::{Method, Request, Response, Result};
@@ -139,7 +140,7 @@ async fn one(
                     // written back from an older copy of KV elsewhere cannot undo it.
                     if next.lockout.disabled
                         && !user.lockout.disabled
-                        && let Some(refusal) = guard.disable(&next.id, now).await
+                        && let Some(refusal) = guard.tell(&next.id, GuardOp::Disable, now).await
                     {
                         return refusal;
                     }
@@ -159,7 +160,11 @@ async fn one(
         Method::Delete => {
             // The object hears of it first: a record written back from an older copy of
             // KV elsewhere would bring the account back.
-            if let Some(refusal) = AccountGuard::new(at).delete(&user.id).await {
+            let now = super::request::now();
+            if let Some(refusal) = AccountGuard::new(at)
+                .tell(&user.id, GuardOp::Delete, now)
+                .await
+            {
                 return refusal;
             }
             store.delete_user(&user).await?;
@@ -190,23 +195,15 @@ impl<'a> AccountGuard<'a> {
         }
     }
 
-    /// Tells the object of a disable; the reply when that failed.
-    async fn disable(&self, user_id: &str, now: Timestamp) -> Option<Result<Response>> {
+    /// Tells the object of a disable or a deletion ([`Client::tell_account`]); the reply
+    /// when that failed.
+    ///
+    /// [`Client::tell_account`]: super::guard::Client::tell_account
+    async fn tell(&self, user_id: &str, op: GuardOp, now: Timestamp) -> Option<Result<Response>> {
         let secrets = self.secrets.as_ref()?;
         let told = self
             .client
-            .disable_account(&secrets.0, self.tenant, user_id, now)
-            .await;
-        told.is_err().then(unavailable)
-    }
-
-    /// Tells the object of a deletion; the reply when that failed.
-    async fn delete(&self, user_id: &str) -> Option<Result<Response>> {
-        let secrets = self.secrets.as_ref()?;
-        let now = super::request::now();
-        let told = self
-            .client
-            .delete_account(&secrets.0, self.tenant, user_id, now)
+            .tell_account(&secrets.0, self.tenant, user_id, op, now)
             .await;
         told.is_err().then(unavailable)
     }

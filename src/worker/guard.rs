@@ -689,23 +689,22 @@ impl Client {
         }
     }
 
-    /// Tells the account's object that an administrator disabled it, before the record
-    /// says so: every location then judges passwords and writes records with the
-    /// disable ([`crate::guard::password::disable`]), whatever its KV still shows. Not
-    /// best effort: without it a record written back from an older copy of KV could
-    /// enable the account again, so the administrator is told to retry instead.
-    pub async fn disable_account(
+    /// Tells the account's object of an administrator's [`GuardOp::Disable`] or
+    /// [`GuardOp::Delete`] before the record in KV says so: every location then judges
+    /// passwords and writes records with it ([`crate::guard::password::disable`],
+    /// [`crate::guard::record::delete`]), whatever its KV still shows. Not best effort:
+    /// without it a record written back from an older copy of KV could enable or bring
+    /// back the account, so the administrator is told to retry instead.
+    pub async fn tell_account(
         &self,
         key: &CodeKey,
         tenant: &str,
         user_id: &str,
+        op: GuardOp,
         now: Timestamp,
     ) -> std::result::Result<(), Fail> {
         let object = password_object_name(key, tenant, user_id);
-        let call = GuardCall {
-            now,
-            op: GuardOp::Disable,
-        };
+        let call = GuardCall { now, op };
         match self.call(&object, &call).await? {
             GuardAnswer::Cleared => Ok(()),
             _ => Err(unavailable_error().into()),
@@ -800,27 +799,6 @@ impl Client {
                 );
                 return;
             }
-        }
-    }
-
-    /// Tells the account's object that an administrator deleted it, before KV does: a
-    /// record written back from an older copy of KV elsewhere would bring it back. Not
-    /// best effort, as for a disable: the administrator is told to retry instead.
-    pub async fn delete_account(
-        &self,
-        key: &CodeKey,
-        tenant: &str,
-        user_id: &str,
-        now: Timestamp,
-    ) -> std::result::Result<(), Fail> {
-        let object = password_object_name(key, tenant, user_id);
-        let call = GuardCall {
-            now,
-            op: GuardOp::Delete,
-        };
-        match self.call(&object, &call).await? {
-            GuardAnswer::Cleared => Ok(()),
-            _ => Err(unavailable_error().into()),
         }
     }
 
