@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { JSDOM } from "jsdom";
 import * as client from "openid-client";
+import { authorizationRequest } from "../support/oidc_client.mjs";
 import { startWorker } from "../support/worker.mjs";
 import { APP, latestCode, nativeVars } from "../support/native.mjs";
 import { submitForm } from "../support/hosted.mjs";
@@ -70,16 +71,7 @@ before(async () => {
 });
 after(async () => { await worker?.stop(); });
 
-async function authorization(extra = {}) {
-  const verifier = client.randomPKCECodeVerifier();
-  const nonce = client.randomNonce();
-  const state = client.randomState();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT, scope: "openid profile email offline_access", nonce, state,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", ...extra,
-  });
-  return { url, verifier, nonce, state };
-}
+const authorization = (extra = {}) => authorizationRequest(config, { redirect_uri: REDIRECT, scope: "openid profile email offline_access", ...extra });
 
 async function read(res) {
   const html = await res.text();

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { JSDOM } from "jsdom";
 import { chromium } from "playwright-core";
 import * as client from "openid-client";
+import { authorizationRequest } from "../support/oidc_client.mjs";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { DESKTOP, shots } from "../support/browser.mjs";
 import { startWorker } from "../support/worker.mjs";
@@ -42,16 +43,7 @@ const discover = (clientId, tenant = T) =>
   client.discovery(new URL(`${worker.url}/${tenant}/v2.0`), clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
 
 /** A fresh authorization request: the URL openid-client builds, and its secrets. */
-async function authorization(cfg, extra = {}) {
-  const verifier = client.randomPKCECodeVerifier();
-  const nonce = client.randomNonce();
-  const state = client.randomState();
-  const url = client.buildAuthorizationUrl(cfg, {
-    redirect_uri: extra.redirect_uri ?? REDIRECT, scope: SCOPE, nonce, state,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", ...extra,
-  });
-  return { url, verifier, nonce, state };
-}
+const authorization = (cfg, extra = {}) => authorizationRequest(cfg, { redirect_uri: REDIRECT, scope: SCOPE, ...extra });
 
 /** A hosted page: status, document, and the form's fields. */
 async function read(res) {

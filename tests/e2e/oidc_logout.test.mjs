@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { JSDOM } from "jsdom";
 import * as client from "openid-client";
+import { authorizationRequest } from "../support/oidc_client.mjs";
 import { signJwt } from "../support/corpus_oidc.mjs";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, assertLogClean, latestCode, nativeVars } from "../support/native.mjs";
@@ -58,16 +59,7 @@ async function read(res) {
 const submit = (page, fields, cookie) => submitForm(worker.url, page, fields, cookie ? { cookie } : {});
 
 
-async function authorization() {
-  const verifier = client.randomPKCECodeVerifier();
-  const nonce = client.randomNonce();
-  const state = client.randomState();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: CALLBACK, scope: SCOPE, nonce, state,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
-  });
-  return { url, verifier, nonce, state };
-}
+const authorization = () => authorizationRequest(config, { redirect_uri: CALLBACK, scope: SCOPE });
 
 const get = (url, cookie) => fetch(url, { redirect: "manual", headers: cookie ? { cookie } : {} });
 

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { JSDOM } from "jsdom";
 import * as client from "openid-client";
+import { authorizationRequest } from "../support/oidc_client.mjs";
 import { startWorker } from "../support/worker.mjs";
 import { ADMIN, APP, latestCode, nativeVars } from "../support/native.mjs";
 import { bindingCookie, submitForm } from "../support/hosted.mjs";
@@ -38,16 +39,7 @@ before(async () => {
 });
 after(async () => { await worker?.stop(); });
 
-async function authorization(extra = {}) {
-  const verifier = client.randomPKCECodeVerifier();
-  const nonce = client.randomNonce();
-  const state = client.randomState();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT, scope: SCOPE, nonce, state,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", ...extra,
-  });
-  return { url, verifier, nonce, state };
-}
+const authorization = (extra = {}) => authorizationRequest(config, { redirect_uri: REDIRECT, scope: SCOPE, ...extra });
 
 async function read(res) {
   const html = await res.text();
