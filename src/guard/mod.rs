@@ -13,8 +13,9 @@
 //! 3. email codes likewise, per address from one client network, per network and per
 //!    address across networks, with aliases of one inbox counted as one
 //!    ([`email_velocity`], [`velocity_key`]);
-//! 4. an authorization code or a refresh token is redeemed at most once ([`spend`], one
-//!    object per handle);
+//! 4. a continuation token, an authorization code or a refresh token is redeemed at most
+//!    once ([`spend`]: a continuation token in its flow's object, a refresh token in its
+//!    session family's object, any other handle in an object of its own);
 //! 5. one account's passwords are judged one at a time, against the failure count the
 //!    object keeps, so neither a burst nor guesses spread over locations outrun the
 //!    lockout ([`password`], one object per account);
@@ -63,6 +64,10 @@ pub struct GuardState {
     /// When the handle was redeemed (spend objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spent_at: Option<Timestamp>,
+    /// The handles redeemed through an object they share (flow and family objects), by
+    /// name ([`spend::spend_in`]).
+    #[serde(default, skip_serializing_if = "spend::Spent::is_empty")]
+    pub spent: spend::Spent,
     /// What the request that spent the handle answered, for a second post of the same
     /// form (spend objects of hosted-page handles; opaque here, see
     /// [`crate::oidc::replay`]).
@@ -126,10 +131,14 @@ pub enum GuardOp {
         /// The pair counter's limits (to know when its state may be forgotten).
         limits: VelocityLimits,
     },
-    /// May this authorization code or refresh token be redeemed ([`spend`])?
+    /// May this handle be redeemed ([`spend`])?
     Spend {
         /// When the handle expires anyway (the object may forget it then).
         until: Timestamp,
+        /// The handle's name in an object it shares with others ([`spend::handle_name`]);
+        /// absent for an object of its own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handle: Option<String>,
         /// For a hosted page's handle: a digest of the posted form. Only a later post of
         /// the same form gets the first one's answer ([`spend::replay`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,7 +146,11 @@ pub enum GuardOp {
     },
     /// The spender could not deliver the code its step sent: the handle may be spent
     /// again by the client's retry ([`spend::unspend`]).
-    Unspend,
+    Unspend {
+        /// As in [`GuardOp::Spend`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handle: Option<String>,
+    },
     /// The spender's answer, for later spends of the same handle (a form posted twice).
     Settle {
         /// The answer, as the adapter writes it ([`crate::oidc::replay`]).
@@ -318,7 +331,24 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
                 vouched: true,
             }
         }
-        GuardOp::Spend { until, form } => {
+        GuardOp::Spend {
+            until,
+            handle: Some(handle),
+            ..
+        } => {
+            let first = state.spent.spend_in(handle, until, now);
+            state.forget_at = later(state.forget_at, Some(until));
+            GuardAnswer::Spent {
+                first,
+                replay: None,
+                wait: false,
+            }
+        }
+        GuardOp::Spend {
+            until,
+            form,
+            handle: None,
+        } => {
             let first;
             (state.spent_at, first) = spend::spend(state.spent_at, now);
             state.forget_at = later(state.forget_at, Some(until));
@@ -338,8 +368,11 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
                 wait,
             }
         }
-        GuardOp::Unspend => {
-            state.spent_at = spend::unspend();
+        GuardOp::Unspend { handle } => {
+            match handle {
+                Some(handle) => state.spent.unspend_in(&handle),
+                None => state.spent_at = spend::unspend(),
+            }
             GuardAnswer::Spent {
                 first: false,
                 replay: None,
@@ -662,6 +695,60 @@ mod tests {
         // A handle nobody spent keeps no answer.
         let (unspent, _) = decide(GuardState::default(), settle);
         assert_eq!(unspent.replay, None);
+    }
+
+    /// A flow's continuation tokens share the flow's object: each is spent once, one
+    /// token's spend leaves the others (and the object's code attempts) alone, a spend
+    /// taken back can be made again, and a token past its expiry is forgotten.
+    #[test]
+    fn handles_sharing_an_object_are_each_spent_once_over_the_wire() {
+        let send = |state, now: u64, op: &str| {
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            let (state, answer) = decide(state, serde_json::from_str::<GuardCall>(&text).unwrap());
+            let wire = serde_json::to_string(&state).unwrap();
+            let answer = serde_json::to_string(&answer).unwrap();
+            (
+                serde_json::from_str::<GuardState>(&wire).unwrap(),
+                serde_json::from_str::<GuardAnswer>(&answer).unwrap(),
+            )
+        };
+        let first =
+            |answer: &GuardAnswer| matches!(answer, GuardAnswer::Spent { first, .. } if *first);
+        let spend = |handle: &str, until: u64| {
+            format!(r#"{{"op":"spend","until":{until},"handle":"{handle}"}}"#)
+        };
+        let (state, _) = send(
+            GuardState::default(),
+            10,
+            r#"{"op":"acquire","code":"c1","maxAttempts":3,"flowExpiresAt":600}"#,
+        );
+        let attempts = state.attempts.clone();
+        let (state, a) = send(state, 20, &spend("t1", 600));
+        assert!(first(&a), "{a:?}");
+        assert_eq!(
+            state.spent_at, None,
+            "a shared object's own handle is untouched"
+        );
+        assert_eq!(state.attempts, attempts, "the code attempts are kept");
+        assert_eq!(state.forget_at, Some(Timestamp(600)));
+        let (state, again) = send(state, 21, &spend("t1", 600));
+        assert!(!first(&again), "a token is spent once: {again:?}");
+        let (state, other) = send(state, 22, &spend("t2", 600));
+        assert!(first(&other), "the next token of the flow: {other:?}");
+        let (state, _) = send(state, 23, r#"{"op":"unspend","handle":"t2"}"#);
+        let (state, retried) = send(state, 24, &spend("t2", 600));
+        assert!(first(&retried), "a spend taken back: {retried:?}");
+        let (state, still) = send(state, 25, &spend("t1", 600));
+        assert!(
+            !first(&still),
+            "unspending one token leaves the others spent"
+        );
+        // A family's tokens expire one after another; a spent one past its expiry is
+        // dropped at the next spend, so the object does not grow with the family.
+        let (state, _) = send(state, 30, &spend("short", 40));
+        let (state, _) = send(state, 41, &spend("t3", 900));
+        let kept = serde_json::to_string(&state.spent).unwrap();
+        assert_eq!(kept, r#"[["t1",600],["t2",600],["t3",900]]"#);
     }
 
     /// A hosted page's form posted again waits for the first post's answer only while

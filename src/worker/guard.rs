@@ -22,6 +22,7 @@ use crate::guard::email_velocity::email_checks;
 use crate::guard::password::{LockoutCopy, busy_error, merge, password_object_name};
 use crate::guard::record::{Record, RecordCopy, freshest};
 use crate::guard::refund::should_refund;
+pub use crate::guard::spend::SpendIn;
 use crate::guard::spend::spend_object_name;
 use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
 use crate::guard::vouch::{Vouched, code_verified, pair_for};
@@ -310,18 +311,23 @@ impl Client {
         let slot = self
             .before_step(key, tenant, state.as_ref(), &input, settings, now)
             .await?;
+        // A token is spent in its flow's object, named from the state before the step
+        // moves it on.
+        let common = token.and(state.as_ref()).map(|s| s.common().clone());
         let step = match crate::flow::step(state, input, ctx) {
             Ok(step) => step,
             Err(e) => return Ok(Err(e)),
         };
         let mut spent = false;
-        if let Some((lookup, until)) = token {
+        let token = token.zip(common.as_ref());
+        if let Some(((lookup, until), common)) = token {
             let rotates = matches!(
                 crate::native::disposition(step.state.as_ref(), &step.reply),
                 crate::native::Disposition::Rotate
             );
             if crate::guard::spend::must_spend(&step.effects, rotates) {
-                if !self.spend(key, tenant, lookup, until, now).await? {
+                let within = SpendIn::Flow(common);
+                if !self.spend(key, tenant, lookup, within, until, now).await? {
                     return Err(
                         crate::native::NativeError::invalid_token("continuation token").into(),
                     );
@@ -335,8 +341,9 @@ impl Client {
             .await
         {
             // Nothing of the step was applied: the client may retry with its token.
-            if let (true, Some((lookup, _))) = (spent, token) {
-                self.unspend(key, tenant, lookup, now).await;
+            if let (true, Some(((lookup, _), common))) = (spent, token) {
+                self.unspend(key, tenant, lookup, SpendIn::Flow(common), now)
+                    .await;
             }
             return Err(e);
         }
@@ -490,22 +497,27 @@ impl Client {
         }
     }
 
-    /// Redeems a one-time handle (an authorization code, a refresh token, a finished
-    /// flow's continuation) with its object: true only for the first request, however many
-    /// race at however many locations ([`crate::guard::spend`]). `lookup` is the handle's
-    /// KV lookup key; `until` when it expires anyway.
+    /// Redeems a one-time handle (an authorization code, a refresh token, a continuation
+    /// token) with its object: true only for the first request, however many race at
+    /// however many locations ([`crate::guard::spend`]). `lookup` is the handle's KV
+    /// lookup key; `until` when it expires anyway.
     pub async fn spend(
         &self,
         key: &CodeKey,
         tenant: &str,
         lookup: &str,
+        within: SpendIn<'_>,
         until: Timestamp,
         now: Timestamp,
     ) -> std::result::Result<bool, Fail> {
-        let name = spend_object_name(key, tenant, lookup);
+        let (name, handle) = within.place(key, tenant, lookup);
         let call = GuardCall {
             now,
-            op: GuardOp::Spend { until, form: None },
+            op: GuardOp::Spend {
+                until,
+                form: None,
+                handle,
+            },
         };
         match self.call(&name, &call).await? {
             GuardAnswer::Spent { first, .. } => Ok(first),
@@ -533,6 +545,7 @@ impl Client {
             op: GuardOp::Spend {
                 until,
                 form: Some(form.to_string()),
+                handle: None,
             },
         };
         match self.call(&name, &call).await? {
@@ -571,11 +584,18 @@ impl Client {
     /// Takes back [`Client::spend`] of a continuation token whose step could not deliver
     /// its code, so the client's retry with that token is judged again. Best effort: if
     /// it fails, the retry is refused as a used token and the person starts again.
-    pub async fn unspend(&self, key: &CodeKey, tenant: &str, lookup: &str, now: Timestamp) {
-        let name = spend_object_name(key, tenant, lookup);
+    pub async fn unspend(
+        &self,
+        key: &CodeKey,
+        tenant: &str,
+        lookup: &str,
+        within: SpendIn<'_>,
+        now: Timestamp,
+    ) {
+        let (name, handle) = within.place(key, tenant, lookup);
         let call = GuardCall {
             now,
-            op: GuardOp::Unspend,
+            op: GuardOp::Unspend { handle },
         };
         if self.call(&name, &call).await.is_err() {
             worker::console_warn!("guard: a spent continuation token could not be taken back");

@@ -167,3 +167,33 @@ test("a sign-up's own session refreshes although its password was given before t
   const refreshed = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: signedIn.body.refresh_token, scope: "openid profile offline_access" });
   assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
 });
+
+// A session's refresh tokens are spent in their family's guard object, each under its own
+// name: one rotation must not make the next token of the family look used, and a copied
+// token presented after several rotations must still be caught as reuse.
+test("a session's refresh tokens rotate one after another, and an old one presented again revokes the session", async () => {
+  const email = "family-chain@example.com";
+  const done = await signUp("race", email);
+  const signedIn = await post(worker, "race", TOKEN, { continuation_token: done, grant_type: "continuation_token", scope: "openid profile offline_access" });
+  assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+  const chain = [signedIn.body.refresh_token];
+  for (let i = 0; i < 4; i++) {
+    const r = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: chain.at(-1), scope: "openid profile offline_access" });
+    assert.equal(r.status, 200, `rotation ${i + 1}: ${JSON.stringify(r.body)}`);
+    chain.push(r.body.refresh_token);
+  }
+  assert.equal(new Set(chain).size, 5, "each rotation gave a new token");
+  // The second token, copied before it was rotated, comes back.
+  const reused = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: chain[1], scope: "openid profile offline_access" });
+  assert.equal(reused.status, 400, JSON.stringify(reused.body));
+  assert.equal(reused.body.error, "invalid_grant");
+  const latest = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: chain.at(-1), scope: "openid profile offline_access" });
+  assert.equal(latest.status, 400, `the session was revoked, its newest token too: ${JSON.stringify(latest.body)}`);
+  // Another session of the same account is its own family, untouched.
+  const again = await post(worker, "race", "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES });
+  let r = await post(worker, "race", "oauth2/v2.0/challenge", { continuation_token: again.body.continuation_token, challenge_type: TYPES });
+  r = await post(worker, "race", TOKEN, { continuation_token: r.body.continuation_token, grant_type: "password", password: PASSWORD, scope: "openid profile offline_access" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const other = await post(worker, "race", TOKEN, { grant_type: "refresh_token", refresh_token: r.body.refresh_token, scope: "openid profile offline_access" });
+  assert.equal(other.status, 200, JSON.stringify(other.body));
+});

@@ -18,6 +18,7 @@ use crate::native::{
     disposition, flow_error, reply_response,
 };
 use crate::token::{HandleKind, LookupKey, lookup_key, new_handle};
+use crate::worker::guard::SpendIn;
 use crate::worker::request;
 use worker::kv::KvStore;
 
@@ -193,14 +194,15 @@ async fn judge(
     }
     if let Some((channel, why)) = applied.undelivered {
         let next = step.state;
+        let common = kept.as_ref().map(|s| s.common().clone());
         let fail = undelivered(call, store, kept, next, old_key.as_ref(), channel, why).await;
         // The state behind the client's token is stored for a retry first, then the token
         // is made spendable again: a retry in between is refused, never run on the state
         // from before.
-        if let (true, Some(key)) = (spent, old_key.as_ref()) {
-            let code_key = call.setup.code_key();
+        if let (true, Some(key), Some(common)) = (spent, old_key.as_ref(), common.as_ref()) {
+            let (code_key, within) = (call.setup.code_key(), SpendIn::Flow(common));
             call.guard
-                .unspend(code_key, call.tenant, key.as_str(), now)
+                .unspend(code_key, call.tenant, key.as_str(), within, now)
                 .await;
         }
         return Err(fail);

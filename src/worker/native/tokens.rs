@@ -113,11 +113,13 @@ pub async fn refresh(
         // KV may not show a rotation made moments ago at another location: the token's
         // guard object decides which request rotates it. A later one is a reuse, judged
         // as if the record already said so.
+        let within = crate::worker::guard::SpendIn::refresh(&session.family);
         let first = guard
             .spend(
                 setup.code_key(),
                 store.tenant(),
                 key.as_str(),
+                within,
                 session.expires_at,
                 now,
             )

@@ -76,6 +76,7 @@ pub async fn exchange(
                 setup.code_key(),
                 tenant,
                 lookup.as_str(),
+                crate::worker::guard::SpendIn::Own,
                 record.expires_at,
                 now,
             )
