@@ -14,8 +14,10 @@
 //!    address across networks, with aliases of one inbox counted as one
 //!    ([`email_velocity`], [`velocity_key`]);
 //! 4. a continuation token, an authorization code or a refresh token is redeemed at most
-//!    once ([`spend`]: a continuation token in its flow's object, a refresh token in its
-//!    session family's object, any other handle in an object of its own);
+//!    once ([`spend`]: a continuation token or refresh token in its account's object, or
+//!    its flow's before the account is known; any other handle in an object of its own),
+//!    and an account's object spends none of its handles once the account is disabled or
+//!    deleted;
 //! 5. one account's passwords are judged one at a time, against the failure count the
 //!    object keeps, so neither a burst nor guesses spread over locations outrun the
 //!    lockout ([`password`], one object per account);
@@ -230,8 +232,13 @@ pub enum GuardAnswer {
     },
     /// For spend.
     Spent {
-        /// Whether this call redeemed the handle (false: it was redeemed before).
+        /// Whether this call redeemed the handle (false: it was redeemed before, or the
+        /// account is closed).
         first: bool,
+        /// In an account's object: the account is disabled or deleted, and its handles
+        /// lead nowhere ([`spend::closed`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        closed: Option<spend::AccountClosed>,
         /// For a later spend: what the first spender answered, once it said.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replay: Option<String>,
@@ -336,10 +343,12 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             handle: Some(handle),
             ..
         } => {
-            let first = state.spent.spend_in(handle, until, now);
-            state.forget_at = later(state.forget_at, Some(until));
+            let closed = spend::closed(state.lockout.as_ref(), state.record.as_ref());
+            let first = closed.is_none() && state.spent.spend_in(handle, until, now);
+            state.forget_at = later(state.forget_at, state.spent.forget_at());
             GuardAnswer::Spent {
                 first,
+                closed,
                 replay: None,
                 wait: false,
             }
@@ -364,6 +373,7 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             };
             GuardAnswer::Spent {
                 first,
+                closed: None,
                 replay,
                 wait,
             }
@@ -375,6 +385,7 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             }
             GuardAnswer::Spent {
                 first: false,
+                closed: None,
                 replay: None,
                 wait: false,
             }
@@ -557,6 +568,23 @@ pub fn code_refusal_error(reason: CodeRefusal) -> NativeError {
     }
 }
 
+/// The protocol error for a step or refresh whose account's object says the account is
+/// closed: the errors the flow gives when KV already shows it (a disabled account's
+/// `invalid_grant` 50053; a deleted account's "no longer exists"), so a client sees the
+/// same answer at every location.
+pub fn closed_account_error(closed: spend::AccountClosed) -> NativeError {
+    match closed {
+        spend::AccountClosed::Disabled => {
+            crate::native::response::reply_error(&crate::flow::Reply::Rejected {
+                rejection: crate::flow::Rejection::AccountLocked { until: None },
+            })
+        }
+        spend::AccountClosed::Deleted => {
+            crate::native::response::flow_error(&crate::flow::FlowError::UserRequired)
+        }
+    }
+}
+
 /// The protocol error for a code refused by a velocity cap: `access_denied` with
 /// suberror `provider_blocked_by_rep`, the error Entra sends when it will not text a
 /// number for reputation (fraud) reasons (reference §7, §12). MSAL checks exactly this
@@ -649,6 +677,7 @@ mod tests {
             first,
             GuardAnswer::Spent {
                 first: true,
+                closed: None,
                 replay: None,
                 wait: false
             }
@@ -660,6 +689,7 @@ mod tests {
             again,
             GuardAnswer::Spent {
                 first: false,
+                closed: None,
                 replay: None,
                 wait: true
             }
@@ -673,6 +703,7 @@ mod tests {
             later,
             GuardAnswer::Spent {
                 first: false,
+                closed: None,
                 replay: Some("page".into()),
                 wait: false
             }
@@ -688,6 +719,7 @@ mod tests {
             again,
             GuardAnswer::Spent {
                 first: false,
+                closed: None,
                 replay: None,
                 wait: false
             }
@@ -751,6 +783,69 @@ mod tests {
         assert_eq!(kept, r#"[["t1",600],["t2",600],["t3",900]]"#);
     }
 
+    /// An administrator's disable or deletion reaches the account's object at once
+    /// (`tell_account`), where KV may show it a minute later: from then on no token of
+    /// the account is spent (no flow moves on, no session refreshes), until a re-enable.
+    #[test]
+    fn a_closed_account_spends_none_of_its_tokens_over_the_wire() {
+        let send = |state, now: u64, op: &str| {
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            let (state, answer) = decide(state, serde_json::from_str::<GuardCall>(&text).unwrap());
+            let answer = serde_json::to_string(&answer).unwrap();
+            (state, serde_json::from_str::<GuardAnswer>(&answer).unwrap())
+        };
+        let spend = |handle: &str| format!(r#"{{"op":"spend","until":900,"handle":"{handle}"}}"#);
+        let (state, a) = send(GuardState::default(), 10, &spend("t1"));
+        assert!(
+            matches!(
+                a,
+                GuardAnswer::Spent {
+                    first: true,
+                    closed: None,
+                    ..
+                }
+            ),
+            "{a:?}"
+        );
+        let (state, _) = send(state, 11, r#"{"op":"disable"}"#);
+        let (state, refused) = send(state, 12, &spend("t2"));
+        assert_eq!(
+            refused,
+            GuardAnswer::Spent {
+                first: false,
+                closed: Some(spend::AccountClosed::Disabled),
+                replay: None,
+                wait: false
+            }
+        );
+        let (state, _) = send(state, 13, r#"{"op":"clearLockout","enable":true}"#);
+        let (state, reopened) = send(state, 14, &spend("t2"));
+        assert!(
+            matches!(
+                reopened,
+                GuardAnswer::Spent {
+                    first: true,
+                    closed: None,
+                    ..
+                }
+            ),
+            "{reopened:?}"
+        );
+        let (deleted, _) = send(state, 15, r#"{"op":"delete"}"#);
+        let (_, gone) = send(deleted, 16, &spend("t3"));
+        assert!(
+            matches!(
+                gone,
+                GuardAnswer::Spent {
+                    first: false,
+                    closed: Some(spend::AccountClosed::Deleted),
+                    ..
+                }
+            ),
+            "{gone:?}"
+        );
+    }
+
     /// A hosted page's form posted again waits for the first post's answer only while
     /// one may come: an old form sent again after the window is refused at once, not
     /// after seconds of asking the object (every later post of a spent handle did that,
@@ -782,6 +877,7 @@ mod tests {
             other,
             GuardAnswer::Spent {
                 first: false,
+                closed: None,
                 replay: None,
                 wait: false
             },
@@ -801,6 +897,7 @@ mod tests {
             soon,
             GuardAnswer::Spent {
                 first: false,
+                closed: None,
                 replay: None,
                 wait: true
             }
@@ -810,6 +907,7 @@ mod tests {
             late,
             GuardAnswer::Spent {
                 first: false,
+                closed: None,
                 replay: None,
                 wait: false
             }
@@ -832,6 +930,7 @@ mod tests {
             first,
             GuardAnswer::Spent {
                 first: true,
+                closed: None,
                 wait: false,
                 ..
             }

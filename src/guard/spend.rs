@@ -7,21 +7,32 @@
 //! grants, but whether it was already used is asked of a Durable Object named after the
 //! handle, which answers one request at a time: only the first asker may go on.
 //!
-//! Handles that follow one another share an object: a flow's continuation tokens are
-//! spent in the flow's object (the one that counts its code attempts), and a session's
-//! refresh tokens in their family's object. A Durable Object is created on its first
-//! request, which costs more than any later one (locally ~2 ms of the isolate's CPU,
-//! against ~0.04 ms, measured with a bare object under `wrangler dev`), so an object per
-//! token made every step of a flow pay for a new one.
+//! Handles that follow one another share an object. A continuation token or a refresh
+//! token is spent in its account's object (the one that judges its passwords and merges
+//! its record writes), or, before a flow knows its account, in the flow's object (the one
+//! that counts its code attempts). A Durable Object is created on its first request,
+//! which costs more than any later one (locally ~2 ms of the isolate's CPU, against ~0.04
+//! ms, measured with a bare object under `wrangler dev`), so an object per token made
+//! every step pay for a new one. And the account's object knows an administrator's
+//! disable or deletion at once, where KV may show it only a minute later: it spends none
+//! of a closed account's handles, so no location moves such a flow on or refreshes such
+//! a session, at no extra object call.
 
 use crate::flow::{CodeKey, FlowCommon};
+use crate::guard::password::LockoutCopy;
+use crate::guard::record::RecordCopy;
 use crate::time::{Seconds, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// The handles spent through a shared object: each handle's name and when it expires
-/// anyway, after which it is forgotten (a presented expired handle is refused before any
-/// spend). A list, not a map: a flow spends a handful and serde's map code cost the
-/// Worker 3.6 KB gzip more.
+/// How long a shared object keeps a handle's name at most: far longer than KV takes to
+/// show everywhere what the spender stored (the flow record deleted, the refresh record
+/// marked used), after which KV refuses the handle by itself. Without a bound, a long
+/// session's rotations would pile up in its account's object until the session ended.
+pub const SHARED_KEEP: Seconds = Seconds(3_600);
+
+/// The handles spent through a shared object: each handle's name and until when it is
+/// kept (its expiry, at most [`SHARED_KEEP`]). A list, not a map: a flow spends a handful,
+/// and serde's map code cost the Worker 3.6 KB gzip more.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Spent(Vec<(String, Timestamp)>);
@@ -32,15 +43,14 @@ impl Spent {
         self.0.is_empty()
     }
 
-    /// Marks `handle` spent; the answer is whether this call was the first. Handles
-    /// past their expiry are dropped first, so a long-lived family keeps only its live
-    /// tokens.
+    /// Marks `handle` spent; the answer is whether this call was the first. Names past
+    /// their time are dropped first, so the list holds only recent spends.
     pub fn spend_in(&mut self, handle: String, until: Timestamp, now: Timestamp) -> bool {
-        self.0.retain(|(_, expires)| *expires > now);
+        self.0.retain(|(_, kept)| *kept > now);
         if self.0.iter().any(|(name, _)| *name == handle) {
             return false;
         }
-        self.0.push((handle, until));
+        self.0.push((handle, until.min(now.plus(SHARED_KEEP))));
         true
     }
 
@@ -48,6 +58,33 @@ impl Spent {
     pub fn unspend_in(&mut self, handle: &str) {
         self.0.retain(|(name, _)| name != handle);
     }
+
+    /// When the last name kept may be forgotten.
+    pub fn forget_at(&self) -> Option<Timestamp> {
+        self.0.iter().map(|(_, kept)| *kept).max()
+    }
+}
+
+/// Why an account's object spends none of its handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AccountClosed {
+    /// Disabled by an administrator or at the lockout's hard limit.
+    Disabled,
+    /// Deleted by an administrator.
+    Deleted,
+}
+
+/// What the account's object knows of its account: deleted (the record's copy is a
+/// tombstone) or disabled (the lockout's copy says so; a re-enable clears it). Objects
+/// that are no account's keep neither and close nothing.
+pub fn closed(lockout: Option<&LockoutCopy>, record: Option<&RecordCopy>) -> Option<AccountClosed> {
+    if record.is_some_and(|copy| copy.record.is_none()) {
+        return Some(AccountClosed::Deleted);
+    }
+    lockout
+        .is_some_and(|copy| copy.lockout.disabled)
+        .then_some(AccountClosed::Disabled)
 }
 
 /// How long after a hosted page's handle was spent a second post of it gets the first
@@ -121,19 +158,20 @@ pub fn spend_object_name(key: &CodeKey, tenant: &str, lookup: &str) -> String {
 pub enum SpendIn<'a> {
     /// An object of its own (an authorization code, a hosted page's handle).
     Own,
-    /// Its flow's object (a continuation token), the one that counts its code attempts.
+    /// Its flow's object (a continuation token before the flow knows its account), the
+    /// one that counts its code attempts.
     Flow(&'a FlowCommon),
-    /// Its session family's object (a refresh token).
-    Family(&'a str),
+    /// Its account's object (a continuation token of a known account, a refresh token).
+    Account(&'a str),
 }
 
 impl<'a> SpendIn<'a> {
-    /// A refresh token's place: its family's object; a record from before families
-    /// existed has none, and its token gets an object of its own.
-    pub fn refresh(family: &'a str) -> Self {
-        match family {
-            "" => SpendIn::Own,
-            family => SpendIn::Family(family),
+    /// A continuation token's place: its account's object once the flow knows the
+    /// account, else the flow's.
+    pub fn continuation(common: &'a FlowCommon) -> Self {
+        match &common.user_id {
+            Some(user_id) => SpendIn::Account(user_id),
+            None => SpendIn::Flow(common),
         }
     }
 
@@ -145,8 +183,8 @@ impl<'a> SpendIn<'a> {
                 super::flow_object_name(key, tenant, common),
                 Some(handle_name(key, tenant, lookup)),
             ),
-            SpendIn::Family(family) => (
-                family_object_name(key, tenant, family),
+            SpendIn::Account(user_id) => (
+                super::password::password_object_name(key, tenant, user_id),
                 Some(handle_name(key, tenant, lookup)),
             ),
         }
@@ -160,50 +198,92 @@ pub fn handle_name(key: &CodeKey, tenant: &str, lookup: &str) -> String {
     super::hex16(&hash)
 }
 
-/// The object of a refresh-token session family: every rotation of the session is
-/// spent there.
-pub fn family_object_name(key: &CodeKey, tenant: &str, family: &str) -> String {
-    let hash = key.keyed_hash(&format!("vestibule.guard.v1/{tenant}/family"), family);
-    format!("family/{tenant}/{}", super::hex16(&hash))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every token of a flow is spent in the flow's object and every rotation of a
-    /// session in its family's, each under its own name there; a code gets its own
-    /// object, and so does a refresh token from before families.
+    /// A flow's tokens are spent in its account's object once it knows the account, in
+    /// the flow's object before; a refresh token in its account's; each under a name of
+    /// its own. A code gets an object of its own.
     #[test]
     fn handles_that_follow_one_another_share_an_object_under_names_of_their_own() {
         let key = CodeKey::new(vec![3u8; 32]).unwrap();
-        let flow = FlowCommon::new(
+        let mut flow = FlowCommon::new(
             crate::flow::FlowKind::SignIn,
             "app".into(),
             crate::pii::Pii::new("a@example.com".into()),
             Timestamp(100),
             1800,
         );
-        let (o1, h1) = SpendIn::Flow(&flow).place(&key, "t", "lookup-1");
-        let (o2, h2) = SpendIn::Flow(&flow).place(&key, "t", "lookup-2");
+        let (o1, h1) = SpendIn::continuation(&flow).place(&key, "t", "lookup-1");
+        let (o2, h2) = SpendIn::continuation(&flow).place(&key, "t", "lookup-2");
         assert_eq!(o1, super::super::flow_object_name(&key, "t", &flow));
         assert_eq!(o1, o2, "one object per flow");
         assert!(h1.is_some() && h2.is_some() && h1 != h2, "{h1:?} {h2:?}");
         assert!(!h1.iter().any(|h| h.contains("lookup")), "names are hashes");
-        let (f1, g1) = SpendIn::refresh("fam-1").place(&key, "t", "lookup-1");
-        let (f2, _) = SpendIn::refresh("fam-1").place(&key, "t", "lookup-2");
-        let (f3, _) = SpendIn::refresh("fam-2").place(&key, "t", "lookup-1");
-        assert!(f1.starts_with("family/t/") && !f1.contains("fam-1"), "{f1}");
-        assert_eq!((f1.as_str(), g1.as_ref()), (f2.as_str(), h1.as_ref()));
-        assert_ne!(f1, f3, "one object per family");
-        let (own, none) = SpendIn::refresh("").place(&key, "t", "lookup-1");
+        flow.user_id = Some("u1".into());
+        let account = crate::guard::password::password_object_name(&key, "t", "u1");
+        let (a1, g1) = SpendIn::continuation(&flow).place(&key, "t", "lookup-1");
+        let (a2, _) = SpendIn::Account("u1").place(&key, "t", "lookup-9");
+        assert_eq!((a1.as_str(), g1.as_ref()), (account.as_str(), h1.as_ref()));
+        assert_eq!(a2, account, "a refresh token of the same account");
+        assert_ne!(
+            SpendIn::Account("u2").place(&key, "t", "lookup-1").0,
+            account
+        );
+        let (own, none) = SpendIn::Own.place(&key, "t", "lookup-1");
         assert_eq!(
             (own.as_str(), none),
             (spend_object_name(&key, "t", "lookup-1").as_str(), None)
         );
-        assert_ne!(
-            SpendIn::Own.place(&key, "t", "lookup-1").0,
-            SpendIn::Own.place(&key, "t", "lookup-2").0
+        assert_ne!(own, SpendIn::Own.place(&key, "t", "lookup-2").0);
+    }
+
+    /// A long session rotates its refresh token many times: each name is kept an hour at
+    /// most, so the account's object holds only the last hour's.
+    #[test]
+    fn shared_names_are_kept_until_their_expiry_but_an_hour_at_most() {
+        let mut spent = Spent::default();
+        assert!(spent.spend_in("a".into(), Timestamp(100_000), Timestamp(10)));
+        assert_eq!(spent.forget_at(), Some(Timestamp(10 + SHARED_KEEP.0)));
+        assert!(spent.spend_in("b".into(), Timestamp(50), Timestamp(20)));
+        assert!(!spent.spend_in("a".into(), Timestamp(100_000), Timestamp(30)));
+        // Past b's expiry and a's hour: both are gone, and a may be spent again (by then
+        // KV refuses it: its record was deleted or marked used).
+        assert!(spent.spend_in(
+            "c".into(),
+            Timestamp(100_000),
+            Timestamp(10 + SHARED_KEEP.0)
+        ));
+        assert_eq!(serde_json::to_string(&spent).unwrap(), r#"[["c",7210]]"#);
+    }
+
+    #[test]
+    fn an_account_is_closed_by_a_tombstone_or_a_disabled_copy_and_opened_by_a_re_enable() {
+        use crate::flow::user::Lockout;
+        let copy = |disabled| LockoutCopy {
+            lockout: Lockout {
+                disabled,
+                ..Lockout::default()
+            },
+            at: Timestamp(5),
+        };
+        assert_eq!(closed(None, None), None);
+        assert_eq!(closed(Some(&copy(false)), None), None);
+        assert_eq!(
+            closed(Some(&copy(true)), None),
+            Some(AccountClosed::Disabled)
+        );
+        let gone = crate::guard::record::delete(None, Timestamp(6));
+        assert_eq!(
+            closed(Some(&copy(false)), Some(&gone)),
+            Some(AccountClosed::Deleted)
+        );
+        let enabled = crate::guard::password::clear(Some(copy(true)), true, Timestamp(7));
+        assert_eq!(
+            closed(Some(&enabled), None),
+            None,
+            "an administrator's re-enable"
         );
     }
 

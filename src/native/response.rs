@@ -148,7 +148,7 @@ pub fn reply_response(
 }
 
 /// The protocol error for a reply that is not a success.
-fn reply_error(reply: &Reply) -> NativeError {
+pub fn reply_error(reply: &Reply) -> NativeError {
     let native = reply.native();
     let description = describe(reply);
     let mut err = NativeError::new(native.error.unwrap_or("invalid_request"), description);

@@ -22,13 +22,14 @@ use crate::guard::email_velocity::email_checks;
 use crate::guard::password::{LockoutCopy, busy_error, merge, password_object_name};
 use crate::guard::record::{Record, RecordCopy, freshest};
 use crate::guard::refund::should_refund;
+use crate::guard::spend::AccountClosed;
 pub use crate::guard::spend::SpendIn;
 use crate::guard::spend::spend_object_name;
 use crate::guard::velocity::{SendCheck, SendVerdict, sms_checks};
 use crate::guard::vouch::{Vouched, code_verified, pair_for};
 use crate::guard::{
-    GuardAnswer, GuardCall, GuardOp, GuardState, code_refusal_error, counter_object_name,
-    flow_object_name, send_refusal_error, unavailable_error,
+    GuardAnswer, GuardCall, GuardOp, GuardState, closed_account_error, code_refusal_error,
+    counter_object_name, flow_object_name, send_refusal_error, unavailable_error,
 };
 use crate::native::delivery::Undelivered;
 use crate::time::Timestamp;
@@ -326,11 +327,16 @@ impl Client {
                 crate::native::Disposition::Rotate
             );
             if crate::guard::spend::must_spend(&step.effects, rotates) {
-                let within = SpendIn::Flow(common);
-                if !self.spend(key, tenant, lookup, within, until, now).await? {
-                    return Err(
-                        crate::native::NativeError::invalid_token("continuation token").into(),
-                    );
+                let within = SpendIn::continuation(common);
+                match self.spend(key, tenant, lookup, within, until, now).await? {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return Err(crate::native::NativeError::invalid_token(
+                            "continuation token",
+                        )
+                        .into());
+                    }
+                    Err(closed) => return Err(closed_account_error(closed).into()),
                 }
                 spent = true;
             }
@@ -342,7 +348,7 @@ impl Client {
         {
             // Nothing of the step was applied: the client may retry with its token.
             if let (true, Some(((lookup, _), common))) = (spent, token) {
-                self.unspend(key, tenant, lookup, SpendIn::Flow(common), now)
+                self.unspend(key, tenant, lookup, SpendIn::continuation(common), now)
                     .await;
             }
             return Err(e);
@@ -499,8 +505,9 @@ impl Client {
 
     /// Redeems a one-time handle (an authorization code, a refresh token, a continuation
     /// token) with its object: true only for the first request, however many race at
-    /// however many locations ([`crate::guard::spend`]). `lookup` is the handle's KV
-    /// lookup key; `until` when it expires anyway.
+    /// however many locations ([`crate::guard::spend`]); in an account's object, the
+    /// refusal when the account is closed. `lookup` is the handle's KV lookup key;
+    /// `until` when it expires anyway.
     pub async fn spend(
         &self,
         key: &CodeKey,
@@ -509,7 +516,7 @@ impl Client {
         within: SpendIn<'_>,
         until: Timestamp,
         now: Timestamp,
-    ) -> std::result::Result<bool, Fail> {
+    ) -> std::result::Result<std::result::Result<bool, AccountClosed>, Fail> {
         let (name, handle) = within.place(key, tenant, lookup);
         let call = GuardCall {
             now,
@@ -520,7 +527,11 @@ impl Client {
             },
         };
         match self.call(&name, &call).await? {
-            GuardAnswer::Spent { first, .. } => Ok(first),
+            GuardAnswer::Spent {
+                closed: Some(closed),
+                ..
+            } => Ok(Err(closed)),
+            GuardAnswer::Spent { first, .. } => Ok(Ok(first)),
             _ => Err(unavailable_error().into()),
         }
     }

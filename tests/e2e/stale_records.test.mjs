@@ -6,6 +6,9 @@
 // write now goes through the account's guard object, which merges it with the last
 // record written (`src/guard/record.rs`), and a password is judged against that record.
 //
+// The same holds for an administrator's disable or deletion: the account's object spends
+// none of the account's continuation or refresh tokens from then on.
+//
 // One `wrangler dev` has one KV, so the test makes KV show the older record through the
 // test-only dev route `GET`/`PUT /_dev/native/:tenant/users/:id/record` (which tells no
 // object), as KV at another location would.
@@ -114,11 +117,76 @@ test("a deleted account is not signed in or written back where KV still shows it
   assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
 
   await showStaleRecord(worker, tenant, before);
-  const r = await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
-  assert.ok(!signedIn(r), `a deleted account signs no one in: ${r.status} ${r.body.error}`);
+  // The sign-in goes no further than its first step that moves on: the account's object
+  // spends no token of a deleted account.
+  let r = await post(worker, tenant, "oauth2/v2.0/initiate", { username: email, challenge_type: "password oob redirect" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: ct(r), challenge_type: "password oob redirect" });
+  assert.equal(r.status, 400, `a deleted account's sign-in goes no further: ${JSON.stringify(r.body)}`);
+  assert.equal(r.body.error, "invalid_grant");
+  assert.match(r.body.error_description, /no longer exists/);
   const edit = await admin(tenant, "PATCH", `users/${id}`, { displayName: "Back Again" });
   assert.equal(edit.status, 404, `an edit of the stale record is refused: ${edit.status} ${JSON.stringify(edit.body)}`);
   assert.equal((await readUserRecord(worker, tenant, id)).displayName, before.displayName, "nothing was written");
+});
+
+/** A signed-up account's first session: its refresh token. */
+async function session(tenant, email) {
+  const signedUp = await signUpWithPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
+  const r = await post(worker, tenant, "oauth2/v2.0/token", { continuation_token: ct(signedUp), grant_type: "continuation_token", scope: "openid offline_access" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);
+  return r.body.refresh_token;
+}
+
+const refresh = (tenant, token) => post(worker, tenant, "oauth2/v2.0/token", { grant_type: "refresh_token", refresh_token: token, scope: "openid offline_access" });
+
+// Every step that moves a flow on, and every refresh, is spent in the account's object,
+// which an administrator's disable reaches at once: before, a location whose KV still
+// showed the account enabled let a reset (or an email-code sign-in) go on and a session
+// refresh, for up to a minute.
+test("an account an administrator disabled moves no flow on and refreshes no session where KV still shows it enabled, until re-enabled", async () => {
+  const tenant = "stale-disable";
+  const email = "disable-stale@example.com";
+  const refreshToken = await session(tenant, email);
+  const id = await userId(tenant, email);
+  let r = await post(worker, tenant, "resetpassword/v1.0/start", { username: email, challenge_type: "oob redirect" });
+  r = await post(worker, tenant, "resetpassword/v1.0/challenge", { continuation_token: ct(r), challenge_type: "oob redirect" });
+  const pending = ct(r);
+  const code = await latestCode(worker, email);
+  seen.push(code);
+  const before = await readUserRecord(worker, tenant, id);
+  const disabled = await admin(tenant, "PATCH", `users/${id}`, { accountEnabled: false });
+  assert.equal(disabled.status, 204, JSON.stringify(disabled.body));
+
+  await showStaleRecord(worker, tenant, before);
+  const reset = await post(worker, tenant, "resetpassword/v1.0/continue", { continuation_token: pending, grant_type: "oob", oob: code });
+  assert.equal(reset.status, 400, `the reset of a disabled account goes no further: ${JSON.stringify(reset.body)}`);
+  assert.equal(reset.body.error, "invalid_grant");
+  assert.deepEqual(reset.body.error_codes, [50053], JSON.stringify(reset.body));
+  const refused = await refresh(tenant, refreshToken);
+  assert.equal(refused.status, 400, `a disabled account's session does not refresh: ${JSON.stringify(refused.body)}`);
+  assert.equal(refused.body.error, "invalid_grant");
+
+  const enabled = await admin(tenant, "PATCH", `users/${id}`, { accountEnabled: true });
+  assert.equal(enabled.status, 204, JSON.stringify(enabled.body));
+  const again = await refresh(tenant, refreshToken);
+  assert.equal(again.status, 200, `re-enabled, the session refreshes again: ${JSON.stringify(again.body)}`);
+  seen.push(again.body.access_token, again.body.id_token, again.body.refresh_token);
+});
+
+test("a deleted account's session does not refresh where KV still shows the account", async () => {
+  const tenant = "stale-delete-session";
+  const email = "delete-session@example.com";
+  const refreshToken = await session(tenant, email);
+  const id = await userId(tenant, email);
+  const before = await readUserRecord(worker, tenant, id);
+  const deleted = await admin(tenant, "DELETE", `users/${id}`);
+  assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
+  await showStaleRecord(worker, tenant, before);
+  const refused = await refresh(tenant, refreshToken);
+  assert.equal(refused.status, 400, `a deleted account's session does not refresh: ${JSON.stringify(refused.body)}`);
+  assert.equal(refused.body.error, "invalid_grant");
 });
 
 test("no code, password, token or email reaches the Worker log", () => {

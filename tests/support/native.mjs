@@ -246,12 +246,13 @@ export async function showStaleRecord(worker, tenant, record) {
 }
 
 /** One password sign-in up to the password: initiate, challenge, then `password` at
- * /token. Returns the first answer that is not a step on (a refused initiate), else the
- * token answer; tokens it gives are recorded in `seen`. */
+ * /token. Returns the first answer that is not a step on (a refused initiate or
+ * challenge), else the token answer; tokens it gives are recorded in `seen`. */
 export async function tryPassword(worker, tenant, email, password, { token = ct, seen = [] } = {}) {
   let r = await post(worker, tenant, "oauth2/v2.0/initiate", { username: email, challenge_type: TYPES, capabilities: CAPS });
   if (r.status !== 200 || !r.body.continuation_token) return r;
   r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: token(r), challenge_type: TYPES });
+  if (r.status !== 200) return r;
   assert.equal(r.body.challenge_type, "password", JSON.stringify(r.body));
   r = await post(worker, tenant, "oauth2/v2.0/token", { continuation_token: token(r), grant_type: "password", password, scope: "openid" });
   if (r.body.access_token) seen.push(r.body.access_token, r.body.id_token, r.body.refresh_token);

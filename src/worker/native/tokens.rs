@@ -113,7 +113,9 @@ pub async fn refresh(
         // KV may not show a rotation made moments ago at another location: the token's
         // guard object decides which request rotates it. A later one is a reuse, judged
         // as if the record already said so.
-        let within = crate::worker::guard::SpendIn::refresh(&session.family);
+        // Spent in the account's object, which knows a disable or deletion made at
+        // another location before KV shows it here.
+        let within = crate::worker::guard::SpendIn::Account(&session.user_id);
         let first = guard
             .spend(
                 setup.code_key(),
@@ -123,7 +125,8 @@ pub async fn refresh(
                 session.expires_at,
                 now,
             )
-            .await?;
+            .await?
+            .map_err(|_closed| invalid())?;
         if !first {
             let mut copy = session.clone();
             copy.used = true;
