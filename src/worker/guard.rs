@@ -53,6 +53,11 @@ const STATE_KEY: &str = "state";
 #[durable_object(alarm)]
 pub struct Guard {
     state: State,
+    /// Whether this instance made sure of its table: once per instance, not once per
+    /// call (a SQLite statement each call cost the object's CPU for nothing). Storage
+    /// outlives the instance, and `delete_all` drops the table, so an instance that
+    /// forgot everything makes sure again.
+    table_ready: std::cell::Cell<bool>,
 }
 
 #[derive(Deserialize)]
@@ -63,10 +68,13 @@ struct Row {
 impl Guard {
     fn load(&self) -> Result<GuardState> {
         let sql = self.state.storage().sql();
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS guard (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
-            None,
-        )?;
+        if !self.table_ready.get() {
+            sql.exec(
+                "CREATE TABLE IF NOT EXISTS guard (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+                None,
+            )?;
+            self.table_ready.set(true);
+        }
         let rows: Vec<Row> = sql
             .exec("SELECT v FROM guard WHERE k = ?", vec![STATE_KEY.into()])?
             .to_array()?;
@@ -100,7 +108,10 @@ impl Guard {
 
 impl DurableObject for Guard {
     fn new(state: State, _env: Env) -> Self {
-        Guard { state }
+        Guard {
+            state,
+            table_ready: std::cell::Cell::new(false),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -128,8 +139,11 @@ impl DurableObject for Guard {
         match self.load().ok().and_then(|s| s.forget_at) {
             // A later request pushed the date back: wait for that.
             Some(at) if at > now => self.arm(at).await?,
-            // Due, or unreadable (see `load`): forget everything.
-            _ => self.state.storage().delete_all().await?,
+            // Due, or unreadable (see `load`): forget everything, the table too.
+            _ => {
+                self.table_ready.set(false);
+                self.state.storage().delete_all().await?
+            }
         }
         Response::ok("")
     }
