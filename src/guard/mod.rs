@@ -729,21 +729,25 @@ mod tests {
         assert_eq!(unspent.replay, None);
     }
 
+    /// One call as the object takes it: the op as JSON in, the state stored and read back
+    /// and the answer as the Worker reads it.
+    fn over_the_wire(state: GuardState, now: u64, op: &str) -> (GuardState, GuardAnswer) {
+        let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+        let (state, answer) = decide(state, serde_json::from_str::<GuardCall>(&text).unwrap());
+        let stored = serde_json::to_string(&state).unwrap();
+        let answer = serde_json::to_string(&answer).unwrap();
+        (
+            serde_json::from_str(&stored).unwrap(),
+            serde_json::from_str(&answer).unwrap(),
+        )
+    }
+
     /// A flow's continuation tokens share the flow's object: each is spent once, one
     /// token's spend leaves the others (and the object's code attempts) alone, a spend
     /// taken back can be made again, and a token past its expiry is forgotten.
     #[test]
     fn handles_sharing_an_object_are_each_spent_once_over_the_wire() {
-        let send = |state, now: u64, op: &str| {
-            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
-            let (state, answer) = decide(state, serde_json::from_str::<GuardCall>(&text).unwrap());
-            let wire = serde_json::to_string(&state).unwrap();
-            let answer = serde_json::to_string(&answer).unwrap();
-            (
-                serde_json::from_str::<GuardState>(&wire).unwrap(),
-                serde_json::from_str::<GuardAnswer>(&answer).unwrap(),
-            )
-        };
+        let send = over_the_wire;
         let first =
             |answer: &GuardAnswer| matches!(answer, GuardAnswer::Spent { first, .. } if *first);
         let spend = |handle: &str, until: u64| {
@@ -788,12 +792,7 @@ mod tests {
     /// the account is spent (no flow moves on, no session refreshes), until a re-enable.
     #[test]
     fn a_closed_account_spends_none_of_its_tokens_over_the_wire() {
-        let send = |state, now: u64, op: &str| {
-            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
-            let (state, answer) = decide(state, serde_json::from_str::<GuardCall>(&text).unwrap());
-            let answer = serde_json::to_string(&answer).unwrap();
-            (state, serde_json::from_str::<GuardAnswer>(&answer).unwrap())
-        };
+        let send = over_the_wire;
         let spend = |handle: &str| format!(r#"{{"op":"spend","until":900,"handle":"{handle}"}}"#);
         let (state, a) = send(GuardState::default(), 10, &spend("t1"));
         assert!(
