@@ -14,8 +14,9 @@
 //!    address across networks, with aliases of one inbox counted as one
 //!    ([`email_velocity`], [`velocity_key`]);
 //! 4. a continuation token, an authorization code or a refresh token is redeemed at most
-//!    once ([`spend`]: a continuation token or refresh token in its account's object, or
-//!    its flow's before the account is known; any other handle in an object of its own),
+//!    once ([`spend`]: a continuation token, an authorization code or a refresh token in
+//!    its account's object, or a continuation token in its flow's before the account is
+//!    known; a hosted page's handle in an object of its own),
 //!    and an account's object spends none of its handles once the account is disabled or
 //!    deleted;
 //! 5. one account's passwords are judged one at a time, against the failure count the

@@ -16,7 +16,10 @@
 //! every step pay for a new one. And the account's object knows an administrator's
 //! disable or deletion at once, where KV may show it only a minute later: it spends none
 //! of a closed account's handles, so no location moves such a flow on or refreshes such
-//! a session, at no extra object call.
+//! a session, at no extra object call. An authorization code is spent there too: the
+//! hosted pages that issued it spent no token in the account's object, so without it a
+//! code issued just before a disable still got tokens where KV showed the account
+//! enabled.
 
 use crate::flow::{CodeKey, FlowCommon};
 use crate::guard::password::LockoutCopy;
@@ -201,12 +204,13 @@ pub fn spend_object_name(key: &CodeKey, tenant: &str, lookup: &str) -> String {
 /// does not create a new one.
 #[derive(Debug, Clone, Copy)]
 pub enum SpendIn<'a> {
-    /// An object of its own (an authorization code, a hosted page's handle).
+    /// An object of its own (a hosted page's handle).
     Own,
     /// Its flow's object (a continuation token before the flow knows its account), the
     /// one that counts its code attempts.
     Flow(&'a FlowCommon),
-    /// Its account's object (a continuation token of a known account, a refresh token).
+    /// Its account's object (a continuation token of a known account, a refresh token,
+    /// an authorization code).
     Account(&'a str),
 }
 
