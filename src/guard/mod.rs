@@ -1327,6 +1327,62 @@ mod tests {
         assert_eq!(copy.lockout.enabled_at, Some(Timestamp(104)));
     }
 
+    /// One account's object holds its record copy, its lockout copy and its spent
+    /// names under one `forget_at`, and the alarm forgets all three at once: no call may
+    /// lower it, nor leave it before what any part must be kept until, whatever the
+    /// order (a spend after a write, a release or clear after a spend, a spend taken
+    /// back, a spend refused as closed).
+    #[test]
+    fn an_account_objects_forget_at_covers_every_part_and_never_goes_down() {
+        let rec = r#"{"id":"u-1","email":"a@example.com","createdAt":1,"lockout":{"consecutiveFailures":2}}"#;
+        let ops = [
+            (
+                10,
+                r#"{"op":"spend","until":100000,"handle":"r1"}"#.to_string(),
+            ),
+            (
+                20,
+                format!(r#"{{"op":"write","base":{rec},"record":{rec}}}"#),
+            ),
+            (30, r#"{"op":"hold"}"#.into()),
+            (
+                31,
+                r#"{"op":"release","ticket":40,"lockout":{"consecutiveFailures":3}}"#.into(),
+            ),
+            (
+                4_000,
+                r#"{"op":"spend","until":100000,"handle":"r2"}"#.into(),
+            ),
+            (4_001, r#"{"op":"unspend","handle":"r2"}"#.into()),
+            (4_002, r#"{"op":"clearLockout"}"#.into()),
+            (4_003, r#"{"op":"stored","version":1}"#.into()),
+            (4_004, r#"{"op":"disable"}"#.into()),
+            (
+                4_005,
+                r#"{"op":"spend","until":100000,"handle":"r3"}"#.into(),
+            ),
+            (4_006, r#"{"op":"clearLockout","enable":true}"#.into()),
+            (9_000, r#"{"op":"spend","until":9100,"handle":"c1"}"#.into()),
+            (9_001, r#"{"op":"delete"}"#.into()),
+        ];
+        let mut state = GuardState::default();
+        for (now, op) in ops {
+            let before = state.forget_at;
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            (state, _) = decide(state, serde_json::from_str::<GuardCall>(&text).unwrap());
+            let at = state.forget_at;
+            assert!(at >= before, "{op} lowered forget_at: {before:?} -> {at:?}");
+            let parts = [
+                state.record.as_ref().map(record::RecordCopy::keep_until),
+                state.lockout.as_ref().map(password::keep_until),
+                state.spent.forget_at(),
+            ];
+            for part in parts.into_iter().flatten() {
+                assert!(at >= Some(part), "{op}: forget_at {at:?} before {part:?}");
+            }
+        }
+    }
+
     #[test]
     fn decide_routes_and_tracks_forget_at() {
         let (s, a) = decide(
