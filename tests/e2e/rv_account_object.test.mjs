@@ -1,4 +1,5 @@
-// Review of session 9's account-object spends: the hosted pages' authorization code.
+// Review of session 9's account-object spends: the hosted pages' authorization code, and
+// how many names one account's object takes.
 //
 // A continuation token and a refresh token are spent in their account's object, which an
 // administrator's disable or deletion reaches at once, so a location whose KV still shows
@@ -18,7 +19,7 @@ import { startWorker } from "../support/worker.mjs";
 import { authorizationRequest } from "../support/oidc_client.mjs";
 import { bindingCookie, submitForm } from "../support/hosted.mjs";
 import { JSDOM } from "jsdom";
-import { APP, adminCall, assertLogClean, nativeVars, readUserRecord, recordingCt, showStaleRecord, signUpWithPassword } from "../support/native.mjs";
+import { APP, adminCall, assertLogClean, nativeVars, post, readUserRecord, recordingCt, showStaleRecord, signUpWithPassword } from "../support/native.mjs";
 
 const PASSWORD = "Correct-Horse-Battery-9";
 const REDIRECT = "http://127.0.0.1:9/callback";
@@ -100,6 +101,44 @@ test("an authorization code issued just before an administrator's deletion gets 
     assert.equal(e.error, "invalid_grant", `${e.name}: ${e.message}`);
     return true;
   }, "a deleted account's code gets no tokens");
+});
+
+// Starting a sign-in needs nothing but the account's email, and every `/challenge` moves
+// the flow to a new token, spent in the account's object under a name kept up to an hour:
+// before the cap, anyone could grow that object (one row, read and written whole by every
+// password step and record write of the account) by ~50 bytes a request without bound.
+test("an account's object takes no more than 2,048 recent token names, whoever sends them", async () => {
+  const tenant = "rv-names";
+  const email = "names@example.com";
+  seen.push(email);
+  await signUpWithPassword(worker, tenant, email, PASSWORD, { token: ct, seen });
+  const LIMIT = 2_048; // src/guard/spend.rs SHARED_MAX
+  let moved = 0;
+  let tries = 0;
+  const refusals = [];
+  // Eight sign-ins at a time, each asking for its challenge again and again: no password,
+  // no code, only the email.
+  const flow = async () => {
+    let r = await post(worker, tenant, "oauth2/v2.0/initiate", { username: email, challenge_type: "password oob redirect" });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    let token = r.body.continuation_token;
+    while (tries < LIMIT + 100 && refusals.length === 0) {
+      tries += 1;
+      r = await post(worker, tenant, "oauth2/v2.0/challenge", { continuation_token: token, challenge_type: "password oob redirect" });
+      if (r.status !== 200) {
+        refusals.push(r);
+        break;
+      }
+      moved += 1;
+      token = r.body.continuation_token;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, flow));
+  assert.ok(refusals.length > 0, `${moved} challenges moved on: the object took every name`);
+  assert.ok(moved <= LIMIT, `${moved} names`);
+  const [full] = refusals;
+  assert.equal(full.status, 500, JSON.stringify(full.body));
+  assert.equal(full.body.error, "server_error", "a retry later, not a used token or a closed account");
 });
 
 test("no code, password, token or email reaches the Worker log", () => {
