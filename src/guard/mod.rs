@@ -67,7 +67,7 @@ pub struct GuardState {
     /// When the handle was redeemed (spend objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spent_at: Option<Timestamp>,
-    /// The handles redeemed through an object they share (flow and family objects), by
+    /// The handles redeemed through an object they share (flow and account objects), by
     /// name ([`spend::spend_in`]).
     #[serde(default, skip_serializing_if = "spend::Spent::is_empty")]
     pub spent: spend::Spent,

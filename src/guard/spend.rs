@@ -253,7 +253,7 @@ mod tests {
 
     /// A flow's tokens are spent in its account's object once it knows the account, in
     /// the flow's object before; a refresh token in its account's; each under a name of
-    /// its own. A code gets an object of its own.
+    /// its own. A hosted page's handle gets an object of its own.
     #[test]
     fn handles_that_follow_one_another_share_an_object_under_names_of_their_own() {
         let key = CodeKey::new(vec![3u8; 32]).unwrap();
