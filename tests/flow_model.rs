@@ -561,6 +561,16 @@ impl Run {
             _ => None,
         };
         let now = self.h.now;
+        // The guard object a continuation token of this state is spent in, and its name
+        // there (src/guard/spend.rs): a rejection keeps the token, so it must keep both,
+        // or two requests with one token reading the two states would each spend it once.
+        fn spent_in(
+            state: &vestibule::flow::FlowState,
+            key: &vestibule::flow::CodeKey,
+        ) -> (String, Option<String>) {
+            vestibule::guard::spend::SpendIn::continuation(state.common()).place(key, "t", "token")
+        }
+        let spent_before = self.h.state.as_ref().map(|s| spent_in(s, &self.h.key));
         let Ok(reply) = self.h.try_send(input) else {
             // Nothing happened; the model agrees.
             return Ok(());
@@ -573,6 +583,16 @@ impl Run {
         self.h.steps.clear();
         if is_start {
             self.flows += 1;
+        }
+        let kept = vestibule::native::disposition(step.state.as_ref(), &reply)
+            == vestibule::native::Disposition::Keep;
+        if let (false, true, Some(before), Some(next)) =
+            (is_start, kept, &spent_before, step.state.as_ref())
+            && spent_in(next, &self.h.key) != *before
+        {
+            return fail(format!(
+                "a rejection moved its token to another spend object: {reply:?}"
+            ));
         }
         let Some(flow) = self.flow.as_mut() else {
             return Ok(());

@@ -14,8 +14,9 @@
 //!    address across networks, with aliases of one inbox counted as one
 //!    ([`email_velocity`], [`velocity_key`]);
 //! 4. a continuation token, an authorization code or a refresh token is redeemed at most
-//!    once ([`spend`]: a continuation token or refresh token in its account's object, or
-//!    its flow's before the account is known; any other handle in an object of its own),
+//!    once ([`spend`]: a continuation token, an authorization code or a refresh token in
+//!    its account's object, or a continuation token in its flow's before the account is
+//!    known; a hosted page's handle in an object of its own),
 //!    and an account's object spends none of its handles once the account is disabled or
 //!    deleted;
 //! 5. one account's passwords are judged one at a time, against the failure count the
@@ -66,7 +67,7 @@ pub struct GuardState {
     /// When the handle was redeemed (spend objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spent_at: Option<Timestamp>,
-    /// The handles redeemed through an object they share (flow and family objects), by
+    /// The handles redeemed through an object they share (flow and account objects), by
     /// name ([`spend::spend_in`]).
     #[serde(default, skip_serializing_if = "spend::Spent::is_empty")]
     pub spent: spend::Spent,
@@ -243,7 +244,9 @@ pub enum GuardAnswer {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replay: Option<String>,
         /// For a later spend without `replay`: the first spender may still answer, so
-        /// ask again ([`spend::replay`]); false once no answer will come.
+        /// ask again ([`spend::replay`]); false once no answer will come. For a handle
+        /// in a shared object: the object is full of recent names and spent nothing
+        /// ([`spend::Spent::spend_in`]); try again shortly.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         wait: bool,
     },
@@ -343,14 +346,18 @@ pub fn decide(mut state: GuardState, call: GuardCall) -> (GuardState, GuardAnswe
             handle: Some(handle),
             ..
         } => {
-            let closed = spend::closed(state.lockout.as_ref(), state.record.as_ref());
-            let first = closed.is_none() && state.spent.spend_in(handle, until, now);
+            let closed = spend::closed(state.lockout.as_ref(), state.record.as_ref(), now);
+            // Full of recent names: nothing is spent, and the caller is told to wait.
+            let spent = match closed {
+                Some(_) => Some(false),
+                None => state.spent.spend_in(handle, until, now),
+            };
             state.forget_at = later(state.forget_at, state.spent.forget_at());
             GuardAnswer::Spent {
-                first,
+                first: spent == Some(true),
                 closed,
                 replay: None,
-                wait: false,
+                wait: spent.is_none(),
             }
         }
         GuardOp::Spend {
@@ -784,7 +791,111 @@ mod tests {
         let (state, _) = send(state, 30, &spend("short", 40));
         let (state, _) = send(state, 41, &spend("t3", 900));
         let kept = serde_json::to_string(&state.spent).unwrap();
-        assert_eq!(kept, r#"[["t1",600],["t2",600],["t3",900]]"#);
+        assert_eq!(kept, r#"[["t1",20,600],["t2",24,600],["t3",41,900]]"#);
+    }
+
+    /// Anyone who knows an account's email can start its sign-ins, and each step of each
+    /// moves its token into the account's object: the names it keeps are capped, so
+    /// that one row (read and written whole by every password step, record write and
+    /// administrator's disable of the account) cannot grow past what an object may
+    /// store. A full object spends nothing and says so (`wait`); it forgets no recent
+    /// name, which would let that token be spent again.
+    #[test]
+    fn an_account_object_full_of_recent_names_spends_nothing_more_over_the_wire() {
+        const MAX: usize = spend::SHARED_MAX;
+        let send = |state, now: u64, op: &str| {
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            decide(state, serde_json::from_str::<GuardCall>(&text).unwrap())
+        };
+        let spend = |handle: &str| format!(r#"{{"op":"spend","until":9000,"handle":"{handle}"}}"#);
+        let mut state = GuardState::default();
+        for i in 0..MAX {
+            let answer;
+            (state, answer) = send(state, 100, &spend(&format!("{i:032x}")));
+            assert!(
+                matches!(answer, GuardAnswer::Spent { first: true, .. }),
+                "{answer:?}"
+            );
+        }
+        let size = serde_json::to_string(&state).unwrap().len();
+        let (state, full) = send(state, 101, &spend("one-more"));
+        let wire = serde_json::to_string(&full).unwrap();
+        assert_eq!(wire, r#"{"kind":"spent","first":false,"wait":true}"#);
+        assert_eq!(serde_json::to_string(&state).unwrap().len(), size);
+        assert!(size < 200_000, "{size} bytes");
+        let (_, again) = send(state, 102, &spend(&format!("{:032x}", 7)));
+        assert!(
+            matches!(
+                again,
+                GuardAnswer::Spent {
+                    first: false,
+                    wait: false,
+                    ..
+                }
+            ),
+            "a token spent before is still refused as used: {again:?}"
+        );
+    }
+
+    /// An administrator's re-enable is written through the account's object (its record
+    /// carries `enabledAt`), then the object is told to clear its lockout copy, best
+    /// effort. Should that clear not arrive, KV shows the account enabled and every
+    /// password step judges it so ([`password::merge`]): its tokens are spent too, not
+    /// refused as a disabled account's for the day the disabled copy is kept.
+    #[test]
+    fn a_re_enable_written_through_the_object_opens_the_account_without_its_clear() {
+        let send = |state, now: u64, op: &str| {
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            decide(state, serde_json::from_str::<GuardCall>(&text).unwrap())
+        };
+        let rec = |lockout: &str| {
+            format!(r#"{{"id":"u-1","email":"a@example.com","createdAt":1,"lockout":{lockout}}}"#)
+        };
+        let spend = |handle: &str| format!(r#"{{"op":"spend","until":900,"handle":"{handle}"}}"#);
+        let (state, _) = send(GuardState::default(), 10, r#"{"op":"disable"}"#);
+        let disabled = rec(r#"{"disabled":true}"#);
+        let enabled = rec(r#"{"enabledAt":12,"clearedAt":12}"#);
+        let write = format!(r#"{{"op":"write","base":{disabled},"record":{enabled}}}"#);
+        let (state, written) = send(state, 12, &write);
+        match &written {
+            GuardAnswer::Written {
+                record: Some(r),
+                lockout,
+                ..
+            } => assert!(
+                !password::merge(&r.0.lockout, lockout.as_ref()).disabled,
+                "KV gets the account enabled"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let (state, opened) = send(state, 13, &spend("t1"));
+        assert!(
+            matches!(
+                opened,
+                GuardAnswer::Spent {
+                    first: true,
+                    closed: None,
+                    ..
+                }
+            ),
+            "{opened:?}"
+        );
+        // A record written from a copy of KV older than the disable does not open it.
+        let (state, _) = send(state, 14, r#"{"op":"disable"}"#);
+        let stale = format!(r#"{{"op":"write","base":{enabled},"record":{enabled}}}"#);
+        let (state, _) = send(state, 15, &stale);
+        let (_, refused) = send(state, 16, &spend("t2"));
+        assert!(
+            matches!(
+                refused,
+                GuardAnswer::Spent {
+                    first: false,
+                    closed: Some(spend::AccountClosed::Disabled),
+                    ..
+                }
+            ),
+            "{refused:?}"
+        );
     }
 
     /// An administrator's disable or deletion reaches the account's object at once
@@ -1213,6 +1324,62 @@ mod tests {
         let copy = copy_of(&s).unwrap();
         assert!(copy.lockout.is_clear(), "{copy:?}");
         assert_eq!(copy.lockout.enabled_at, Some(Timestamp(104)));
+    }
+
+    /// One account's object holds its record copy, its lockout copy and its spent
+    /// names under one `forget_at`, and the alarm forgets all three at once: no call may
+    /// lower it, nor leave it before what any part must be kept until, whatever the
+    /// order (a spend after a write, a release or clear after a spend, a spend taken
+    /// back, a spend refused as closed).
+    #[test]
+    fn an_account_objects_forget_at_covers_every_part_and_never_goes_down() {
+        let rec = r#"{"id":"u-1","email":"a@example.com","createdAt":1,"lockout":{"consecutiveFailures":2}}"#;
+        let ops = [
+            (
+                10,
+                r#"{"op":"spend","until":100000,"handle":"r1"}"#.to_string(),
+            ),
+            (
+                20,
+                format!(r#"{{"op":"write","base":{rec},"record":{rec}}}"#),
+            ),
+            (30, r#"{"op":"hold"}"#.into()),
+            (
+                31,
+                r#"{"op":"release","ticket":40,"lockout":{"consecutiveFailures":3}}"#.into(),
+            ),
+            (
+                4_000,
+                r#"{"op":"spend","until":100000,"handle":"r2"}"#.into(),
+            ),
+            (4_001, r#"{"op":"unspend","handle":"r2"}"#.into()),
+            (4_002, r#"{"op":"clearLockout"}"#.into()),
+            (4_003, r#"{"op":"stored","version":1}"#.into()),
+            (4_004, r#"{"op":"disable"}"#.into()),
+            (
+                4_005,
+                r#"{"op":"spend","until":100000,"handle":"r3"}"#.into(),
+            ),
+            (4_006, r#"{"op":"clearLockout","enable":true}"#.into()),
+            (9_000, r#"{"op":"spend","until":9100,"handle":"c1"}"#.into()),
+            (9_001, r#"{"op":"delete"}"#.into()),
+        ];
+        let mut state = GuardState::default();
+        for (now, op) in ops {
+            let before = state.forget_at;
+            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
+            (state, _) = decide(state, serde_json::from_str::<GuardCall>(&text).unwrap());
+            let at = state.forget_at;
+            assert!(at >= before, "{op} lowered forget_at: {before:?} -> {at:?}");
+            let parts = [
+                state.record.as_ref().map(record::RecordCopy::keep_until),
+                state.lockout.as_ref().map(password::keep_until),
+                state.spent.forget_at(),
+            ];
+            for part in parts.into_iter().flatten() {
+                assert!(at >= Some(part), "{op}: forget_at {at:?} before {part:?}");
+            }
+        }
     }
 
     #[test]

@@ -16,7 +16,10 @@
 //! every step pay for a new one. And the account's object knows an administrator's
 //! disable or deletion at once, where KV may show it only a minute later: it spends none
 //! of a closed account's handles, so no location moves such a flow on or refreshes such
-//! a session, at no extra object call.
+//! a session, at no extra object call. An authorization code is spent there too: the
+//! hosted pages that issued it spent no token in the account's object, so without it a
+//! code issued just before a disable still got tokens where KV showed the account
+//! enabled.
 
 use crate::flow::{CodeKey, FlowCommon};
 use crate::guard::password::LockoutCopy;
@@ -30,12 +33,29 @@ use serde::{Deserialize, Serialize};
 /// session's rotations would pile up in its account's object until the session ended.
 pub const SHARED_KEEP: Seconds = Seconds(3_600);
 
-/// The handles spent through a shared object: each handle's name and until when it is
-/// kept (its expiry, at most [`SHARED_KEEP`]). A list, not a map: a flow spends a handful,
-/// and serde's map code cost the Worker 3.6 KB gzip more.
+/// How many names a shared object keeps at most. An account's object takes a name for
+/// every step of every flow of the account, and starting a sign-in needs nothing but the
+/// account's email: without a cap, anyone could grow the object (one row, read and
+/// written whole by every call, a password step's and an administrator's included) by
+/// ~50 bytes a request for an hour, past what an object's row may hold (2 MB). 2,048
+/// names are ~100 KB.
+pub const SHARED_MAX: usize = 2_048;
+
+/// How long a name is kept even when the object is full: five times what KV takes to show
+/// the spender's write everywhere (about a minute). An older name may make room for a new
+/// one; a full object with none that old spends nothing ([`Spent::spend_in`]).
+pub const SHARED_MIN_KEEP: Seconds = Seconds(300);
+
+/// One name kept in a shared object: the handle's name, when it was spent, and until
+/// when it is kept (its expiry, at most [`SHARED_KEEP`] after the spend).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpentName(String, Timestamp, Timestamp);
+
+/// The handles spent through a shared object, oldest first. A list, not a map: a flow
+/// spends a handful, and serde's map code cost the Worker 3.6 KB gzip more.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Spent(Vec<(String, Timestamp)>);
+pub struct Spent(Vec<SpentName>);
 
 impl Spent {
     /// Nothing kept (the state then leaves the field out).
@@ -43,25 +63,40 @@ impl Spent {
         self.0.is_empty()
     }
 
-    /// Marks `handle` spent; the answer is whether this call was the first. Names past
-    /// their time are dropped first, so the list holds only recent spends.
-    pub fn spend_in(&mut self, handle: String, until: Timestamp, now: Timestamp) -> bool {
-        self.0.retain(|(_, kept)| *kept > now);
-        if self.0.iter().any(|(name, _)| *name == handle) {
-            return false;
+    /// Marks `handle` spent; the answer is whether this call was the first, or `None`
+    /// when the object is full ([`SHARED_MAX`]) of names spent less than
+    /// [`SHARED_MIN_KEEP`] ago: the handle is not spent (fail closed), and the caller may
+    /// try again shortly. Names past their time are dropped first, so the list holds
+    /// only recent spends; when it is full, the oldest name makes room if it is old
+    /// enough.
+    pub fn spend_in(&mut self, handle: String, until: Timestamp, now: Timestamp) -> Option<bool> {
+        self.0.retain(|SpentName(_, _, kept)| *kept > now);
+        if self.0.iter().any(|SpentName(name, _, _)| *name == handle) {
+            return Some(false);
         }
-        self.0.push((handle, until.min(now.plus(SHARED_KEEP))));
-        true
+        if self.0.len() >= SHARED_MAX {
+            let oldest = self
+                .0
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, SpentName(_, at, _))| *at)
+                .filter(|(_, SpentName(_, at, _))| at.plus(SHARED_MIN_KEEP) <= now)
+                .map(|(index, _)| index)?;
+            self.0.remove(oldest);
+        }
+        let kept = until.min(now.plus(SHARED_KEEP));
+        self.0.push(SpentName(handle, now, kept));
+        Some(true)
     }
 
     /// Takes a spend back ([`unspend`]).
     pub fn unspend_in(&mut self, handle: &str) {
-        self.0.retain(|(name, _)| name != handle);
+        self.0.retain(|SpentName(name, _, _)| name != handle);
     }
 
     /// When the last name kept may be forgotten.
     pub fn forget_at(&self) -> Option<Timestamp> {
-        self.0.iter().map(|(_, kept)| *kept).max()
+        self.0.iter().map(|SpentName(_, _, kept)| *kept).max()
     }
 }
 
@@ -76,15 +111,28 @@ pub enum AccountClosed {
 }
 
 /// What the account's object knows of its account: deleted (the record's copy is a
-/// tombstone) or disabled (the lockout's copy says so; a re-enable clears it). Objects
-/// that are no account's keep neither and close nothing.
-pub fn closed(lockout: Option<&LockoutCopy>, record: Option<&RecordCopy>) -> Option<AccountClosed> {
+/// tombstone that still counts) or disabled, by the same rule that makes the record
+/// stored in KV disabled: the record last written with the object's lockout copy merged
+/// in ([`crate::guard::password::merge`]). So an administrator's re-enable, written with
+/// its `enabledAt` through the object, opens the account even when the best-effort clear
+/// that follows it ([`crate::guard::GuardOp::ClearLockout`]) never arrives; the lockout
+/// copy alone would keep the account closed for a day ([`crate::guard::password::KEEP`])
+/// while KV shows it enabled. Objects that are no account's keep neither and close
+/// nothing.
+pub fn closed(
+    lockout: Option<&LockoutCopy>,
+    record: Option<&RecordCopy>,
+    now: Timestamp,
+) -> Option<AccountClosed> {
+    let record = record.filter(|copy| copy.current(now));
     if record.is_some_and(|copy| copy.record.is_none()) {
         return Some(AccountClosed::Deleted);
     }
-    lockout
-        .is_some_and(|copy| copy.lockout.disabled)
-        .then_some(AccountClosed::Disabled)
+    let disabled = match record.and_then(|copy| copy.record.as_ref()) {
+        Some(written) => crate::guard::password::merge(&written.0.lockout, lockout).disabled,
+        None => lockout.is_some_and(|copy| copy.lockout.disabled),
+    };
+    disabled.then_some(AccountClosed::Disabled)
 }
 
 /// How long after a hosted page's handle was spent a second post of it gets the first
@@ -156,12 +204,13 @@ pub fn spend_object_name(key: &CodeKey, tenant: &str, lookup: &str) -> String {
 /// does not create a new one.
 #[derive(Debug, Clone, Copy)]
 pub enum SpendIn<'a> {
-    /// An object of its own (an authorization code, a hosted page's handle).
+    /// An object of its own (a hosted page's handle).
     Own,
     /// Its flow's object (a continuation token before the flow knows its account), the
     /// one that counts its code attempts.
     Flow(&'a FlowCommon),
-    /// Its account's object (a continuation token of a known account, a refresh token).
+    /// Its account's object (a continuation token of a known account, a refresh token,
+    /// an authorization code).
     Account(&'a str),
 }
 
@@ -204,7 +253,7 @@ mod tests {
 
     /// A flow's tokens are spent in its account's object once it knows the account, in
     /// the flow's object before; a refresh token in its account's; each under a name of
-    /// its own. A code gets an object of its own.
+    /// its own. A hosted page's handle gets an object of its own.
     #[test]
     fn handles_that_follow_one_another_share_an_object_under_names_of_their_own() {
         let key = CodeKey::new(vec![3u8; 32]).unwrap();
@@ -244,18 +293,62 @@ mod tests {
     #[test]
     fn shared_names_are_kept_until_their_expiry_but_an_hour_at_most() {
         let mut spent = Spent::default();
-        assert!(spent.spend_in("a".into(), Timestamp(100_000), Timestamp(10)));
+        assert_eq!(
+            spent.spend_in("a".into(), Timestamp(100_000), Timestamp(10)),
+            Some(true)
+        );
         assert_eq!(spent.forget_at(), Some(Timestamp(10 + SHARED_KEEP.0)));
-        assert!(spent.spend_in("b".into(), Timestamp(50), Timestamp(20)));
-        assert!(!spent.spend_in("a".into(), Timestamp(100_000), Timestamp(30)));
+        assert_eq!(
+            spent.spend_in("b".into(), Timestamp(50), Timestamp(20)),
+            Some(true)
+        );
+        assert_eq!(
+            spent.spend_in("a".into(), Timestamp(100_000), Timestamp(30)),
+            Some(false)
+        );
         // Past b's expiry and a's hour: both are gone, and a may be spent again (by then
         // KV refuses it: its record was deleted or marked used).
-        assert!(spent.spend_in(
-            "c".into(),
-            Timestamp(100_000),
-            Timestamp(10 + SHARED_KEEP.0)
-        ));
-        assert_eq!(serde_json::to_string(&spent).unwrap(), r#"[["c",7210]]"#);
+        let late = Timestamp(10 + SHARED_KEEP.0);
+        assert_eq!(
+            spent.spend_in("c".into(), Timestamp(100_000), late),
+            Some(true)
+        );
+        assert_eq!(
+            serde_json::to_string(&spent).unwrap(),
+            r#"[["c",3610,7210]]"#
+        );
+    }
+
+    /// An account's object takes a name for each step of each flow of the account, and a
+    /// sign-in starts with nothing but an email: the names are capped, a full object
+    /// makes room only with a name spent [`SHARED_MIN_KEEP`] ago (KV refuses that handle
+    /// by then), and otherwise spends nothing rather than forget a recent name, which
+    /// would let its handle be spent again.
+    #[test]
+    fn a_full_shared_object_forgets_only_names_old_enough_and_else_spends_nothing() {
+        let mut spent = Spent::default();
+        let until = Timestamp(100_000);
+        for i in 0..SHARED_MAX {
+            let now = Timestamp(1_000 + i as u64 / 16);
+            assert_eq!(spent.spend_in(format!("h{i}"), until, now), Some(true));
+        }
+        let soon = Timestamp(1_000 + SHARED_MIN_KEEP.0 - 1);
+        assert_eq!(spent.spend_in("new".into(), until, soon), None, "full");
+        assert_eq!(spent.0.len(), SHARED_MAX);
+        assert_eq!(
+            spent.spend_in("h5".into(), until, soon),
+            Some(false),
+            "a name kept is still refused when the object is full"
+        );
+        let later = Timestamp(1_000 + SHARED_MIN_KEEP.0);
+        assert_eq!(spent.spend_in("new".into(), until, later), Some(true));
+        assert_eq!(spent.0.len(), SHARED_MAX);
+        assert_eq!(
+            spent.spend_in("h1".into(), until, later),
+            Some(false),
+            "only the oldest name made room"
+        );
+        assert!(!spent.0.iter().any(|SpentName(name, _, _)| name == "h0"));
     }
 
     #[test]
@@ -268,20 +361,24 @@ mod tests {
             },
             at: Timestamp(5),
         };
-        assert_eq!(closed(None, None), None);
-        assert_eq!(closed(Some(&copy(false)), None), None);
+        assert_eq!(closed(None, None, Timestamp(8)), None);
+        assert_eq!(closed(Some(&copy(false)), None, Timestamp(8)), None);
         assert_eq!(
-            closed(Some(&copy(true)), None),
+            closed(Some(&copy(true)), None, Timestamp(8)),
             Some(AccountClosed::Disabled)
         );
         let gone = crate::guard::record::delete(None, Timestamp(6));
         assert_eq!(
-            closed(Some(&copy(false)), Some(&gone)),
+            closed(Some(&copy(false)), Some(&gone), Timestamp(8)),
             Some(AccountClosed::Deleted)
         );
+        // A tombstone counts as long as it keeps a stale record from being written back
+        // (record::KEEP), not for as long as other state keeps the object alive.
+        let past = Timestamp(6 + crate::guard::record::KEEP.0);
+        assert_eq!(closed(Some(&copy(false)), Some(&gone), past), None);
         let enabled = crate::guard::password::clear(Some(copy(true)), true, Timestamp(7));
         assert_eq!(
-            closed(Some(&enabled), None),
+            closed(Some(&enabled), None, Timestamp(8)),
             None,
             "an administrator's re-enable"
         );

@@ -87,10 +87,15 @@ pub enum Exchange {
 pub fn account_may_redeem(user: Option<&crate::flow::UserRecord>) -> Result<(), NativeError> {
     match user {
         Some(u) if !u.lockout.disabled => Ok(()),
-        _ => Err(invalid_grant(
-            "the account behind this authorization code is disabled or gone",
-        )),
+        _ => Err(account_closed_error()),
     }
+}
+
+/// The refusal of a code whose account is disabled or deleted, whether KV says so
+/// ([`account_may_redeem`]) or the account's guard object does, before KV shows it at
+/// this location ([`crate::guard::spend::closed`]): one answer, whichever knew first.
+pub fn account_closed_error() -> NativeError {
+    invalid_grant("the account behind this authorization code is disabled or gone")
 }
 
 fn invalid_grant(description: &str) -> NativeError {

@@ -532,6 +532,7 @@ impl Client {
         now: Timestamp,
     ) -> std::result::Result<std::result::Result<bool, AccountClosed>, Fail> {
         let (name, handle) = within.place(key, tenant, lookup);
+        let shared = handle.is_some();
         let call = GuardCall {
             now,
             op: GuardOp::Spend {
@@ -545,6 +546,12 @@ impl Client {
                 closed: Some(closed),
                 ..
             } => Ok(Err(closed)),
+            // A shared object full of recent names spent nothing: neither a reuse nor a
+            // closed account, so the client is told to retry, not to start again.
+            GuardAnswer::Spent { wait: true, .. } if shared => {
+                worker::console_warn!("guard: a shared spend object is full; spend refused");
+                Err(unavailable_error().into())
+            }
             GuardAnswer::Spent { first, .. } => Ok(Ok(first)),
             _ => Err(unavailable_error().into()),
         }

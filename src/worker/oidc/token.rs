@@ -68,21 +68,25 @@ pub async fn exchange(
         let user = store.user(&record.grant.user_id).await?;
         crate::oidc::code::account_may_redeem(user.as_ref())?;
         // The KV record may not show a redemption made moments ago at another location:
-        // the code's guard object decides which request redeems it. A later one is a
-        // replay, judged as if the record already said so.
+        // the guard decides which request redeems it. A later one is a replay, judged as
+        // if the record already said so. The code is spent in its account's object, as
+        // the account's continuation and refresh tokens are: it knows an administrator's
+        // disable or deletion at once, where this location's KV (read just above) may
+        // show it a minute later, and the hosted pages that issued the code spent no
+        // token there.
         let guard = crate::worker::guard::Client::for_request(ctx, req);
         let first = guard
             .spend(
                 setup.code_key(),
                 tenant,
                 lookup.as_str(),
-                crate::worker::guard::SpendIn::Own,
+                crate::worker::guard::SpendIn::Account(&record.grant.user_id),
                 record.expires_at,
                 now,
             )
-            .await?;
-        // A code's object is its own, no account's: it never answers "closed".
-        if first != Ok(true) {
+            .await?
+            .map_err(|_closed| Fail::from(crate::oidc::code::account_closed_error()))?;
+        if !first {
             exchange = verdict(&record.clone().spent());
         }
     }
