@@ -568,7 +568,7 @@ impl Run {
             state: &vestibule::flow::FlowState,
             key: &vestibule::flow::CodeKey,
         ) -> (String, Option<String>) {
-            vestibule::guard::spend::SpendIn::continuation(state.common()).place(key, "t", "token")
+            vestibule::guard::spend::SpendIn::Flow(state.common()).place(key, "t", "token")
         }
         let spent_before = self.h.state.as_ref().map(|s| spent_in(s, &self.h.key));
         let Ok(reply) = self.h.try_send(input) else {

@@ -215,15 +215,6 @@ pub enum SpendIn<'a> {
 }
 
 impl<'a> SpendIn<'a> {
-    /// A continuation token's place: its account's object once the flow knows the
-    /// account, else the flow's.
-    pub fn continuation(common: &'a FlowCommon) -> Self {
-        match &common.user_id {
-            Some(user_id) => SpendIn::Account(user_id),
-            None => SpendIn::Flow(common),
-        }
-    }
-
     /// The object, and the handle's name in it when it shares the object.
     pub fn place(self, key: &CodeKey, tenant: &str, lookup: &str) -> (String, Option<String>) {
         match self {
@@ -240,6 +231,21 @@ impl<'a> SpendIn<'a> {
     }
 }
 
+/// The account a step grants tokens to, whose object must still say it is open before
+/// they leave: a continuation token is spent in its flow's object (single use), and a
+/// step that grants tokens is also spent in the account's object, which refuses a
+/// disabled or deleted account at once. Only granting steps go there: each needs a proven
+/// factor, where any step that merely moves a flow on needs nothing but the account's
+/// email, and spent there it would let anyone fill the account's object (one row, read
+/// and written whole by every password step and record write of the account) until its
+/// owner's steps were refused.
+pub fn granted_to(effects: &[crate::flow::Effect]) -> Option<&str> {
+    effects.iter().find_map(|effect| match effect {
+        crate::flow::Effect::IssueTokens(grant) => Some(grant.user_id.as_str()),
+        _ => None,
+    })
+}
+
 /// A handle's name in the object it shares: a keyed hash of its lookup key, short and
 /// meaningless outside this tenant.
 pub fn handle_name(key: &CodeKey, tenant: &str, lookup: &str) -> String {
@@ -251,8 +257,8 @@ pub fn handle_name(key: &CodeKey, tenant: &str, lookup: &str) -> String {
 mod tests {
     use super::*;
 
-    /// A flow's tokens are spent in its account's object once it knows the account, in
-    /// the flow's object before; a refresh token in its account's; each under a name of
+    /// A flow's tokens are spent in the flow's object, whether or not it knows its
+    /// account yet; refresh tokens and codes in their account's; each under a name of
     /// its own. A hosted page's handle gets an object of its own.
     #[test]
     fn handles_that_follow_one_another_share_an_object_under_names_of_their_own() {
@@ -264,18 +270,21 @@ mod tests {
             Timestamp(100),
             1800,
         );
-        let (o1, h1) = SpendIn::continuation(&flow).place(&key, "t", "lookup-1");
-        let (o2, h2) = SpendIn::continuation(&flow).place(&key, "t", "lookup-2");
+        let (o1, h1) = SpendIn::Flow(&flow).place(&key, "t", "lookup-1");
+        let (o2, h2) = SpendIn::Flow(&flow).place(&key, "t", "lookup-2");
         assert_eq!(o1, super::super::flow_object_name(&key, "t", &flow));
         assert_eq!(o1, o2, "one object per flow");
         assert!(h1.is_some() && h2.is_some() && h1 != h2, "{h1:?} {h2:?}");
         assert!(!h1.iter().any(|h| h.contains("lookup")), "names are hashes");
         flow.user_id = Some("u1".into());
+        assert_eq!(
+            SpendIn::Flow(&flow).place(&key, "t", "lookup-1").0,
+            o1,
+            "knowing its account does not move a flow's tokens"
+        );
         let account = crate::guard::password::password_object_name(&key, "t", "u1");
-        let (a1, g1) = SpendIn::continuation(&flow).place(&key, "t", "lookup-1");
-        let (a2, _) = SpendIn::Account("u1").place(&key, "t", "lookup-9");
+        let (a1, g1) = SpendIn::Account("u1").place(&key, "t", "lookup-1");
         assert_eq!((a1.as_str(), g1.as_ref()), (account.as_str(), h1.as_ref()));
-        assert_eq!(a2, account, "a refresh token of the same account");
         assert_ne!(
             SpendIn::Account("u2").place(&key, "t", "lookup-1").0,
             account
@@ -286,6 +295,20 @@ mod tests {
             (spend_object_name(&key, "t", "lookup-1").as_str(), None)
         );
         assert_ne!(own, SpendIn::Own.place(&key, "t", "lookup-2").0);
+    }
+
+    /// Only a step that grants tokens asks the account's object: a step that moves a
+    /// flow on (anyone's, with the email alone) leaves it alone.
+    #[test]
+    fn only_a_grant_is_spent_in_the_account_object_too() {
+        use crate::flow::{Effect, TokenGrant};
+        let grant: TokenGrant = serde_json::from_value(serde_json::json!({
+            "userId": "u1", "appId": "app", "email": "a@example.com", "authTime": 10,
+            "methods": [], "acr": "1", "amr": ["pwd"], "acrs": []
+        }))
+        .unwrap();
+        assert_eq!(granted_to(&[Effect::IssueTokens(grant)]), Some("u1"));
+        assert_eq!(granted_to(&[]), None);
     }
 
     /// A long session rotates its refresh token many times: each name is kept an hour at

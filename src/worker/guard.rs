@@ -341,7 +341,7 @@ impl Client {
                 crate::native::Disposition::Rotate
             );
             if crate::guard::spend::must_spend(&step.effects, rotates) {
-                let within = SpendIn::continuation(common);
+                let within = SpendIn::Flow(common);
                 match self.spend(key, tenant, lookup, within, until, now).await? {
                     Ok(true) => {}
                     Ok(false) => {
@@ -353,6 +353,16 @@ impl Client {
                     Err(closed) => return Err(closed_account_error(closed).into()),
                 }
                 spent = true;
+                // Tokens leave only while the account's object says the account is open
+                // (a disable or deletion at another location reaches it at once). Whether
+                // the name was new there does not matter: the flow's object decided that.
+                if let Some(user_id) = crate::guard::spend::granted_to(&step.effects) {
+                    let within = SpendIn::Account(user_id);
+                    if let Err(closed) = self.spend(key, tenant, lookup, within, until, now).await?
+                    {
+                        return Err(closed_account_error(closed).into());
+                    }
+                }
             }
         }
         let next = step.state.as_ref();
@@ -362,7 +372,7 @@ impl Client {
         {
             // Nothing of the step was applied: the client may retry with its token.
             if let (true, Some(((lookup, _), common))) = (spent, token) {
-                self.unspend(key, tenant, lookup, SpendIn::continuation(common), now)
+                self.unspend(key, tenant, lookup, SpendIn::Flow(common), now)
                     .await;
             }
             return Err(e);

@@ -161,8 +161,7 @@ test("an administrator's disable holds when KV shows an older record, and a writ
   assert.equal(disabled.status, 204, JSON.stringify(disabled.body));
   // Another location's KV still shows the record from before the disable (no password has
   // been judged since the disable, so only the administrator's word can have reached the
-  // account's object): that object spends none of the account's tokens, so the sign-in
-  // stops at its first step that moves on, before any password.
+  // account's object): the password is judged with the object's copy, which knows of it.
   await staleRecord(tenant, id, {});
   assert.equal(errorCode(await tryPassword(worker, tenant, email, PASSWORD, { token: ct, seen })), 50053, "disabled, whatever the record at this location says");
 

@@ -200,7 +200,7 @@ async fn judge(
         // is made spendable again: a retry in between is refused, never run on the state
         // from before.
         if let (true, Some(key), Some(common)) = (spent, old_key.as_ref(), common.as_ref()) {
-            let (code_key, within) = (call.setup.code_key(), SpendIn::continuation(common));
+            let (code_key, within) = (call.setup.code_key(), SpendIn::Flow(common));
             call.guard
                 .unspend(code_key, call.tenant, key.as_str(), within, now)
                 .await;
