@@ -358,9 +358,16 @@ impl Client {
                 // the name was new there does not matter: the flow's object decided that.
                 if let Some(user_id) = crate::guard::spend::granted_to(&step.effects) {
                     let within = SpendIn::Account(user_id);
-                    if let Err(closed) = self.spend(key, tenant, lookup, within, until, now).await?
-                    {
-                        return Err(closed_account_error(closed).into());
+                    match self.spend(key, tenant, lookup, within, until, now).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(closed)) => return Err(closed_account_error(closed).into()),
+                        // Not answered (the object unavailable or full): nothing was
+                        // granted, so the client may retry with its token.
+                        Err(fail) => {
+                            self.unspend(key, tenant, lookup, SpendIn::Flow(common), now)
+                                .await;
+                            return Err(fail);
+                        }
                     }
                 }
             }
