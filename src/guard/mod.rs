@@ -749,6 +749,20 @@ mod tests {
         )
     }
 
+    /// A spend of `handle` in a shared object, as the Worker sends it.
+    fn spend_op(handle: &str, until: u64) -> String {
+        format!(r#"{{"op":"spend","until":{until},"handle":"{handle}"}}"#)
+    }
+
+    /// What a spend answered about the handle: whether it was spent now, and whether the
+    /// account is closed (`None` for another answer).
+    fn spent(answer: &GuardAnswer) -> Option<(bool, Option<spend::AccountClosed>)> {
+        match answer {
+            GuardAnswer::Spent { first, closed, .. } => Some((*first, *closed)),
+            _ => None,
+        }
+    }
+
     /// A flow's continuation tokens share the flow's object: each is spent once, one
     /// token's spend leaves the others (and the object's code attempts) alone, a spend
     /// taken back can be made again, and a token past its expiry is forgotten.
@@ -757,9 +771,7 @@ mod tests {
         let send = over_the_wire;
         let first =
             |answer: &GuardAnswer| matches!(answer, GuardAnswer::Spent { first, .. } if *first);
-        let spend = |handle: &str, until: u64| {
-            format!(r#"{{"op":"spend","until":{until},"handle":"{handle}"}}"#)
-        };
+        let spend = spend_op;
         let (state, _) = send(
             GuardState::default(),
             10,
@@ -807,7 +819,7 @@ mod tests {
             let text = format!(r#"{{"now":{now},"op":{op}}}"#);
             decide(state, serde_json::from_str::<GuardCall>(&text).unwrap())
         };
-        let spend = |handle: &str| format!(r#"{{"op":"spend","until":9000,"handle":"{handle}"}}"#);
+        let spend = |handle: &str| spend_op(handle, 9000);
         let mut state = GuardState::default();
         for i in 0..MAX {
             let answer;
@@ -844,14 +856,11 @@ mod tests {
     /// refused as a disabled account's for the day the disabled copy is kept.
     #[test]
     fn a_re_enable_written_through_the_object_opens_the_account_without_its_clear() {
-        let send = |state, now: u64, op: &str| {
-            let text = format!(r#"{{"now":{now},"op":{op}}}"#);
-            decide(state, serde_json::from_str::<GuardCall>(&text).unwrap())
-        };
+        let send = over_the_wire;
         let rec = |lockout: &str| {
             format!(r#"{{"id":"u-1","email":"a@example.com","createdAt":1,"lockout":{lockout}}}"#)
         };
-        let spend = |handle: &str| format!(r#"{{"op":"spend","until":900,"handle":"{handle}"}}"#);
+        let spend = |handle: &str| spend_op(handle, 900);
         let (state, _) = send(GuardState::default(), 10, r#"{"op":"disable"}"#);
         let disabled = rec(r#"{"disabled":true}"#);
         let enabled = rec(r#"{"enabledAt":12,"clearedAt":12}"#);
@@ -869,31 +878,15 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let (state, opened) = send(state, 13, &spend("t1"));
-        assert!(
-            matches!(
-                opened,
-                GuardAnswer::Spent {
-                    first: true,
-                    closed: None,
-                    ..
-                }
-            ),
-            "{opened:?}"
-        );
+        assert_eq!(spent(&opened), Some((true, None)), "{opened:?}");
         // A record written from a copy of KV older than the disable does not open it.
         let (state, _) = send(state, 14, r#"{"op":"disable"}"#);
         let stale = format!(r#"{{"op":"write","base":{enabled},"record":{enabled}}}"#);
         let (state, _) = send(state, 15, &stale);
         let (_, refused) = send(state, 16, &spend("t2"));
-        assert!(
-            matches!(
-                refused,
-                GuardAnswer::Spent {
-                    first: false,
-                    closed: Some(spend::AccountClosed::Disabled),
-                    ..
-                }
-            ),
+        assert_eq!(
+            spent(&refused),
+            Some((false, Some(spend::AccountClosed::Disabled))),
             "{refused:?}"
         );
     }
@@ -904,19 +897,9 @@ mod tests {
     #[test]
     fn a_closed_account_spends_none_of_its_tokens_over_the_wire() {
         let send = over_the_wire;
-        let spend = |handle: &str| format!(r#"{{"op":"spend","until":900,"handle":"{handle}"}}"#);
+        let spend = |handle: &str| spend_op(handle, 900);
         let (state, a) = send(GuardState::default(), 10, &spend("t1"));
-        assert!(
-            matches!(
-                a,
-                GuardAnswer::Spent {
-                    first: true,
-                    closed: None,
-                    ..
-                }
-            ),
-            "{a:?}"
-        );
+        assert_eq!(spent(&a), Some((true, None)), "{a:?}");
         let (state, _) = send(state, 11, r#"{"op":"disable"}"#);
         let (state, refused) = send(state, 12, &spend("t2"));
         assert_eq!(
@@ -930,28 +913,12 @@ mod tests {
         );
         let (state, _) = send(state, 13, r#"{"op":"clearLockout","enable":true}"#);
         let (state, reopened) = send(state, 14, &spend("t2"));
-        assert!(
-            matches!(
-                reopened,
-                GuardAnswer::Spent {
-                    first: true,
-                    closed: None,
-                    ..
-                }
-            ),
-            "{reopened:?}"
-        );
+        assert_eq!(spent(&reopened), Some((true, None)), "{reopened:?}");
         let (deleted, _) = send(state, 15, r#"{"op":"delete"}"#);
         let (_, gone) = send(deleted, 16, &spend("t3"));
-        assert!(
-            matches!(
-                gone,
-                GuardAnswer::Spent {
-                    first: false,
-                    closed: Some(spend::AccountClosed::Deleted),
-                    ..
-                }
-            ),
+        assert_eq!(
+            spent(&gone),
+            Some((false, Some(spend::AccountClosed::Deleted))),
             "{gone:?}"
         );
     }
